@@ -1,0 +1,133 @@
+/*
+ * kafka: the producer and consumer wrappers every service uses.
+ *
+ * Producer: enable.idempotence=true (which implies acks=all and ordered,
+ * de-duplicated retries); every message carries the CloudEvents Kafka
+ * binding headers ce_id, ce_type, ce_source, ce_specversion and
+ * content-type; the delivery report of each message is handed back to the
+ * caller's callback, which is how the gateway answers "approved" only once
+ * the broker has acknowledged. With an event base the producer is served by
+ * the loop (a pipe wakes it when reports arrive); without one the caller
+ * polls.
+ *
+ * Consumer: no automatic commits and no offset store: on every assignment
+ * the service's offsets callback says where to start (a service keeps its
+ * offsets in PostgreSQL, in the same transaction as its effects). Messages
+ * whose ce_type is unknown or whose payload does not decode are sent to
+ * onecard.dlq.v1 with the reason in a header, acknowledged by the broker,
+ * and handed to the caller marked dead so that it still advances its offset.
+ *
+ * Thread safety: one thread per handle; delivery callbacks run on the thread
+ * that polls (the loop's, with an event base).
+ */
+#ifndef ONECARD_KAFKA_H
+#define ONECARD_KAFKA_H
+
+#include "common/event.h"
+
+#include <librdkafka/rdkafka.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+
+/* err is 0 when the broker acknowledged the message; partition and offset
+ * are then where it landed. Otherwise errstr says why it was not. */
+typedef void (*kafka_delivery_fn)(void *opaque, int err, const char *errstr, int32_t partition,
+                                  int64_t offset);
+
+typedef struct kafka_producer kafka_producer;
+
+/* Creates an idempotent producer. source names the ce_source (e.g.
+ * "/onecard/card-gateway"). delivery_timeout_ms bounds how long a message
+ * may wait for an acknowledgement before its report says it failed. extra
+ * is NULL or a NULL-terminated list of "key", "value" librdkafka settings.
+ * Returns NULL with err on a bad setting. */
+kafka_producer *kafka_producer_new(const char *brokers, const char *source,
+                                   struct event_base *base, int delivery_timeout_ms,
+                                   const char *const *extra, char *err, size_t errlen);
+
+/* Encodes msg and produces it to topic (NULL: the type's home topic) with
+ * key. cb may be NULL. Returns 0 when queued (cb will be called exactly
+ * once), -1 with err when not (cb is not called). Retries briefly on a full
+ * queue. */
+int kafka_produce(kafka_producer *p, const ProtobufCMessage *msg, const char *topic,
+                  const char *key, size_t keylen, kafka_delivery_fn cb, void *opaque, char *err,
+                  size_t errlen) __attribute__((warn_unused_result));
+
+/* Produces raw bytes with the given headers (ownership of hdrs passes to
+ * the producer on success only). */
+int kafka_produce_raw(kafka_producer *p, const char *topic, const void *key, size_t keylen,
+                      const void *payload, size_t len, rd_kafka_headers_t *hdrs,
+                      kafka_delivery_fn cb, void *opaque, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* Serves delivery reports and errors for up to timeout_ms. */
+void kafka_producer_poll(kafka_producer *p, int timeout_ms);
+
+/* Waits up to timeout_ms for every queued message; returns how many are
+ * still outstanding (0 when all were reported). */
+int kafka_producer_flush(kafka_producer *p, int timeout_ms);
+
+/* True when some broker is up and the producer has no fatal error. */
+bool kafka_producer_ready(const kafka_producer *p);
+/* True after a fatal (idempotence) error: the service must stop. */
+bool kafka_producer_fatal(const kafka_producer *p);
+rd_kafka_t *kafka_producer_handle(kafka_producer *p);
+
+/* Flushes for up to timeout_ms, reports what is left, and frees. */
+void kafka_producer_free(kafka_producer *p, int timeout_ms);
+
+/* ---------------------------------------------------------------- consumer */
+
+typedef struct kafka_record {
+    const event_type *type;  /* NULL when dead-lettered */
+    ProtobufCMessage *msg;   /* decoded event; NULL when dead-lettered */
+    bool dead;               /* sent to the DLQ: skip it, but advance the offset */
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+    const void *key;
+    size_t keylen;
+    int64_t timestamp_ms;
+    rd_kafka_message_t *raw; /* owned until kafka_records_release */
+} kafka_record;
+
+/* Fills each element's offset with where to start: the stored next offset,
+ * or RD_KAFKA_OFFSET_BEGINNING when nothing is stored. Returns 0, or -1 with
+ * err (the wrapper retries every second until it succeeds). */
+typedef int (*kafka_offsets_fn)(void *arg, rd_kafka_topic_partition_list_t *parts, char *err,
+                                size_t errlen);
+
+typedef struct kafka_consumer kafka_consumer;
+
+/* Creates a consumer in group, subscribed to topics (NULL-terminated).
+ * dlq is the producer used for dead letters (not owned). */
+kafka_consumer *kafka_consumer_new(const char *brokers, const char *group,
+                                   const char *const *topics, kafka_offsets_fn offsets, void *arg,
+                                   kafka_producer *dlq, char *err, size_t errlen);
+
+/* Waits up to timeout_ms for the first message, then takes what is already
+ * there, up to max. Returns the number of records filled (dead ones
+ * included), 0 on timeout. Release with kafka_records_release. */
+int kafka_consumer_poll(kafka_consumer *c, kafka_record *recs, int max, int timeout_ms);
+void kafka_records_release(kafka_record *recs, int n);
+
+/* Messages behind the high watermark summed over the assignment, from the
+ * cached watermarks; -1 when unknown. */
+int64_t kafka_consumer_lag(kafka_consumer *c);
+/* True while the consumer holds an assignment. */
+bool kafka_consumer_assigned(const kafka_consumer *c);
+rd_kafka_t *kafka_consumer_handle(kafka_consumer *c);
+
+/* Sends one message to the DLQ with reason, waiting for the broker's ack.
+ * Returns 0 or -1. Used by the wrapper and by services that reject a message
+ * after decoding it (failed validation). */
+int kafka_dead_letter(kafka_producer *dlq, const rd_kafka_message_t *m, const char *reason,
+                      char *err, size_t errlen);
+
+/* Closes (leaves the group) and frees. */
+void kafka_consumer_free(kafka_consumer *c);
+
+#endif

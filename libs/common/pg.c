@@ -1,0 +1,137 @@
+/*
+ * pg: libpq helpers. See pg.h.
+ */
+#include "common/pg.h"
+#include "common/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+PGconn *pg_connect(const char *dsn, int attempts, int delay_ms, const volatile bool *stop,
+                   char *err, size_t errlen)
+{
+    for (int i = 0; attempts <= 0 || i < attempts; i++) {
+        PGconn *conn = PQconnectdb(dsn);
+        if (conn && PQstatus(conn) == CONNECTION_OK)
+            return conn;
+        snprintf(err, errlen, "postgresql: %s",
+                 conn ? PQerrorMessage(conn) : "out of memory");
+        size_t n = strlen(err);
+        while (n > 0 && (err[n - 1] == '\n' || err[n - 1] == ' '))
+            err[--n] = '\0';
+        PQfinish(conn);
+        if (stop && *stop)
+            break;
+        if (attempts <= 0 || i + 1 < attempts) {
+            log_warn("pg_connect_retry", "%s", err);
+            usleep((useconds_t)delay_ms * 1000);
+        }
+    }
+    return NULL;
+}
+
+static PGresult *pg_check(PGconn *conn, PGresult *r, char *err, size_t errlen)
+{
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        return r;
+    const char *msg = r ? PQresultErrorMessage(r) : PQerrorMessage(conn);
+    snprintf(err, errlen, "postgresql: %s", msg && *msg ? msg : "no result");
+    size_t n = strlen(err);
+    while (n > 0 && (err[n - 1] == '\n' || err[n - 1] == ' '))
+        err[--n] = '\0';
+    PQclear(r);
+    return NULL;
+}
+
+PGresult *pg_query(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                   char *err, size_t errlen)
+{
+    PGresult *r = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    return pg_check(conn, r, err, errlen);
+}
+
+int pg_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err,
+            size_t errlen)
+{
+    PGresult *r = pg_query(conn, sql, nparams, params, err, errlen);
+    if (r == NULL)
+        return -1;
+    PQclear(r);
+    return 0;
+}
+
+int pg_prepare(PGconn *conn, const char *name, const char *sql, char *err, size_t errlen)
+{
+    PGresult *r = pg_check(conn, PQprepare(conn, name, sql, 0, NULL), err, errlen);
+    if (r == NULL)
+        return -1;
+    PQclear(r);
+    return 0;
+}
+
+PGresult *pg_exec_prepared(PGconn *conn, const char *name, int nparams,
+                           const char *const *params, char *err, size_t errlen)
+{
+    return pg_check(conn, PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0), err,
+                    errlen);
+}
+
+int pg_begin(PGconn *conn, char *err, size_t errlen)
+{
+    return pg_exec(conn, "BEGIN", 0, NULL, err, errlen);
+}
+
+int pg_commit(PGconn *conn, char *err, size_t errlen)
+{
+    return pg_exec(conn, "COMMIT", 0, NULL, err, errlen);
+}
+
+void pg_rollback(PGconn *conn)
+{
+    PQclear(PQexec(conn, "ROLLBACK"));
+}
+
+bool pg_alive(PGconn *conn)
+{
+    if (PQstatus(conn) == CONNECTION_OK)
+        return true;
+    PQreset(conn);
+    return PQstatus(conn) == CONNECTION_OK;
+}
+
+int pg_offsets_load(PGconn *conn, const char *group, rd_kafka_topic_partition_list_t *parts,
+                    char *err, size_t errlen)
+{
+    for (int i = 0; i < parts->cnt; i++) {
+        char part[16];
+        snprintf(part, sizeof(part), "%d", (int)parts->elems[i].partition);
+        const char *p[] = {group, parts->elems[i].topic, part};
+        PGresult *r = pg_query(conn,
+                               "SELECT next_offset FROM consumer_offsets WHERE consumer_group = $1 "
+                               "AND topic = $2 AND partition = $3",
+                               3, p, err, errlen);
+        if (r == NULL)
+            return -1;
+        parts->elems[i].offset = PQntuples(r) == 1 ? strtoll(PQgetvalue(r, 0, 0), NULL, 10)
+                                                   : RD_KAFKA_OFFSET_BEGINNING;
+        PQclear(r);
+    }
+    return 0;
+}
+
+int pg_offsets_store(PGconn *conn, const char *group, const char *topic, int32_t partition,
+                     int64_t next_offset, char *err, size_t errlen)
+{
+    char part[16], off[24];
+    snprintf(part, sizeof(part), "%d", (int)partition);
+    snprintf(off, sizeof(off), "%lld", (long long)next_offset);
+    const char *p[] = {group, topic, part, off};
+    return pg_exec(conn,
+                   "INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset) "
+                   "VALUES ($1, $2, $3, $4) ON CONFLICT (consumer_group, topic, partition) DO "
+                   "UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()",
+                   4, p, err, errlen);
+}

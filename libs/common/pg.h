@@ -1,0 +1,60 @@
+/*
+ * pg: PostgreSQL helpers over libpq, blocking, for the consumers and the
+ * command-line tools (the gateway never touches PostgreSQL).
+ *
+ * Connect with retry, run statements with parameters (always through
+ * PQexecParams/PQexecPrepared: never by pasting values into SQL), explicit
+ * transactions, and the consumer offsets that a service keeps next to its
+ * data so that effects and offsets commit together.
+ */
+#ifndef ONECARD_PG_H
+#define ONECARD_PG_H
+
+#include <libpq-fe.h>
+#include <librdkafka/rdkafka.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Tries up to attempts times, delay_ms apart (attempts <= 0: forever until
+ * *stop becomes true, stop may be NULL). NULL with err on failure. */
+PGconn *pg_connect(const char *dsn, int attempts, int delay_ms, const volatile bool *stop,
+                   char *err, size_t errlen);
+
+/* Runs sql with text parameters. Returns the result (PQclear it) when it
+ * succeeded, NULL with err otherwise. */
+PGresult *pg_query(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                   char *err, size_t errlen);
+
+/* As pg_query, discarding the result. 0 / -1. */
+int pg_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err,
+            size_t errlen) __attribute__((warn_unused_result));
+
+/* Prepares name once per connection. 0 / -1. */
+int pg_prepare(PGconn *conn, const char *name, const char *sql, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* Runs a prepared statement. Result or NULL with err. */
+PGresult *pg_exec_prepared(PGconn *conn, const char *name, int nparams,
+                           const char *const *params, char *err, size_t errlen);
+
+int pg_begin(PGconn *conn, char *err, size_t errlen) __attribute__((warn_unused_result));
+int pg_commit(PGconn *conn, char *err, size_t errlen) __attribute__((warn_unused_result));
+/* Best effort; never fails the caller. */
+void pg_rollback(PGconn *conn);
+
+/* True when the connection is usable; otherwise tries one PQreset. */
+bool pg_alive(PGconn *conn);
+
+/* Sets each element's offset to the stored next offset of (group, topic,
+ * partition), or RD_KAFKA_OFFSET_BEGINNING when none is stored. */
+int pg_offsets_load(PGconn *conn, const char *group, rd_kafka_topic_partition_list_t *parts,
+                    char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/* Upserts the next offset of one partition; call inside the transaction that
+ * applies the messages before it. */
+int pg_offsets_store(PGconn *conn, const char *group, const char *topic, int32_t partition,
+                     int64_t next_offset, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+#endif

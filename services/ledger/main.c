@@ -1,0 +1,50 @@
+/*
+ * onecard-ledger: the double-entry ledger: applies swipes and top-ups to PostgreSQL exactly once.
+ *
+ * Start-up: configuration from the environment (dies naming a bad variable),
+ * logging, signals and the admin port, then the connections this service
+ * needs; /readyz reports them. The first SIGTERM drains, a second exits.
+ */
+#include "common/daemon.h"
+#include "common/deps.h"
+#include "common/log.h"
+
+#include <stdlib.h>
+
+static struct {
+    daemon_config d;
+} cfg;
+
+static const config_var config_table[] = {
+    DAEMON_CONFIG_ROWS(&cfg.d, 9102, "ledger"),
+    {NULL, CONFIG_STR, NULL, NULL, 0, 0, NULL},
+};
+
+static deps service_deps;
+
+static void service_drain(void *arg)
+{
+    daemon_stop();
+}
+
+int main(int argc, char **argv)
+{
+    char err[512];
+
+    /* 1. configuration, logging, signals, admin port */
+    struct event_base *base = daemon_setup(argc, argv, config_table, &cfg.d, deps_ready,
+                                           &service_deps, service_drain, NULL);
+
+    /* 2. the components this service depends on */
+    if (deps_setup(&service_deps, base, &cfg.d, DEPS_KAFKA | DEPS_REDIS | DEPS_PG, 5000, err, sizeof(err)) < 0)
+        daemon_die("%s", err);
+
+    log_info("process_up", "admin on port %lld", (long long)cfg.d.admin_port);
+    daemon_run();
+
+    /* cleanup, in reverse order */
+    deps_cleanup(&service_deps, (int)cfg.d.drain_ms);
+    log_info("process_down", "stopped");
+    daemon_cleanup(config_table);
+    return 0;
+}
