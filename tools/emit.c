@@ -45,8 +45,8 @@ int main(int argc, char **argv)
     }
     if (log_setup("emit", "warn", err, sizeof(err)) < 0)
         return 2;
-    kafka_producer *p = kafka_producer_new(brokers, "/onecard/emit", NULL, 10000, NULL, err,
-                                           sizeof(err));
+    kafka_producer *p =
+        kafka_producer_new(brokers, "/onecard/emit", NULL, 10000, NULL, err, sizeof(err));
     if (p == NULL) {
         fprintf(stderr, "onecard-emit: %s\n", err);
         return 1;
@@ -57,9 +57,8 @@ int main(int argc, char **argv)
         res[i].type = &event_types[i];
         event_new_id(res[i].event_id);
         ProtobufCMessage *m = sample_new(event_types[i].desc, res[i].event_id);
-        if (m == NULL ||
-            kafka_produce(p, m, NULL, res[i].event_id, EVENT_ID_LEN, emit_delivered, &res[i], err,
-                          sizeof(err)) < 0) {
+        if (m == NULL || kafka_produce(p, m, NULL, res[i].event_id, EVENT_ID_LEN, emit_delivered,
+                                       &res[i], err, sizeof(err)) < 0) {
             fprintf(stderr, "onecard-emit: %s: %s\n", event_types[i].ce_type,
                     m ? err : "out of memory");
             res[i].done = 2;

@@ -31,12 +31,13 @@ fmt_ms() {
     printf '%d.%03ds' "$((ms / 1000))" "$((ms % 1000))"
 }
 
-# log_tail FILE [N]: the last N lines of a log, indented, to stderr.
+# log_tail FILE [N]: the last N lines of a log, indented, to stderr; only
+# from the latest "=== ... stack up ===" line on, when the file has one.
 log_tail() {
     local file=$1 n=${2:-30}
     if [[ -r $file ]]; then
-        printf -- '--- last %d lines of %s ---\n' "$n" "$file" >&2
-        tail -n "$n" -- "$file" | sed 's/^/    /' >&2
+        printf -- '--- last lines (up to %d) of %s ---\n' "$n" "$file" >&2
+        tac -- "$file" | sed '/^=== .* stack up/q' | tac | tail -n "$n" | sed 's/^/    /' >&2
         printf -- '---\n' >&2
     else
         printf 'stack: (no log at %s)\n' "$file" >&2

@@ -14,8 +14,8 @@ static struct evhttp *admin_http;
 static admin_ready_fn admin_ready;
 static void *admin_ready_arg;
 
-static void admin_reply(struct evhttp_request *req, int code, const char *reason,
-                        const char *ctype, struct evbuffer *body)
+static void admin_reply(struct evhttp_request *req, int code, const char *reason, const char *ctype,
+                        struct evbuffer *body)
 {
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", ctype);
     evhttp_send_reply(req, code, reason, body);

@@ -34,8 +34,7 @@ int config_parse(const config_var *var, const char *text, char *err, size_t errl
         long long v = strtoll(text, &end, 10);
         bool digits = (text[0] >= '0' && text[0] <= '9') || (text[0] == '-' && text[1] != '\0');
         if (!digits || *end != '\0' || errno == ERANGE) {
-            snprintf(err, errlen, "%s: \"%s\" is not an integer (%s)", var->name, text,
-                     var->help);
+            snprintf(err, errlen, "%s: \"%s\" is not an integer (%s)", var->name, text, var->help);
             return -1;
         }
         if (v < var->min || v > var->max) {
@@ -51,12 +50,12 @@ int config_parse(const config_var *var, const char *text, char *err, size_t errl
         if (!strcasecmp(text, "1") || !strcasecmp(text, "true") || !strcasecmp(text, "yes") ||
             !strcasecmp(text, "on"))
             v = true;
-        else if (!strcasecmp(text, "0") || !strcasecmp(text, "false") ||
-                 !strcasecmp(text, "no") || !strcasecmp(text, "off"))
+        else if (!strcasecmp(text, "0") || !strcasecmp(text, "false") || !strcasecmp(text, "no") ||
+                 !strcasecmp(text, "off"))
             v = false;
         else {
-            snprintf(err, errlen, "%s: \"%s\" is not a boolean (true/false) (%s)", var->name,
-                     text, var->help);
+            snprintf(err, errlen, "%s: \"%s\" is not a boolean (true/false) (%s)", var->name, text,
+                     var->help);
             return -1;
         }
         *(bool *)var->target = v;

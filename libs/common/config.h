@@ -17,12 +17,12 @@
 typedef enum { CONFIG_STR, CONFIG_INT, CONFIG_BOOL } config_type;
 
 typedef struct config_var {
-    const char *name;  /* environment variable, e.g. ONECARD_ADMIN_PORT */
-    config_type type;  /* how to parse it */
-    void *target;      /* char ** (malloc'd), int64_t *, or bool * */
-    const char *def;   /* default as text; NULL means required */
-    int64_t min, max;  /* bounds for CONFIG_INT (inclusive) */
-    const char *help;  /* one line, shown in errors and --help */
+    const char *name; /* environment variable, e.g. ONECARD_ADMIN_PORT */
+    config_type type; /* how to parse it */
+    void *target;     /* char ** (malloc'd), int64_t *, or bool * */
+    const char *def;  /* default as text; NULL means required */
+    int64_t min, max; /* bounds for CONFIG_INT (inclusive) */
+    const char *help; /* one line, shown in errors and --help */
 } config_var;
 
 /* Parses every row of table (terminated by a row with name == NULL) from the

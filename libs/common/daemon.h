@@ -36,18 +36,32 @@ typedef struct daemon_config {
  * {NULL} }. */
 #define DAEMON_CONFIG_ROWS(d, admin_port_default, name)                                            \
     {"ONECARD_SERVICE_NAME", CONFIG_STR, &(d)->service_name, name, 0, 0, "service name in logs"},  \
-        {"ONECARD_LOG_LEVEL", CONFIG_STR, &(d)->log_level, "info", 0, 0,                           \
+        {"ONECARD_LOG_LEVEL",         CONFIG_STR, &(d)->log_level, "info", 0, 0,                   \
          "debug, info, warn or error"},                                                            \
-        {"ONECARD_KAFKA_BROKERS", CONFIG_STR, &(d)->kafka_brokers, "127.0.0.1:19092", 0, 0,        \
+        {"ONECARD_KAFKA_BROKERS",                                                                  \
+         CONFIG_STR,                                                                               \
+         &(d)->kafka_brokers,                                                                      \
+         "127.0.0.1:19092",                                                                        \
+         0,                                                                                        \
+         0,                                                                                        \
          "Kafka bootstrap servers, host:port[,host:port]"},                                        \
         {"ONECARD_REDIS_HOST", CONFIG_STR, &(d)->redis_host, "127.0.0.1", 0, 0, "Redis host"},     \
         {"ONECARD_REDIS_PORT", CONFIG_INT, &(d)->redis_port, "16379", 1, 65535, "Redis port"},     \
-        {"ONECARD_PG_DSN", CONFIG_STR, &(d)->pg_dsn,                                               \
-         "host=127.0.0.1 port=15432 dbname=onecard user=onecard", 0, 0,                            \
+        {"ONECARD_PG_DSN",                                                                         \
+         CONFIG_STR,                                                                               \
+         &(d)->pg_dsn,                                                                             \
+         "host=127.0.0.1 port=15432 dbname=onecard user=onecard",                                  \
+         0,                                                                                        \
+         0,                                                                                        \
          "PostgreSQL conninfo"},                                                                   \
-        {"ONECARD_ADMIN_ADDR", CONFIG_STR, &(d)->admin_addr, "127.0.0.1", 0, 0,                    \
+        {"ONECARD_ADMIN_ADDR",  CONFIG_STR, &(d)->admin_addr, "127.0.0.1", 0, 0,                   \
          "admin listen address"},                                                                  \
-        {"ONECARD_ADMIN_PORT", CONFIG_INT, &(d)->admin_port, #admin_port_default, 1, 65535,       \
+        {"ONECARD_ADMIN_PORT",                                                                     \
+         CONFIG_INT,                                                                               \
+         &(d)->admin_port,                                                                         \
+         #admin_port_default,                                                                      \
+         1,                                                                                        \
+         65535,                                                                                    \
          "admin port (/metrics, /healthz, /readyz)"},                                              \
     {                                                                                              \
         "ONECARD_DRAIN_MS", CONFIG_INT, &(d)->drain_ms, "5000", 0, 600000,                         \

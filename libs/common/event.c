@@ -40,7 +40,8 @@ const size_t event_types_count = sizeof(event_types) / sizeof(event_types[0]);
 const event_type *event_type_by_ce(const char *ce_type, size_t len)
 {
     for (size_t i = 0; i < event_types_count; i++) {
-        if (strlen(event_types[i].ce_type) == len && memcmp(event_types[i].ce_type, ce_type, len) == 0)
+        if (strlen(event_types[i].ce_type) == len &&
+            memcmp(event_types[i].ce_type, ce_type, len) == 0)
             return &event_types[i];
     }
     return NULL;

@@ -14,9 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EVENT_SPECVERSION   "1.0"
-#define EVENT_CONTENT_TYPE  "application/protobuf"
-#define EVENT_ID_LEN        36 /* UUID text, without the NUL */
+#define EVENT_SPECVERSION  "1.0"
+#define EVENT_CONTENT_TYPE "application/protobuf"
+#define EVENT_ID_LEN       36 /* UUID text, without the NUL */
 
 /* Topics. Keys: swipes, topups, postings, card-status by card_no; ratings,
  * settlements, provider-scores by provider_id; eligibility by person_id. */

@@ -29,10 +29,9 @@ static void kafka_metrics_once(void)
                                        "Messages acknowledged by the broker.", NULL);
     kafka_m_failed = metrics_counter("onecard_kafka_delivery_failed_total",
                                      "Messages whose delivery failed or timed out.", NULL);
-    kafka_m_dlq = metrics_counter("onecard_dlq_messages_total",
-                                  "Messages sent to onecard.dlq.v1.", NULL);
-    kafka_m_consumed =
-        metrics_counter("onecard_kafka_consumed_total", "Messages consumed.", NULL);
+    kafka_m_dlq =
+        metrics_counter("onecard_dlq_messages_total", "Messages sent to onecard.dlq.v1.", NULL);
+    kafka_m_consumed = metrics_counter("onecard_kafka_consumed_total", "Messages consumed.", NULL);
 }
 
 static int kafka_conf_set_all(rd_kafka_conf_t *conf, const char *const *kv, char *err,
@@ -40,8 +39,7 @@ static int kafka_conf_set_all(rd_kafka_conf_t *conf, const char *const *kv, char
 {
     for (int i = 0; kv && kv[i]; i += 2) {
         char errstr[256];
-        if (rd_kafka_conf_set(conf, kv[i], kv[i + 1], errstr, sizeof(errstr)) !=
-            RD_KAFKA_CONF_OK) {
+        if (rd_kafka_conf_set(conf, kv[i], kv[i + 1], errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
             snprintf(err, errlen, "kafka setting %s=%s: %s", kv[i], kv[i + 1], errstr);
             return -1;
         }
@@ -123,9 +121,9 @@ static void kafka_on_tick(evutil_socket_t fd, short what, void *arg)
     rd_kafka_poll(p->rk, 0);
 }
 
-kafka_producer *kafka_producer_new(const char *brokers, const char *source,
-                                   struct event_base *base, int delivery_timeout_ms,
-                                   const char *const *extra, char *err, size_t errlen)
+kafka_producer *kafka_producer_new(const char *brokers, const char *source, struct event_base *base,
+                                   int delivery_timeout_ms, const char *const *extra, char *err,
+                                   size_t errlen)
 {
     kafka_metrics_once();
     kafka_producer *p = calloc(1, sizeof(*p));
@@ -370,11 +368,23 @@ kafka_consumer *kafka_consumer_new(const char *brokers, const char *group,
     c->offsets = offsets;
     c->offsets_arg = arg;
     c->dlq = dlq;
-    const char *const kv[] = {"bootstrap.servers", brokers, "group.id", group,
-                              "enable.auto.commit", "false", "enable.auto.offset.store", "false",
-                              "auto.offset.reset", "earliest", "enable.partition.eof", "false",
-                              "socket.connection.setup.timeout.ms", "3000",
-                              "reconnect.backoff.max.ms", "1000", NULL};
+    const char *const kv[] = {"bootstrap.servers",
+                              brokers,
+                              "group.id",
+                              group,
+                              "enable.auto.commit",
+                              "false",
+                              "enable.auto.offset.store",
+                              "false",
+                              "auto.offset.reset",
+                              "earliest",
+                              "enable.partition.eof",
+                              "false",
+                              "socket.connection.setup.timeout.ms",
+                              "3000",
+                              "reconnect.backoff.max.ms",
+                              "1000",
+                              NULL};
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (kafka_conf_set_all(conf, kv, err, errlen) < 0) {
         rd_kafka_conf_destroy(conf);
@@ -446,8 +456,7 @@ int kafka_dead_letter(kafka_producer *dlq, const rd_kafka_message_t *m, const ch
         return -1;
     }
     metrics_add(kafka_m_dlq, 1);
-    log_kv(LOG_WARN, "dead_lettered", "topic", rd_kafka_topic_name(m->rkt), "reason", reason,
-           NULL);
+    log_kv(LOG_WARN, "dead_lettered", "topic", rd_kafka_topic_name(m->rkt), "reason", reason, NULL);
     return 0;
 }
 
@@ -531,8 +540,8 @@ int64_t kafka_consumer_lag(kafka_consumer *c)
     int64_t lag = 0;
     for (int i = 0; i < parts->cnt; i++) {
         int64_t lo = 0, hi = 0;
-        if (rd_kafka_get_watermark_offsets(c->rk, parts->elems[i].topic,
-                                           parts->elems[i].partition, &lo, &hi) != 0)
+        if (rd_kafka_get_watermark_offsets(c->rk, parts->elems[i].topic, parts->elems[i].partition,
+                                           &lo, &hi) != 0)
             continue;
         int64_t pos = parts->elems[i].offset;
         if (pos < 0)

@@ -44,9 +44,9 @@ typedef struct kafka_producer kafka_producer;
  * may wait for an acknowledgement before its report says it failed. extra
  * is NULL or a NULL-terminated list of "key", "value" librdkafka settings.
  * Returns NULL with err on a bad setting. */
-kafka_producer *kafka_producer_new(const char *brokers, const char *source,
-                                   struct event_base *base, int delivery_timeout_ms,
-                                   const char *const *extra, char *err, size_t errlen);
+kafka_producer *kafka_producer_new(const char *brokers, const char *source, struct event_base *base,
+                                   int delivery_timeout_ms, const char *const *extra, char *err,
+                                   size_t errlen);
 
 /* Encodes msg and produces it to topic (NULL: the type's home topic) with
  * key. cb may be NULL. Returns 0 when queued (cb will be called exactly
@@ -82,9 +82,9 @@ void kafka_producer_free(kafka_producer *p, int timeout_ms);
 /* ---------------------------------------------------------------- consumer */
 
 typedef struct kafka_record {
-    const event_type *type;  /* NULL when dead-lettered */
-    ProtobufCMessage *msg;   /* decoded event; NULL when dead-lettered */
-    bool dead;               /* sent to the DLQ: skip it, but advance the offset */
+    const event_type *type; /* NULL when dead-lettered */
+    ProtobufCMessage *msg;  /* decoded event; NULL when dead-lettered */
+    bool dead;              /* sent to the DLQ: skip it, but advance the offset */
     const char *topic;
     int32_t partition;
     int64_t offset;

@@ -38,11 +38,26 @@ size_t log_json_escape(char *out, size_t outlen, const char *s)
         const char *rep = NULL;
         size_t replen = 1;
         switch (*p) {
-        case '"': rep = "\\\""; replen = 2; break;
-        case '\\': rep = "\\\\"; replen = 2; break;
-        case '\n': rep = "\\n"; replen = 2; break;
-        case '\r': rep = "\\r"; replen = 2; break;
-        case '\t': rep = "\\t"; replen = 2; break;
+        case '"':
+            rep = "\\\"";
+            replen = 2;
+            break;
+        case '\\':
+            rep = "\\\\";
+            replen = 2;
+            break;
+        case '\n':
+            rep = "\\n";
+            replen = 2;
+            break;
+        case '\r':
+            rep = "\\r";
+            replen = 2;
+            break;
+        case '\t':
+            rep = "\\t";
+            replen = 2;
+            break;
         default:
             if (*p < 0x20) {
                 snprintf(tmp, sizeof(tmp), "\\u%04x", *p);
@@ -75,8 +90,8 @@ static size_t log_head(char *buf, size_t buflen, int level, const char *event)
     int n = snprintf(buf, buflen,
                      "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"level\":\"%s\","
                      "\"service\":\"%s\",\"event\":\"%s\"",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, ts.tv_nsec / 1000000, log_level_names[level], log_service, ev);
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     ts.tv_nsec / 1000000, log_level_names[level], log_service, ev);
     return n < 0 ? 0 : ((size_t)n >= buflen ? buflen - 1 : (size_t)n);
 }
 

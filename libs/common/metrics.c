@@ -19,11 +19,11 @@ typedef enum { M_COUNTER, M_GAUGE, M_HISTOGRAM } metric_kind;
 struct metric {
     struct metric *next; /* next series of the same family */
     char *labels;
-    int64_t value;       /* counter, gauge; histogram: count */
-    int64_t sum_micro;   /* histogram sum x 1e6 */
+    int64_t value;     /* counter, gauge; histogram: count */
+    int64_t sum_micro; /* histogram sum x 1e6 */
     int nbounds;
     double *bounds;
-    int64_t *buckets;    /* nbounds + 1, not cumulative */
+    int64_t *buckets; /* nbounds + 1, not cumulative */
 };
 
 typedef struct metric_family {
@@ -36,9 +36,8 @@ typedef struct metric_family {
 static metric_family *families, *families_tail;
 static time_t metrics_start_time;
 
-const double metrics_latency_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                         0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5,
-                                         5,      10};
+const double metrics_latency_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                         0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
 const int metrics_latency_nbounds = sizeof(metrics_latency_bounds) / sizeof(double);
 
 static void *metrics_xcalloc(size_t n, size_t sz)
@@ -156,8 +155,8 @@ static void metrics_series_name(struct evbuffer *out, const char *name, const ch
 {
     evbuffer_add_printf(out, "%s%s", name, suffix);
     if (labels || extra) {
-        evbuffer_add_printf(out, "{%s%s%s}", labels ? labels : "",
-                            labels && extra ? "," : "", extra ? extra : "");
+        evbuffer_add_printf(out, "{%s%s%s}", labels ? labels : "", labels && extra ? "," : "",
+                            extra ? extra : "");
     }
 }
 

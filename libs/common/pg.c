@@ -16,8 +16,7 @@ PGconn *pg_connect(const char *dsn, int attempts, int delay_ms, const volatile b
         PGconn *conn = PQconnectdb(dsn);
         if (conn && PQstatus(conn) == CONNECTION_OK)
             return conn;
-        snprintf(err, errlen, "postgresql: %s",
-                 conn ? PQerrorMessage(conn) : "out of memory");
+        snprintf(err, errlen, "postgresql: %s", conn ? PQerrorMessage(conn) : "out of memory");
         size_t n = strlen(err);
         while (n > 0 && (err[n - 1] == '\n' || err[n - 1] == ' '))
             err[--n] = '\0';
@@ -46,8 +45,8 @@ static PGresult *pg_check(PGconn *conn, PGresult *r, char *err, size_t errlen)
     return NULL;
 }
 
-PGresult *pg_query(PGconn *conn, const char *sql, int nparams, const char *const *params,
-                   char *err, size_t errlen)
+PGresult *pg_query(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err,
+                   size_t errlen)
 {
     PGresult *r = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
     return pg_check(conn, r, err, errlen);
@@ -72,11 +71,10 @@ int pg_prepare(PGconn *conn, const char *name, const char *sql, char *err, size_
     return 0;
 }
 
-PGresult *pg_exec_prepared(PGconn *conn, const char *name, int nparams,
-                           const char *const *params, char *err, size_t errlen)
+PGresult *pg_exec_prepared(PGconn *conn, const char *name, int nparams, const char *const *params,
+                           char *err, size_t errlen)
 {
-    return pg_check(conn, PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0), err,
-                    errlen);
+    return pg_check(conn, PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0), err, errlen);
 }
 
 int pg_begin(PGconn *conn, char *err, size_t errlen)
@@ -115,8 +113,8 @@ int pg_offsets_load(PGconn *conn, const char *group, rd_kafka_topic_partition_li
                                3, p, err, errlen);
         if (r == NULL)
             return -1;
-        parts->elems[i].offset = PQntuples(r) == 1 ? strtoll(PQgetvalue(r, 0, 0), NULL, 10)
-                                                   : RD_KAFKA_OFFSET_BEGINNING;
+        parts->elems[i].offset =
+            PQntuples(r) == 1 ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : RD_KAFKA_OFFSET_BEGINNING;
         PQclear(r);
     }
     return 0;

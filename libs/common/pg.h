@@ -23,8 +23,8 @@ PGconn *pg_connect(const char *dsn, int attempts, int delay_ms, const volatile b
 
 /* Runs sql with text parameters. Returns the result (PQclear it) when it
  * succeeded, NULL with err otherwise. */
-PGresult *pg_query(PGconn *conn, const char *sql, int nparams, const char *const *params,
-                   char *err, size_t errlen);
+PGresult *pg_query(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err,
+                   size_t errlen);
 
 /* As pg_query, discarding the result. 0 / -1. */
 int pg_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err,
@@ -35,8 +35,8 @@ int pg_prepare(PGconn *conn, const char *name, const char *sql, char *err, size_
     __attribute__((warn_unused_result));
 
 /* Runs a prepared statement. Result or NULL with err. */
-PGresult *pg_exec_prepared(PGconn *conn, const char *name, int nparams,
-                           const char *const *params, char *err, size_t errlen);
+PGresult *pg_exec_prepared(PGconn *conn, const char *name, int nparams, const char *const *params,
+                           char *err, size_t errlen);
 
 int pg_begin(PGconn *conn, char *err, size_t errlen) __attribute__((warn_unused_result));
 int pg_commit(PGconn *conn, char *err, size_t errlen) __attribute__((warn_unused_result));

@@ -91,11 +91,11 @@ static void redis_connect(redis_client *c)
 redis_client *redis_client_new(struct event_base *base, const char *host, int port)
 {
     if (redis_m_reconnects == NULL) {
-        redis_m_reconnects = metrics_counter("onecard_redis_disconnects_total",
-                                             "Redis connections lost.", NULL);
-        redis_m_noscript = metrics_counter("onecard_redis_noscript_total",
-                                           "EVALSHA answered NOSCRIPT and fell back to EVAL.",
-                                           NULL);
+        redis_m_reconnects =
+            metrics_counter("onecard_redis_disconnects_total", "Redis connections lost.", NULL);
+        redis_m_noscript =
+            metrics_counter("onecard_redis_noscript_total",
+                            "EVALSHA answered NOSCRIPT and fell back to EVAL.", NULL);
     }
     redis_client *c = calloc(1, sizeof(*c));
     if (c == NULL)
@@ -135,7 +135,7 @@ typedef struct redis_call {
     redis_reply_fn cb;
     void *arg;
     bool retried;
-    int argc;         /* EVALSHA sha nkeys args... */
+    int argc; /* EVALSHA sha nkeys args... */
     char **argv;
     size_t *argvlen;
 } redis_call;

@@ -1,5 +1,6 @@
 /*
- * onecard-eligibility: eligibility: the registry, the catalogue, entitlements and their Redis projection.
+ * onecard-eligibility: eligibility: the registry, the catalogue, entitlements and their Redis
+ * projection.
  *
  * Start-up: configuration from the environment (dies naming a bad variable),
  * logging, signals and the admin port, then the connections this service
@@ -36,7 +37,8 @@ int main(int argc, char **argv)
                                            &service_deps, service_drain, NULL);
 
     /* 2. the components this service depends on */
-    if (deps_setup(&service_deps, base, &cfg.d, DEPS_KAFKA | DEPS_REDIS | DEPS_PG, 5000, err, sizeof(err)) < 0)
+    if (deps_setup(&service_deps, base, &cfg.d, DEPS_KAFKA | DEPS_REDIS | DEPS_PG, 5000, err,
+                   sizeof(err)) < 0)
         daemon_die("%s", err);
 
     log_info("process_up", "admin on port %lld", (long long)cfg.d.admin_port);

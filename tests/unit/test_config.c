@@ -47,8 +47,7 @@ int main(void)
         config_var v = {"ONECARD_T", cases[i].type, target, "x", 1, 65535, "a test"};
         err[0] = '\0';
         int rc = config_parse(&v, cases[i].text, err, sizeof(err));
-        CHECK((rc == 0) == cases[i].ok, "row %zu \"%s\": rc %d err %s", i, cases[i].text, rc,
-              err);
+        CHECK((rc == 0) == cases[i].ok, "row %zu \"%s\": rc %d err %s", i, cases[i].text, rc, err);
         if (cases[i].ok && cases[i].type == CONFIG_INT)
             CHECK(t_int == cases[i].want_int, "row %zu: got %lld", i, (long long)t_int);
         if (cases[i].ok && cases[i].type == CONFIG_BOOL)
@@ -79,8 +78,7 @@ int main(void)
     CHECK(strstr(err, "ONECARD_TEST_PORT") != NULL, "err: %s", err);
     setenv("ONECARD_TEST_PORT", "15432", 1);
     CHECK(config_load(table, err, sizeof(err)) == 0, "err: %s", err);
-    CHECK(port == 15432 && strcmp(s1, "localhost") == 0, "port %lld host %s", (long long)port,
-          s1);
+    CHECK(port == 15432 && strcmp(s1, "localhost") == 0, "port %lld host %s", (long long)port, s1);
     config_free(table);
     CHECK(s1 == NULL, "config_free clears strings");
     free(t_str);

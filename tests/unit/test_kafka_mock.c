@@ -22,8 +22,7 @@ typedef struct {
     int64_t offset;
 } result;
 
-static void delivered(void *opaque, int err, const char *errstr, int32_t partition,
-                      int64_t offset)
+static void delivered(void *opaque, int err, const char *errstr, int32_t partition, int64_t offset)
 {
     result *r = opaque;
     r->done = err ? 2 : 1;
@@ -51,8 +50,8 @@ int main(void)
     if (log_setup("test", "error", err, sizeof(err)) < 0)
         return 1;
     const char *const mock[] = {"test.mock.num.brokers", "1", NULL};
-    kafka_producer *p = kafka_producer_new("unused:1", "/onecard/test", NULL, 1500, mock, err,
-                                           sizeof(err));
+    kafka_producer *p =
+        kafka_producer_new("unused:1", "/onecard/test", NULL, 1500, mock, err, sizeof(err));
     CHECK(p != NULL, "producer: %s", err);
     if (p == NULL)
         return CHECK_DONE();
@@ -84,8 +83,8 @@ int main(void)
     rd_kafka_headers_t *h = rd_kafka_headers_new(1);
     rd_kafka_header_add(h, "ce_type", -1, "onecard.v1.Bogus", -1);
     result r3 = {0, -1}, r4 = {0, -1}, r5 = {0, -1};
-    CHECK(kafka_produce_raw(p, TOPIC_SWIPES, "k", 1, "x", 1, h, delivered, &r3, err,
-                            sizeof(err)) == 0,
+    CHECK(kafka_produce_raw(p, TOPIC_SWIPES, "k", 1, "x", 1, h, delivered, &r3, err, sizeof(err)) ==
+              0,
           "%s", err);
     h = rd_kafka_headers_new(1);
     rd_kafka_header_add(h, "ce_type", -1, sw->ce_type, -1);

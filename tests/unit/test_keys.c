@@ -24,8 +24,8 @@ int main(void)
     };
     for (size_t i = 0; i < sizeof(layout) / sizeof(layout[0]); i++) {
         int n = layout[i].fn(k, sizeof(k), layout[i].arg);
-        CHECK(n == (int)strlen(layout[i].want) && strcmp(k, layout[i].want) == 0,
-              "row %zu: got %s", i, k);
+        CHECK(n == (int)strlen(layout[i].want) && strcmp(k, layout[i].want) == 0, "row %zu: got %s",
+              i, k);
     }
     CHECK(keys_idem(k, sizeof(k), "6222", "T1", "R1") > 0 && strcmp(k, "idem:{c:6222}:T1:R1") == 0,
           "idem %s", k);

@@ -15,8 +15,8 @@ int main(void)
     metric *d = metrics_counter("onecard_swipes_total", "Swipes.", "decision=\"declined\"");
     metric *g = metrics_gauge("onecard_consumer_lag_messages", "Lag.", NULL);
     const double bounds[] = {0.001, 0.01, 0.1};
-    metric *h = metrics_histogram("onecard_http_request_duration_seconds", "Latency.", NULL,
-                                  bounds, 3);
+    metric *h =
+        metrics_histogram("onecard_http_request_duration_seconds", "Latency.", NULL, bounds, 3);
     metrics_add(a, 3);
     metrics_add(d, 1);
     metrics_set(g, 42);

@@ -1,0 +1,104 @@
+"""End-to-end fixtures: the real local stack, started by the project's own
+script with its state in a temporary folder and on ports of its own, so a
+developer's running stack (and the machine's PostgreSQL and Redis on the
+standard ports) are never touched.
+"""
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+STACK = os.path.join(REPO, "deploy", "local", "stack")
+BUILD = os.environ.get("ONECARD_BUILD", os.path.join(REPO, "build"))
+
+# Ports of the test stack: the defaults plus 10000, so tests and a demo can
+# run side by side.
+PORTS = {
+    "ONECARD_KAFKA_PORT": 29092,
+    "ONECARD_REDIS_PORT": 26379,
+    "ONECARD_PG_PORT": 25432,
+    "ONECARD_GATEWAY_PORT": 28080,
+    "ONECARD_ADMIN_BASE_PORT": 29100,
+}
+SERVICES = ["gateway", "ledger", "settlement", "eligibility", "rating"]
+
+
+def port_open(port, host="127.0.0.1"):
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+def http_get(url, timeout=5):
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+class Stack:
+    def __init__(self, state):
+        self.state = state
+        self.env = dict(os.environ)
+        self.env.update({k: str(v) for k, v in PORTS.items()})
+        self.env["ONECARD_STATE"] = state
+        self.env["ONECARD_BUILD"] = BUILD
+        self.brokers = "127.0.0.1:%d" % PORTS["ONECARD_KAFKA_PORT"]
+        self.redis_port = PORTS["ONECARD_REDIS_PORT"]
+        self.pg_port = PORTS["ONECARD_PG_PORT"]
+        self.gateway_port = PORTS["ONECARD_GATEWAY_PORT"]
+        self.pg_dsn = "host=127.0.0.1 port=%d dbname=onecard user=onecard" % self.pg_port
+
+    def admin_port(self, service):
+        return PORTS["ONECARD_ADMIN_BASE_PORT"] + 1 + SERVICES.index(service)
+
+    def all_ports(self):
+        return [PORTS["ONECARD_KAFKA_PORT"], PORTS["ONECARD_KAFKA_PORT"] + 1,
+                self.redis_port, self.pg_port] + [self.admin_port(s) for s in SERVICES]
+
+    def run(self, *args, check=True, timeout=600, env=None):
+        e = dict(self.env)
+        e.update(env or {})
+        return subprocess.run([STACK] + list(args), env=e, capture_output=True, text=True,
+                              check=check, timeout=timeout)
+
+    def tool(self, name, *args, check=True, timeout=120, input=None):
+        return subprocess.run([os.path.join(BUILD, "bin", name)] + list(args), env=self.env,
+                              capture_output=True, check=check, timeout=timeout, input=input)
+
+    def psql(self, sql):
+        out = subprocess.run(["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+                              "-h", "127.0.0.1", "-p", str(self.pg_port), "-U", "onecard",
+                              "-d", "onecard", "-c", sql],
+                             capture_output=True, text=True, check=True)
+        return out.stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    state = str(tmp_path_factory.mktemp("stack"))
+    os.chmod(state, 0o755)
+    s = Stack(state)
+    for port in s.all_ports():
+        assert not port_open(port), "port %d is taken before the test stack starts" % port
+    up = s.run("up", check=False)
+    if up.returncode != 0:
+        logs = s.run("logs", check=False)
+        s.run("down", check=False)
+        pytest.fail("stack up failed:\n%s\n%s\n%s" % (up.stdout, up.stderr, logs.stdout[-4000:]))
+    yield s
+    s.run("down", check=False)
+    deadline = time.time() + 20
+    left = s.all_ports()
+    while time.time() < deadline:
+        left = [p for p in s.all_ports() if port_open(p)]
+        if not left:
+            break
+        time.sleep(0.5)
+    assert not left, "ports still open after down: %s" % left
