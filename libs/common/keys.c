@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/random.h>
 
 static int keys_fmt(char *buf, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -24,45 +25,90 @@ static int keys_fmt(char *buf, size_t len, const char *fmt, ...)
     return n;
 }
 
-int keys_card(char *buf, size_t len, const char *card_no)
+void keys_card_tag(char *tag, const char *card_no)
 {
-    return keys_fmt(buf, len, "card:{c:%s}", card_no);
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)card_no; *p; p++) {
+        h ^= *p;
+        h *= 16777619u;
+    }
+    snprintf(tag, KEYS_TAG_LEN + 1, "%08x", h);
 }
 
-int keys_pin(char *buf, size_t len, const char *card_no)
+/* "<prefix>:{c:<tag>}:<card_no>" */
+static int keys_card_key(char *buf, size_t len, const char *prefix, const char *card_no)
 {
-    return keys_fmt(buf, len, "pin:{c:%s}", card_no);
+    char tag[KEYS_TAG_LEN + 1];
+    keys_card_tag(tag, card_no);
+    return keys_fmt(buf, len, "%s:{c:%s}:%s", prefix, tag, card_no);
+}
+
+int keys_card(char *buf, size_t len, const char *card_no)
+{
+    return keys_card_key(buf, len, "card", card_no);
 }
 
 int keys_wallet(char *buf, size_t len, const char *card_no)
 {
-    return keys_fmt(buf, len, "wallet:{c:%s}", card_no);
+    return keys_card_key(buf, len, "wallet", card_no);
 }
 
 int keys_holds(char *buf, size_t len, const char *card_no)
 {
-    return keys_fmt(buf, len, "holds:{c:%s}", card_no);
+    return keys_card_key(buf, len, "holds", card_no);
 }
 
 int keys_caps(char *buf, size_t len, const char *card_no)
 {
-    return keys_fmt(buf, len, "caps:{c:%s}", card_no);
+    return keys_card_key(buf, len, "caps", card_no);
 }
 
 int keys_idem(char *buf, size_t len, const char *card_no, const char *terminal_id,
               const char *request_id)
 {
-    return keys_fmt(buf, len, "idem:{c:%s}:%s:%s", card_no, terminal_id, request_id);
-}
-
-int keys_swipe(char *buf, size_t len, const char *card_no, const char *swipe_id)
-{
-    return keys_fmt(buf, len, "swipe:{c:%s}:%s", card_no, swipe_id);
+    char tag[KEYS_TAG_LEN + 1];
+    keys_card_tag(tag, card_no);
+    return keys_fmt(buf, len, "idem:{c:%s}:%s:%s:%s", tag, card_no, terminal_id, request_id);
 }
 
 int keys_topup(char *buf, size_t len, const char *card_no, const char *topup_id)
 {
-    return keys_fmt(buf, len, "topup:{c:%s}:%s", card_no, topup_id);
+    char tag[KEYS_TAG_LEN + 1];
+    keys_card_tag(tag, card_no);
+    return keys_fmt(buf, len, "topup:{c:%s}:%s:%s", tag, card_no, topup_id);
+}
+
+int keys_swipe(char *buf, size_t len, const char *swipe_id)
+{
+    for (int i = 0; i < KEYS_TAG_LEN; i++) {
+        char ch = swipe_id[i];
+        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'))) {
+            if (len > 0)
+                buf[0] = '\0';
+            return -1;
+        }
+    }
+    if (swipe_id[KEYS_TAG_LEN] != '-') {
+        if (len > 0)
+            buf[0] = '\0';
+        return -1;
+    }
+    return keys_fmt(buf, len, "swipe:{c:%.*s}:%s", KEYS_TAG_LEN, swipe_id, swipe_id);
+}
+
+void keys_swipe_id(char *out, size_t len, const char *card_no)
+{
+    char tag[KEYS_TAG_LEN + 1];
+    unsigned char r[10];
+    size_t got = 0;
+    keys_card_tag(tag, card_no);
+    while (got < sizeof(r)) {
+        ssize_t n = getrandom(r + got, sizeof(r) - got, 0);
+        if (n > 0)
+            got += (size_t)n;
+    }
+    snprintf(out, len, "%s-%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x", tag, r[0], r[1], r[2], r[3],
+             r[4], r[5], r[6], r[7], r[8], r[9]);
 }
 
 int keys_nonce(char *buf, size_t len, const char *terminal_id, const char *nonce)
@@ -78,6 +124,11 @@ int keys_terminal(char *buf, size_t len, const char *terminal_id)
 int keys_provider(char *buf, size_t len, const char *provider_id)
 {
     return keys_fmt(buf, len, "prov:{p:%s}", provider_id);
+}
+
+int keys_rating_idem(char *buf, size_t len, const char *terminal_id, const char *request_id)
+{
+    return keys_fmt(buf, len, "idem:{t:%s}:%s", terminal_id, request_id);
 }
 
 /* CRC16-CCITT (XModem), as Redis Cluster uses. */

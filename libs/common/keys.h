@@ -2,22 +2,27 @@
  * keys: the Redis key layout of the directory, in one place.
  *
  * The eligibility service writes these keys, the gateway reads and updates
- * them in its authorization script, the ledger rebuilds them. Everything
- * about one card shares the hash tag {c:<card_no>} so that a swipe's
- * script touches a single Redis Cluster slot; terminals and providers carry
- * their own tags and are read before the script, not inside it.
+ * them in its scripts, the ledger rebuilds them. Everything about one card
+ * shares the hash tag {c:<tag>}, where <tag> is 8 hex digits of FNV-1a over
+ * the card number, so a swipe's script touches a single Redis Cluster slot.
+ * Swipe ids start with the same tag, so a reversal or a rating finds the
+ * card's slot from the swipe id alone. Terminals and providers carry tags
+ * of their own and are read before a script, never inside it.
  *
- *   card:{c:N}          hash  status, person, pin_salt, pin_hash, eligible items
- *   pin:{c:N}           hash  fails (consecutive wrong PINs), locked
- *   wallet:{c:N}        hash  <wallet> -> available balance in fen
- *   holds:{c:N}         hash  <swipe_id> -> amount|wallet|item|... not yet posted
- *   caps:{c:N}          hash  d:<item>:<yyyymmdd> / y:<item>:<yyyy> -> fen used
- *   idem:{c:N}:<T>:<R>  string  the stored answer to terminal T's request R (24 h)
- *   swipe:{c:N}:<S>     hash  one approved swipe, for reversal and rating (7 d)
- *   nonce:{t:T}:<X>     string  a nonce seen from terminal T (10 min TTL)
- *   term:{t:T}          hash  provider, secret, status
- *   prov:{p:P}          hash  status, category, items (designated item codes)
- *   topup:{c:N}:<id>    string  a top-up already credited to the hot balance
+ *   card:{c:T}:N            hash    status, person, pin_salt, pin_hash,
+ *                                   pin_fails, pin_locked, e:<item> =
+ *                                   "annual_cap|daily_cap|fund_source"
+ *   wallet:{c:T}:N          hash    <wallet> -> available balance, fen
+ *   holds:{c:T}:N           hash    <event id> -> signed fen not yet posted
+ *   caps:{c:T}:N            hash    d:<item> = "yyyymmdd|fen", y:<item> = "yyyy|fen"
+ *   idem:{c:T}:N:<term>:<req>  string  a request's stored answer (24 h)
+ *   swipe:{c:T}:<swipe_id>  hash    one approved swipe (8 days)
+ *   topup:{c:T}:N:<id>      string  a top-up credited to the hot balance
+ *   nonce:{t:X}:<nonce>     string  a nonce seen from terminal X (10 min)
+ *   term:{t:X}              hash    provider, secret, status
+ *   prov:{p:P}              hash    status, category, items ("A,B,C")
+ *   catalogue               hash    <item> = "wallet|standard|daily_cap|annual_cap|category"
+ *   idem:{t:X}:<req>        string  a rating's stored answer (24 h)
  *
  * Each function writes the key into buf and returns its length, or -1 when
  * it does not fit (buf is then an empty string).
@@ -27,20 +32,28 @@
 
 #include <stddef.h>
 
-#define KEYS_MAX 256
+#define KEYS_MAX       320
+#define KEYS_TAG_LEN   8
+#define KEYS_CATALOGUE "catalogue"
+
+/* The card's tag: KEYS_TAG_LEN hex digits + NUL into tag. */
+void keys_card_tag(char *tag, const char *card_no);
 
 int keys_card(char *buf, size_t len, const char *card_no);
-int keys_pin(char *buf, size_t len, const char *card_no);
 int keys_wallet(char *buf, size_t len, const char *card_no);
 int keys_holds(char *buf, size_t len, const char *card_no);
 int keys_caps(char *buf, size_t len, const char *card_no);
 int keys_idem(char *buf, size_t len, const char *card_no, const char *terminal_id,
               const char *request_id);
-int keys_swipe(char *buf, size_t len, const char *card_no, const char *swipe_id);
 int keys_topup(char *buf, size_t len, const char *card_no, const char *topup_id);
+/* swipe_id must start with a card tag and '-' (see keys_swipe_id); -1 if not. */
+int keys_swipe(char *buf, size_t len, const char *swipe_id);
+/* Makes a swipe id for card_no: "<tag>-<20 random hex>" (29 chars + NUL). */
+void keys_swipe_id(char *out, size_t len, const char *card_no);
 int keys_nonce(char *buf, size_t len, const char *terminal_id, const char *nonce);
 int keys_terminal(char *buf, size_t len, const char *terminal_id);
 int keys_provider(char *buf, size_t len, const char *provider_id);
+int keys_rating_idem(char *buf, size_t len, const char *terminal_id, const char *request_id);
 
 /* The Redis Cluster slot of a key (CRC16 of the hash tag, mod 16384). */
 unsigned keys_slot(const char *key, size_t len);

@@ -1,31 +1,79 @@
 /*
- * onecard-gateway: the card gateway: terminals' swipes, authorized in Redis, made durable in Kafka
- * before the answer.
+ * onecard-gateway: the card gateway. Terminals post swipes, reversals,
+ * ratings and balance inquiries (TERMINAL-API.md); each swipe is authorized
+ * by one atomic Redis script and answered "approved" only after the broker
+ * has acknowledged its event. Stateless: run as many as needed behind a
+ * load balancer.
  *
- * Start-up: configuration from the environment (dies naming a bad variable),
- * logging, signals and the admin port, then the connections this service
- * needs; /readyz reports them. The first SIGTERM drains, a second exits.
+ * Start-up order: configuration and the admin port, Redis and the Kafka
+ * producer, the API (scripts, directory cache, metrics), then the terminal
+ * port last, so nothing is accepted before the gateway can answer. The
+ * first SIGTERM stops accepting and lets requests in flight finish.
  */
+#include "api.h"
+#include "http.h"
+
 #include "common/daemon.h"
 #include "common/deps.h"
 #include "common/log.h"
 
-#include <stdlib.h>
+#include <event2/event.h>
 
 static struct {
     daemon_config d;
+    char *http_addr;
+    int64_t http_port, max_connections, request_timeout_s, idle_timeout_s, ack_timeout_ms;
+    int64_t tz_offset_min, terminal_rate, terminal_burst, declines_per_s;
+    char *pin_pepper;
 } cfg;
 
 static const config_var config_table[] = {
-    DAEMON_CONFIG_ROWS(&cfg.d, 9101, "gateway"),
+    DAEMON_CONFIG_ROWS(&cfg.d, 9101, "card-gateway"),
+    {"ONECARD_HTTP_ADDR", CONFIG_STR, &cfg.http_addr, "127.0.0.1", 0, 0, "terminal API address"},
+    {"ONECARD_HTTP_PORT", CONFIG_INT, &cfg.http_port, "8080", 1, 65535, "terminal API port"},
+    {"ONECARD_MAX_CONNECTIONS", CONFIG_INT, &cfg.max_connections, "20000", 1, 1000000,
+     "open terminal connections at most"},
+    {"ONECARD_REQUEST_TIMEOUT_S", CONFIG_INT, &cfg.request_timeout_s, "10", 1, 300,
+     "seconds a request may take to arrive"},
+    {"ONECARD_IDLE_TIMEOUT_S", CONFIG_INT, &cfg.idle_timeout_s, "120", 1, 3600,
+     "seconds an idle keep-alive connection is kept"},
+    {"ONECARD_ACK_TIMEOUT_MS", CONFIG_INT, &cfg.ack_timeout_ms, "2000", 100, 60000,
+     "how long an approval waits for the broker before 503"},
+    {"ONECARD_TZ_OFFSET_MIN", CONFIG_INT, &cfg.tz_offset_min, "480", -720, 840,
+     "the local calendar of daily and annual caps, minutes from UTC"},
+    {"ONECARD_TERMINAL_RATE", CONFIG_INT, &cfg.terminal_rate, "50", 1, 1000000,
+     "requests per second per terminal"},
+    {"ONECARD_TERMINAL_BURST", CONFIG_INT, &cfg.terminal_burst, "100", 1, 1000000,
+     "request burst per terminal"},
+    {"ONECARD_DECLINES_PER_S", CONFIG_INT, &cfg.declines_per_s, "1000", 0, 1000000,
+     "declines published to onecard.declines.v1 per second, at most"},
+    {"ONECARD_PIN_PEPPER", CONFIG_STR, &cfg.pin_pepper, "onecard-local-pepper", 0, 0,
+     "secret mixed into PIN proofs (set it in production)"},
     {NULL, CONFIG_STR, NULL, NULL, 0, 0, NULL},
 };
 
-static deps service_deps;
+static deps gateway_deps;
+static struct event *drain_timer;
+static struct event_base *gateway_base;
 
-static void service_drain(void *arg)
+static bool gateway_ready(void *arg, char *why, size_t whylen)
 {
-    daemon_stop();
+    return deps_ready(&gateway_deps, why, whylen);
+}
+
+static void gateway_drain_check(evutil_socket_t fd, short what, void *arg)
+{
+    if (api_in_flight() == 0)
+        daemon_stop();
+}
+
+static void gateway_drain(void *arg)
+{
+    http_server_stop_accepting();
+    struct timeval tv = {0, 50000};
+    drain_timer = event_new(gateway_base, -1, EV_PERSIST, gateway_drain_check, NULL);
+    if (drain_timer == NULL || event_add(drain_timer, &tv) < 0)
+        daemon_stop();
 }
 
 int main(int argc, char **argv)
@@ -33,19 +81,38 @@ int main(int argc, char **argv)
     char err[512];
 
     /* 1. configuration, logging, signals, admin port */
-    struct event_base *base = daemon_setup(argc, argv, config_table, &cfg.d, deps_ready,
-                                           &service_deps, service_drain, NULL);
+    struct event_base *base =
+        daemon_setup(argc, argv, config_table, &cfg.d, gateway_ready, NULL, gateway_drain, NULL);
+    gateway_base = base;
 
-    /* 2. the components this service depends on */
-    if (deps_setup(&service_deps, base, &cfg.d, DEPS_KAFKA | DEPS_REDIS, 5000, err, sizeof(err)) <
-        0)
+    /* 2. Redis and the idempotent producer */
+    if (deps_setup(&gateway_deps, base, &cfg.d, DEPS_KAFKA | DEPS_REDIS, (int)cfg.ack_timeout_ms,
+                   err, sizeof(err)) < 0)
         daemon_die("%s", err);
 
-    log_info("process_up", "admin on port %lld", (long long)cfg.d.admin_port);
+    /* 3. the API: scripts, directory cache, metrics */
+    api_config acfg = {cfg.pin_pepper, cfg.tz_offset_min, cfg.terminal_rate, cfg.terminal_burst,
+                       cfg.declines_per_s};
+    if (api_setup(base, gateway_deps.redis, gateway_deps.producer, &acfg) < 0)
+        daemon_die("cannot set up the API");
+
+    /* 4. the terminal port, last */
+    http_limits lim = {(int)cfg.max_connections, (int)cfg.request_timeout_s,
+                       (int)cfg.idle_timeout_s};
+    if (http_server_start(base, cfg.http_addr, (int)cfg.http_port, &lim, api_handle, NULL, err,
+                          sizeof(err)) < 0)
+        daemon_die("ONECARD_HTTP_PORT: %s", err);
+
+    log_info("process_up", "terminal API on %s:%lld, admin on port %lld", cfg.http_addr,
+             (long long)cfg.http_port, (long long)cfg.d.admin_port);
     daemon_run();
 
     /* cleanup, in reverse order */
-    deps_cleanup(&service_deps, (int)cfg.d.drain_ms);
+    if (drain_timer)
+        event_free(drain_timer);
+    http_server_cleanup();
+    api_cleanup();
+    deps_cleanup(&gateway_deps, (int)cfg.d.drain_ms);
     log_info("process_down", "stopped");
     daemon_cleanup(config_table);
     return 0;

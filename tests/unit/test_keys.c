@@ -5,35 +5,47 @@
 #include "check.h"
 #include "common/keys.h"
 
+#include <stdio.h>
 #include <string.h>
 
 int main(void)
 {
-    char k[KEYS_MAX];
+    char k[KEYS_MAX], tag[KEYS_TAG_LEN + 1];
+    keys_card_tag(tag, "6222000000000001234");
+    CHECK(strlen(tag) == 8, "tag %s", tag);
+    char want[KEYS_MAX];
     static const struct {
         int (*fn)(char *, size_t, const char *);
-        const char *arg, *want;
+        const char *prefix;
     } layout[] = {
-        {keys_card, "6222000000000001234", "card:{c:6222000000000001234}"},
-        {keys_pin, "6222000000000001234", "pin:{c:6222000000000001234}"},
-        {keys_wallet, "6222000000000001234", "wallet:{c:6222000000000001234}"},
-        {keys_holds, "6222000000000001234", "holds:{c:6222000000000001234}"},
-        {keys_caps, "6222000000000001234", "caps:{c:6222000000000001234}"},
-        {keys_terminal, "T0001", "term:{t:T0001}"},
-        {keys_provider, "P01", "prov:{p:P01}"},
+        {keys_card, "card"},
+        {keys_wallet, "wallet"},
+        {keys_holds, "holds"},
+        {keys_caps, "caps"},
     };
     for (size_t i = 0; i < sizeof(layout) / sizeof(layout[0]); i++) {
-        int n = layout[i].fn(k, sizeof(k), layout[i].arg);
-        CHECK(n == (int)strlen(layout[i].want) && strcmp(k, layout[i].want) == 0, "row %zu: got %s",
-              i, k);
+        snprintf(want, sizeof(want), "%s:{c:%s}:6222000000000001234", layout[i].prefix, tag);
+        int n = layout[i].fn(k, sizeof(k), "6222000000000001234");
+        CHECK(n == (int)strlen(want) && strcmp(k, want) == 0, "row %zu: got %s", i, k);
     }
-    CHECK(keys_idem(k, sizeof(k), "6222", "T1", "R1") > 0 && strcmp(k, "idem:{c:6222}:T1:R1") == 0,
-          "idem %s", k);
+    CHECK(keys_terminal(k, sizeof(k), "T0001") > 0 && strcmp(k, "term:{t:T0001}") == 0, "%s", k);
+    CHECK(keys_provider(k, sizeof(k), "P01") > 0 && strcmp(k, "prov:{p:P01}") == 0, "%s", k);
     CHECK(keys_nonce(k, sizeof(k), "T1", "abc") > 0 && strcmp(k, "nonce:{t:T1}:abc") == 0,
           "nonce %s", k);
     char small[8];
     CHECK(keys_card(small, sizeof(small), "6222000000000001234") == -1 && small[0] == '\0',
           "overflow is refused, not truncated");
+
+    /* swipe ids carry the card's tag: the swipe key shares the card's slot */
+    char sid[64], sk[KEYS_MAX], wk[KEYS_MAX];
+    keys_swipe_id(sid, sizeof(sid), "6222000000000001234");
+    CHECK(strlen(sid) == 29 && strncmp(sid, tag, 8) == 0 && sid[8] == '-', "swipe id %s", sid);
+    int ls = keys_swipe(sk, sizeof(sk), sid);
+    int lw = keys_wallet(wk, sizeof(wk), "6222000000000001234");
+    CHECK(ls > 0 && keys_slot(sk, (size_t)ls) == keys_slot(wk, (size_t)lw), "same slot");
+    static const char *const bad_ids[] = {"", "short", "XXXXXXXX-1", "0123456z-1", "01234567_1"};
+    for (size_t i = 0; i < sizeof(bad_ids) / sizeof(bad_ids[0]); i++)
+        CHECK(keys_swipe(sk, sizeof(sk), bad_ids[i]) == -1, "bad swipe id %s", bad_ids[i]);
 
     static const struct {
         const char *key;
@@ -53,6 +65,7 @@ int main(void)
     char a[KEYS_MAX], b[KEYS_MAX];
     int la = keys_wallet(a, sizeof(a), "6222000000000001234");
     int lb = keys_idem(b, sizeof(b), "6222000000000001234", "T9", "req-1");
+    CHECK(la > 0 && lb > 0, "keys built");
     CHECK(keys_slot(a, (size_t)la) == keys_slot(b, (size_t)lb), "card keys share a slot");
     return CHECK_DONE();
 }

@@ -1,0 +1,156 @@
+/*
+ * directory: the Redis projection of the registry. See directory.h.
+ */
+#include "common/directory.h"
+#include "common/keys.h"
+#include "common/sign.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+void directory_init(directory *d, redisContext *ctx)
+{
+    d->ctx = ctx;
+    d->pending = 0;
+    d->failed = 0;
+}
+
+static void directory_append(directory *d, int argc, const char **argv)
+{
+    if (redisAppendCommandArgv(d->ctx, argc, argv, NULL) == REDIS_OK)
+        d->pending++;
+    else
+        d->failed++;
+}
+
+void directory_put_item(directory *d, const directory_item *it)
+{
+    char val[256];
+    snprintf(val, sizeof(val), "%s|%" PRId64 "|%" PRId64 "|%" PRId64 "|%s", it->wallet,
+             it->standard_fen, it->daily_cap_fen, it->annual_cap_fen, it->category);
+    const char *argv[] = {"HSET", KEYS_CATALOGUE, it->code, val};
+    directory_append(d, 4, argv);
+}
+
+void directory_put_provider(directory *d, const char *provider_id, const char *status,
+                            const char *category, const char *items)
+{
+    char key[KEYS_MAX];
+    if (keys_provider(key, sizeof(key), provider_id) < 0) {
+        d->failed++;
+        return;
+    }
+    const char *argv[] = {"HSET", key, "status", status, "category", category, "items", items};
+    directory_append(d, 8, argv);
+}
+
+void directory_put_terminal(directory *d, const char *terminal_id, const char *provider_id,
+                            const char *secret, const char *status)
+{
+    char key[KEYS_MAX];
+    if (keys_terminal(key, sizeof(key), terminal_id) < 0) {
+        d->failed++;
+        return;
+    }
+    const char *argv[] = {"HSET", key, "provider", provider_id, "secret", secret, "status", status};
+    directory_append(d, 8, argv);
+}
+
+void directory_put_card(directory *d, const char *card_no, const char *person_id,
+                        const char *status, const char *pin, const char *pepper)
+{
+    char key[KEYS_MAX], salt[33], proof[SIGN_HEX_LEN + 1], hash[41];
+    unsigned char r[16];
+    if (keys_card(key, sizeof(key), card_no) < 0 || getrandom(r, sizeof(r), 0) != sizeof(r)) {
+        d->failed++;
+        return;
+    }
+    for (int i = 0; i < 16; i++)
+        snprintf(salt + 2 * i, 3, "%02x", r[i]);
+    sign_pin_proof(proof, pepper, card_no, pin);
+    sign_pin_hash(hash, salt, proof);
+    const char *argv[] = {"HSET",      key,        "status",     status,     "person",
+                          person_id,   "pin_salt", salt,         "pin_hash", hash,
+                          "pin_fails", "0",        "pin_locked", "0"};
+    directory_append(d, 14, argv);
+}
+
+void directory_set_card_status(directory *d, const char *card_no, const char *status)
+{
+    char key[KEYS_MAX];
+    if (keys_card(key, sizeof(key), card_no) < 0) {
+        d->failed++;
+        return;
+    }
+    const char *argv[] = {"HSET", key, "status", status};
+    directory_append(d, 4, argv);
+}
+
+void directory_put_entitlement(directory *d, const char *card_no, const char *item_code,
+                               int64_t annual_cap_fen, int64_t daily_cap_fen,
+                               const char *fund_source)
+{
+    char key[KEYS_MAX], field[96], val[160];
+    if (keys_card(key, sizeof(key), card_no) < 0) {
+        d->failed++;
+        return;
+    }
+    snprintf(field, sizeof(field), "e:%s", item_code);
+    snprintf(val, sizeof(val), "%" PRId64 "|%" PRId64 "|%s", annual_cap_fen, daily_cap_fen,
+             fund_source);
+    const char *argv[] = {"HSET", key, field, val};
+    directory_append(d, 4, argv);
+}
+
+void directory_del_entitlement(directory *d, const char *card_no, const char *item_code)
+{
+    char key[KEYS_MAX], field[96];
+    if (keys_card(key, sizeof(key), card_no) < 0) {
+        d->failed++;
+        return;
+    }
+    snprintf(field, sizeof(field), "e:%s", item_code);
+    const char *argv[] = {"HDEL", key, field};
+    directory_append(d, 3, argv);
+}
+
+void directory_set_wallet(directory *d, const char *card_no, const char *wallet,
+                          int64_t balance_fen)
+{
+    char key[KEYS_MAX], val[32];
+    if (keys_wallet(key, sizeof(key), card_no) < 0) {
+        d->failed++;
+        return;
+    }
+    snprintf(val, sizeof(val), "%" PRId64, balance_fen);
+    const char *argv[] = {"HSET", key, wallet, val};
+    directory_append(d, 4, argv);
+}
+
+int directory_sync(directory *d, char *err, size_t errlen)
+{
+    int rc = 0;
+    if (d->failed) {
+        snprintf(err, errlen, "%d directory command(s) could not be built", d->failed);
+        rc = -1;
+    }
+    while (d->pending > 0) {
+        void *r = NULL;
+        if (redisGetReply(d->ctx, &r) != REDIS_OK) {
+            snprintf(err, errlen, "redis: %s", d->ctx->errstr);
+            d->pending = 0;
+            return -1;
+        }
+        d->pending--;
+        redisReply *reply = r;
+        if (reply->type == REDIS_REPLY_ERROR && rc == 0) {
+            snprintf(err, errlen, "redis: %s", reply->str);
+            rc = -1;
+        }
+        freeReplyObject(reply);
+    }
+    d->failed = 0;
+    return rc;
+}

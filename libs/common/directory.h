@@ -1,0 +1,58 @@
+/*
+ * directory: writes the directory (catalogue, providers, terminals, cards,
+ * entitlements, wallets) into Redis through the key layout of keys.h.
+ *
+ * The eligibility service projects its registry with these calls; tests and
+ * the load generator load their fixtures with them too, so nobody writes a
+ * key by hand. Calls append to a hiredis pipeline; directory_sync() sends
+ * them and checks every reply. Blocking; one thread per context.
+ */
+#ifndef ONECARD_DIRECTORY_H
+#define ONECARD_DIRECTORY_H
+
+#include <hiredis/hiredis.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct directory {
+    redisContext *ctx;
+    int pending; /* replies owed by the pipeline */
+    int failed;  /* commands that could not be appended */
+} directory;
+
+/* A catalogue item as the gateway needs it. Caps of 0 mean none. */
+typedef struct directory_item {
+    const char *code, *wallet, *category;
+    int64_t standard_fen, daily_cap_fen, annual_cap_fen;
+} directory_item;
+
+void directory_init(directory *d, redisContext *ctx);
+
+void directory_put_item(directory *d, const directory_item *item);
+/* items: designated item codes, comma-separated. status: active | suspended. */
+void directory_put_provider(directory *d, const char *provider_id, const char *status,
+                            const char *category, const char *items);
+/* status: active | disabled. */
+void directory_put_terminal(directory *d, const char *terminal_id, const char *provider_id,
+                            const char *secret, const char *status);
+/* Creates or replaces the card's identity and PIN; pin is the clear PIN,
+ * turned into a salted hash of its proof (sign.h) with a fresh salt. Resets
+ * the wrong-PIN counter. status: active | frozen | lost | replaced | closed. */
+void directory_put_card(directory *d, const char *card_no, const char *person_id,
+                        const char *status, const char *pin, const char *pepper);
+void directory_set_card_status(directory *d, const char *card_no, const char *status);
+/* The person's entitlement to an item on this card. Caps of 0 mean the
+ * catalogue's. */
+void directory_put_entitlement(directory *d, const char *card_no, const char *item_code,
+                               int64_t annual_cap_fen, int64_t daily_cap_fen,
+                               const char *fund_source);
+void directory_del_entitlement(directory *d, const char *card_no, const char *item_code);
+/* Sets a wallet's available balance (tests, cache rebuilds). */
+void directory_set_wallet(directory *d, const char *card_no, const char *wallet,
+                          int64_t balance_fen);
+
+/* Sends the pipeline and reads every reply. Returns 0, or -1 with the first
+ * error in err. */
+int directory_sync(directory *d, char *err, size_t errlen) __attribute__((warn_unused_result));
+
+#endif

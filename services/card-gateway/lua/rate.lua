@@ -1,0 +1,28 @@
+-- rate.lua: accept one rating for a swipe: approved and not reversed, made
+-- on this terminal, within 7 days, the first one.
+-- KEYS: 1 swipe, 2 idem;  ARGV: 1 fingerprint, 2 terminal, 3 now (ms)
+-- Returns {'conflict'} | {'replay', stored} | {'new', stored, card,
+-- provider, item}; stored "F\tconflict\t<reason>" or "P\taccepted".
+local IDEM_TTL = 86400
+local prev = redis.call('GET', KEYS[2])
+if prev then
+  local fp, rest = string.match(prev, '^([^\t]*)\t(.*)$')
+  if fp ~= ARGV[1] then return {'conflict'} end
+  return {'replay', rest}
+end
+local function refuse(reason)
+  local stored = 'F\tconflict\t' .. reason
+  redis.call('SET', KEYS[2], ARGV[1] .. '\t' .. stored, 'EX', IDEM_TTL)
+  return {'new', stored}
+end
+local s = redis.call('HMGET', KEYS[1], 'card', 'terminal', 'state', 'at', 'rated', 'provider',
+                     'item')
+if not s[1] then return refuse('swipe_unknown') end
+if s[2] ~= ARGV[2] then return refuse('swipe_of_another_terminal') end
+if s[3] == 'reversed' then return refuse('swipe_reversed') end
+if tonumber(ARGV[3]) - tonumber(s[4]) > 7 * 86400000 then return refuse('too_old') end
+if s[5] then return refuse('already_rated') end
+redis.call('HSET', KEYS[1], 'rated', '1')
+local stored = 'P\taccepted'
+redis.call('SET', KEYS[2], ARGV[1] .. '\t' .. stored, 'EX', IDEM_TTL)
+return {'new', stored, s[1], s[6] or '', s[7] or ''}
