@@ -99,8 +99,9 @@ def test_up_twice_starts_no_second_copy(stack):
     r = stack.run("up")
     assert "already running" in r.stdout + r.stderr
     after = stack.run("status").stdout
-    pids = lambda text: sorted(re.findall(r"pid[= ](\d+)", text))
-    assert pids(before) == pids(after) and pids(before), before + after
+    pids = lambda text: sorted(line.split()[1] for line in text.splitlines() if line.split())
+    assert pids(before) == pids(after), before + after
+    assert all(p.isdigit() for p in pids(before)), before
 
 
 def service_env(stack, svc, **extra):
@@ -146,13 +147,19 @@ def test_sigterm_drains_and_exits_cleanly(stack):
     env = service_env(stack, "settlement", ONECARD_ADMIN_PORT="29198")
     p = subprocess.Popen([os.path.join(BUILD, "bin", "onecard-settlement")], env=env,
                          stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 20
-    while time.time() < deadline and http_get("http://127.0.0.1:29198/readyz")[0] != 200:
-        time.sleep(0.2)
-    assert http_get("http://127.0.0.1:29198/readyz")[0] == 200
-    p.terminate()
-    assert p.wait(timeout=15) == 0
+    try:
+        deadline = time.time() + 20
+        while time.time() < deadline and http_get("http://127.0.0.1:29198/readyz")[0] != 200:
+            time.sleep(0.2)
+        assert http_get("http://127.0.0.1:29198/readyz")[0] == 200
+        p.terminate()
+        rc = p.wait(timeout=15)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
     log = p.stderr.read()
+    assert rc == 0, log
     lines = [json.loads(l) for l in log.splitlines() if l.startswith("{")]
     events = [l["event"] for l in lines]
     assert "shutdown_draining" in events and "process_down" in events, log
