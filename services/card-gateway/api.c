@@ -35,17 +35,18 @@ typedef struct api_req {
     auth_headers auth;
     char provider_id[65];
     /* body fields */
-    char request_id[65], card_no[20], pin[7], item_code[65], swipe_id[40];
+    char request_id[65], card_no[JSON_STR_MAX], pin[JSON_STR_MAX], item_code[65];
+    char swipe_id[JSON_STR_MAX];
     int64_t amount, score;
     char tags[JSON_ARRAY_MAX][JSON_STR_MAX];
     int ntags;
     /* derived */
     char fp[SIGN_HEX_LEN + 1], proof[SIGN_HEX_LEN + 1];
-    char event_id[EVENT_ID_LEN + 1], approval[16], day[9], year[5];
+    char event_id[EVENT_ID_LEN + 1], approval[16], day[40], year[12];
     char item_info[160], provider_state[16];
     int64_t now_ms;
     /* outcome */
-    char wallet[33], fund[65], person[81], item[65], card_for_event[20];
+    char wallet[33], fund[65], person[81], item[65], card_for_event[JSON_STR_MAX];
     int64_t balance;
     char idem_key[KEYS_MAX], swipe_key[KEYS_MAX];
 } api_req;

@@ -159,11 +159,8 @@ static int json_int(json_cursor *c, int64_t *out, bool *not_int)
     return 0;
 }
 
-static int json_fail(char *err, size_t errlen, const char *fmt, const char *name)
-{
-    snprintf(err, errlen, fmt, name);
-    return -1;
-}
+/* Writes the message (a literal format with one %s) and fails. */
+#define json_fail(err, errlen, fmt, name) (snprintf((err), (errlen), fmt, (name)), -1)
 
 int json_parse_object(const char *buf, size_t len, json_field *fields, int nfields, char *err,
                       size_t errlen)
