@@ -36,8 +36,8 @@ int main(void)
 {
     const char *host = getenv("ONECARD_REDIS_HOST") ? getenv("ONECARD_REDIS_HOST") : "127.0.0.1";
     const char *port = getenv("ONECARD_REDIS_PORT") ? getenv("ONECARD_REDIS_PORT") : "16379";
-    const char *pepper = getenv("ONECARD_PIN_PEPPER") ? getenv("ONECARD_PIN_PEPPER")
-                                                      : "onecard-local-pepper";
+    const char *pepper =
+        getenv("ONECARD_PIN_PEPPER") ? getenv("ONECARD_PIN_PEPPER") : "onecard-local-pepper";
     char err[512], line[4096];
     redisContext *ctx = redis_sync_connect(host, atoi(port), 5000, err, sizeof(err));
     if (ctx == NULL) {
@@ -57,8 +57,12 @@ int main(void)
             continue;
         bool ok = true;
         if (strcmp(f[0], "item") == 0 && n == 7) {
-            directory_item it = {f[1], f[2], f[6], dirload_int(f[3], &ok),
-                                 dirload_int(f[4], &ok), dirload_int(f[5], &ok)};
+            directory_item it = {f[1],
+                                 f[2],
+                                 f[6],
+                                 dirload_int(f[3], &ok),
+                                 dirload_int(f[4], &ok),
+                                 dirload_int(f[5], &ok)};
             if (ok)
                 directory_put_item(&d, &it);
         } else if (strcmp(f[0], "provider") == 0 && n == 5) {

@@ -908,7 +908,7 @@ int api_setup(struct event_base *base, redis_client *redis, kafka_producer *prod
     api_m_decline_dropped =
         metrics_counter("onecard_declines_unpublished_total",
                         "Declines not published (over the rate limit or queue full).", NULL);
-    return dcache_setup(base, redis, 2000);
+    return dcache_setup(base, redis, 1000);
 }
 
 int api_in_flight(void)

@@ -52,6 +52,10 @@ class Stack:
         self.env.update({k: str(v) for k, v in PORTS.items()})
         self.env["ONECARD_STATE"] = state
         self.env["ONECARD_BUILD"] = BUILD
+        # per-terminal budget of the test gateway: room for the concurrency
+        # test, small enough for the 429 test to reach
+        self.env["ONECARD_TERMINAL_RATE"] = "100"
+        self.env["ONECARD_TERMINAL_BURST"] = "300"
         self.brokers = "127.0.0.1:%d" % PORTS["ONECARD_KAFKA_PORT"]
         self.redis_port = PORTS["ONECARD_REDIS_PORT"]
         self.pg_port = PORTS["ONECARD_PG_PORT"]
