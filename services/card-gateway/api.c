@@ -200,7 +200,7 @@ static void api_decline_event(api_req *r, const char *reason)
         return;
     }
     api_decline_tokens -= 1.0;
-    char masked[20], err[256], id[EVENT_ID_LEN + 1], sid[40];
+    char masked[JSON_STR_MAX + 16], err[256], id[EVENT_ID_LEN + 1], sid[40];
     size_t n = strlen(r->card_no);
     snprintf(masked, sizeof(masked), "%.6s%.*s%s", r->card_no, (int)(n > 10 ? n - 10 : 0),
              "*********", r->card_no + (n > 4 ? n - 4 : 0));
