@@ -123,6 +123,34 @@ static int api_split(char *s, char **out, int max)
     return n;
 }
 
+/* The common head of a script's answer: a Redis failure is 503, a reused
+ * request_id with another body is 409. Otherwise copies the stored answer
+ * into stored, splits it into f (at least minf fields, else 503), sets
+ * *replay, and returns the number of fields; -1 when r was answered. */
+static int api_script_answer(api_req *r, redisReply *reply, const char *script, char *stored,
+                             size_t cap, char **f, int maxf, int minf, bool *replay)
+{
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) {
+        if (reply && reply->type == REDIS_REPLY_ERROR)
+            log_error("script_error", "%s: %s", script, reply->str);
+        api_unavailable(r, "redis unavailable");
+        return -1;
+    }
+    const char *tag = reply->element[0]->str;
+    if (strcmp(tag, "conflict") == 0) {
+        api_error(r, 409, "conflict", "request_id was used before with another body");
+        return -1;
+    }
+    snprintf(stored, cap, "%s", reply->elements > 1 ? reply->element[1]->str : "");
+    int nf = api_split(stored, f, maxf);
+    if (nf < minf) {
+        api_unavailable(r, "unreadable answer");
+        return -1;
+    }
+    *replay = strcmp(tag, "replay") == 0;
+    return nf;
+}
+
 /* ============================================================= the steps */
 
 static void api_after_auth(api_req *r);
@@ -324,26 +352,12 @@ static void api_publish_swipe(api_req *r)
 static void api_on_swipe_script(redisReply *reply, const char *errstr, void *arg)
 {
     api_req *r = arg;
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) {
-        if (reply && reply->type == REDIS_REPLY_ERROR)
-            log_error("script_error", "swipe: %s", reply->str);
-        api_unavailable(r, "redis unavailable");
-        return;
-    }
-    const char *tag = reply->element[0]->str;
-    if (strcmp(tag, "conflict") == 0) {
-        api_error(r, 409, "conflict", "request_id was used before with another body");
-        return;
-    }
     char stored[512];
-    snprintf(stored, sizeof(stored), "%s", reply->elements > 1 ? reply->element[1]->str : "");
     char *f[9];
-    int nf = api_split(stored, f, 9);
-    if (nf < 2) {
-        api_unavailable(r, "unreadable answer");
+    bool replay;
+    int nf = api_script_answer(r, reply, "swipe", stored, sizeof(stored), f, 9, 2, &replay);
+    if (nf < 0)
         return;
-    }
-    bool replay = strcmp(tag, "replay") == 0;
     if (f[0][0] == 'P' && replay) {
         api_error(r, 503, "unavailable",
                   "this request is still waiting for the broker; retry with the same request_id");
@@ -476,44 +490,28 @@ static void api_on_reversal_acked(void *opaque, int err, const char *errstr, int
 
 static void api_answer_refusal(api_req *r, const char *reason)
 {
-    char msg[160];
-    snprintf(msg, sizeof(msg), "%s", reason);
-    api_error(r, 409, "conflict", msg);
+    api_error(r, 409, "conflict", reason);
 }
 
 static void api_on_reverse_script(redisReply *reply, const char *errstr, void *arg)
 {
     api_req *r = arg;
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) {
-        if (reply && reply->type == REDIS_REPLY_ERROR)
-            log_error("script_error", "reverse: %s", reply->str);
-        api_unavailable(r, "redis unavailable");
-        return;
-    }
-    const char *tag = reply->element[0]->str;
-    if (strcmp(tag, "conflict") == 0) {
-        api_error(r, 409, "conflict", "request_id was used before with another body");
-        return;
-    }
     char stored[256];
-    snprintf(stored, sizeof(stored), "%s", reply->elements > 1 ? reply->element[1]->str : "");
     char *f[4];
-    int nf = api_split(stored, f, 4);
-    if (nf < 3) {
-        api_unavailable(r, "unreadable answer");
+    bool replay;
+    if (api_script_answer(r, reply, "reverse", stored, sizeof(stored), f, 4, 3, &replay) < 0)
         return;
-    }
     if (strcmp(f[1], "conflict") == 0) {
         api_answer_refusal(r, f[2]);
         return;
     }
-    if (f[0][0] == 'P' && strcmp(tag, "replay") == 0) {
+    if (f[0][0] == 'P' && replay) {
         api_error(r, 503, "unavailable",
                   "this reversal is still waiting for the broker; retry with the same request_id");
         return;
     }
     r->balance = strtoll(f[2], NULL, 10);
-    if (strcmp(tag, "replay") == 0 || reply->elements < 8) {
+    if (replay || reply->elements < 8) {
         char body[256];
         snprintf(body, sizeof(body),
                  "{\"swipe_id\":\"%s\",\"decision\":\"reversed\",\"balance_fen\":%" PRId64 "}",
@@ -569,26 +567,17 @@ static void api_on_rating_acked(void *opaque, int err, const char *errstr, int32
 static void api_on_rate_script(redisReply *reply, const char *errstr, void *arg)
 {
     api_req *r = arg;
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) {
-        if (reply && reply->type == REDIS_REPLY_ERROR)
-            log_error("script_error", "rate: %s", reply->str);
-        api_unavailable(r, "redis unavailable");
-        return;
-    }
-    const char *tag = reply->element[0]->str;
-    if (strcmp(tag, "conflict") == 0) {
-        api_error(r, 409, "conflict", "request_id was used before with another body");
-        return;
-    }
     char stored[256];
-    snprintf(stored, sizeof(stored), "%s", reply->elements > 1 ? reply->element[1]->str : "");
     char *f[4];
-    int nf = api_split(stored, f, 4);
+    bool replay;
+    int nf = api_script_answer(r, reply, "rate", stored, sizeof(stored), f, 4, 2, &replay);
+    if (nf < 0)
+        return;
     if (nf >= 3 && strcmp(f[1], "conflict") == 0) {
         api_answer_refusal(r, f[2]);
         return;
     }
-    if (strcmp(tag, "replay") == 0) {
+    if (replay) {
         if (f[0][0] == 'P') {
             api_error(r, 503, "unavailable", "this rating is still waiting for the broker");
             return;
