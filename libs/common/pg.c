@@ -133,3 +133,81 @@ int pg_offsets_store(PGconn *conn, const char *group, const char *topic, int32_t
                    "UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()",
                    4, p, err, errlen);
 }
+
+/* ---------------------------------------------------------- array params */
+
+static void pg_array_put(pg_array *a, const char *s, size_t n)
+{
+    if (a->oom)
+        return;
+    if (a->len + n + 2 > a->cap) {
+        size_t cap = a->cap ? a->cap : 256;
+        while (a->len + n + 2 > cap)
+            cap *= 2;
+        char *b = realloc(a->buf, cap);
+        if (b == NULL) {
+            a->oom = true;
+            return;
+        }
+        a->buf = b;
+        a->cap = cap;
+    }
+    memcpy(a->buf + a->len, s, n);
+    a->len += n;
+    a->buf[a->len] = '\0';
+}
+
+void pg_array_reset(pg_array *a)
+{
+    a->len = 0;
+    a->n = 0;
+    a->oom = false;
+    pg_array_put(a, "{", 1);
+}
+
+void pg_array_add(pg_array *a, const char *v)
+{
+    if (a->len == 0)
+        pg_array_reset(a);
+    if (a->n++ > 0)
+        pg_array_put(a, ",", 1);
+    if (v == NULL) {
+        pg_array_put(a, "NULL", 4);
+        return;
+    }
+    pg_array_put(a, "\"", 1);
+    for (const char *p = v; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            pg_array_put(a, "\\", 1);
+        pg_array_put(a, p, 1);
+    }
+    pg_array_put(a, "\"", 1);
+}
+
+void pg_array_add_int(pg_array *a, int64_t v)
+{
+    char num[24];
+    int n = snprintf(num, sizeof(num), "%lld", (long long)v);
+    if (a->len == 0)
+        pg_array_reset(a);
+    if (a->n++ > 0)
+        pg_array_put(a, ",", 1);
+    pg_array_put(a, num, (size_t)n);
+}
+
+const char *pg_array_text(pg_array *a)
+{
+    if (a->len == 0)
+        pg_array_reset(a);
+    pg_array_put(a, "}", 1);
+    if (a->oom)
+        return NULL;
+    a->len--; /* the closing brace is rewritten on the next call */
+    return a->buf;
+}
+
+void pg_array_free(pg_array *a)
+{
+    free(a->buf);
+    memset(a, 0, sizeof(*a));
+}

@@ -57,4 +57,25 @@ int pg_offsets_store(PGconn *conn, const char *group, const char *topic, int32_t
                      int64_t next_offset, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
+/* ------------------------------------------------------------ array params */
+
+/* A PostgreSQL array literal built element by element, to pass a whole
+ * batch as one parameter ($1::text[], $2::bigint[] ... then unnest): many
+ * rows per statement without pasting values into SQL. Elements are quoted
+ * and escaped, so any text is safe. */
+typedef struct pg_array {
+    char *buf;
+    size_t len, cap;
+    int n;
+    bool oom;
+} pg_array;
+
+void pg_array_reset(pg_array *a);
+void pg_array_add(pg_array *a, const char *v); /* NULL adds SQL NULL */
+void pg_array_add_int(pg_array *a, int64_t v);
+/* The literal ("{...}"), or NULL when memory ran out. Valid until the next
+ * add or reset. */
+const char *pg_array_text(pg_array *a);
+void pg_array_free(pg_array *a);
+
 #endif

@@ -1,49 +1,87 @@
 /*
- * onecard-ledger: the double-entry ledger: applies swipes and top-ups to PostgreSQL exactly once.
+ * onecard-ledger: the double-entry ledger. Applies swipes, reversals and
+ * top-ups to PostgreSQL exactly once, publishes postings, keeps Redis's hot
+ * balances in step, and rebuilds or checks them on command.
+ *
+ *   onecard-ledger                   the daemon
+ *   onecard-ledger reconcile         check the conservation invariants
+ *   onecard-ledger rebuild-cache     rebuild Redis balances from the ledger
+ *   onecard-ledger allocate ...      put money into a fund or a budget
  *
  * Start-up: configuration from the environment (dies naming a bad variable),
- * logging, signals and the admin port, then the connections this service
- * needs; /readyz reports them. The first SIGTERM drains, a second exits.
+ * logging, signals and the admin port, then PostgreSQL, Redis and Kafka,
+ * then the consumer. The first SIGTERM stops reading and waits for the
+ * effects in flight; a second exits.
  */
+#include "commands.h"
+#include "consumer.h"
+
 #include "common/daemon.h"
 #include "common/deps.h"
 #include "common/log.h"
 
 #include <stdlib.h>
+#include <string.h>
 
-static struct {
-    daemon_config d;
-} cfg;
+static ledger_config cfg;
 
 static const config_var config_table[] = {
     DAEMON_CONFIG_ROWS(&cfg.d, 9102, "ledger"),
+    LEDGER_CONFIG_ROWS(&cfg),
     {NULL, CONFIG_STR, NULL, NULL, 0, 0, NULL},
 };
 
 static deps service_deps;
 
-static void service_drain(void *arg)
+static bool ledger_ready(void *arg, char *why, size_t whylen)
+{
+    if (!deps_ready(&service_deps, why, whylen))
+        return false;
+    if (!consumer_assigned()) {
+        snprintf(why, whylen, "no partitions assigned yet");
+        return false;
+    }
+    return true;
+}
+
+static void ledger_drained(void)
 {
     daemon_stop();
+}
+
+static void ledger_drain(void *arg)
+{
+    consumer_drain(ledger_drained);
 }
 
 int main(int argc, char **argv)
 {
     char err[512];
 
-    /* 1. configuration, logging, signals, admin port */
-    struct event_base *base = daemon_setup(argc, argv, config_table, &cfg.d, deps_ready,
-                                           &service_deps, service_drain, NULL);
+    /* 0. a command instead of the daemon */
+    if (argc > 1 && argv[1][0] != '-')
+        return commands_run(argc - 1, argv + 1, config_table, &cfg);
 
-    /* 2. the components this service depends on */
+    /* 1. configuration, logging, signals, admin port */
+    struct event_base *base =
+        daemon_setup(argc, argv, config_table, &cfg.d, ledger_ready, NULL, ledger_drain, NULL);
+
+    /* 2. PostgreSQL, Redis and the producer (postings, dead letters) */
     if (deps_setup(&service_deps, base, &cfg.d, DEPS_KAFKA | DEPS_REDIS | DEPS_PG, 5000, err,
                    sizeof(err)) < 0)
         daemon_die("%s", err);
 
-    log_info("process_up", "admin on port %lld", (long long)cfg.d.admin_port);
+    /* 3. the consumer: batches, store, relay */
+    consumer_config ccfg = {cfg.d.kafka_brokers, cfg.group, (int)cfg.batch_max, cfg.inflight_max};
+    if (consumer_setup(base, &service_deps, &ccfg, err, sizeof(err)) < 0)
+        daemon_die("%s", err);
+
+    log_info("process_up", "group %s, batches of up to %lld, admin on port %lld", cfg.group,
+             (long long)cfg.batch_max, (long long)cfg.d.admin_port);
     daemon_run();
 
     /* cleanup, in reverse order */
+    consumer_cleanup();
     deps_cleanup(&service_deps, (int)cfg.d.drain_ms);
     log_info("process_down", "stopped");
     daemon_cleanup(config_table);

@@ -1,0 +1,63 @@
+/*
+ * commands: the ledger's operator commands, run by the same binary.
+ *
+ *   reconcile [--wait SECONDS]  checks the invariants of the design: the
+ *       journal sums to zero per entry and per account; every offset the
+ *       ledger passed is exactly one entry or one rejection; for every card
+ *       and wallet, Redis = ledger + holds not yet posted - top-ups not yet
+ *       credited; no hold without an event. Prints a report; exit 1 on any
+ *       difference, 2 when it cannot run.
+ *   rebuild-cache               recomputes every card's wallets, holds and
+ *       cap counters in Redis from PostgreSQL plus the swipe events beyond
+ *       the ledger's stored offsets (read from Kafka), exactly.
+ *   allocate --fund SOURCE | --programme NAME  --year YYYY --amount-fen N
+ *            --ref ID          puts money into a fund or a programme
+ *       budget (an allocation entry, idempotent by --ref).
+ */
+#ifndef LEDGER_COMMANDS_H
+#define LEDGER_COMMANDS_H
+
+#include "common/config.h"
+#include "common/daemon.h"
+
+#include <stdint.h>
+
+typedef struct ledger_config {
+    daemon_config d;
+    char *group;           /* ONECARD_LEDGER_GROUP */
+    int64_t batch_max;     /* ONECARD_LEDGER_BATCH */
+    int64_t inflight_max;  /* ONECARD_LEDGER_INFLIGHT */
+    int64_t tz_offset_min; /* ONECARD_TZ_OFFSET_MIN */
+} ledger_config;
+
+#define LEDGER_CONFIG_ROWS(c)                                                                      \
+    {"ONECARD_LEDGER_GROUP",                                                                       \
+     CONFIG_STR,                                                                                   \
+     &(c)->group,                                                                                  \
+     "onecard-ledger",                                                                             \
+     0,                                                                                            \
+     0,                                                                                            \
+     "consumer group (its offsets are stored in PostgreSQL)"},                                     \
+        {"ONECARD_LEDGER_BATCH",                                                                   \
+         CONFIG_INT,                                                                               \
+         &(c)->batch_max,                                                                          \
+         "2000",                                                                                   \
+         1,                                                                                        \
+         100000,                                                                                   \
+         "events applied per PostgreSQL transaction, at most"},                                    \
+        {"ONECARD_LEDGER_INFLIGHT",                                                                \
+         CONFIG_INT,                                                                               \
+         &(c)->inflight_max,                                                                       \
+         "100000",                                                                                 \
+         1,                                                                                        \
+         10000000,                                                                                 \
+         "committed entries whose effects may await acknowledgement"},                             \
+    {                                                                                              \
+        "ONECARD_TZ_OFFSET_MIN", CONFIG_INT, &(c)->tz_offset_min, "480", -720, 840,                \
+            "the gateway's time zone, minutes east of UTC (daily caps)"                            \
+    }
+
+/* Runs argv[0] as a command. Returns the process exit code. */
+int commands_run(int argc, char **argv, const config_var *table, ledger_config *cfg);
+
+#endif

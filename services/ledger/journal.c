@@ -1,0 +1,252 @@
+/*
+ * journal: events to double-entry lines. See journal.h.
+ */
+#include "journal.h"
+
+#include "common/sign.h"
+#include "swipe.pb-c.h"
+#include "topup.pb-c.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const journal_kinds[] = {"swipe", "reversal", "topup", "allocation"};
+
+const char *journal_kind_name(journal_kind k)
+{
+    return (unsigned)k < sizeof(journal_kinds) / sizeof(journal_kinds[0]) ? journal_kinds[k] : "?";
+}
+
+int journal_kind_parse(const char *s)
+{
+    for (size_t i = 0; i < sizeof(journal_kinds) / sizeof(journal_kinds[0]); i++)
+        if (strcmp(s, journal_kinds[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+int journal_period_year(const char *period)
+{
+    if (period == NULL || strlen(period) != 7 || period[4] != '-')
+        return -1;
+    for (int i = 0; i < 7; i++)
+        if (i != 4 && (period[i] < '0' || period[i] > '9'))
+            return -1;
+    int month = (period[5] - '0') * 10 + (period[6] - '0');
+    if (month < 1 || month > 12)
+        return -1;
+    long year = strtol(period, NULL, 10);
+    return year >= 2000 ? (int)year : -1;
+}
+
+/* A field that goes into an account name or a key: present, printable,
+ * no separator of ours. */
+static bool journal_field_ok(const char *s, size_t max)
+{
+    if (s == NULL || *s == '\0' || strlen(s) > max)
+        return false;
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == ':' || *p == '|' || *p == 0x7f)
+            return false;
+    return true;
+}
+
+/* name = "<kind>:<x>[:<y>][:<year>]" */
+static int journal_account_set(journal_account *a, const char *kind, const char *x, const char *y,
+                               int year, char *err, size_t errlen)
+{
+    memset(a, 0, sizeof(*a));
+    a->kind = kind;
+    a->year = year;
+    char yb[16] = "";
+    if (year > 0)
+        snprintf(yb, sizeof(yb), ":%d", year);
+    int n =
+        snprintf(a->name, sizeof(a->name), "%s:%s%s%s%s", kind, x, y ? ":" : "", y ? y : "", yb);
+    if (n < 0 || (size_t)n >= sizeof(a->name)) {
+        snprintf(err, errlen, "the %s account name for %.40s is too long", kind, x);
+        return -1;
+    }
+    return 0;
+}
+
+static int journal_wallet_account(journal_account *a, const journal_entry *e, char *err,
+                                  size_t errlen)
+{
+    if (journal_account_set(a, "wallet", e->card_no, e->wallet, 0, err, errlen) < 0)
+        return -1;
+    a->card_no = e->card_no;
+    a->wallet = e->wallet;
+    return 0;
+}
+
+static int journal_payable_account(journal_account *a, const journal_entry *e, char *err,
+                                   size_t errlen)
+{
+    if (journal_account_set(a, "payable", e->provider_id, NULL, 0, err, errlen) < 0)
+        return -1;
+    a->provider_id = e->provider_id;
+    return 0;
+}
+
+static int journal_pair(const char *kind, const char *x, int year, journal_account *acct, char *err,
+                        size_t errlen)
+{
+    return journal_account_set(acct, kind, x, NULL, year, err, errlen);
+}
+
+int journal_derive_lines(journal_entry *e, char *err, size_t errlen)
+{
+    journal_line *l = e->lines;
+    e->nlines = 0;
+    if (e->amount_fen <= 0 || e->amount_fen > JOURNAL_MAX_FEN) {
+        snprintf(err, errlen, "amount_fen %lld is out of range (1..%lld)", (long long)e->amount_fen,
+                 (long long)JOURNAL_MAX_FEN);
+        return -1;
+    }
+    int64_t a = e->amount_fen;
+    switch (e->kind) {
+    case JOURNAL_SWIPE:
+    case JOURNAL_REVERSAL: {
+        int64_t sign = e->kind == JOURNAL_SWIPE ? 1 : -1;
+        if (journal_wallet_account(&l[0].account, e, err, errlen) < 0 ||
+            journal_payable_account(&l[1].account, e, err, errlen) < 0)
+            return -1;
+        l[0].amount_fen = sign * a;
+        l[1].amount_fen = -sign * a;
+        e->nlines = 2;
+        return 0;
+    }
+    case JOURNAL_TOPUP:
+        if (journal_pair("fund", e->fund_source, e->year, &l[0].account, err, errlen) < 0 ||
+            journal_wallet_account(&l[1].account, e, err, errlen) < 0)
+            return -1;
+        l[0].account.fund_source = e->fund_source;
+        l[0].amount_fen = a;
+        l[1].amount_fen = -a;
+        e->nlines = 2;
+        if (e->programme && *e->programme) {
+            if (journal_pair("budget", e->programme, e->year, &l[2].account, err, errlen) < 0 ||
+                journal_pair("obligated", e->programme, e->year, &l[3].account, err, errlen) < 0)
+                return -1;
+            l[2].account.programme = l[3].account.programme = e->programme;
+            l[2].amount_fen = a;
+            l[3].amount_fen = -a;
+            e->nlines = 4;
+        }
+        return 0;
+    case JOURNAL_ALLOCATION:
+        if (e->fund_source && *e->fund_source) {
+            if (journal_pair("appropriation", e->fund_source, 0, &l[0].account, err, errlen) < 0 ||
+                journal_pair("fund", e->fund_source, e->year, &l[1].account, err, errlen) < 0)
+                return -1;
+            l[0].account.fund_source = l[1].account.fund_source = e->fund_source;
+        } else {
+            if (journal_pair("authority", e->programme, 0, &l[0].account, err, errlen) < 0 ||
+                journal_pair("budget", e->programme, e->year, &l[1].account, err, errlen) < 0)
+                return -1;
+            l[0].account.programme = l[1].account.programme = e->programme;
+        }
+        l[0].amount_fen = a;
+        l[1].amount_fen = -a;
+        e->nlines = 2;
+        return 0;
+    }
+    snprintf(err, errlen, "unknown entry kind %d", (int)e->kind);
+    return -1;
+}
+
+#define JOURNAL_REQUIRE(field, name, max)                                                          \
+    do {                                                                                           \
+        if (!journal_field_ok((field), (max))) {                                                   \
+            snprintf(err, errlen, "%s is missing or malformed", (name));                           \
+            return -1;                                                                             \
+        }                                                                                          \
+    } while (0)
+
+static const char *journal_opt(const char *s)
+{
+    return s && *s ? s : NULL;
+}
+
+int journal_from_event(const event_type *type, const ProtobufCMessage *msg, journal_entry *e,
+                       char *err, size_t errlen)
+{
+    memset(e, 0, sizeof(*e));
+    const ProtobufCMessageDescriptor *d = type ? type->desc : NULL;
+    if (d == &onecard__v1__swipe_authorized__descriptor) {
+        const Onecard__V1__SwipeAuthorized *s = (const void *)msg;
+        e->kind = JOURNAL_SWIPE;
+        e->event_id = s->event_id;
+        e->card_no = s->card_no;
+        e->wallet = s->wallet;
+        e->provider_id = s->provider_id;
+        e->terminal_id = journal_opt(s->terminal_id);
+        e->item_code = journal_opt(s->item_code);
+        e->fund_source = journal_opt(s->fund_source);
+        e->swipe_id = journal_opt(s->swipe_id);
+        e->request_id = journal_opt(s->request_id);
+        e->person_id = journal_opt(s->person_id);
+        e->amount_fen = s->amount_fen;
+        e->occurred_at_ms = s->occurred_at_ms;
+    } else if (d == &onecard__v1__swipe_reversed__descriptor) {
+        const Onecard__V1__SwipeReversed *s = (const void *)msg;
+        e->kind = JOURNAL_REVERSAL;
+        e->event_id = s->event_id;
+        e->card_no = s->card_no;
+        e->wallet = s->wallet;
+        e->provider_id = s->provider_id;
+        e->terminal_id = journal_opt(s->terminal_id);
+        e->item_code = journal_opt(s->item_code);
+        e->fund_source = journal_opt(s->fund_source);
+        e->swipe_id = journal_opt(s->swipe_id);
+        e->request_id = journal_opt(s->request_id);
+        e->amount_fen = s->amount_fen;
+        e->occurred_at_ms = s->occurred_at_ms;
+    } else if (d == &onecard__v1__topup_issued__descriptor) {
+        const Onecard__V1__TopupIssued *t = (const void *)msg;
+        e->kind = JOURNAL_TOPUP;
+        e->event_id = t->event_id;
+        e->card_no = t->card_no;
+        e->wallet = t->wallet;
+        e->item_code = journal_opt(t->item_code);
+        e->fund_source = t->fund_source;
+        e->programme = journal_opt(t->programme);
+        e->period = t->period;
+        e->person_id = journal_opt(t->person_id);
+        e->request_id = journal_opt(t->topup_id);
+        e->amount_fen = t->amount_fen;
+        e->occurred_at_ms = t->occurred_at_ms;
+        JOURNAL_REQUIRE(t->fund_source, "fund_source", 64);
+        if (e->programme)
+            JOURNAL_REQUIRE(e->programme, "programme", 64);
+        JOURNAL_REQUIRE(t->topup_id, "topup_id", 64);
+        e->year = journal_period_year(t->period);
+        if (e->year < 0) {
+            snprintf(err, errlen, "period \"%.16s\" is not YYYY-MM", t->period ? t->period : "");
+            return -1;
+        }
+    } else {
+        snprintf(err, errlen, "the ledger does not apply %s events",
+                 type ? type->ce_type : "unknown");
+        return -1;
+    }
+    JOURNAL_REQUIRE(e->event_id, "event_id", 64);
+    JOURNAL_REQUIRE(e->card_no, "card_no", 32);
+    JOURNAL_REQUIRE(e->wallet, "wallet", 32);
+    if (e->kind != JOURNAL_TOPUP)
+        JOURNAL_REQUIRE(e->provider_id, "provider_id", 64);
+    if (e->occurred_at_ms <= 0) {
+        snprintf(err, errlen, "occurred_at_ms is missing");
+        return -1;
+    }
+    return journal_derive_lines(e, err, errlen);
+}
+
+void journal_posting_id(char *out, const char *source_event_id)
+{
+    char hex[SIGN_HEX_LEN + 1];
+    sign_sha256_hex(hex, source_event_id, strlen(source_event_id));
+    snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+}

@@ -1,0 +1,269 @@
+/*
+ * relay: postings and the Redis side of committed entries. See relay.h.
+ */
+#include "relay.h"
+
+#include "common/keys.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "ledger.pb-c.h"
+#include "ledger_lua.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RELAY_TOPUP_MARKER_TTL_S "3456000" /* 40 days: far beyond any retry */
+
+typedef struct relay_batch {
+    relay *r;
+    int outstanding; /* acknowledgements still expected */
+    bool failed;
+    size_t n;
+    int64_t ids[];
+} relay_batch;
+
+static redis_script relay_s_posted, relay_s_credit;
+static metric *relay_m_published, *relay_m_failed, *relay_m_recovered;
+
+void relay_init(relay *r, kafka_producer *producer, redis_client *redis, store *st)
+{
+    memset(r, 0, sizeof(*r));
+    r->producer = producer;
+    r->redis = redis;
+    r->store = st;
+    r->dirty = true;
+    redis_script_init(&relay_s_posted, "posted", lua_posted);
+    redis_script_init(&relay_s_credit, "credit", lua_credit);
+    relay_m_published = metrics_counter("ledger_postings_published_total",
+                                        "Ledger postings acknowledged by the broker.", NULL);
+    relay_m_failed = metrics_counter("ledger_relay_failures_total",
+                                     "Postings or Redis effects that failed and will be relayed "
+                                     "again from the outbox.",
+                                     NULL);
+    relay_m_recovered = metrics_counter("ledger_relay_recovered_total",
+                                        "Outbox entries relayed again after a failure or a "
+                                        "restart.",
+                                        NULL);
+}
+
+static void relay_ack(relay_batch *b, bool ok)
+{
+    if (!ok) {
+        b->failed = true;
+        metrics_add(relay_m_failed, 1);
+    }
+    if (--b->outstanding > 0)
+        return;
+    relay *r = b->r;
+    r->inflight -= (int64_t)b->n;
+    if (b->failed)
+        r->dirty = true;
+    else
+        store_done(r->store, b->ids, b->n);
+    free(b);
+}
+
+static void relay_on_delivery(void *opaque, int err, const char *errstr, int32_t partition,
+                              int64_t offset)
+{
+    if (err)
+        log_warn("posting_not_acknowledged", "%s", errstr);
+    else
+        metrics_add(relay_m_published, 1);
+    relay_ack(opaque, err == 0);
+}
+
+static void relay_on_redis(redisReply *reply, const char *errstr, void *arg)
+{
+    bool ok = reply != NULL && reply->type != REDIS_REPLY_ERROR;
+    if (!ok)
+        log_warn("relay_redis_failed", "%s", reply ? reply->str : (errstr ? errstr : "no reply"));
+    relay_ack(arg, ok);
+}
+
+/* Publishes the entry's posting; returns false when it was not queued. */
+static bool relay_publish(relay *r, const journal_entry *e, int64_t entry_id, relay_batch *b)
+{
+    char id[40], entry[24];
+    journal_posting_id(id, e->event_id);
+    snprintf(entry, sizeof(entry), "%lld", (long long)entry_id);
+    Onecard__V1__PostingLine lines[JOURNAL_LINES_MAX];
+    Onecard__V1__PostingLine *lp[JOURNAL_LINES_MAX];
+    for (int i = 0; i < e->nlines; i++) {
+        onecard__v1__posting_line__init(&lines[i]);
+        lines[i].account = (char *)e->lines[i].account.name;
+        lines[i].amount_fen = e->lines[i].amount_fen;
+        lp[i] = &lines[i];
+    }
+    Onecard__V1__LedgerPosting p;
+    onecard__v1__ledger_posting__init(&p);
+    p.event_id = id;
+    p.entry_id = entry;
+    p.source_event_id = (char *)e->event_id;
+    p.kind = (char *)journal_kind_name(e->kind);
+    p.card_no = (char *)(e->card_no ? e->card_no : "");
+    p.provider_id = (char *)(e->provider_id ? e->provider_id : "");
+    p.item_code = (char *)(e->item_code ? e->item_code : "");
+    p.fund_source = (char *)(e->fund_source ? e->fund_source : "");
+    p.n_lines = (size_t)e->nlines;
+    p.lines = lp;
+    p.posted_at_ms = event_now_ms();
+    p.occurred_at_ms = e->occurred_at_ms;
+    const char *key = e->card_no ? e->card_no : e->lines[e->nlines - 1].account.name;
+    char err[256];
+    if (kafka_produce(r->producer, &p.base, TOPIC_POSTINGS, key, strlen(key), relay_on_delivery, b,
+                      err, sizeof(err)) < 0) {
+        log_warn("posting_not_queued", "%s", err);
+        return false;
+    }
+    return true;
+}
+
+/* Sends the entry's Redis effect; returns false when it was not sent, true
+ * when sent (or when the entry has none, with *sent false). */
+static bool relay_redis(relay *r, const journal_entry *e, relay_batch *b, bool *sent)
+{
+    char k1[KEYS_MAX], k2[KEYS_MAX], k3[KEYS_MAX], amount[24];
+    *sent = false;
+    if (e->kind == JOURNAL_SWIPE || e->kind == JOURNAL_REVERSAL) {
+        keys_holds(k1, sizeof(k1), e->card_no);
+        keys_idem(k2, sizeof(k2), e->card_no, e->terminal_id ? e->terminal_id : "",
+                  e->request_id ? e->request_id : "");
+        /* a swipe id without the card's tag has no swipe record: point the
+         * script at the holds hash, where 'state' is never a field */
+        if (e->swipe_id == NULL || keys_swipe(k3, sizeof(k3), e->swipe_id) < 0)
+            snprintf(k3, sizeof(k3), "%s", k1);
+        const char *state = e->kind == JOURNAL_SWIPE ? "approved" : "";
+        const char *argv[] = {k1, k2, k3, e->event_id, state};
+        size_t argvlen[] = {strlen(k1), strlen(k2), strlen(k3), strlen(e->event_id), strlen(state)};
+        if (redis_evalsha(r->redis, &relay_s_posted, 3, 5, argv, argvlen, relay_on_redis, b) < 0)
+            return false;
+    } else if (e->kind == JOURNAL_TOPUP) {
+        keys_wallet(k1, sizeof(k1), e->card_no);
+        keys_topup(k2, sizeof(k2), e->card_no, e->request_id ? e->request_id : e->event_id);
+        snprintf(amount, sizeof(amount), "%lld", (long long)e->amount_fen);
+        const char *argv[] = {k1, k2, e->wallet, amount, RELAY_TOPUP_MARKER_TTL_S};
+        size_t argvlen[] = {strlen(k1), strlen(k2), strlen(e->wallet), strlen(amount),
+                            strlen(RELAY_TOPUP_MARKER_TTL_S)};
+        if (redis_evalsha(r->redis, &relay_s_credit, 2, 5, argv, argvlen, relay_on_redis, b) < 0)
+            return false;
+    } else {
+        return true;
+    }
+    *sent = true;
+    return true;
+}
+
+void relay_entries(relay *r, const journal_entry *const *entries, const int64_t *entry_ids,
+                   size_t n)
+{
+    if (n == 0)
+        return;
+    relay_batch *b = malloc(sizeof(*b) + n * sizeof(int64_t));
+    if (b == NULL) {
+        r->dirty = true; /* the outbox still has them */
+        return;
+    }
+    b->r = r;
+    b->n = n;
+    b->failed = false;
+    b->outstanding = 1; /* held until every effect is sent */
+    memcpy(b->ids, entry_ids, n * sizeof(int64_t));
+    r->inflight += (int64_t)n;
+    for (size_t i = 0; i < n; i++) {
+        b->outstanding++;
+        if (!relay_publish(r, entries[i], entry_ids[i], b))
+            relay_ack(b, false);
+        bool sent = false;
+        b->outstanding++;
+        if (!relay_redis(r, entries[i], b, &sent)) {
+            log_warn("relay_redis_failed", "redis unavailable: entry %lld kept in the outbox",
+                     (long long)entry_ids[i]);
+            relay_ack(b, false);
+        } else if (!sent) {
+            b->outstanding--;
+        }
+    }
+    relay_ack(b, true);
+}
+
+/* ---------------------------------------------------------------- recover */
+
+static const char *relay_col(PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+int relay_recover(relay *r, PGconn *pg, int limit, char *err, size_t errlen)
+{
+    if (!r->dirty || r->inflight > 0)
+        return 0;
+    if (store_flush_done(r->store, err, errlen) < 0)
+        return -1;
+    char lim[16];
+    snprintf(lim, sizeof(lim), "%d", limit);
+    const char *p[] = {lim};
+    PGresult *res =
+        pg_query(pg,
+                 "SELECT e.entry_id, e.kind, e.event_id, e.amount_fen, e.card_no, e.wallet, "
+                 "e.provider_id, e.terminal_id, e.item_code, e.fund_source, e.programme, e.period, "
+                 "e.swipe_id, e.request_id, e.person_id, e.occurred_at_ms FROM ledger_outbox o "
+                 "JOIN ledger_entries e USING (entry_id) ORDER BY o.entry_id LIMIT $1::int",
+                 1, p, err, errlen);
+    if (res == NULL)
+        return -1;
+    int n = PQntuples(res);
+    journal_entry *es = calloc((size_t)n + 1, sizeof(*es));
+    const journal_entry **ptrs = calloc((size_t)n + 1, sizeof(*ptrs));
+    int64_t *ids = calloc((size_t)n + 1, sizeof(*ids));
+    if (es == NULL || ptrs == NULL || ids == NULL) {
+        free(es);
+        free(ptrs);
+        free(ids);
+        PQclear(res);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t k = 0;
+    for (int row = 0; row < n; row++) {
+        journal_entry *e = &es[k];
+        int kind = journal_kind_parse(PQgetvalue(res, row, 1));
+        e->kind = kind < 0 ? JOURNAL_SWIPE : (journal_kind)kind;
+        e->event_id = PQgetvalue(res, row, 2);
+        e->amount_fen = strtoll(PQgetvalue(res, row, 3), NULL, 10);
+        e->card_no = relay_col(res, row, 4);
+        e->wallet = relay_col(res, row, 5);
+        e->provider_id = relay_col(res, row, 6);
+        e->terminal_id = relay_col(res, row, 7);
+        e->item_code = relay_col(res, row, 8);
+        e->fund_source = relay_col(res, row, 9);
+        e->programme = relay_col(res, row, 10);
+        e->period = relay_col(res, row, 11);
+        e->swipe_id = relay_col(res, row, 12);
+        e->request_id = relay_col(res, row, 13);
+        e->person_id = relay_col(res, row, 14);
+        e->occurred_at_ms = strtoll(PQgetvalue(res, row, 15), NULL, 10);
+        e->year = e->kind == JOURNAL_ALLOCATION && e->period ? (int)strtol(e->period, NULL, 10)
+                                                             : journal_period_year(e->period);
+        char why[256];
+        if (kind < 0 || journal_derive_lines(e, why, sizeof(why)) < 0) {
+            log_error("outbox_entry_unreadable", "entry %s: %s", PQgetvalue(res, row, 0),
+                      kind < 0 ? "unknown kind" : why);
+            continue;
+        }
+        ids[k] = strtoll(PQgetvalue(res, row, 0), NULL, 10);
+        ptrs[k] = e;
+        k++;
+    }
+    r->dirty = n >= limit;
+    relay_entries(r, ptrs, ids, k);
+    metrics_add(relay_m_recovered, (int64_t)k);
+    if (k > 0)
+        log_info("outbox_relayed", "%zu entries relayed again from the outbox", k);
+    free(es);
+    free(ptrs);
+    free(ids);
+    PQclear(res);
+    return (int)k;
+}

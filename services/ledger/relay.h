@@ -1,0 +1,54 @@
+/*
+ * relay: the after-commit effects of journal entries, at least once.
+ *
+ * Each committed entry has a row in ledger_outbox. The relay publishes the
+ * entry's LedgerPosting on onecard.postings.v1 (key: the card) and applies
+ * its Redis side: a swipe's or a reversal's hold is dropped (posted.lua), a
+ * top-up is credited to the hot balance exactly once (credit.lua, guarded
+ * by a marker key). When the broker and Redis have both acknowledged every
+ * entry of a batch, its outbox rows are queued for deletion with the next
+ * store transaction. Anything that failed, and whatever a crash left in the
+ * outbox, is relayed again by relay_recover: posting ids are derived from
+ * the source event, so a re-published posting is a duplicate a consumer
+ * drops, and both Redis scripts are idempotent.
+ *
+ * Why an outbox rather than producing inside the transaction: the journal
+ * commit must not wait on the broker (PostgreSQL is the source of truth and
+ * keeps applying while Kafka is away), and a crash between the commit and
+ * the acknowledgement must not lose a posting. The fast path relays from
+ * memory right after the commit; the outbox is read only after a failure
+ * or a restart. Loop thread only.
+ */
+#ifndef LEDGER_RELAY_H
+#define LEDGER_RELAY_H
+
+#include "journal.h"
+#include "store.h"
+
+#include "common/kafka.h"
+#include "common/redis.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct relay {
+    kafka_producer *producer;
+    redis_client *redis;
+    store *store;
+    int64_t inflight; /* entries not yet acknowledged */
+    bool dirty;       /* something failed or a restart: read the outbox */
+} relay;
+
+/* dirty starts true: the outbox is read once at start-up. */
+void relay_init(relay *r, kafka_producer *producer, redis_client *redis, store *st);
+
+/* Relays entries[i] with entry_ids[i]. Everything it needs is copied. */
+void relay_entries(relay *r, const journal_entry *const *entries, const int64_t *entry_ids,
+                   size_t n);
+
+/* When nothing is in flight and the relay is dirty: reads up to limit
+ * outbox rows (oldest first) and relays them again. Returns the number
+ * relayed, or -1 with err. */
+int relay_recover(relay *r, PGconn *pg, int limit, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,475 @@
+/*
+ * store: one PostgreSQL transaction per batch. See store.h.
+ */
+#include "store.h"
+
+#include "common/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void store_init(store *s, PGconn *pg, const char *group)
+{
+    memset(s, 0, sizeof(*s));
+    s->pg = pg;
+    s->group = group;
+}
+
+static void store_arrays_reset(store *s, int n)
+{
+    for (int i = 0; i < n; i++)
+        pg_array_reset(&s->arr[i]);
+}
+
+/* Runs sql with the first n arrays as parameters. */
+static PGresult *store_query_arrays(store *s, const char *sql, int n, char *err, size_t errlen)
+{
+    const char *p[24];
+    for (int i = 0; i < n; i++) {
+        p[i] = pg_array_text(&s->arr[i]);
+        if (p[i] == NULL) {
+            snprintf(err, errlen, "out of memory building a batch");
+            return NULL;
+        }
+    }
+    return pg_query(s->pg, sql, n, p, err, errlen);
+}
+
+static int store_exec_arrays(store *s, const char *sql, int n, char *err, size_t errlen)
+{
+    PGresult *r = store_query_arrays(s, sql, n, err, errlen);
+    if (r == NULL)
+        return -1;
+    PQclear(r);
+    return 0;
+}
+
+/* Turns an entry into a rejection; the caller writes the reason. */
+static void store_reject(store_item *it)
+{
+    it->ok = false;
+    it->reject_event_id = it->e.event_id;
+    it->reject_amount_fen = it->e.amount_fen;
+}
+
+/* ------------------------------------------------------------ duplicates */
+
+/* An event id already in the journal, or twice in the batch, is a
+ * duplicate: recorded as a rejection at its offset, applied once. */
+static int store_mark_duplicates(store *s, store_item *items, int n, char *err, size_t errlen)
+{
+    idmap_clear(&s->seen);
+    store_arrays_reset(s, 1);
+    for (int i = 0; i < n; i++) {
+        if (!items[i].ok)
+            continue;
+        bool added;
+        if (idmap_put(&s->seen, items[i].e.event_id, i, &added) == NULL) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        if (!added) {
+            store_reject(&items[i]);
+            snprintf(items[i].reason, sizeof(items[i].reason),
+                     "duplicate: event %s appears twice in the stream", items[i].e.event_id);
+        } else
+            pg_array_add(&s->arr[0], items[i].e.event_id);
+    }
+    if (s->arr[0].n == 0)
+        return 0;
+    PGresult *r = store_query_arrays(
+        s, "SELECT event_id FROM ledger_entries WHERE event_id = ANY($1::text[])", 1, err, errlen);
+    if (r == NULL)
+        return -1;
+    for (int row = 0; row < PQntuples(r); row++) {
+        int64_t *i = idmap_get(&s->seen, PQgetvalue(r, row, 0));
+        if (i == NULL)
+            continue;
+        store_reject(&items[*i]);
+        snprintf(items[*i].reason, sizeof(items[*i].reason),
+                 "duplicate: event %s was applied already", items[*i].e.event_id);
+    }
+    PQclear(r);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- budgets */
+
+typedef struct store_fund {
+    const char *name;
+    int64_t balance;
+} store_fund;
+
+/* Top-ups are checked in stream order against the funds and budgets,
+ * locked for the transaction; one that would overdraw is rejected. */
+static int store_check_budgets(store *s, store_item *items, int n, char *err, size_t errlen)
+{
+    store_arrays_reset(s, 1);
+    int ntop = 0;
+    for (int i = 0; i < n; i++) {
+        if (!items[i].ok || items[i].e.kind != JOURNAL_TOPUP)
+            continue;
+        ntop++;
+        for (int l = 0; l < items[i].e.nlines; l++)
+            if (strcmp(items[i].e.lines[l].account.kind, "fund") == 0 ||
+                strcmp(items[i].e.lines[l].account.kind, "budget") == 0)
+                pg_array_add(&s->arr[0], items[i].e.lines[l].account.name);
+    }
+    if (ntop == 0)
+        return 0;
+    PGresult *r = store_query_arrays(s,
+                                     "SELECT name, balance_fen FROM ledger_accounts WHERE name = "
+                                     "ANY($1::text[]) ORDER BY account_id FOR UPDATE",
+                                     1, err, errlen);
+    if (r == NULL)
+        return -1;
+    int nf = PQntuples(r);
+    store_fund *funds = calloc((size_t)nf + 1, sizeof(*funds));
+    if (funds == NULL) {
+        PQclear(r);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int f = 0; f < nf; f++) {
+        funds[f].name = PQgetvalue(r, f, 0);
+        funds[f].balance = strtoll(PQgetvalue(r, f, 1), NULL, 10);
+    }
+    for (int i = 0; i < n; i++) {
+        store_item *it = &items[i];
+        if (!it->ok || it->e.kind != JOURNAL_TOPUP)
+            continue;
+        store_fund *hit[JOURNAL_LINES_MAX] = {0};
+        for (int l = 0; l < it->e.nlines && it->ok; l++) {
+            const journal_account *a = &it->e.lines[l].account;
+            if (strcmp(a->kind, "fund") != 0 && strcmp(a->kind, "budget") != 0)
+                continue;
+            store_fund *f = NULL;
+            for (int k = 0; k < nf; k++)
+                if (strcmp(funds[k].name, a->name) == 0)
+                    f = &funds[k];
+            int64_t avail = f ? -f->balance : 0;
+            if (avail < it->e.amount_fen) {
+                it->dead_letter = true;
+                store_reject(it);
+                snprintf(it->reason, sizeof(it->reason),
+                         "over budget: %s has %lld fen available, the top-up needs %lld", a->name,
+                         (long long)avail, (long long)it->e.amount_fen);
+            }
+            hit[l] = f;
+        }
+        if (it->ok)
+            for (int l = 0; l < it->e.nlines; l++)
+                if (hit[l])
+                    hit[l]->balance += it->e.amount_fen;
+    }
+    free(funds);
+    PQclear(r);
+    return 0;
+}
+
+/* --------------------------------------------------------------- accounts */
+
+static int store_accounts(store *s, store_item *items, int n, char *err, size_t errlen)
+{
+    idmap_clear(&s->names);
+    store_arrays_reset(s, 8);
+    for (int i = 0; i < n; i++) {
+        if (!items[i].ok)
+            continue;
+        for (int l = 0; l < items[i].e.nlines; l++) {
+            const journal_account *a = &items[i].e.lines[l].account;
+            bool added;
+            if (idmap_put(&s->names, a->name, 0, &added) == NULL) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+            if (!added)
+                continue;
+            pg_array_add(&s->arr[0], a->name);
+            pg_array_add(&s->arr[1], a->kind);
+            pg_array_add(&s->arr[2], a->card_no);
+            pg_array_add(&s->arr[3], a->wallet);
+            pg_array_add(&s->arr[4], a->provider_id);
+            pg_array_add(&s->arr[5], a->fund_source);
+            pg_array_add(&s->arr[6], a->programme);
+            if (a->year > 0)
+                pg_array_add_int(&s->arr[7], a->year);
+            else
+                pg_array_add(&s->arr[7], NULL);
+        }
+    }
+    if (s->names.n == 0)
+        return 0;
+    PGresult *r = store_query_arrays(
+        s,
+        "WITH v AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], "
+        "$5::text[], $6::text[], $7::text[], $8::int[]) AS v(name, kind, card_no, wallet, "
+        "provider_id, fund_source, programme, year)), "
+        "ins AS (INSERT INTO ledger_accounts (name, kind, card_no, wallet, provider_id, "
+        "fund_source, programme, year) SELECT * FROM v ON CONFLICT (name) DO NOTHING "
+        "RETURNING account_id, name) "
+        "SELECT account_id, name FROM ins UNION ALL "
+        "SELECT a.account_id, a.name FROM ledger_accounts a JOIN v ON a.name = v.name",
+        8, err, errlen);
+    if (r == NULL)
+        return -1;
+    for (int row = 0; row < PQntuples(r); row++) {
+        int64_t *id = idmap_get(&s->names, PQgetvalue(r, row, 1));
+        if (id)
+            *id = strtoll(PQgetvalue(r, row, 0), NULL, 10);
+    }
+    PQclear(r);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- entries */
+
+static int store_entry_ids(store *s, store_item *items, int n, int nok, char *err, size_t errlen)
+{
+    char num[16];
+    snprintf(num, sizeof(num), "%d", nok);
+    const char *p[] = {num};
+    PGresult *r = pg_query(s->pg,
+                           "SELECT nextval('ledger_entries_entry_id_seq') FROM "
+                           "generate_series(1, $1::int)",
+                           1, p, err, errlen);
+    if (r == NULL)
+        return -1;
+    int row = 0;
+    for (int i = 0; i < n && row < PQntuples(r); i++)
+        if (items[i].ok)
+            items[i].entry_id = strtoll(PQgetvalue(r, row++, 0), NULL, 10);
+    PQclear(r);
+    return 0;
+}
+
+static int store_entries(store *s, store_item *items, int n, int64_t now_ms, char *err,
+                         size_t errlen)
+{
+    store_arrays_reset(s, 20);
+    for (int i = 0; i < n; i++) {
+        const store_item *it = &items[i];
+        if (!it->ok)
+            continue;
+        const journal_entry *e = &it->e;
+        pg_array_add_int(&s->arr[0], it->entry_id);
+        pg_array_add(&s->arr[1], e->event_id);
+        pg_array_add(&s->arr[2], journal_kind_name(e->kind));
+        pg_array_add_int(&s->arr[3], e->amount_fen);
+        pg_array_add(&s->arr[4], e->card_no);
+        pg_array_add(&s->arr[5], e->wallet);
+        pg_array_add(&s->arr[6], e->provider_id);
+        pg_array_add(&s->arr[7], e->terminal_id);
+        pg_array_add(&s->arr[8], e->item_code);
+        pg_array_add(&s->arr[9], e->fund_source);
+        pg_array_add(&s->arr[10], e->programme);
+        pg_array_add(&s->arr[11], e->period);
+        pg_array_add(&s->arr[12], e->swipe_id);
+        pg_array_add(&s->arr[13], e->request_id);
+        pg_array_add(&s->arr[14], e->person_id);
+        pg_array_add_int(&s->arr[15], e->occurred_at_ms);
+        pg_array_add_int(&s->arr[16], now_ms);
+        pg_array_add(&s->arr[17], it->topic);
+        if (it->topic) {
+            pg_array_add_int(&s->arr[18], it->partition);
+            pg_array_add_int(&s->arr[19], it->offset);
+        } else {
+            pg_array_add(&s->arr[18], NULL);
+            pg_array_add(&s->arr[19], NULL);
+        }
+    }
+    if (store_exec_arrays(
+            s,
+            "INSERT INTO ledger_entries (entry_id, event_id, kind, amount_fen, card_no, wallet, "
+            "provider_id, terminal_id, item_code, fund_source, programme, period, swipe_id, "
+            "request_id, person_id, occurred_at_ms, posted_at_ms, src_topic, src_partition, "
+            "src_offset) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], "
+            "$5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], "
+            "$11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::bigint[], "
+            "$17::bigint[], $18::text[], $19::int[], $20::bigint[])",
+            20, err, errlen) < 0)
+        return -1;
+
+    store_arrays_reset(s, 3);
+    for (int i = 0; i < n; i++) {
+        if (!items[i].ok)
+            continue;
+        for (int l = 0; l < items[i].e.nlines; l++) {
+            const int64_t *id = idmap_get(&s->names, items[i].e.lines[l].account.name);
+            if (id == NULL || *id == 0) {
+                snprintf(err, errlen, "account %s has no id", items[i].e.lines[l].account.name);
+                return -1;
+            }
+            pg_array_add_int(&s->arr[0], items[i].entry_id);
+            pg_array_add_int(&s->arr[1], *id);
+            pg_array_add_int(&s->arr[2], items[i].e.lines[l].amount_fen);
+        }
+    }
+    /* lines, then the outbox rows of the same entries */
+    if (store_exec_arrays(s,
+                          "WITH l AS (INSERT INTO ledger_lines (entry_id, account_id, amount_fen) "
+                          "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])) "
+                          "INSERT INTO ledger_outbox (entry_id) SELECT DISTINCT "
+                          "unnest($1::bigint[])",
+                          3, err, errlen) < 0)
+        return -1;
+    return 0;
+}
+
+/* -------------------------------------------------- rejections and offsets */
+
+static int store_rejections(store *s, store_item *items, int n, char *err, size_t errlen)
+{
+    store_arrays_reset(s, 6);
+    int nrej = 0;
+    for (int i = 0; i < n; i++) {
+        const store_item *it = &items[i];
+        if (it->ok || it->topic == NULL)
+            continue;
+        nrej++;
+        pg_array_add(&s->arr[0], it->topic);
+        pg_array_add_int(&s->arr[1], it->partition);
+        pg_array_add_int(&s->arr[2], it->offset);
+        pg_array_add(&s->arr[3],
+                     it->reject_event_id && *it->reject_event_id ? it->reject_event_id : NULL);
+        pg_array_add(&s->arr[4], it->reason);
+        if (it->reject_amount_fen)
+            pg_array_add_int(&s->arr[5], it->reject_amount_fen);
+        else
+            pg_array_add(&s->arr[5], NULL);
+    }
+    if (nrej == 0)
+        return 0;
+    return store_exec_arrays(s,
+                             "INSERT INTO ledger_rejections (src_topic, src_partition, "
+                             "src_offset, event_id, reason, amount_fen) SELECT * FROM "
+                             "unnest($1::text[], $2::int[], $3::bigint[], $4::text[], "
+                             "$5::text[], $6::bigint[])",
+                             6, err, errlen);
+}
+
+static int store_offsets(store *s, store_item *items, int n, char *err, size_t errlen)
+{
+    /* the next offset of every (topic, partition): the last item's + 1 */
+    store_arrays_reset(s, 4);
+    int nparts = 0;
+    for (int i = n - 1; i >= 0; i--) {
+        if (items[i].topic == NULL)
+            continue;
+        bool later = false;
+        for (int j = i + 1; j < n && !later; j++)
+            later = items[j].topic && items[j].partition == items[i].partition &&
+                    strcmp(items[j].topic, items[i].topic) == 0;
+        if (later)
+            continue;
+        nparts++;
+        pg_array_add(&s->arr[0], s->group);
+        pg_array_add(&s->arr[1], items[i].topic);
+        pg_array_add_int(&s->arr[2], items[i].partition);
+        pg_array_add_int(&s->arr[3], items[i].offset + 1);
+    }
+    if (nparts == 0)
+        return 0;
+    return store_exec_arrays(
+        s,
+        "INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset) "
+        "SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[]) "
+        "ON CONFLICT (consumer_group, topic, partition) DO UPDATE SET next_offset = "
+        "EXCLUDED.next_offset, updated_at = now()",
+        4, err, errlen);
+}
+
+static int store_delete_done(store *s, char *err, size_t errlen)
+{
+    if (s->ndone == 0)
+        return 0;
+    store_arrays_reset(s, 1);
+    for (size_t i = 0; i < s->ndone; i++)
+        pg_array_add_int(&s->arr[0], s->done[i]);
+    return store_exec_arrays(s, "DELETE FROM ledger_outbox WHERE entry_id = ANY($1::bigint[])", 1,
+                             err, errlen);
+}
+
+/* ------------------------------------------------------------------ batch */
+
+int store_apply(store *s, store_item *items, int n, int64_t now_ms, char *err, size_t errlen)
+{
+    if (pg_begin(s->pg, err, errlen) < 0)
+        return -1;
+    if (store_delete_done(s, err, errlen) < 0 ||
+        store_mark_duplicates(s, items, n, err, errlen) < 0 ||
+        store_check_budgets(s, items, n, err, errlen) < 0 ||
+        store_accounts(s, items, n, err, errlen) < 0)
+        goto fail;
+    int nok = 0;
+    for (int i = 0; i < n; i++)
+        nok += items[i].ok;
+    if (nok > 0 && (store_entry_ids(s, items, n, nok, err, errlen) < 0 ||
+                    store_entries(s, items, n, now_ms, err, errlen) < 0))
+        goto fail;
+    if (store_rejections(s, items, n, err, errlen) < 0 ||
+        store_offsets(s, items, n, err, errlen) < 0)
+        goto fail;
+    return 0;
+fail:
+    pg_rollback(s->pg);
+    return -1;
+}
+
+int store_commit(store *s, char *err, size_t errlen)
+{
+    if (pg_commit(s->pg, err, errlen) < 0) {
+        pg_rollback(s->pg);
+        return -1;
+    }
+    s->ndone = 0;
+    return 0;
+}
+
+void store_abort(store *s)
+{
+    pg_rollback(s->pg);
+}
+
+void store_done(store *s, const int64_t *ids, size_t n)
+{
+    if (s->ndone + n > s->done_cap) {
+        size_t cap = s->done_cap ? s->done_cap : 1024;
+        while (s->ndone + n > cap)
+            cap *= 2;
+        int64_t *d = realloc(s->done, cap * sizeof(*d));
+        if (d == NULL) {
+            /* the rows stay in the outbox and are relayed again: harmless */
+            log_warn("outbox_done_dropped", "out of memory: %zu outbox rows kept", n);
+            return;
+        }
+        s->done = d;
+        s->done_cap = cap;
+    }
+    memcpy(s->done + s->ndone, ids, n * sizeof(*ids));
+    s->ndone += n;
+}
+
+int store_flush_done(store *s, char *err, size_t errlen)
+{
+    if (s->ndone == 0)
+        return 0;
+    if (pg_begin(s->pg, err, errlen) < 0)
+        return -1;
+    if (store_delete_done(s, err, errlen) < 0) {
+        pg_rollback(s->pg);
+        return -1;
+    }
+    return store_commit(s, err, errlen);
+}
+
+void store_cleanup(store *s)
+{
+    idmap_free(&s->names);
+    idmap_free(&s->seen);
+    for (size_t i = 0; i < sizeof(s->arr) / sizeof(s->arr[0]); i++)
+        pg_array_free(&s->arr[i]);
+    free(s->done);
+    memset(s, 0, sizeof(*s));
+}

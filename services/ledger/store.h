@@ -1,0 +1,69 @@
+/*
+ * store: applies a batch of journal entries to PostgreSQL in one
+ * transaction, with the consumer offsets of every partition the batch came
+ * from. That single transaction is the ledger's exactly-once guarantee: an
+ * event's entry and the offset past it commit together or not at all.
+ *
+ * One batch is a handful of statements whatever its size: every column
+ * travels as one array parameter and is unnested server-side (no SQL is
+ * ever pasted together from values). The database balances the entries and
+ * maintains the account balances itself (the trigger of 0002_ledger.sql);
+ * the store checks budgets first, so an over-budget top-up is rejected with
+ * a reason instead of failing the whole batch.
+ *
+ * Usage: store_begin_batch(), store_apply() (decides which items become
+ * entries and which are rejected, and writes them), then the caller
+ * dead-letters what it must and calls store_commit(), or store_abort() on
+ * any failure and retries the same items later. Loop thread only.
+ */
+#ifndef LEDGER_STORE_H
+#define LEDGER_STORE_H
+
+#include "idmap.h"
+#include "journal.h"
+
+#include "common/pg.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct store_item {
+    const char *topic; /* where the event was read; NULL for an allocation */
+    int32_t partition;
+    int64_t offset;
+    bool ok;          /* an entry to write; otherwise a rejection */
+    bool dead_letter; /* rejected here and must go to the DLQ */
+    journal_entry e;  /* when ok */
+    const char *reject_event_id;
+    int64_t reject_amount_fen;
+    char reason[240]; /* when !ok */
+    int64_t entry_id; /* after store_apply, for entries */
+} store_item;
+
+typedef struct store {
+    PGconn *pg;
+    const char *group;
+    idmap names, seen;
+    pg_array arr[24];
+    int64_t *done; /* outbox rows whose effects are done, deleted with the next batch */
+    size_t ndone, done_cap;
+} store;
+
+void store_init(store *s, PGconn *pg, const char *group);
+
+/* Applies the items (see the file comment); on success the transaction is
+ * open, items that became duplicates or over budget are !ok with their
+ * reason, and entries have their entry_id. -1 with err: rolled back. */
+int store_apply(store *s, store_item *items, int n, int64_t now_ms, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+int store_commit(store *s, char *err, size_t errlen) __attribute__((warn_unused_result));
+void store_abort(store *s);
+
+/* Queues outbox rows to delete with the next batch (or store_flush_done). */
+void store_done(store *s, const int64_t *ids, size_t n);
+/* Deletes the queued outbox rows in a transaction of their own. */
+int store_flush_done(store *s, char *err, size_t errlen) __attribute__((warn_unused_result));
+
+void store_cleanup(store *s);
+
+#endif
