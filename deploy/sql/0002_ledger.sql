@@ -67,6 +67,9 @@ CREATE TABLE ledger_entries (
     src_offset     bigint,
     UNIQUE (src_topic, src_partition, src_offset)
 );
+-- A top-up is issued once per topup_id (stable per person, item and
+-- period), whatever its event id: a re-run issuance is a duplicate.
+CREATE UNIQUE INDEX ledger_entries_topup ON ledger_entries (request_id) WHERE kind = 'topup';
 
 CREATE TABLE ledger_lines (
     entry_id   bigint NOT NULL REFERENCES ledger_entries,

@@ -55,31 +55,53 @@ static void store_reject(store_item *it)
 
 /* ------------------------------------------------------------ duplicates */
 
-/* An event id already in the journal, or twice in the batch, is a
- * duplicate: recorded as a rejection at its offset, applied once. */
+/* What makes an event a duplicate: its event id, and for a top-up its
+ * topup_id (a re-run issuance carries new event ids). */
+static void store_dedupe_key(char *out, size_t len, const journal_entry *e)
+{
+    if (e->kind == JOURNAL_TOPUP && e->request_id)
+        snprintf(out, len, "topup\t%s", e->request_id);
+    else
+        snprintf(out, len, "%s", e->event_id);
+}
+
+/* An event already in the journal, or twice in the batch, is a duplicate:
+ * recorded as a rejection at its offset, applied once. */
 static int store_mark_duplicates(store *s, store_item *items, int n, char *err, size_t errlen)
 {
     idmap_clear(&s->seen);
-    store_arrays_reset(s, 1);
+    store_arrays_reset(s, 2);
+    char key[160];
     for (int i = 0; i < n; i++) {
         if (!items[i].ok)
             continue;
         bool added;
-        if (idmap_put(&s->seen, items[i].e.event_id, i, &added) == NULL) {
+        store_dedupe_key(key, sizeof(key), &items[i].e);
+        if (idmap_put(&s->seen, key, i, &added) == NULL) {
             snprintf(err, errlen, "out of memory");
             return -1;
         }
         if (!added) {
             store_reject(&items[i]);
             snprintf(items[i].reason, sizeof(items[i].reason),
-                     "duplicate: event %s appears twice in the stream", items[i].e.event_id);
-        } else
+                     "duplicate: %s %s appears twice in the stream",
+                     key[0] == 't' && key[5] == '\t' ? "topup" : "event",
+                     key + (key[5] == '\t' ? 6 : 0));
+            continue;
+        }
+        if (items[i].e.kind == JOURNAL_TOPUP && items[i].e.request_id)
+            pg_array_add(&s->arr[1], items[i].e.request_id);
+        else
             pg_array_add(&s->arr[0], items[i].e.event_id);
     }
-    if (s->arr[0].n == 0)
+    if (s->arr[0].n == 0 && s->arr[1].n == 0)
         return 0;
     PGresult *r = store_query_arrays(
-        s, "SELECT event_id FROM ledger_entries WHERE event_id = ANY($1::text[])", 1, err, errlen);
+        s,
+        "SELECT event_id FROM ledger_entries WHERE event_id = ANY($1::text[]) UNION ALL "
+        "SELECT E'topup\\t' || request_id FROM ledger_entries WHERE kind = 'topup' AND "
+        "request_id = ANY($2::text[])",
+        2, err, errlen);
     if (r == NULL)
         return -1;
     for (int row = 0; row < PQntuples(r); row++) {
@@ -87,8 +109,10 @@ static int store_mark_duplicates(store *s, store_item *items, int n, char *err, 
         if (i == NULL)
             continue;
         store_reject(&items[*i]);
-        snprintf(items[*i].reason, sizeof(items[*i].reason),
-                 "duplicate: event %s was applied already", items[*i].e.event_id);
+        const char *k = PQgetvalue(r, row, 0);
+        bool topup = strncmp(k, "topup\t", 6) == 0;
+        snprintf(items[*i].reason, sizeof(items[*i].reason), "duplicate: %s %s was applied already",
+                 topup ? "topup" : "event", topup ? k + 6 : k);
     }
     PQclear(r);
     return 0;

@@ -1,0 +1,327 @@
+"""The ledger against the real stack: top-ups reach the hot balance once,
+budgets are enforced, bad events go to the DLQ while the consumer goes on,
+swipes and reversals are posted and their holds dropped, kill -9 twenty
+times loses and duplicates nothing, a PostgreSQL outage is waited out, and
+a wiped Redis is rebuilt to the fen. Every test ends with `reconcile`.
+"""
+import concurrent.futures
+import glob
+import os
+import random
+import signal
+import subprocess
+import threading
+import time
+import uuid
+
+import pytest
+
+from conftest import BUILD
+from gateway_client import Terminal, dirload, luhn_complete
+
+os.environ.setdefault("ONECARD_BUILD", BUILD)
+
+ITEM = "L-REHAB"
+
+
+@pytest.fixture(scope="module")
+def led(stack):
+    run = "%06d" % random.randrange(10 ** 6)
+    d = {"stack": stack, "run": run, "prefix": "6288" + run,
+         "fund": "central-t" + run, "prog": "rehab-t" + run,
+         "provider": "PL" + run, "terminal": "TL" + run}
+    dirload(stack, [
+        "item %s rehab 50000 0 0 rehabilitation" % ITEM,
+        "provider %s active rehabilitation %s" % (d["provider"], ITEM),
+        "terminal %s %s secret-l active" % (d["terminal"], d["provider"]),
+    ])
+    ledger(stack, "allocate", "--fund", d["fund"], "--year", "2026",
+           "--amount-fen", "1000000000", "--ref", "f" + run)
+    ledger(stack, "allocate", "--programme", d["prog"], "--year", "2026",
+           "--amount-fen", "500000000", "--ref", "p" + run)
+    time.sleep(2.5)  # the gateway's directory refresh
+    return d
+
+
+def ledger(stack, *args, check=True):
+    r = subprocess.run([os.path.join(BUILD, "bin", "onecard-ledger")] + list(args),
+                       env=stack.env, capture_output=True, text=True, timeout=120)
+    if check:
+        assert r.returncode == 0, r.stdout + r.stderr
+    return r
+
+
+def produce(stack, lines):
+    r = subprocess.run([os.path.join(BUILD, "bin", "onecard-produce"), stack.brokers],
+                       input="\n".join(lines) + "\n", capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    return r
+
+
+def redis(stack, *args):
+    return subprocess.run(["redis-cli", "-p", str(stack.redis_port)] + list(args),
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def new_card(led):
+    return luhn_complete(led["prefix"] + "".join(random.choice("0123456789") for _ in range(7)))
+
+
+def funded_card(led, amount):
+    """A card loaded through the directory without money, then funded by a
+    top-up through the ledger (the only way money reaches a wallet)."""
+    card = new_card(led)
+    dirload(led["stack"], ["card %s person-%s active 123456" % (card, card[-6:]),
+                           "entitlement %s %s 0 0 %s" % (card, ITEM, led["fund"])])
+    topup(led, card, amount)
+    return card
+
+
+def topup(led, card, amount, topup_id=None):
+    produce(led["stack"], ["topup %s rehab %s %s %s 2026-11 %d %s" % (
+        card, ITEM, led["fund"], led["prog"], amount, topup_id or uuid.uuid4().hex)])
+
+
+def card_tag(card):
+    """The card's hash tag: FNV-1a over the card number (libs/common/keys.h)."""
+    h = 0x811C9DC5
+    for b in card.encode():
+        h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
+    return "%08x" % h
+
+
+def wallet(stack, card):
+    return redis(stack, "HGET", "wallet:{c:%s}:%s" % (card_tag(card), card), "rehab")
+
+
+def wait_for(pred, timeout=30, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.2)
+    pytest.fail("timed out waiting for " + what)
+
+
+def ledger_caught_up(stack):
+    """Every event on the swipes and top-ups topics is committed, and every
+    posting and Redis effect is acknowledged."""
+    hw = 0
+    for topic in ("onecard.swipes.v1", "onecard.topups.v1"):
+        for p in range(6):
+            out = subprocess.run(["kcat", "-b", stack.brokers, "-Q", "-t",
+                                  "%s:%d:-1" % (topic, p)], capture_output=True, text=True)
+            hw += int(out.stdout.split()[-1]) if out.returncode == 0 and out.stdout else 0
+    stored = int(stack.psql("SELECT coalesce(sum(next_offset), 0) FROM consumer_offsets WHERE "
+                            "consumer_group = 'onecard-ledger'"))
+    outbox = int(stack.psql("SELECT count(*) FROM ledger_outbox"))
+    return stored == hw and outbox == 0
+
+
+def reconcile(led):
+    wait_for(lambda: ledger_caught_up(led["stack"]), 60, "the ledger to catch up")
+    r = ledger(led["stack"], "reconcile", "--card-prefix", led["prefix"], check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "reconcile: OK" in r.stdout
+    return r.stdout
+
+
+def swipe(led, card, amount, request_id=None):
+    t = Terminal(led["stack"].gateway_port, led["terminal"], "secret-l")
+    return t.swipe(card, amount, item=ITEM, request_id=request_id)
+
+
+def test_topup_credits_the_hot_balance_once(led):
+    stack = led["stack"]
+    card = funded_card(led, 30000)
+    wait_for(lambda: wallet(stack, card) == "30000", what="the top-up credit")
+    tid = stack.psql("SELECT request_id FROM ledger_entries WHERE kind = 'topup' AND card_no = "
+                     "'%s'" % card)
+    topup(led, card, 30000, topup_id=tid)  # a re-run issuance: same topup_id
+    topup(led, card, 5000)
+    wait_for(lambda: wallet(stack, card) == "35000", what="the second top-up")
+    assert stack.psql("SELECT count(*) FROM ledger_rejections WHERE reason LIKE "
+                      "'duplicate: topup %s%%'" % tid) == "1"
+    assert stack.psql("SELECT -balance_fen FROM ledger_accounts WHERE name = "
+                      "'wallet:%s:rehab'" % card) == "35000"
+    postings = subprocess.run(["kcat", "-b", stack.brokers, "-C", "-t", "onecard.postings.v1",
+                               "-o", "beginning", "-e", "-q", "-f", "%k\n"],
+                              capture_output=True, text=True, timeout=60).stdout.split()
+    assert postings.count(card) == 2
+    reconcile(led)
+
+
+def test_over_budget_and_undecodable_go_to_the_dlq(led):
+    stack = led["stack"]
+    card = new_card(led)
+    before = int(stack.psql("SELECT count(*) FROM ledger_rejections"))
+    produce(stack, [
+        "topup %s rehab %s %s %s 2026-11 %d" % (card, ITEM, led["fund"], led["prog"], 10 ** 10),
+        "garbage onecard.topups.v1 onecard.v1.TopupIssued",
+        "garbage onecard.swipes.v1 onecard.v1.NoSuchEvent",
+    ])
+    good = funded_card(led, 1234)  # the consumer goes on
+    wait_for(lambda: wallet(stack, good) == "1234", what="a top-up after the bad ones")
+    reasons = stack.psql("SELECT reason FROM ledger_rejections ORDER BY rejected_at DESC, "
+                         "src_offset LIMIT 3")
+    assert int(stack.psql("SELECT count(*) FROM ledger_rejections")) == before + 3
+    assert "over budget: budget:%s:2026 has" % led["prog"] in reasons
+    assert reasons.count("undecodable or of an unknown type") == 2
+    dlq = subprocess.run(["kcat", "-b", stack.brokers, "-C", "-t", "onecard.dlq.v1", "-o",
+                          "beginning", "-e", "-q", "-f", "%h\n"],
+                         capture_output=True, text=True, timeout=60).stdout
+    assert "onecard_dlq_reason=over budget: budget:%s:2026" % led["prog"] in dlq
+    assert wallet(stack, card) in (None, "")
+    reconcile(led)
+
+
+def test_swipe_and_reversal_are_posted_and_holds_dropped(led):
+    stack = led["stack"]
+    card = funded_card(led, 20000)
+    wait_for(lambda: wallet(stack, card) == "20000", what="the top-up credit")
+    st, doc = swipe(led, card, 7000)
+    assert st == 200 and doc["decision"] == "approved", doc
+    wait_for(lambda: stack.psql("SELECT count(*) FROM ledger_entries WHERE kind = 'swipe' AND "
+                                "card_no = '%s'" % card) == "1", what="the swipe's entry")
+    t = Terminal(stack.gateway_port, led["terminal"], "secret-l")
+    st, rev = t.post("/v1/reversals", {"request_id": uuid.uuid4().hex,
+                                       "swipe_id": doc["swipe_id"]})
+    assert st == 200, rev
+    wait_for(lambda: stack.psql("SELECT count(*) FROM ledger_entries WHERE kind = 'reversal' "
+                                "AND card_no = '%s'" % card) == "1", what="the reversal's entry")
+    assert stack.psql("SELECT balance_fen FROM ledger_accounts WHERE name = 'payable:%s'"
+                      % led["provider"]) in ("0", "")
+    assert stack.psql("SELECT -balance_fen FROM ledger_accounts WHERE name = 'wallet:%s:rehab'"
+                      % card) == "20000"
+    reconcile(led)
+
+
+class Traffic:
+    """Honest terminals swiping funded cards in the background; counts the
+    approvals the terminals saw, per card."""
+
+    def __init__(self, led, cards, threads=4):
+        self.led, self.cards, self.stop = led, cards, threading.Event()
+        self.approved, self.other = {c: 0 for c in cards}, 0
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self.run, daemon=True) for _ in range(threads)]
+
+    def run(self):
+        while not self.stop.is_set():
+            card = random.choice(self.cards)
+            try:
+                st, doc = swipe(self.led, card, random.randrange(100, 900))
+            except OSError:
+                st, doc = 0, {}
+            with self.lock:
+                if st == 200 and doc.get("decision") == "approved":
+                    self.approved[card] += 1
+                else:
+                    self.other += 1
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for t in self.threads:
+            t.join(30)
+
+
+def ledger_pid(stack):
+    with open(os.path.join(stack.state, "pids", "ledger.pid")) as f:
+        return int(f.read().split()[0])
+
+
+def restart_ledger(stack):
+    r = stack.run("up", check=False, env={"ONECARD_SERVICES": "ledger"})
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def assert_postings_equal_approvals(led, traffic):
+    stack = led["stack"]
+    cards = "','".join(traffic.cards)
+    rows = stack.psql("SELECT card_no, count(*) FROM ledger_entries WHERE kind = 'swipe' AND "
+                      "card_no IN ('%s') GROUP BY 1" % cards)
+    posted = {c: int(n) for c, n in (r.split("|") for r in rows.splitlines() if r)}
+    for c in traffic.cards:
+        assert posted.get(c, 0) == traffic.approved[c], (c, posted.get(c), traffic.approved[c])
+
+
+def test_kill_9_twenty_times_loses_and_duplicates_nothing(led):
+    stack = led["stack"]
+    cards = [funded_card(led, 10 ** 7) for _ in range(8)]
+    for c in cards:
+        wait_for(lambda: wallet(stack, c) == str(10 ** 7), what="the top-ups")
+    kills = 0
+    with Traffic(led, cards) as traffic:
+        for _ in range(20):
+            time.sleep(random.uniform(0.2, 1.2))
+            os.kill(ledger_pid(stack), signal.SIGKILL)
+            kills += 1
+            time.sleep(random.uniform(0.0, 0.5))
+            restart_ledger(stack)
+        time.sleep(1)
+    assert kills == 20
+    assert sum(traffic.approved.values()) > 50, traffic.approved
+    reconcile(led)
+    assert_postings_equal_approvals(led, traffic)
+
+
+def pg_ctl(stack, action):
+    pg_ctl_bin = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))[-1]
+    data = os.path.join(stack.state, "pg", "data")
+    cmd = [pg_ctl_bin, "-D", os.path.realpath(data), "-m", "fast", "-w", action]
+    if os.geteuid() == 0:
+        cmd = ["runuser", "-u", "postgres", "--"] + cmd
+    subprocess.run(cmd, check=True, capture_output=True, timeout=60)
+
+
+def test_postgres_outage_is_waited_out(led):
+    stack = led["stack"]
+    cards = [funded_card(led, 10 ** 7) for _ in range(4)]
+    for c in cards:
+        wait_for(lambda: wallet(stack, c) == str(10 ** 7), what="the top-ups")
+    with Traffic(led, cards) as traffic:
+        time.sleep(1)
+        pg_ctl(stack, "stop")
+        try:
+            time.sleep(4)  # swipes keep being approved: the gateway needs no PostgreSQL
+            during = sum(traffic.approved.values())
+        finally:
+            restart = stack.run("up", check=False)
+        assert restart.returncode == 0, restart.stdout + restart.stderr
+        time.sleep(2)
+    assert during > 0
+    log = open(os.path.join(stack.state, "logs", "ledger.log")).read()
+    assert "batch_not_applied" in log or "pg_connect_retry" in log or "postgresql" in log
+    reconcile(led)
+    assert_postings_equal_approvals(led, traffic)
+
+
+def test_wiped_redis_is_rebuilt_to_the_fen(led):
+    stack = led["stack"]
+    cards = [funded_card(led, 500000) for _ in range(5)]
+    for c in cards:
+        wait_for(lambda: wallet(stack, c) == "500000", what="the top-ups")
+    for c in cards:
+        for _ in range(3):
+            st, doc = swipe(led, c, random.randrange(100, 5000))
+            assert st == 200 and doc["decision"] == "approved", doc
+    reconcile(led)
+    keys = []
+    for pattern in ("wallet:*%s*", "holds:*%s*", "caps:*%s*"):
+        keys += redis(stack, "--scan", "--pattern", pattern % led["prefix"]).split()
+    before = {k: redis(stack, "HGETALL", k) for k in keys}
+    redis(stack, "DEL", *keys)
+    out = ledger(stack, "rebuild-cache", "--card-prefix", led["prefix"]).stdout
+    assert "rebuild-cache:" in out
+    after = {k: redis(stack, "HGETALL", k) for k in keys}
+    for k in keys:
+        if k.startswith("wallet:") or k.startswith("caps:"):
+            assert sorted(after[k].split("\n")) == sorted(before[k].split("\n")), k
+    reconcile(led)
