@@ -357,7 +357,8 @@ static void kafka_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 kafka_consumer *kafka_consumer_new(const char *brokers, const char *group,
                                    const char *const *topics, kafka_offsets_fn offsets, void *arg,
-                                   kafka_producer *dlq, char *err, size_t errlen)
+                                   kafka_producer *dlq, const char *const *extra, char *err,
+                                   size_t errlen)
 {
     kafka_metrics_once();
     kafka_consumer *c = calloc(1, sizeof(*c));
@@ -386,7 +387,8 @@ kafka_consumer *kafka_consumer_new(const char *brokers, const char *group,
                               "1000",
                               NULL};
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    if (kafka_conf_set_all(conf, kv, err, errlen) < 0) {
+    if (kafka_conf_set_all(conf, kv, err, errlen) < 0 ||
+        (extra && kafka_conf_set_all(conf, extra, err, errlen) < 0)) {
         rd_kafka_conf_destroy(conf);
         free(c);
         return NULL;

@@ -103,10 +103,14 @@ typedef int (*kafka_offsets_fn)(void *arg, rd_kafka_topic_partition_list_t *part
 typedef struct kafka_consumer kafka_consumer;
 
 /* Creates a consumer in group, subscribed to topics (NULL-terminated).
- * dlq is the producer used for dead letters (not owned). */
+ * dlq is the producer used for dead letters (not owned). extra is NULL or
+ * a NULL-terminated list of "key", "value" librdkafka settings (e.g.
+ * group.instance.id: a static member restarted after a crash gets its
+ * partitions back at once instead of after the session timeout). */
 kafka_consumer *kafka_consumer_new(const char *brokers, const char *group,
                                    const char *const *topics, kafka_offsets_fn offsets, void *arg,
-                                   kafka_producer *dlq, char *err, size_t errlen);
+                                   kafka_producer *dlq, const char *const *extra, char *err,
+                                   size_t errlen);
 
 /* Waits up to timeout_ms for the first message, then takes what is already
  * there, up to max. Returns the number of records filled (dead ones

@@ -25,6 +25,7 @@
 typedef struct ledger_config {
     daemon_config d;
     char *group;           /* ONECARD_LEDGER_GROUP */
+    char *instance;        /* ONECARD_LEDGER_INSTANCE */
     int64_t batch_max;     /* ONECARD_LEDGER_BATCH */
     int64_t inflight_max;  /* ONECARD_LEDGER_INFLIGHT */
     int64_t tz_offset_min; /* ONECARD_TZ_OFFSET_MIN */
@@ -38,6 +39,13 @@ typedef struct ledger_config {
      0,                                                                                            \
      0,                                                                                            \
      "consumer group (its offsets are stored in PostgreSQL)"},                                     \
+        {"ONECARD_LEDGER_INSTANCE",                                                                \
+         CONFIG_STR,                                                                               \
+         &(c)->instance,                                                                           \
+         "ledger-1",                                                                               \
+         0,                                                                                        \
+         0,                                                                                        \
+         "static group member id, unique per ledger process (\"\" for dynamic membership)"},       \
         {"ONECARD_LEDGER_BATCH",                                                                   \
          CONFIG_INT,                                                                               \
          &(c)->batch_max,                                                                          \

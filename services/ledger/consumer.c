@@ -114,6 +114,8 @@ static int consumer_apply(void)
     size_t k = 0;
     for (int i = 0; i < c.n; i++) {
         store_item *it = &c.items[i];
+        if (it->committed)
+            continue;
         if (!it->ok) {
             metrics_add(m_rejected, 1);
             log_kv(LOG_WARN, "event_rejected", "topic", it->topic, "event_id",
@@ -133,6 +135,9 @@ static int consumer_apply(void)
     c.pending = false;
     return 0;
 fail:
+    /* a COMMIT cut off may still have committed: its outbox rows are
+     * relayed from the table */
+    c.rl.dirty = true;
     metrics_add(m_failures, 1);
     log_error("batch_not_applied", "%d events kept, retrying in 1 s: %s", c.n, err);
     c.pending = true;
@@ -149,6 +154,12 @@ static void consumer_pump(void)
         if (event_now_ms() < c.retry_at_ms)
             return;
         if (!pg_alive(c.d->pg)) {
+            c.retry_at_ms = event_now_ms() + 1000;
+            return;
+        }
+        char err[512];
+        if (store_mark_committed(&c.st, c.items, c.n, err, sizeof(err)) < 0) {
+            log_warn("batch_check_failed", "%s", err);
             c.retry_at_ms = event_now_ms() + 1000;
             return;
         }
@@ -255,8 +266,12 @@ int consumer_setup(struct event_base *base, deps *d, const consumer_config *cfg,
         return -1;
     }
     const char *const topics[] = {TOPIC_SWIPES, TOPIC_TOPUPS, NULL};
+    /* a static member: restarted after a crash, it gets its partitions
+     * back at once rather than after the dead session times out */
+    const char *const extra[] = {"group.instance.id", cfg->instance, "session.timeout.ms", "10000",
+                                 NULL};
     c.kc = kafka_consumer_new(cfg->brokers, cfg->group, topics, consumer_offsets, NULL, d->producer,
-                              err, errlen);
+                              cfg->instance[0] ? extra : extra + 2, err, errlen);
     if (c.kc == NULL)
         return -1;
     if (pipe2(c.wake_fd, O_NONBLOCK | O_CLOEXEC) < 0) {

@@ -24,6 +24,7 @@ struct event_base;
 typedef struct consumer_config {
     const char *brokers;
     const char *group;
+    const char *instance; /* group.instance.id, "" for a dynamic member */
     int batch_max;        /* events per transaction */
     int64_t inflight_max; /* entries whose effects may be unacknowledged at once */
 } consumer_config;

@@ -72,7 +72,8 @@ int main(int argc, char **argv)
         daemon_die("%s", err);
 
     /* 3. the consumer: batches, store, relay */
-    consumer_config ccfg = {cfg.d.kafka_brokers, cfg.group, (int)cfg.batch_max, cfg.inflight_max};
+    consumer_config ccfg = {cfg.d.kafka_brokers, cfg.group, cfg.instance, (int)cfg.batch_max,
+                            cfg.inflight_max};
     if (consumer_setup(base, &service_deps, &ccfg, err, sizeof(err)) < 0)
         daemon_die("%s", err);
 

@@ -349,7 +349,7 @@ static int store_rejections(store *s, store_item *items, int n, char *err, size_
     int nrej = 0;
     for (int i = 0; i < n; i++) {
         const store_item *it = &items[i];
-        if (it->ok || it->topic == NULL)
+        if (it->ok || it->topic == NULL || it->committed)
             continue;
         nrej++;
         pg_array_add(&s->arr[0], it->topic);
@@ -416,6 +416,31 @@ static int store_delete_done(store *s, char *err, size_t errlen)
 }
 
 /* ------------------------------------------------------------------ batch */
+
+int store_mark_committed(store *s, store_item *items, int n, char *err, size_t errlen)
+{
+    const char *p[] = {s->group};
+    PGresult *r = pg_query(s->pg,
+                           "SELECT topic, partition, next_offset FROM consumer_offsets WHERE "
+                           "consumer_group = $1",
+                           1, p, err, errlen);
+    if (r == NULL)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        if (items[i].topic == NULL)
+            continue;
+        for (int row = 0; row < PQntuples(r); row++)
+            if (strcmp(PQgetvalue(r, row, 0), items[i].topic) == 0 &&
+                strtol(PQgetvalue(r, row, 1), NULL, 10) == items[i].partition &&
+                strtoll(PQgetvalue(r, row, 2), NULL, 10) > items[i].offset) {
+                items[i].ok = false;
+                items[i].dead_letter = false;
+                items[i].committed = true;
+            }
+    }
+    PQclear(r);
+    return 0;
+}
 
 int store_apply(store *s, store_item *items, int n, int64_t now_ms, char *err, size_t errlen)
 {

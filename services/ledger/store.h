@@ -33,6 +33,7 @@ typedef struct store_item {
     int64_t offset;
     bool ok;          /* an entry to write; otherwise a rejection */
     bool dead_letter; /* rejected here and must go to the DLQ */
+    bool committed;   /* found committed by an earlier attempt: skipped */
     journal_entry e;  /* when ok */
     const char *reject_event_id;
     int64_t reject_amount_fen;
@@ -55,6 +56,11 @@ void store_init(store *s, PGconn *pg, const char *group);
  * open, items that became duplicates or over budget are !ok with their
  * reason, and entries have their entry_id. -1 with err: rolled back. */
 int store_apply(store *s, store_item *items, int n, int64_t now_ms, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/* Before applying a batch again after a failure whose outcome is unknown
+ * (a COMMIT cut off by a crashing server may have committed): marks the
+ * items the stored offsets already cover as committed. 0 or -1 with err. */
+int store_mark_committed(store *s, store_item *items, int n, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 int store_commit(store *s, char *err, size_t errlen) __attribute__((warn_unused_result));
 void store_abort(store *s);

@@ -98,7 +98,7 @@ int main(void)
     const char *bootstraps = rd_kafka_mock_cluster_bootstraps(mc);
     const char *const topics[] = {TOPIC_SWIPES, NULL};
     kafka_consumer *c = kafka_consumer_new(bootstraps, "test-group", topics, offsets_from_start,
-                                           NULL, p, err, sizeof(err));
+                                           NULL, p, NULL, err, sizeof(err));
     CHECK(c != NULL, "consumer: %s", err);
     int good = 0, dead = 0, total = 0;
     kafka_record recs[16];
