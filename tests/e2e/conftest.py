@@ -17,15 +17,19 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 STACK = os.path.join(REPO, "deploy", "local", "stack")
 BUILD = os.environ.get("ONECARD_BUILD", os.path.join(REPO, "build"))
 
-# Ports of the test stack: the defaults plus 10000, so tests and a demo can
-# run side by side.
+# Ports of the test stack: the stack's defaults (deploy/local/stack) plus an
+# offset, 10000 unless ONECARD_TEST_PORT_OFFSET says otherwise, so tests and a
+# demo, or two test runs from two checkouts, can run side by side.
+PORT_OFFSET = int(os.environ.get("ONECARD_TEST_PORT_OFFSET", "10000"))
 PORTS = {
-    "ONECARD_KAFKA_PORT": 29092,
-    "ONECARD_REDIS_PORT": 26379,
-    "ONECARD_PG_PORT": 25432,
-    "ONECARD_GATEWAY_PORT": 28080,
-    "ONECARD_ADMIN_BASE_PORT": 29100,
+    "ONECARD_KAFKA_PORT": 19092 + PORT_OFFSET,
+    "ONECARD_REDIS_PORT": 16379 + PORT_OFFSET,
+    "ONECARD_PG_PORT": 15432 + PORT_OFFSET,
+    "ONECARD_GATEWAY_PORT": 18080 + PORT_OFFSET,
+    "ONECARD_ADMIN_BASE_PORT": 19100 + PORT_OFFSET,
 }
+# Admin ports of services a test starts by hand, beside the stack's own.
+SPARE_ADMIN_PORTS = (PORTS["ONECARD_ADMIN_BASE_PORT"] + 99, PORTS["ONECARD_ADMIN_BASE_PORT"] + 98)
 SERVICES = ["gateway", "ledger", "settlement", "eligibility", "rating"]
 
 
