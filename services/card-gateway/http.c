@@ -20,10 +20,11 @@
 
 /* ================================================================ parser */
 
+/* RFC 9110 tchar. Not strchr alone: it finds the terminating NUL too. */
 static bool http_token_char(char ch)
 {
     return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-           strchr("!#$%&'*+-.^_`|~", ch) != NULL;
+           (ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
 }
 
 int http_parse(const char *buf, size_t len, http_request *req, int *status, const char **why)
@@ -52,8 +53,13 @@ int http_parse(const char *buf, size_t len, http_request *req, int *status, cons
     memset(req, 0, sizeof(*req));
     req->header_len = hlen;
     *status = 400;
-    /* request line: METHOD SP PATH SP HTTP/1.x CRLF */
+    /* request line: METHOD SP PATH SP HTTP/1.x CRLF; a CR alone does not
+     * end it (the byte after it would be skipped unseen) */
     const char *p = buf, *eol = memchr(buf, '\r', (size_t)(end - buf) + 1);
+    if (eol[1] != '\n') {
+        *why = "malformed request line";
+        return -1;
+    }
     const char *sp1 = memchr(p, ' ', (size_t)(eol - p));
     if (sp1 == NULL || sp1 == p || (size_t)(sp1 - p) >= sizeof(req->method)) {
         *status = sp1 && sp1 != p ? 501 : 400;
