@@ -17,9 +17,10 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 STACK = os.path.join(REPO, "deploy", "local", "stack")
 BUILD = os.environ.get("ONECARD_BUILD", os.path.join(REPO, "build"))
 
-# Ports of the test stack: the stack's defaults (deploy/local/stack) plus an
-# offset, 10000 unless ONECARD_TEST_PORT_OFFSET says otherwise, so tests and a
-# demo, or two test runs from two checkouts, can run side by side.
+# Ports of the test stack: a base (the stack's defaults, with the gateway's
+# 8080 and the admin ports' 9100 moved up next to them) plus an offset, 10000
+# unless ONECARD_TEST_PORT_OFFSET says otherwise, so tests and a demo, or the
+# test runs of two checkouts, can run side by side.
 PORT_OFFSET = int(os.environ.get("ONECARD_TEST_PORT_OFFSET", "10000"))
 PORTS = {
     "ONECARD_KAFKA_PORT": 19092 + PORT_OFFSET,
