@@ -29,8 +29,9 @@ PORTS = {
     "ONECARD_GATEWAY_PORT": 18080 + PORT_OFFSET,
     "ONECARD_ADMIN_BASE_PORT": 19100 + PORT_OFFSET,
 }
-# Admin ports of services a test starts by hand, beside the stack's own.
-SPARE_ADMIN_PORTS = (PORTS["ONECARD_ADMIN_BASE_PORT"] + 99, PORTS["ONECARD_ADMIN_BASE_PORT"] + 98)
+# Ports of services a test starts by hand, beside the stack's own.
+SPARE_ADMIN_PORTS = tuple(PORTS["ONECARD_ADMIN_BASE_PORT"] + 99 - i for i in range(3))
+SPARE_GATEWAY_PORT = PORTS["ONECARD_GATEWAY_PORT"] + 97
 SERVICES = ["gateway", "ledger", "settlement", "eligibility", "rating"]
 
 

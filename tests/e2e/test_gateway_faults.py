@@ -2,13 +2,18 @@
 broker stopped under a steady stream of signed swipes (no approval without
 the broker's acknowledgement, and afterwards exactly as many events on
 onecard.swipes.v1 as approvals seen by the terminals), and Redis stopped
-(fail closed with 503, approve again once it is back).
+(fail closed with 503, approve again once it is back). And when the gateway
+itself is stopped with connections open: idle ones are closed at once, the
+request in flight is still answered, nothing leaks.
 
 Each test stops a component with `deploy/local/stack stop NAME` and starts
 it again with `stack start NAME`; a fixture does that in any case and waits
 for every service's /readyz, so the tests after these find the stack whole.
 """
+import json
 import os
+import signal
+import socket
 import subprocess
 import threading
 import time
@@ -16,8 +21,9 @@ import uuid
 
 import pytest
 
-from conftest import BUILD, SERVICES, http_get
-from gateway_client import Terminal, dirload, new_card
+from conftest import (BUILD, REPO, SERVICES, SPARE_ADMIN_PORTS, SPARE_GATEWAY_PORT, http_get,
+                      port_open)
+from gateway_client import Terminal, dirload, new_card, signed_request
 
 os.environ.setdefault("ONECARD_BUILD", BUILD)
 
@@ -204,3 +210,78 @@ def test_redis_down_fails_closed(stack, fleet, restore):
     assert st == 200 and doc["decision"] == "approved", (st, doc)
     assert balance(stack, terminal_id, card) == before - 2 * AMOUNT
 
+
+def gateway_binary():
+    """The ASan build's gateway when there is one (./onecard test builds it
+    before the e2e tests), so LeakSanitizer checks the shutdown; else
+    ONECARD_BUILD's."""
+    asan = os.environ.get("ONECARD_ASAN_BUILD", os.path.join(REPO, "build-asan"))
+    path = os.path.join(asan, "bin", "onecard-gateway")
+    return path if os.access(path, os.X_OK) else os.path.join(BUILD, "bin", "onecard-gateway")
+
+
+def read_until_closed(sock, timeout):
+    sock.settimeout(timeout)
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+
+
+def test_sigterm_closes_idle_connections_and_answers_in_flight(stack, fleet):
+    terminal_id, card = fleet["terminals"][0], fleet["cards"][0]
+    secret = "secret-" + terminal_id
+    admin, port = SPARE_ADMIN_PORTS[2], SPARE_GATEWAY_PORT
+    env = dict(stack.env, ONECARD_KAFKA_BROKERS=stack.brokers,
+               ONECARD_REDIS_PORT=str(stack.redis_port), ONECARD_HTTP_PORT=str(port),
+               ONECARD_ADMIN_PORT=str(admin), ONECARD_DRAIN_MS="10000",
+               ASAN_OPTIONS="detect_leaks=1")
+    p = subprocess.Popen([gateway_binary()], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline and http_get("http://127.0.0.1:%d/readyz" % admin)[0] != 200:
+            time.sleep(0.1)
+        assert http_get("http://127.0.0.1:%d/readyz" % admin)[0] == 200
+
+        def inquiry():
+            return signed_request(terminal_id, secret, "/v1/balance-inquiries",
+                                  {"request_id": uuid.uuid4().hex, "card_no": card,
+                                   "pin": "123456"})
+
+        # an idle keep-alive connection after one answer, and one never used
+        used = socket.create_connection(("127.0.0.1", port), timeout=10)
+        used.sendall(inquiry())
+        assert used.recv(65536).startswith(b"HTTP/1.1 200 "), "first inquiry"
+        fresh = socket.create_connection(("127.0.0.1", port), timeout=10)
+        # a request in flight: Redis holds every command for 2 s
+        subprocess.run(["redis-cli", "-p", str(stack.redis_port), "CLIENT", "PAUSE", "2000",
+                        "ALL"], check=True, capture_output=True, timeout=10)
+        busy = socket.create_connection(("127.0.0.1", port), timeout=10)
+        busy.sendall(inquiry())
+        time.sleep(0.3)
+
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGTERM)
+        for s in (used, fresh):
+            assert read_until_closed(s, 1.0) == b""
+        closed_s = time.monotonic() - t0
+        assert not port_open(port), "the terminal port still accepts while draining"
+        answer = read_until_closed(busy, 10)
+        answered_s = time.monotonic() - t0
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200 "), answer
+        assert b"\r\nConnection: close" in head, head
+        assert json.loads(body)["wallets"], body
+        assert closed_s < answered_s, (closed_s, answered_s)
+        rc = p.wait(timeout=15)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    log = p.stderr.read()
+    assert rc == 0, log[-3000:]
+    assert "Sanitizer" not in log, log[-3000:]
+    events = [json.loads(l)["event"] for l in log.splitlines() if l.startswith("{")]
+    assert "http_draining" in events and events[-1] == "process_down", events
