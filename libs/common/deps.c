@@ -78,9 +78,13 @@ void deps_cleanup(deps *d, int flush_timeout_ms)
 {
     if (d->probe_ev)
         event_free(d->probe_ev);
+    /* The producer first: its last delivery reports may still run Redis
+     * commands (the gateway releases the hold of a swipe the broker did not
+     * take); those fail, with a NULL reply, when Redis is freed next. The
+     * other way round they would use a freed client. */
+    kafka_producer_free(d->producer, flush_timeout_ms);
+    redis_client_free(d->redis);
     if (d->pg)
         PQfinish(d->pg);
-    redis_client_free(d->redis);
-    kafka_producer_free(d->producer, flush_timeout_ms);
     memset(d, 0, sizeof(*d));
 }

@@ -20,10 +20,11 @@
 
 /* ================================================================ parser */
 
+/* RFC 9110 tchar. Not strchr alone: it finds the terminating NUL too. */
 static bool http_token_char(char ch)
 {
     return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-           strchr("!#$%&'*+-.^_`|~", ch) != NULL;
+           (ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
 }
 
 int http_parse(const char *buf, size_t len, http_request *req, int *status, const char **why)
@@ -52,8 +53,13 @@ int http_parse(const char *buf, size_t len, http_request *req, int *status, cons
     memset(req, 0, sizeof(*req));
     req->header_len = hlen;
     *status = 400;
-    /* request line: METHOD SP PATH SP HTTP/1.x CRLF */
+    /* request line: METHOD SP PATH SP HTTP/1.x CRLF; a CR alone does not
+     * end it (the byte after it would be skipped unseen) */
     const char *p = buf, *eol = memchr(buf, '\r', (size_t)(end - buf) + 1);
+    if (eol[1] != '\n') {
+        *why = "malformed request line";
+        return -1;
+    }
     const char *sp1 = memchr(p, ' ', (size_t)(eol - p));
     if (sp1 == NULL || sp1 == p || (size_t)(sp1 - p) >= sizeof(req->method)) {
         *status = sp1 && sp1 != p ? 501 : 400;
@@ -197,6 +203,7 @@ const char *http_header_get(const http_request *req, const char *name, size_t *v
 /* ================================================================ server */
 
 struct http_conn {
+    struct http_conn *prev, *next; /* the open connections, for the drain */
     struct bufferevent *bev;
     struct event *deadline; /* the current request must arrive by then */
     int refs;               /* the connection itself + holds */
@@ -208,6 +215,7 @@ struct http_conn {
 };
 
 static struct evconnlistener *http_listener;
+static http_conn *http_conns; /* open connections, newest first */
 static http_handler_fn http_handler;
 static void *http_handler_arg;
 static http_limits http_lim;
@@ -228,6 +236,13 @@ static void http_conn_close(http_conn *c)
     if (!c->open)
         return;
     c->open = false;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        http_conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
     if (c->deadline)
         event_free(c->deadline);
     c->deadline = NULL;
@@ -445,6 +460,10 @@ static void http_on_accept(struct evconnlistener *l, evutil_socket_t fd, struct 
     }
     c->refs = 1;
     c->open = true;
+    c->next = http_conns;
+    if (http_conns)
+        http_conns->prev = c;
+    http_conns = c;
     http_nconns++;
     metrics_set(http_m_conns, http_nconns);
     int one = 1;
@@ -485,11 +504,33 @@ int http_server_start(struct event_base *base, const char *addr, int port,
     return 0;
 }
 
-void http_server_stop_accepting(void)
+/* Idle: no request being handled or arriving, and the last answer written. */
+static bool http_conn_idle(http_conn *c)
+{
+    return !c->busy && evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 &&
+           evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
+}
+
+void http_server_drain(void)
 {
     http_accepting = false;
     if (http_listener)
-        evconnlistener_disable(http_listener);
+        evconnlistener_free(http_listener);
+    http_listener = NULL;
+    int closed = 0, left = 0;
+    http_conn *next;
+    for (http_conn *c = http_conns; c; c = next) {
+        next = c->next;
+        if (http_conn_idle(c)) {
+            http_conn_close(c);
+            closed++;
+        } else {
+            c->close_after = true; /* answered, then closed (http_on_write) */
+            left++;
+        }
+    }
+    log_info("http_draining", "listener closed, %d idle connection(s) closed, %d finishing", closed,
+             left);
 }
 
 int http_server_connections(void)
@@ -502,4 +543,8 @@ void http_server_cleanup(void)
     if (http_listener)
         evconnlistener_free(http_listener);
     http_listener = NULL;
+    /* whatever the drain left: a connection held by a request still in
+     * flight is freed when that request is answered (http_respond) */
+    while (http_conns)
+        http_conn_close(http_conns);
 }

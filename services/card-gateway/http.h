@@ -65,9 +65,16 @@ typedef struct http_limits {
 int http_server_start(struct event_base *base, const char *addr, int port,
                       const http_limits *limits, http_handler_fn handler, void *arg, char *err,
                       size_t errlen) __attribute__((warn_unused_result));
-/* Stops accepting; open connections finish their request and close. */
-void http_server_stop_accepting(void);
+/* The first step of a shutdown: closes the listening socket (new
+ * connections are refused, not left waiting in the backlog), closes every
+ * idle keep-alive connection at once, and lets the others finish the
+ * request they are on: its answer says "Connection: close" and the
+ * connection closes once it is written. */
+void http_server_drain(void);
+/* Closes every connection still open and the listener. A connection whose
+ * request is still in flight is freed when that request is answered. */
 void http_server_cleanup(void);
+/* Open connections (the drain is over when this is 0). */
 int http_server_connections(void);
 
 /* Answers the connection's current request. extra_headers is NULL or lines

@@ -8,7 +8,9 @@
  * Start-up order: configuration and the admin port, Redis and the Kafka
  * producer, the API (scripts, directory cache, metrics), then the terminal
  * port last, so nothing is accepted before the gateway can answer. The
- * first SIGTERM stops accepting and lets requests in flight finish.
+ * first SIGTERM closes the terminal port and the idle keep-alive
+ * connections, lets requests in flight finish (each answer then closes its
+ * connection), and stops once none is left, or after ONECARD_DRAIN_MS.
  */
 #include "api.h"
 #include "http.h"
@@ -61,15 +63,16 @@ static bool gateway_ready(void *arg, char *why, size_t whylen)
     return deps_ready(&gateway_deps, why, whylen);
 }
 
+/* Done when every request is answered and every answer written. */
 static void gateway_drain_check(evutil_socket_t fd, short what, void *arg)
 {
-    if (api_in_flight() == 0)
+    if (api_in_flight() == 0 && http_server_connections() == 0)
         daemon_stop();
 }
 
 static void gateway_drain(void *arg)
 {
-    http_server_stop_accepting();
+    http_server_drain();
     struct timeval tv = {0, 50000};
     drain_timer = event_new(gateway_base, -1, EV_PERSIST, gateway_drain_check, NULL);
     if (drain_timer == NULL || event_add(drain_timer, &tv) < 0)

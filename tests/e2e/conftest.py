@@ -17,15 +17,21 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 STACK = os.path.join(REPO, "deploy", "local", "stack")
 BUILD = os.environ.get("ONECARD_BUILD", os.path.join(REPO, "build"))
 
-# Ports of the test stack: the defaults plus 10000, so tests and a demo can
-# run side by side.
+# Ports of the test stack: a base (the stack's defaults, with the gateway's
+# 8080 and the admin ports' 9100 moved up next to them) plus an offset, 10000
+# unless ONECARD_TEST_PORT_OFFSET says otherwise, so tests and a demo, or the
+# test runs of two checkouts, can run side by side.
+PORT_OFFSET = int(os.environ.get("ONECARD_TEST_PORT_OFFSET", "10000"))
 PORTS = {
-    "ONECARD_KAFKA_PORT": 29092,
-    "ONECARD_REDIS_PORT": 26379,
-    "ONECARD_PG_PORT": 25432,
-    "ONECARD_GATEWAY_PORT": 28080,
-    "ONECARD_ADMIN_BASE_PORT": 29100,
+    "ONECARD_KAFKA_PORT": 19092 + PORT_OFFSET,
+    "ONECARD_REDIS_PORT": 16379 + PORT_OFFSET,
+    "ONECARD_PG_PORT": 15432 + PORT_OFFSET,
+    "ONECARD_GATEWAY_PORT": 18080 + PORT_OFFSET,
+    "ONECARD_ADMIN_BASE_PORT": 19100 + PORT_OFFSET,
 }
+# Ports of services a test starts by hand, beside the stack's own.
+SPARE_ADMIN_PORTS = tuple(PORTS["ONECARD_ADMIN_BASE_PORT"] + 99 - i for i in range(3))
+SPARE_GATEWAY_PORT = PORTS["ONECARD_GATEWAY_PORT"] + 97
 SERVICES = ["gateway", "ledger", "settlement", "eligibility", "rating"]
 
 

@@ -35,6 +35,17 @@ def sign(secret, method, path, ts, nonce, body):
     return hmac.new(secret.encode(), msg.encode(), hashlib.sha256).hexdigest()
 
 
+def signed_request(terminal_id, secret, path, obj):
+    """The bytes of one signed POST, for tests that drive a raw socket."""
+    body = json.dumps(obj).encode()
+    ts, nonce = str(int(time.time())), uuid.uuid4().hex
+    head = ["POST %s HTTP/1.1" % path, "Host: 127.0.0.1", "Content-Type: application/json",
+            "Content-Length: %d" % len(body), "X-Terminal-Id: " + terminal_id,
+            "X-Timestamp: " + ts, "X-Nonce: " + nonce,
+            "X-Signature: " + sign(secret, "POST", path, ts, nonce, body)]
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
 class Terminal:
     def __init__(self, port, terminal_id, secret):
         self.port, self.id, self.secret = port, terminal_id, secret

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, REPO, SERVICES, http_get, port_open
+from conftest import BUILD, REPO, SERVICES, SPARE_ADMIN_PORTS, http_get, port_open
 
 PROTO_DIR = os.path.join(REPO, "proto")
 PROTOS = sorted(glob.glob(os.path.join(PROTO_DIR, "*.proto")))
@@ -110,7 +110,7 @@ def service_env(stack, svc, **extra):
         "ONECARD_KAFKA_BROKERS": stack.brokers,
         "ONECARD_REDIS_PORT": str(stack.redis_port),
         "ONECARD_PG_DSN": stack.pg_dsn,
-        "ONECARD_ADMIN_PORT": "29199",
+        "ONECARD_ADMIN_PORT": str(SPARE_ADMIN_PORTS[0]),
     })
     env.update(extra)
     return env
@@ -144,14 +144,15 @@ def test_admin_port_in_use_is_reported(stack):
 
 
 def test_sigterm_drains_and_exits_cleanly(stack):
-    env = service_env(stack, "settlement", ONECARD_ADMIN_PORT="29198")
+    spare = SPARE_ADMIN_PORTS[1]
+    env = service_env(stack, "settlement", ONECARD_ADMIN_PORT=str(spare))
     p = subprocess.Popen([os.path.join(BUILD, "bin", "onecard-settlement")], env=env,
                          stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.time() + 20
-        while time.time() < deadline and http_get("http://127.0.0.1:29198/readyz")[0] != 200:
+        while time.time() < deadline and http_get("http://127.0.0.1:%d/readyz" % spare)[0] != 200:
             time.sleep(0.2)
-        assert http_get("http://127.0.0.1:29198/readyz")[0] == 200
+        assert http_get("http://127.0.0.1:%d/readyz" % spare)[0] == 200
         p.terminate()
         rc = p.wait(timeout=15)
     finally:
@@ -164,7 +165,7 @@ def test_sigterm_drains_and_exits_cleanly(stack):
     events = [l["event"] for l in lines]
     assert "shutdown_draining" in events and "process_down" in events, log
     assert all(l["service"] == "settlement" for l in lines)
-    assert not port_open(29198)
+    assert not port_open(spare)
 
 
 def test_stack_port_in_use_is_reported(stack, tmp_path):

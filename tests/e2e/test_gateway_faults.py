@@ -1,0 +1,287 @@
+"""The card gateway when a dependency goes away, against the real stack: the
+broker stopped under a steady stream of signed swipes (no approval without
+the broker's acknowledgement, and afterwards exactly as many events on
+onecard.swipes.v1 as approvals seen by the terminals), and Redis stopped
+(fail closed with 503, approve again once it is back). And when the gateway
+itself is stopped with connections open: idle ones are closed at once, the
+request in flight is still answered, nothing leaks.
+
+Each test stops a component with `deploy/local/stack stop NAME` and starts
+it again with `stack start NAME`; a fixture does that in any case and waits
+for every service's /readyz, so the tests after these find the stack whole.
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+import uuid
+
+import pytest
+
+from conftest import (BUILD, REPO, SERVICES, SPARE_ADMIN_PORTS, SPARE_GATEWAY_PORT, http_get,
+                      port_open)
+from gateway_client import Terminal, dirload, new_card, signed_request
+
+os.environ.setdefault("ONECARD_BUILD", BUILD)
+
+AMOUNT = 100
+BALANCE = 10_000_000
+TERMINALS = 4  # one load thread each, well under the per-terminal budget
+
+
+def wait_ready(stack, services=SERVICES, timeout=90):
+    """Waits until every service's /readyz answers 200; fails after timeout."""
+    deadline = time.time() + timeout
+    left = list(services)
+    while left and time.time() < deadline:
+        left = [s for s in left
+                if http_get("http://127.0.0.1:%d/readyz" % stack.admin_port(s), 2)[0] != 200]
+        if left:
+            time.sleep(0.2)
+    assert not left, "not ready %d s after the fault: %s" % (timeout, left)
+
+
+@pytest.fixture
+def restore(stack):
+    """Starts whatever a test stopped, then waits for the stack to be ready."""
+    yield
+    r = stack.run("start", "kafka", "redis", "postgres", *SERVICES, check=False, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    wait_ready(stack)
+
+
+@pytest.fixture(scope="module")
+def fleet(stack):
+    """A provider, its terminals and one card per terminal, all new."""
+    run = uuid.uuid4().hex[:6]
+    provider = "PF" + run
+    ids = ["TF%s%d" % (run, i) for i in range(TERMINALS)]
+    cards = [new_card() for _ in ids]
+    lines = ["item F-REHAB rehab 50000 0 0 rehabilitation",
+             "provider %s active rehabilitation F-REHAB" % provider]
+    lines += ["terminal %s %s secret-%s active" % (t, provider, t) for t in ids]
+    for card in cards:
+        lines += ["card %s person-%s active 123456" % (card, card[-6:]),
+                  "entitlement %s F-REHAB 0 0 central-2026" % card,
+                  "wallet %s rehab %d" % (card, BALANCE)]
+    dirload(stack, lines)
+    time.sleep(2.5)  # the gateway's directory refresh (1 s)
+    return {"terminals": ids, "cards": cards}
+
+
+def balance(stack, terminal_id, card):
+    st, doc = Terminal(stack.gateway_port, terminal_id, "secret-" + terminal_id).balance(card)
+    assert st == 200, doc
+    return doc["wallets"][0]["balance_fen"]
+
+
+class Load:
+    """Steady signed swipes, one thread per terminal on its own card: every
+    answer is kept as (sent, answered, status, decision, card)."""
+
+    def __init__(self, stack, fleet, pause=0.02):
+        self.stack, self.fleet, self.pause = stack, fleet, pause
+        self.answers, self.lock = [], threading.Lock()
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self.run, args=(t, c), daemon=True)
+                        for t, c in zip(fleet["terminals"], fleet["cards"])]
+
+    def run(self, terminal_id, card):
+        t = Terminal(self.stack.gateway_port, terminal_id, "secret-" + terminal_id)
+        while not self.stop.is_set():
+            sent = time.monotonic()
+            try:
+                st, doc = t.swipe(card, AMOUNT, item="F-REHAB")
+                decision = doc.get("decision") if st == 200 else None
+            except (OSError, ValueError) as e:  # refused, reset, timed out
+                st, decision = "error: %s" % e, None
+            with self.lock:
+                self.answers.append((sent, time.monotonic(), st, decision, card))
+            time.sleep(self.pause)
+
+    def __enter__(self):
+        for th in self.threads:
+            th.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for th in self.threads:
+            th.join(30)
+
+    def snapshot(self):
+        with self.lock:
+            return list(self.answers)
+
+    def wait_for(self, pred, timeout, after):
+        """Waits until an answer sent after `after` satisfies pred."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(a[0] > after and pred(a) for a in self.snapshot()):
+                return True
+            time.sleep(0.1)
+        return False
+
+
+def approved(a):
+    return a[2] == 200 and a[3] == "approved"
+
+
+def events_by_card(stack, cards):
+    """SwipeAuthorized events on onecard.swipes.v1 keyed by one of cards."""
+    out = subprocess.run(["kcat", "-C", "-b", stack.brokers, "-t", "onecard.swipes.v1", "-e",
+                          "-q", "-f", "%k\t%h\n"], capture_output=True, text=True, timeout=120,
+                         check=True).stdout
+    counts = dict.fromkeys(cards, 0)
+    for line in out.splitlines():
+        key, _, headers = line.partition("\t")
+        if key in counts and "ce_type=onecard.v1.SwipeAuthorized" in headers:
+            counts[key] += 1
+    return counts
+
+
+def test_broker_stopped_mid_load(stack, fleet, restore):
+    before = {c: balance(stack, t, c) for t, c in zip(fleet["terminals"], fleet["cards"])}
+    with Load(stack, fleet) as load:
+        t_start = time.monotonic()
+        assert load.wait_for(approved, 20, t_start), load.snapshot()[-5:]
+        time.sleep(2)
+
+        r = stack.run("stop", "kafka", timeout=120)
+        t_down = time.monotonic()  # the broker process is gone from here on
+        assert "stopped" in r.stdout, r.stdout + r.stderr
+        # a 503 for a swipe sent while the broker is down
+        assert load.wait_for(lambda a: a[2] == 503, 30, t_down), load.snapshot()[-5:]
+        time.sleep(3)  # longer than the gateway's ack timeout (2 s)
+        t_restart = time.monotonic()
+        r = stack.run("start", "kafka", timeout=180)
+        assert r.returncode == 0, r.stdout + r.stderr
+
+        assert load.wait_for(approved, 60, time.monotonic()), load.snapshot()[-5:]
+        time.sleep(2)
+    answers = load.snapshot()
+
+    outage = [a for a in answers if a[0] > t_down and a[1] < t_restart]
+    assert outage, "no swipe was answered while the broker was down"
+    assert not [a for a in outage if approved(a)], "approved while the broker was down"
+    assert all(a[2] == 503 for a in outage), sorted({str(a[2]) for a in outage})
+    unexpected = [a for a in answers if a[2] not in (200, 503)]
+    assert not unexpected, unexpected[:5]
+
+    # exactly one event per approval, none for a 503, card by card; and the
+    # balance moved by the approvals alone (every hold of a 503 released)
+    events = events_by_card(stack, fleet["cards"])
+    for terminal_id, card in zip(fleet["terminals"], fleet["cards"]):
+        n = sum(1 for a in answers if a[4] == card and approved(a))
+        assert events[card] == n, "card %s: %d approvals, %d events" % (card, n, events[card])
+        assert balance(stack, terminal_id, card) == before[card] - n * AMOUNT
+    n_approved = sum(1 for a in answers if approved(a))
+    n_503 = sum(1 for a in answers if a[2] == 503)
+    print("broker outage: %d swipes, %d approved, %d answered 503 (%d sent and answered while "
+          "down), %d events" % (len(answers), n_approved, n_503, len(outage), sum(events.values())))
+    assert n_approved > 0 and n_503 > 0
+
+
+def test_redis_down_fails_closed(stack, fleet, restore):
+    terminal_id, card = fleet["terminals"][0], fleet["cards"][0]
+    before = balance(stack, terminal_id, card)
+    t = Terminal(stack.gateway_port, terminal_id, "secret-" + terminal_id)
+    st, doc = t.swipe(card, AMOUNT, item="F-REHAB")
+    assert st == 200 and doc["decision"] == "approved", doc
+
+    r = stack.run("stop", "redis", timeout=60)
+    assert "stopped" in r.stdout, r.stdout + r.stderr
+    for _ in range(5):
+        st, doc = t.swipe(card, AMOUNT, item="F-REHAB")
+        assert st == 503 and doc["error"]["code"] == "unavailable", (st, doc)
+    r = stack.run("start", "redis", timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    wait_ready(stack, ["gateway"])
+
+    deadline = time.time() + 30
+    while True:
+        st, doc = t.swipe(card, AMOUNT, item="F-REHAB")
+        if st == 200 or time.time() > deadline:
+            break
+        time.sleep(0.5)
+    assert st == 200 and doc["decision"] == "approved", (st, doc)
+    assert balance(stack, terminal_id, card) == before - 2 * AMOUNT
+
+
+def gateway_binary():
+    """The ASan build's gateway when there is one (./onecard test builds it
+    before the e2e tests), so LeakSanitizer checks the shutdown; else
+    ONECARD_BUILD's."""
+    asan = os.environ.get("ONECARD_ASAN_BUILD", os.path.join(REPO, "build-asan"))
+    path = os.path.join(asan, "bin", "onecard-gateway")
+    return path if os.access(path, os.X_OK) else os.path.join(BUILD, "bin", "onecard-gateway")
+
+
+def read_until_closed(sock, timeout):
+    sock.settimeout(timeout)
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+
+
+def test_sigterm_closes_idle_connections_and_answers_in_flight(stack, fleet):
+    terminal_id, card = fleet["terminals"][0], fleet["cards"][0]
+    secret = "secret-" + terminal_id
+    admin, port = SPARE_ADMIN_PORTS[2], SPARE_GATEWAY_PORT
+    env = dict(stack.env, ONECARD_KAFKA_BROKERS=stack.brokers,
+               ONECARD_REDIS_PORT=str(stack.redis_port), ONECARD_HTTP_PORT=str(port),
+               ONECARD_ADMIN_PORT=str(admin), ONECARD_DRAIN_MS="10000",
+               ASAN_OPTIONS="detect_leaks=1")
+    p = subprocess.Popen([gateway_binary()], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline and http_get("http://127.0.0.1:%d/readyz" % admin)[0] != 200:
+            time.sleep(0.1)
+        assert http_get("http://127.0.0.1:%d/readyz" % admin)[0] == 200
+
+        def inquiry():
+            return signed_request(terminal_id, secret, "/v1/balance-inquiries",
+                                  {"request_id": uuid.uuid4().hex, "card_no": card,
+                                   "pin": "123456"})
+
+        # an idle keep-alive connection after one answer, and one never used
+        used = socket.create_connection(("127.0.0.1", port), timeout=10)
+        used.sendall(inquiry())
+        assert used.recv(65536).startswith(b"HTTP/1.1 200 "), "first inquiry"
+        fresh = socket.create_connection(("127.0.0.1", port), timeout=10)
+        # a request in flight: Redis holds every command for 2 s
+        subprocess.run(["redis-cli", "-p", str(stack.redis_port), "CLIENT", "PAUSE", "2000",
+                        "ALL"], check=True, capture_output=True, timeout=10)
+        busy = socket.create_connection(("127.0.0.1", port), timeout=10)
+        busy.sendall(inquiry())
+        time.sleep(0.3)
+
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGTERM)
+        for s in (used, fresh):
+            assert read_until_closed(s, 1.0) == b""
+        closed_s = time.monotonic() - t0
+        assert not port_open(port), "the terminal port still accepts while draining"
+        answer = read_until_closed(busy, 10)
+        answered_s = time.monotonic() - t0
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200 "), answer
+        assert b"\r\nConnection: close" in head, head
+        assert json.loads(body)["wallets"], body
+        assert closed_s < answered_s, (closed_s, answered_s)
+        rc = p.wait(timeout=15)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    log = p.stderr.read()
+    assert rc == 0, log[-3000:]
+    assert "Sanitizer" not in log, log[-3000:]
+    events = [json.loads(l)["event"] for l in log.splitlines() if l.startswith("{")]
+    assert "http_draining" in events and events[-1] == "process_down", events
