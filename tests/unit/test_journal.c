@@ -1,0 +1,158 @@
+/*
+ * Unit tests of the ledger's journal: what each event means in double
+ * entry (accounts, signs, zero sum), and the events it refuses, one row per
+ * case; plus the pg array literal every batch travels in.
+ */
+#include "check.h"
+#include "common/pg.h"
+#include "journal.h"
+#include "swipe.pb-c.h"
+#include "topup.pb-c.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const event_type *type_of(const ProtobufCMessageDescriptor *d)
+{
+    return event_type_by_desc(d);
+}
+
+int main(void)
+{
+    static const struct {
+        int kind; /* 0 swipe, 1 reversal, 2 top-up, 3 top-up without programme */
+        const char *card, *wallet, *provider, *period;
+        int64_t amount;
+        int nlines;
+        const char *acct[4];
+        int64_t fen[4];
+        const char *err; /* substring of the refusal, NULL when accepted */
+    } rows[] = {
+        {0,
+         "6222000000000001",
+         "rehab",
+         "P1",
+         NULL,
+         500,
+         2,
+         {"wallet:6222000000000001:rehab", "payable:P1"},
+         {500, -500},
+         NULL},
+        {1,
+         "6222000000000001",
+         "rehab",
+         "P1",
+         NULL,
+         500,
+         2,
+         {"wallet:6222000000000001:rehab", "payable:P1"},
+         {-500, 500},
+         NULL},
+        {2,
+         "6222000000000001",
+         "care",
+         NULL,
+         "2026-11",
+         13500,
+         4,
+         {"fund:central-2026:2026", "wallet:6222000000000001:care", "budget:care:2026",
+          "obligated:care:2026"},
+         {13500, -13500, 13500, -13500},
+         NULL},
+        {3,
+         "6222000000000001",
+         "care",
+         NULL,
+         "2026-11",
+         13500,
+         2,
+         {"fund:central-2026:2026", "wallet:6222000000000001:care"},
+         {13500, -13500},
+         NULL},
+        {0, "6222000000000001", "rehab", "P1", NULL, 0, 0, {0}, {0}, "amount_fen 0 is out"},
+        {0, "6222000000000001", "rehab", "P1", NULL, -5, 0, {0}, {0}, "out of range"},
+        {0, "", "rehab", "P1", NULL, 5, 0, {0}, {0}, "card_no is missing"},
+        {0, "6222000000000001", "re:hab", "P1", NULL, 5, 0, {0}, {0}, "wallet is missing"},
+        {0, "6222000000000001", "rehab", "", NULL, 5, 0, {0}, {0}, "provider_id is missing"},
+        {2, "6222000000000001", "care", NULL, "2026-13", 5, 0, {0}, {0}, "is not YYYY-MM"},
+        {2, "6222000000000001", "care", NULL, "", 5, 0, {0}, {0}, "is not YYYY-MM"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        Onecard__V1__SwipeAuthorized s;
+        Onecard__V1__SwipeReversed r;
+        Onecard__V1__TopupIssued t;
+        const ProtobufCMessage *m;
+        char id[] = "5f0c9a52-0000-4000-8000-000000000001";
+        if (rows[i].kind == 0) {
+            onecard__v1__swipe_authorized__init(&s);
+            s.event_id = id;
+            s.card_no = (char *)rows[i].card;
+            s.wallet = (char *)rows[i].wallet;
+            s.provider_id = (char *)rows[i].provider;
+            s.amount_fen = rows[i].amount;
+            s.occurred_at_ms = 1795430000000;
+            m = &s.base;
+        } else if (rows[i].kind == 1) {
+            onecard__v1__swipe_reversed__init(&r);
+            r.event_id = id;
+            r.card_no = (char *)rows[i].card;
+            r.wallet = (char *)rows[i].wallet;
+            r.provider_id = (char *)rows[i].provider;
+            r.amount_fen = rows[i].amount;
+            r.occurred_at_ms = 1795430000000;
+            m = &r.base;
+        } else {
+            onecard__v1__topup_issued__init(&t);
+            t.event_id = id;
+            t.topup_id = "tp-1";
+            t.card_no = (char *)rows[i].card;
+            t.wallet = (char *)rows[i].wallet;
+            t.fund_source = "central-2026";
+            t.programme = rows[i].kind == 2 ? "care" : "";
+            t.period = (char *)rows[i].period;
+            t.amount_fen = rows[i].amount;
+            t.occurred_at_ms = 1795430000000;
+            m = &t.base;
+        }
+        journal_entry e;
+        char err[256] = "";
+        int rc = journal_from_event(type_of(m->descriptor), m, &e, err, sizeof(err));
+        if (rows[i].err) {
+            CHECK(rc < 0 && strstr(err, rows[i].err), "row %zu: want \"%s\", got %d \"%s\"", i,
+                  rows[i].err, rc, err);
+            continue;
+        }
+        CHECK(rc == 0, "row %zu: %s", i, err);
+        CHECK(e.nlines == rows[i].nlines, "row %zu: %d lines", i, e.nlines);
+        int64_t sum = 0;
+        for (int l = 0; l < e.nlines && l < 4; l++) {
+            sum += e.lines[l].amount_fen;
+            CHECK(strcmp(e.lines[l].account.name, rows[i].acct[l]) == 0 &&
+                      e.lines[l].amount_fen == rows[i].fen[l],
+                  "row %zu line %d: %s %lld", i, l, e.lines[l].account.name,
+                  (long long)e.lines[l].amount_fen);
+        }
+        CHECK(sum == 0, "row %zu: lines sum to %lld", i, (long long)sum);
+    }
+
+    /* posting ids are stable and UUID-shaped */
+    char a[40], b[40];
+    journal_posting_id(a, "event-1");
+    journal_posting_id(b, "event-1");
+    CHECK(strcmp(a, b) == 0 && strlen(a) == 36 && a[8] == '-' && a[23] == '-', "posting id %s", a);
+    journal_posting_id(b, "event-2");
+    CHECK(strcmp(a, b) != 0, "two events share posting id %s", a);
+
+    /* array literals: quoting, escaping, NULL */
+    pg_array arr = {0};
+    pg_array_add(&arr, "a\"b\\c");
+    pg_array_add(&arr, NULL);
+    pg_array_add_int(&arr, -42);
+    const char *txt = pg_array_text(&arr);
+    CHECK(txt && strcmp(txt, "{\"a\\\"b\\\\c\",NULL,-42}") == 0, "array %s", txt);
+    pg_array_reset(&arr);
+    txt = pg_array_text(&arr);
+    CHECK(txt && strcmp(txt, "{}") == 0, "empty array %s", txt);
+    pg_array_free(&arr);
+    return CHECK_DONE();
+}
