@@ -41,6 +41,32 @@ def port_open(port, host="127.0.0.1"):
         return s.connect_ex((host, port)) == 0
 
 
+def port_bindable(port, host="127.0.0.1"):
+    """True when a listener could bind port now. Closed is not enough: a
+    port above 32767 is also one of the kernel's ephemeral ports
+    (ip_local_port_range), and a client connection that used it and sits in
+    TIME_WAIT (without SO_REUSEADDR, as clients are) blocks a bind for up
+    to 60 s."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def wait_bindable(ports, timeout=75):
+    """Waits until every port that nothing listens on can be bound; returns
+    those that still cannot."""
+    deadline = time.time() + timeout
+    while True:
+        busy = [p for p in ports if not port_open(p) and not port_bindable(p)]
+        if not busy or time.time() > deadline:
+            return busy
+        time.sleep(0.2)
+
+
 def http_get(url, timeout=5):
     try:
         with urllib.request.urlopen(url, timeout=timeout) as r:
@@ -71,9 +97,30 @@ class Stack:
     def admin_port(self, service):
         return PORTS["ONECARD_ADMIN_BASE_PORT"] + 1 + SERVICES.index(service)
 
+    def ports_of(self, name):
+        if name == "kafka":
+            return [PORTS["ONECARD_KAFKA_PORT"], PORTS["ONECARD_KAFKA_PORT"] + 1]
+        if name == "redis":
+            return [self.redis_port]
+        if name == "postgres":
+            return [self.pg_port]
+        return [self.admin_port(name)] + ([self.gateway_port] if name == "gateway" else [])
+
     def all_ports(self):
-        return [PORTS["ONECARD_KAFKA_PORT"], PORTS["ONECARD_KAFKA_PORT"] + 1,
-                self.redis_port, self.pg_port] + [self.admin_port(s) for s in SERVICES]
+        return [p for name in ["kafka", "redis", "postgres"] + SERVICES
+                for p in self.ports_of(name)]
+
+    def up_or_start(self, *args, attempts=3, timeout=600):
+        """`stack up`, or `stack start NAME...`, tried again (both are
+        idempotent) when a port was taken meanwhile: see port_bindable."""
+        names = args[1:] or ["kafka", "redis", "postgres"] + SERVICES
+        ports = [p for name in names for p in self.ports_of(name)]
+        for _ in range(attempts):
+            wait_bindable(ports)
+            r = self.run(*args, check=False, timeout=timeout)
+            if r.returncode == 0:
+                break
+        return r
 
     def run(self, *args, check=True, timeout=600, env=None):
         e = dict(self.env)
@@ -100,7 +147,7 @@ def stack(tmp_path_factory):
     s = Stack(state)
     for port in s.all_ports():
         assert not port_open(port), "port %d is taken before the test stack starts" % port
-    up = s.run("up", check=False)
+    up = s.up_or_start("up")
     if up.returncode != 0:
         logs = s.run("logs", check=False)
         s.run("down", check=False)

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, REPO, SERVICES, SPARE_ADMIN_PORTS, http_get, port_open
+from conftest import BUILD, REPO, SERVICES, SPARE_ADMIN_PORTS, http_get, port_open, wait_bindable
 
 PROTO_DIR = os.path.join(REPO, "proto")
 PROTOS = sorted(glob.glob(os.path.join(PROTO_DIR, "*.proto")))
@@ -145,6 +145,7 @@ def test_admin_port_in_use_is_reported(stack):
 
 def test_sigterm_drains_and_exits_cleanly(stack):
     spare = SPARE_ADMIN_PORTS[1]
+    assert not wait_bindable([spare]), "port %d stays taken" % spare
     env = service_env(stack, "settlement", ONECARD_ADMIN_PORT=str(spare))
     p = subprocess.Popen([os.path.join(BUILD, "bin", "onecard-settlement")], env=env,
                          stderr=subprocess.PIPE, text=True)

@@ -22,7 +22,7 @@ import uuid
 import pytest
 
 from conftest import (BUILD, REPO, SERVICES, SPARE_ADMIN_PORTS, SPARE_GATEWAY_PORT, http_get,
-                      port_open)
+                      port_open, wait_bindable)
 from gateway_client import Terminal, dirload, new_card, signed_request
 
 os.environ.setdefault("ONECARD_BUILD", BUILD)
@@ -48,7 +48,7 @@ def wait_ready(stack, services=SERVICES, timeout=90):
 def restore(stack):
     """Starts whatever a test stopped, then waits for the stack to be ready."""
     yield
-    r = stack.run("start", "kafka", "redis", "postgres", *SERVICES, check=False, timeout=300)
+    r = stack.up_or_start("start", "kafka", "redis", "postgres", *SERVICES, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
     wait_ready(stack)
 
@@ -157,7 +157,7 @@ def test_broker_stopped_mid_load(stack, fleet, restore):
         assert load.wait_for(lambda a: a[2] == 503, 30, t_down), load.snapshot()[-5:]
         time.sleep(3)  # longer than the gateway's ack timeout (2 s)
         t_restart = time.monotonic()
-        r = stack.run("start", "kafka", timeout=180)
+        r = stack.up_or_start("start", "kafka", timeout=180)
         assert r.returncode == 0, r.stdout + r.stderr
 
         assert load.wait_for(approved, 60, time.monotonic()), load.snapshot()[-5:]
@@ -181,7 +181,8 @@ def test_broker_stopped_mid_load(stack, fleet, restore):
     n_approved = sum(1 for a in answers if approved(a))
     n_503 = sum(1 for a in answers if a[2] == 503)
     print("broker outage: %d swipes, %d approved, %d answered 503 (%d sent and answered while "
-          "down), %d events" % (len(answers), n_approved, n_503, len(outage), sum(events.values())))
+          "down), %d events" % (len(answers), n_approved, n_503, len(outage),
+                                sum(events.values())))
     assert n_approved > 0 and n_503 > 0
 
 
@@ -197,7 +198,7 @@ def test_redis_down_fails_closed(stack, fleet, restore):
     for _ in range(5):
         st, doc = t.swipe(card, AMOUNT, item="F-REHAB")
         assert st == 503 and doc["error"]["code"] == "unavailable", (st, doc)
-    r = stack.run("start", "redis", timeout=60)
+    r = stack.up_or_start("start", "redis", timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
     wait_ready(stack, ["gateway"])
 
@@ -238,6 +239,7 @@ def test_sigterm_closes_idle_connections_and_answers_in_flight(stack, fleet):
                ONECARD_REDIS_PORT=str(stack.redis_port), ONECARD_HTTP_PORT=str(port),
                ONECARD_ADMIN_PORT=str(admin), ONECARD_DRAIN_MS="10000",
                ASAN_OPTIONS="detect_leaks=1")
+    assert not wait_bindable([admin, port]), "ports %d, %d stay taken" % (admin, port)
     p = subprocess.Popen([gateway_binary()], env=env, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.time() + 30
