@@ -187,8 +187,8 @@ static int64_t recon_redis_int(redisReply *r)
 }
 
 /* Compares one card's Redis wallets and holds with the projection. */
-static int recon_card(recon *rc, commands_ctx *x, projection *pj, proj_card *c, int64_t *wallets,
-                      int64_t *pending, int64_t *stale, int64_t *orphan)
+static int recon_card(recon *rc, commands_ctx *x, proj_card *c, int64_t *wallets, int64_t *pending,
+                      int64_t *stale, int64_t *orphan)
 {
     char key[KEYS_MAX];
     keys_wallet(key, sizeof(key), c->card_no);
@@ -263,7 +263,6 @@ static int recon_card(recon *rc, commands_ctx *x, projection *pj, proj_card *c, 
                    c->holds[k].event_id);
         }
     }
-    (void)pj;
     freeReplyObject(w);
     freeReplyObject(h);
     return 0;
@@ -312,7 +311,7 @@ static int recon_money(recon *rc, commands_ctx *x, const char *prefix)
     int64_t wallets = 0, pending = 0, stale = 0, orphan = 0;
     int before = rc->differences;
     for (size_t i = 0; i < pj.n; i++)
-        if (recon_card(rc, x, &pj, &pj.cards[i], &wallets, &pending, &stale, &orphan) < 0) {
+        if (recon_card(rc, x, &pj.cards[i], &wallets, &pending, &stale, &orphan) < 0) {
             projection_free(&pj);
             return -1;
         }

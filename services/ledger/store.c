@@ -81,15 +81,15 @@ static int store_mark_duplicates(store *s, store_item *items, int n, char *err, 
             snprintf(err, errlen, "out of memory");
             return -1;
         }
+        bool topup = items[i].e.kind == JOURNAL_TOPUP && items[i].e.request_id;
         if (!added) {
             store_reject(&items[i]);
             snprintf(items[i].reason, sizeof(items[i].reason),
-                     "duplicate: %s %s appears twice in the stream",
-                     key[0] == 't' && key[5] == '\t' ? "topup" : "event",
-                     key + (key[5] == '\t' ? 6 : 0));
+                     "duplicate: %s %s appears twice in the stream", topup ? "topup" : "event",
+                     topup ? items[i].e.request_id : items[i].e.event_id);
             continue;
         }
-        if (items[i].e.kind == JOURNAL_TOPUP && items[i].e.request_id)
+        if (topup)
             pg_array_add(&s->arr[1], items[i].e.request_id);
         else
             pg_array_add(&s->arr[0], items[i].e.event_id);
