@@ -17,6 +17,7 @@
 
 typedef struct relay_batch {
     relay *r;
+    unsigned generation;
     int outstanding; /* acknowledgements still expected */
     bool failed;
     size_t n;
@@ -53,10 +54,12 @@ static void relay_ack(relay_batch *b, bool ok)
         b->failed = true;
         metrics_add(relay_m_failed, 1);
     }
+    b->r->progress_ms = event_now_ms();
     if (--b->outstanding > 0)
         return;
     relay *r = b->r;
-    r->inflight -= (int64_t)b->n;
+    if (b->generation == r->generation) /* else given up on already */
+        r->inflight -= (int64_t)b->n;
     if (b->failed)
         r->dirty = true;
     else
@@ -166,10 +169,13 @@ void relay_entries(relay *r, const journal_entry *const *entries, const int64_t 
         return;
     }
     b->r = r;
+    b->generation = r->generation;
     b->n = n;
     b->failed = false;
     b->outstanding = 1; /* held until every effect is sent */
     memcpy(b->ids, entry_ids, n * sizeof(int64_t));
+    if (r->inflight == 0)
+        r->progress_ms = event_now_ms();
     r->inflight += (int64_t)n;
     for (size_t i = 0; i < n; i++) {
         b->outstanding++;
@@ -197,6 +203,14 @@ static const char *relay_col(PGresult *res, int row, int col)
 
 int relay_recover(relay *r, PGconn *pg, int limit, char *err, size_t errlen)
 {
+    if (r->inflight > 0 && event_now_ms() - r->progress_ms > RELAY_STALL_MS) {
+        log_warn("relay_stalled",
+                 "%lld entries unacknowledged for %d s: relaying them again from the outbox",
+                 (long long)r->inflight, RELAY_STALL_MS / 1000);
+        r->generation++;
+        r->inflight = 0;
+        r->dirty = true;
+    }
     if (!r->dirty || r->inflight > 0)
         return 0;
     if (store_flush_done(r->store, err, errlen) < 0)

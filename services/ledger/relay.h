@@ -31,12 +31,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define RELAY_STALL_MS 30000
+
 typedef struct relay {
     kafka_producer *producer;
     redis_client *redis;
     store *store;
-    int64_t inflight; /* entries not yet acknowledged */
-    bool dirty;       /* something failed or a restart: read the outbox */
+    int64_t inflight;    /* entries not yet acknowledged (this generation) */
+    bool dirty;          /* something failed or a restart: read the outbox */
+    unsigned generation; /* bumped when in-flight effects are given up on */
+    int64_t progress_ms; /* last acknowledgement, or the last relay when idle */
 } relay;
 
 /* dirty starts true: the outbox is read once at start-up. */
@@ -47,7 +51,10 @@ void relay_entries(relay *r, const journal_entry *const *entries, const int64_t 
                    size_t n);
 
 /* When nothing is in flight and the relay is dirty: reads up to limit
- * outbox rows (oldest first) and relays them again. Returns the number
+ * outbox rows (oldest first) and relays them again. Effects in flight with
+ * no acknowledgement for RELAY_STALL_MS are given up on first (their rows
+ * are still in the outbox, and relaying again is idempotent): a lost
+ * report must not stop the outbox from draining. Returns the number
  * relayed, or -1 with err. */
 int relay_recover(relay *r, PGconn *pg, int limit, char *err, size_t errlen);
 
