@@ -74,9 +74,15 @@ static void kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
         p->brokers_up = true;
     }
     if (ctx) {
-        if (ctx->cb)
+        if (ctx->cb && m->err &&
+            rd_kafka_message_status(m) == RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED) {
+            char why[256];
+            snprintf(why, sizeof(why), "possibly persisted: %s", rd_kafka_err2str(m->err));
+            ctx->cb(ctx->opaque, KAFKA_ERR_POSSIBLY_PERSISTED, why, m->partition, m->offset);
+        } else if (ctx->cb) {
             ctx->cb(ctx->opaque, m->err, m->err ? rd_kafka_err2str(m->err) : NULL, m->partition,
                     m->offset);
+        }
         free(ctx);
     }
 }

@@ -33,7 +33,12 @@
 struct event_base;
 
 /* err is 0 when the broker acknowledged the message; partition and offset
- * are then where it landed. Otherwise errstr says why it was not. */
+ * are then where it landed. Otherwise errstr says why it was not, and err is
+ * KAFKA_ERR_POSSIBLY_PERSISTED when the message may have reached the log all
+ * the same (sent, but the acknowledgement lost to a timeout or a broken
+ * connection): its effects must then be neither undone nor assumed. */
+#define KAFKA_ERR_POSSIBLY_PERSISTED (-100000)
+
 typedef void (*kafka_delivery_fn)(void *opaque, int err, const char *errstr, int32_t partition,
                                   int64_t offset);
 

@@ -47,6 +47,7 @@ typedef struct api_req {
     int64_t now_ms;
     /* outcome */
     char wallet[33], fund[65], person[81], item[65], card_for_event[JSON_STR_MAX];
+    char rated_provider[65];
     int64_t balance;
     char idem_key[KEYS_MAX], swipe_key[KEYS_MAX];
 } api_req;
@@ -55,13 +56,14 @@ static redis_client *api_redis;
 static kafka_producer *api_producer;
 static api_config api_cfg;
 static int api_inflight;
+static int api_republishing;
 static redis_script api_s_swipe, api_s_finalize, api_s_release, api_s_reverse, api_s_unreverse,
     api_s_rate, api_s_unrate, api_s_balance;
 static double api_decline_tokens;
 static int64_t api_decline_ms;
 
 static metric *api_m_approved, *api_m_declined, *api_m_latency, *api_m_unavailable,
-    *api_m_decline_dropped;
+    *api_m_decline_dropped, *api_m_republished;
 static struct {
     int code;
     metric *m;
@@ -294,12 +296,82 @@ static void api_finalize(api_req *r, const char *swipe_state)
         log_warn("finalize_failed", "redis unavailable: answer left pending");
 }
 
+/* -------------------------------------------------------------- republish */
+
+/* An event whose delivery report says "possibly persisted" may be in the log
+ * or not. Undoing its effect in Redis could give money back that the ledger
+ * then takes again, and keeping the effect without an event would leave a
+ * hold that nothing ever posts. So the gateway answers 503 and produces the
+ * very same event again (same event_id: the ledger and every consumer drop a
+ * duplicate) until the broker acknowledges it, then marks the answer final;
+ * the terminal's retry with the same request_id finds that answer. A copy of
+ * the request outlives the connection; api_republishing counts the copies. */
+static int api_produce_swipe(api_req *r, kafka_delivery_fn cb, char *err, size_t errlen);
+static int api_produce_reversal(api_req *r, kafka_delivery_fn cb, char *err, size_t errlen);
+static int api_produce_rating(api_req *r, kafka_delivery_fn cb, char *err, size_t errlen);
+
+static int api_produce_again(api_req *c, kafka_delivery_fn cb, char *err, size_t errlen)
+{
+    if (c->kind == API_SWIPE)
+        return api_produce_swipe(c, cb, err, errlen);
+    if (c->kind == API_REVERSAL)
+        return api_produce_reversal(c, cb, err, errlen);
+    return api_produce_rating(c, cb, err, errlen);
+}
+
+static void api_on_republished(void *opaque, int err, const char *errstr, int32_t partition,
+                               int64_t offset)
+{
+    api_req *c = opaque;
+    char why[256];
+    if (err && api_produce_again(c, api_on_republished, why, sizeof(why)) == 0)
+        return; /* not yet: the next report comes within the delivery timeout */
+    if (err) {
+        log_kv(LOG_ERROR, "republish_failed", "swipe_id", c->swipe_id, "event_id", c->event_id,
+               "reason", why, NULL);
+    } else {
+        metrics_add(api_m_republished, 1);
+        api_finalize(c, c->kind == API_SWIPE ? "approved" : "");
+        log_kv(LOG_INFO, "republished", "swipe_id", c->swipe_id, "event_id", c->event_id, NULL);
+    }
+    api_republishing--;
+    free(c);
+}
+
+static void api_republish(api_req *r, const char *errstr)
+{
+    char why[256];
+    log_kv(LOG_WARN, "delivery_unknown", "request_id", r->request_id, "swipe_id", r->swipe_id,
+           "event_id", r->event_id, "reason", errstr, NULL);
+    api_req *c = malloc(sizeof(*c));
+    if (c == NULL) {
+        log_error("republish_failed", "out of memory: %s left pending for reconcile", r->event_id);
+        return;
+    }
+    memcpy(c, r, sizeof(*c));
+    c->conn = NULL;
+    c->body = NULL;
+    c->bodylen = 0;
+    if (api_produce_again(c, api_on_republished, why, sizeof(why)) < 0) {
+        log_kv(LOG_ERROR, "republish_failed", "swipe_id", c->swipe_id, "event_id", c->event_id,
+               "reason", why, NULL);
+        free(c);
+        return;
+    }
+    api_republishing++;
+}
+
 static void api_on_swipe_acked(void *opaque, int err, const char *errstr, int32_t partition,
                                int64_t offset)
 {
     api_req *r = opaque;
     char bal[24];
     snprintf(bal, sizeof(bal), "%" PRId64, r->balance);
+    if (err == KAFKA_ERR_POSSIBLY_PERSISTED) {
+        api_republish(r, errstr);
+        api_unavailable(r, "the swipe is not confirmed yet; retry with the same request_id");
+        return;
+    }
     if (err) {
         /* No durable event: give everything back, and say 503. */
         char wkey[KEYS_MAX], hkey[KEYS_MAX], ckey[KEYS_MAX], amount[24];
@@ -326,9 +398,8 @@ static void api_on_swipe_acked(void *opaque, int err, const char *errstr, int32_
     api_answer_swipe(r, f, 5);
 }
 
-static void api_publish_swipe(api_req *r)
+static int api_produce_swipe(api_req *r, kafka_delivery_fn cb, char *err, size_t errlen)
 {
-    char err[256];
     Onecard__V1__SwipeAuthorized ev = ONECARD__V1__SWIPE_AUTHORIZED__INIT;
     ev.event_id = r->event_id;
     ev.swipe_id = r->swipe_id;
@@ -344,8 +415,14 @@ static void api_publish_swipe(api_req *r)
     ev.balance_after_fen = r->balance;
     ev.approval_code = r->approval;
     ev.occurred_at_ms = r->now_ms;
-    if (kafka_produce(api_producer, &ev.base, NULL, r->card_no, strlen(r->card_no),
-                      api_on_swipe_acked, r, err, sizeof(err)) < 0)
+    return kafka_produce(api_producer, &ev.base, NULL, r->card_no, strlen(r->card_no), cb, r, err,
+                         errlen);
+}
+
+static void api_publish_swipe(api_req *r)
+{
+    char err[256];
+    if (api_produce_swipe(r, api_on_swipe_acked, err, sizeof(err)) < 0)
         api_on_swipe_acked(r, -1, err, -1, -1);
 }
 
@@ -471,6 +548,11 @@ static void api_on_reversal_acked(void *opaque, int err, const char *errstr, int
                                   int64_t offset)
 {
     api_req *r = opaque;
+    if (err == KAFKA_ERR_POSSIBLY_PERSISTED) {
+        api_republish(r, errstr);
+        api_unavailable(r, "the reversal is not confirmed yet; retry with the same request_id");
+        return;
+    }
     if (err) {
         const char *argv[] = {r->swipe_key, r->idem_key, r->event_id};
         size_t argvlen[] = {strlen(argv[0]), strlen(argv[1]), strlen(argv[2])};
@@ -526,6 +608,12 @@ static void api_on_reverse_script(redisReply *reply, const char *errstr, void *a
     snprintf(r->item, sizeof(r->item), "%s", reply->element[5]->str);
     snprintf(r->fund, sizeof(r->fund), "%s", reply->element[6]->str);
     char err[256];
+    if (api_produce_reversal(r, api_on_reversal_acked, err, sizeof(err)) < 0)
+        api_on_reversal_acked(r, -1, err, -1, -1);
+}
+
+static int api_produce_reversal(api_req *r, kafka_delivery_fn cb, char *err, size_t errlen)
+{
     Onecard__V1__SwipeReversed ev = ONECARD__V1__SWIPE_REVERSED__INIT;
     ev.event_id = r->event_id;
     ev.swipe_id = r->swipe_id;
@@ -539,9 +627,8 @@ static void api_on_reverse_script(redisReply *reply, const char *errstr, void *a
     ev.amount_fen = r->amount;
     ev.balance_after_fen = r->balance;
     ev.occurred_at_ms = r->now_ms;
-    if (kafka_produce(api_producer, &ev.base, NULL, r->card_for_event, strlen(r->card_for_event),
-                      api_on_reversal_acked, r, err, sizeof(err)) < 0)
-        api_on_reversal_acked(r, -1, err, -1, -1);
+    return kafka_produce(api_producer, &ev.base, NULL, r->card_for_event, strlen(r->card_for_event),
+                         cb, r, err, errlen);
 }
 
 /* ----------------------------------------------------------------- rating */
@@ -550,6 +637,11 @@ static void api_on_rating_acked(void *opaque, int err, const char *errstr, int32
                                 int64_t offset)
 {
     api_req *r = opaque;
+    if (err == KAFKA_ERR_POSSIBLY_PERSISTED) {
+        api_republish(r, errstr);
+        api_unavailable(r, "the rating is not confirmed yet; retry with the same request_id");
+        return;
+    }
     if (err) {
         const char *argv[] = {r->swipe_key, r->idem_key};
         size_t argvlen[] = {strlen(argv[0]), strlen(argv[1])};
@@ -591,10 +683,15 @@ static void api_on_rate_script(redisReply *reply, const char *errstr, void *arg)
         api_unavailable(r, "unreadable answer");
         return;
     }
-    char card[20], provider[65], item[65], err[256];
-    snprintf(card, sizeof(card), "%s", reply->element[2]->str);
-    snprintf(provider, sizeof(provider), "%s", reply->element[3]->str);
-    snprintf(item, sizeof(item), "%s", reply->element[4]->str);
+    char err[256];
+    snprintf(r->card_for_event, sizeof(r->card_for_event), "%s", reply->element[2]->str);
+    snprintf(r->rated_provider, sizeof(r->rated_provider), "%s", reply->element[3]->str);
+    if (api_produce_rating(r, api_on_rating_acked, err, sizeof(err)) < 0)
+        api_on_rating_acked(r, -1, err, -1, -1);
+}
+
+static int api_produce_rating(api_req *r, kafka_delivery_fn cb, char *err, size_t errlen)
+{
     char *tags[JSON_ARRAY_MAX];
     for (int i = 0; i < r->ntags; i++)
         tags[i] = r->tags[i];
@@ -604,16 +701,14 @@ static void api_on_rate_script(redisReply *reply, const char *errstr, void *arg)
     ev.request_id = r->request_id;
     ev.swipe_id = r->swipe_id;
     ev.terminal_id = r->auth.terminal_id;
-    ev.provider_id = provider;
-    ev.card_no = card;
+    ev.provider_id = r->rated_provider;
+    ev.card_no = r->card_for_event;
     ev.score = (int32_t)r->score;
     ev.n_tags = (size_t)r->ntags;
     ev.tags = tags;
     ev.occurred_at_ms = r->now_ms;
-    (void)item;
-    if (kafka_produce(api_producer, &ev.base, NULL, provider, strlen(provider), api_on_rating_acked,
-                      r, err, sizeof(err)) < 0)
-        api_on_rating_acked(r, -1, err, -1, -1);
+    return kafka_produce(api_producer, &ev.base, NULL, r->rated_provider, strlen(r->rated_provider),
+                         cb, r, err, errlen);
 }
 
 /* ---------------------------------------------------------------- balance */
@@ -897,12 +992,16 @@ int api_setup(struct event_base *base, redis_client *redis, kafka_producer *prod
     api_m_decline_dropped =
         metrics_counter("onecard_declines_unpublished_total",
                         "Declines not published (over the rate limit or queue full).", NULL);
+    api_m_republished = metrics_counter(
+        "onecard_gateway_republished_total",
+        "Events produced again after a possibly-persisted delivery report, then acknowledged.",
+        NULL);
     return dcache_setup(base, redis, 1000);
 }
 
 int api_in_flight(void)
 {
-    return api_inflight;
+    return api_inflight + api_republishing;
 }
 
 void api_cleanup(void)

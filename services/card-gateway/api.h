@@ -30,7 +30,7 @@ int api_setup(struct event_base *base, redis_client *redis, kafka_producer *prod
               const api_config *cfg);
 /* The http_handler_fn of the gateway. */
 void api_handle(http_conn *c, http_request *req, void *arg);
-/* Requests being handled (for the drain). */
+/* Requests being handled plus events being produced again (for the drain). */
 int api_in_flight(void);
 void api_cleanup(void);
 

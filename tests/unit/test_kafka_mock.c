@@ -4,6 +4,9 @@
  *   - a message the broker acknowledges reports success, with its offset;
  *   - a message the broker cannot take before the delivery timeout reports
  *     failure to the caller (the gateway's 503 rests on this);
+ *   - a message sent but not acknowledged in time reports
+ *     KAFKA_ERR_POSSIBLY_PERSISTED, never a plain failure (the gateway must
+ *     then not give the money back);
  *   - a message with an unknown ce_type and one that does not decode reach
  *     onecard.dlq.v1 with the reason, and the consumer goes on to the next.
  */
@@ -18,14 +21,14 @@
 #include <time.h>
 
 typedef struct {
-    int done; /* 0 pending, 1 ok, 2 failed */
+    int done; /* 0 pending, 1 ok, 2 failed, 3 possibly persisted */
     int64_t offset;
 } result;
 
 static void delivered(void *opaque, int err, const char *errstr, int32_t partition, int64_t offset)
 {
     result *r = opaque;
-    r->done = err ? 2 : 1;
+    r->done = err == KAFKA_ERR_POSSIBLY_PERSISTED ? 3 : err ? 2 : 1;
     r->offset = offset;
 }
 
@@ -79,6 +82,15 @@ int main(void)
     CHECK(time(NULL) - t0 <= 5, "failure reported within the timeout");
     rd_kafka_mock_broker_set_up(mc, 1);
 
+    /* 2b. sent, but the answer comes after the delivery timeout (1.5 s) */
+    result r2b = {0, -1};
+    rd_kafka_mock_broker_push_request_error_rtts(mc, 1, 0 /* Produce */, 1,
+                                                 RD_KAFKA_RESP_ERR_NO_ERROR, 4000);
+    CHECK(kafka_produce(p, m, NULL, "6222", 4, delivered, &r2b, err, sizeof(err)) == 0, "%s", err);
+    CHECK(wait_for(p, &r2b, 10000) == 3, "a sent, unanswered message is possibly persisted (%d)",
+          r2b.done);
+    /* and it is in the log: the consumer below reads it */
+
     /* 3. dead letters: unknown ce_type, undecodable payload, then a good one */
     rd_kafka_headers_t *h = rd_kafka_headers_new(1);
     rd_kafka_header_add(h, "ce_type", -1, "onecard.v1.Bogus", -1);
@@ -102,7 +114,7 @@ int main(void)
     CHECK(c != NULL, "consumer: %s", err);
     int good = 0, dead = 0, total = 0;
     kafka_record recs[16];
-    for (int round = 0; c && round < 200 && total < 4; round++) {
+    for (int round = 0; c && round < 200 && total < 5; round++) {
         int n = kafka_consumer_poll(c, recs, 16, 100);
         for (int i = 0; i < n; i++) {
             total++;
@@ -113,7 +125,7 @@ int main(void)
         }
         kafka_records_release(recs, n);
     }
-    CHECK(total == 4 && good == 2 && dead == 2, "consumed %d: good %d dead %d", total, good, dead);
+    CHECK(total == 5 && good == 3 && dead == 2, "consumed %d: good %d dead %d", total, good, dead);
 
     /* the DLQ holds both, with their reasons */
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
