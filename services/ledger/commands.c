@@ -708,7 +708,7 @@ static int cmd_allocate(int argc, char **argv, commands_ctx *x)
             relay rl;
             relay_init(&rl, kp, NULL, &st);
             const journal_entry *e = &it.e;
-            relay_entries(&rl, &e, &it.entry_id, 1);
+            relay_entries(&rl, &e, &it.entry_id, 1, it.entry_id);
             while (rl.inflight > 0)
                 kafka_producer_poll(kp, 100);
             if (store_flush_done(&st, err, sizeof(err)) < 0)

@@ -112,6 +112,7 @@ static int consumer_apply(void)
     metrics_add(m_batches, 1);
     metrics_observe(m_batch_size, c.n);
     size_t k = 0;
+    int64_t outbox_key = INT64_MAX;
     for (int i = 0; i < c.n; i++) {
         store_item *it = &c.items[i];
         if (it->committed)
@@ -127,8 +128,10 @@ static int consumer_apply(void)
             metrics_observe(m_lag_s, (double)(now - it->e.occurred_at_ms) / 1000.0);
         c.ptrs[k] = &it->e;
         c.ids[k++] = it->entry_id;
+        if (it->entry_id < outbox_key)
+            outbox_key = it->entry_id;
     }
-    relay_entries(&c.rl, c.ptrs, c.ids, k);
+    relay_entries(&c.rl, c.ptrs, c.ids, k, outbox_key); /* the row keyed by the first entry */
     metrics_set(m_inflight, c.rl.inflight);
     kafka_records_release(c.recs, c.n);
     c.n = 0;

@@ -21,7 +21,7 @@ typedef struct relay_batch {
     int outstanding; /* acknowledgements still expected */
     bool failed;
     size_t n;
-    int64_t ids[];
+    int64_t outbox_key; /* the batch's outbox row */
 } relay_batch;
 
 static redis_script relay_s_posted, relay_s_credit;
@@ -63,7 +63,7 @@ static void relay_ack(relay_batch *b, bool ok)
     if (b->failed)
         r->dirty = true;
     else
-        store_done(r->store, b->ids, b->n);
+        store_done(r->store, &b->outbox_key, 1);
     free(b);
 }
 
@@ -159,11 +159,11 @@ static bool relay_redis(relay *r, const journal_entry *e, relay_batch *b, bool *
 }
 
 void relay_entries(relay *r, const journal_entry *const *entries, const int64_t *entry_ids,
-                   size_t n)
+                   size_t n, int64_t outbox_key)
 {
     if (n == 0)
         return;
-    relay_batch *b = malloc(sizeof(*b) + n * sizeof(int64_t));
+    relay_batch *b = malloc(sizeof(*b));
     if (b == NULL) {
         r->dirty = true; /* the outbox still has them */
         return;
@@ -173,7 +173,7 @@ void relay_entries(relay *r, const journal_entry *const *entries, const int64_t 
     b->n = n;
     b->failed = false;
     b->outstanding = 1; /* held until every effect is sent */
-    memcpy(b->ids, entry_ids, n * sizeof(int64_t));
+    b->outbox_key = outbox_key;
     if (r->inflight == 0)
         r->progress_ms = event_now_ms();
     r->inflight += (int64_t)n;
@@ -218,13 +218,20 @@ int relay_recover(relay *r, PGconn *pg, int limit, char *err, size_t errlen)
     char lim[16];
     snprintf(lim, sizeof(lim), "%d", limit);
     const char *p[] = {lim};
-    PGresult *res =
-        pg_query(pg,
-                 "SELECT e.entry_id, e.kind, e.event_id, e.amount_fen, e.card_no, e.wallet, "
-                 "e.provider_id, e.terminal_id, e.item_code, e.fund_source, e.programme, e.period, "
-                 "e.swipe_id, e.request_id, e.person_id, e.occurred_at_ms FROM ledger_outbox o "
-                 "JOIN ledger_entries e USING (entry_id) ORDER BY o.entry_id LIMIT $1::int",
-                 1, p, err, errlen);
+    /* whole batches, oldest first, as long as they stay under limit entries
+     * (the first one in any case) */
+    PGresult *res = pg_query(
+        pg,
+        "WITH o AS (SELECT entry_id AS outbox_key, entry_ids, sum(cardinality(entry_ids)) OVER "
+        "(ORDER BY entry_id) AS upto FROM ledger_outbox), b AS (SELECT * FROM o WHERE upto <= "
+        "$1::int OR outbox_key = (SELECT min(outbox_key) FROM o)) "
+        "SELECT e.entry_id, e.kind, e.event_id, e.amount_fen, e.card_no, e.wallet, "
+        "e.provider_id, e.terminal_id, e.item_code, e.fund_source, e.programme, e.period, "
+        "e.swipe_id, e.request_id, e.person_id, e.occurred_at_ms, b.outbox_key, "
+        "(SELECT count(*) FROM ledger_outbox) > (SELECT count(*) FROM b) FROM b "
+        "CROSS JOIN LATERAL unnest(b.entry_ids) AS x(id) JOIN ledger_entries e ON "
+        "e.entry_id = x.id ORDER BY b.outbox_key, e.entry_id",
+        1, p, err, errlen);
     if (res == NULL)
         return -1;
     int n = PQntuples(res);
@@ -239,9 +246,17 @@ int relay_recover(relay *r, PGconn *pg, int limit, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    size_t k = 0;
+    size_t k = 0, relayed = 0;
+    int64_t key = n > 0 ? strtoll(PQgetvalue(res, 0, 16), NULL, 10) : 0;
     for (int row = 0; row < n; row++) {
-        journal_entry *e = &es[k];
+        int64_t row_key = strtoll(PQgetvalue(res, row, 16), NULL, 10);
+        if (row_key != key) { /* the previous batch is complete */
+            relay_entries(r, ptrs, ids, k, key);
+            relayed += k;
+            k = 0;
+            key = row_key;
+        }
+        journal_entry *e = &es[row];
         int kind = journal_kind_parse(PQgetvalue(res, row, 1));
         e->kind = kind < 0 ? JOURNAL_SWIPE : (journal_kind)kind;
         e->event_id = PQgetvalue(res, row, 2);
@@ -270,11 +285,12 @@ int relay_recover(relay *r, PGconn *pg, int limit, char *err, size_t errlen)
         ptrs[k] = e;
         k++;
     }
-    r->dirty = n >= limit;
-    relay_entries(r, ptrs, ids, k);
-    metrics_add(relay_m_recovered, (int64_t)k);
-    if (k > 0)
-        log_info("outbox_relayed", "%zu entries relayed again from the outbox", k);
+    relay_entries(r, ptrs, ids, k, key);
+    relayed += k;
+    r->dirty = n > 0 && strcmp(PQgetvalue(res, 0, 17), "t") == 0; /* batches left */
+    metrics_add(relay_m_recovered, (int64_t)relayed);
+    if (relayed > 0)
+        log_info("outbox_relayed", "%zu entries relayed again from the outbox", relayed);
     free(es);
     free(ptrs);
     free(ids);

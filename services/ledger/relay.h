@@ -1,16 +1,14 @@
 /*
  * relay: the after-commit effects of journal entries, at least once.
  *
- * Each committed entry has a row in ledger_outbox. The relay publishes the
- * entry's LedgerPosting on onecard.postings.v1 (key: the card) and applies
- * its Redis side: a swipe's or a reversal's hold is dropped (posted.lua), a
- * top-up is credited to the hot balance exactly once (credit.lua, guarded
- * by a marker key). When the broker and Redis have both acknowledged every
- * entry of a batch, its outbox rows are queued for deletion with the next
- * store transaction. Anything that failed, and whatever a crash left in the
- * outbox, is relayed again by relay_recover: posting ids are derived from
- * the source event, so a re-published posting is a duplicate a consumer
- * drops, and both Redis scripts are idempotent.
+ * Each committed batch has a row in ledger_outbox that lists its entries.
+ * For each entry the relay publishes its LedgerPosting on onecard.postings.v1 (key: the card) and
+ * applies its Redis side: a swipe's or a reversal's hold is dropped (posted.lua), a top-up is
+ * credited to the hot balance exactly once (credit.lua, guarded by a marker key). When the broker
+ * and Redis have both acknowledged every entry of a batch, its outbox row is queued for deletion
+ * with the next store transaction. Anything that failed, and whatever a crash left in the outbox,
+ * is relayed again by relay_recover: posting ids are derived from the source event, so a
+ * re-published posting is a duplicate a consumer drops, and both Redis scripts are idempotent.
  *
  * Why an outbox rather than producing inside the transaction: the journal
  * commit must not wait on the broker (PostgreSQL is the source of truth and
@@ -46,12 +44,15 @@ typedef struct relay {
 /* dirty starts true: the outbox is read once at start-up. */
 void relay_init(relay *r, kafka_producer *producer, redis_client *redis, store *st);
 
-/* Relays entries[i] with entry_ids[i]. Everything it needs is copied. */
+/* Relays entries[i] with entry_ids[i], the entries of the outbox row
+ * outbox_key (the batch's first entry id); the row is deleted once every
+ * effect is acknowledged. Everything it needs is copied. */
 void relay_entries(relay *r, const journal_entry *const *entries, const int64_t *entry_ids,
-                   size_t n);
+                   size_t n, int64_t outbox_key);
 
-/* When nothing is in flight and the relay is dirty: reads up to limit
- * outbox rows (oldest first) and relays them again. Effects in flight with
+/* When nothing is in flight and the relay is dirty: reads whole outbox
+ * rows (oldest first) up to limit entries, at least one row, and relays
+ * them again. Effects in flight with
  * no acknowledgement for RELAY_STALL_MS are given up on first (their rows
  * are still in the outbox, and relaying again is idempotent): a lost
  * report must not stop the outbox from draining. Returns the number

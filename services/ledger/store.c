@@ -330,12 +330,12 @@ static int store_entries(store *s, store_item *items, int n, int64_t now_ms, cha
             pg_array_add_int(&s->arr[2], items[i].e.lines[l].amount_fen);
         }
     }
-    /* lines, then the outbox rows of the same entries */
+    /* lines, then the batch's outbox row: keyed by its first entry */
     if (store_exec_arrays(s,
                           "WITH l AS (INSERT INTO ledger_lines (entry_id, account_id, amount_fen) "
                           "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])) "
-                          "INSERT INTO ledger_outbox (entry_id) SELECT DISTINCT "
-                          "unnest($1::bigint[])",
+                          "INSERT INTO ledger_outbox (entry_id, entry_ids) SELECT min(x), "
+                          "array_agg(DISTINCT x) FROM unnest($1::bigint[]) x HAVING count(*) > 0",
                           3, err, errlen) < 0)
         return -1;
     return 0;

@@ -330,3 +330,42 @@ def test_wiped_redis_is_rebuilt_to_the_fen(led):
         if k.startswith("wallet:") or k.startswith("caps:"):
             assert sorted(after[k].split("\n")) == sorted(before[k].split("\n")), k
     reconcile(led)
+
+
+BAD_JOURNAL = [
+    # (what, SQL run as the ledger's own database user, what the refusal says)
+    ("lines that do not sum to zero",
+     "INSERT INTO ledger_lines SELECT e.entry_id, a.account_id, 1 FROM (SELECT max(entry_id) "
+     "AS entry_id FROM ledger_entries) e, LATERAL (SELECT account_id FROM ledger_accounts WHERE "
+     "account_id NOT IN (SELECT account_id FROM ledger_lines l WHERE l.entry_id = e.entry_id) "
+     "ORDER BY account_id LIMIT 2) a",
+     "does not balance"),
+    ("a line of an entry that does not exist",
+     "INSERT INTO ledger_lines SELECT -1, account_id, CASE WHEN n = 1 THEN 5 ELSE -5 END FROM "
+     "(SELECT account_id, row_number() OVER (ORDER BY account_id) AS n FROM ledger_accounts "
+     "ORDER BY account_id LIMIT 2) a",
+     "has no entry"),
+    ("a line naming an account that does not exist",
+     "INSERT INTO ledger_lines SELECT e.entry_id, x.a, x.v FROM (SELECT max(entry_id) AS "
+     "entry_id FROM ledger_entries) e, (VALUES (-1::bigint, 5), (-2::bigint, -5)) x(a, v)",
+     "do not exist"),
+    ("deleting an account", "DELETE FROM ledger_accounts", "never deleted"),
+    ("rewriting a line", "UPDATE ledger_lines SET amount_fen = amount_fen", "append-only"),
+    ("deleting an entry", "DELETE FROM ledger_entries", "append-only"),
+]
+
+
+@pytest.mark.parametrize("what,sql,refusal", BAD_JOURNAL, ids=[b[0] for b in BAD_JOURNAL])
+def test_the_database_refuses_a_bad_journal(led, what, sql, refusal):
+    """The journal's rules hold in PostgreSQL itself, whoever writes: each
+    statement fails whole and changes nothing."""
+    stack = led["stack"]
+    wait_for(lambda: ledger_caught_up(stack), 60, "the ledger to catch up")
+    assert int(stack.psql("SELECT count(*) FROM ledger_entries")) > 0, "needs a journal"
+    before = stack.psql("SELECT count(*), coalesce(sum(balance_fen), 0) FROM ledger_accounts")
+    lines = stack.psql("SELECT count(*) FROM ledger_lines")
+    with pytest.raises(subprocess.CalledProcessError) as e:
+        stack.psql(sql)
+    assert refusal in e.value.stderr, e.value.stderr
+    assert stack.psql("SELECT count(*), coalesce(sum(balance_fen), 0) FROM ledger_accounts") == before
+    assert stack.psql("SELECT count(*) FROM ledger_lines") == lines
