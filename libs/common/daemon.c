@@ -10,12 +10,14 @@
 #include "common/log.h"
 #include "common/metrics.h"
 
+#include <errno.h>
 #include <event2/event.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 static struct event_base *daemon_base;
 static struct event *daemon_sigterm, *daemon_sigint, *daemon_drain_timer;
@@ -143,4 +145,25 @@ void daemon_cleanup(const config_var *table)
     daemon_drain_timer = daemon_sigterm = daemon_sigint = NULL;
     metrics_cleanup();
     config_free(table);
+}
+
+long daemon_raise_nofile(long want, char *err, size_t errlen)
+{
+    struct rlimit rl;
+    err[0] = '\0';
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+        snprintf(err, errlen, "getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
+        return -1;
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && (long)rl.rlim_cur < want) {
+        rlim_t cur = rl.rlim_cur;
+        rl.rlim_cur =
+            rl.rlim_max == RLIM_INFINITY || (long)rl.rlim_max >= want ? (rlim_t)want : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+            rl.rlim_cur = cur;
+    }
+    long now = rl.rlim_cur == RLIM_INFINITY ? want : (long)rl.rlim_cur;
+    if (now < want)
+        snprintf(err, errlen, "open files limited to %ld (hard limit), %ld wanted", now, want);
+    return now;
 }

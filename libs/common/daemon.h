@@ -89,6 +89,13 @@ void daemon_stop(void);
 
 bool daemon_draining(void);
 
+/* Raises the soft limit of open files towards want (descriptors the
+ * process needs: connections plus its own), as far as the hard limit
+ * allows, as Redis does at start-up. Returns the limit now in force; when
+ * it is below want, err says so (the process runs, with fewer
+ * connections than configured). Start-up only. */
+long daemon_raise_nofile(long want, char *err, size_t errlen);
+
 /* Exits the process with a message; start-up only. */
 void daemon_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 

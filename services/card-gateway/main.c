@@ -99,7 +99,9 @@ int main(int argc, char **argv)
     if (api_setup(base, gateway_deps.redis, gateway_deps.producer, &acfg) < 0)
         daemon_die("cannot set up the API");
 
-    /* 4. the terminal port, last */
+    /* 4. the terminal port, last; one descriptor a connection, plus our own */
+    if (daemon_raise_nofile((long)cfg.max_connections + 256, err, sizeof(err)) >= 0 && err[0])
+        log_warn("nofile_limited", "%s: fewer connections than ONECARD_MAX_CONNECTIONS", err);
     http_limits lim = {(int)cfg.max_connections, (int)cfg.request_timeout_s,
                        (int)cfg.idle_timeout_s};
     if (http_server_start(base, cfg.http_addr, (int)cfg.http_port, &lim, api_handle, NULL, err,
