@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""traffic: a simulated day at the district's terminals, through the real
+terminal API (every request signed as TERMINAL-API.md says).
+
+    tools/demo/traffic.py --fleet FLEET.json [--port 8080] [--duration 60]
+        [--rate 100] [--threads 8] [--seed 1] [--json OUT.json]
+
+FLEET.json is what deploy/local/demo exports from the registry:
+{"terminals": [{"id", "secret", "provider", "items": [...]}],
+ "cards": [{"card_no", "pin", "items": {"CODE": {"wallet", "standard_fen",
+ "issued_fen"}}}]}.
+
+What a cardholder does, in proportions close to a working day:
+  - a swipe for an item the card is entitled to, at a terminal of a
+    provider designated for it, for part of the item's standard amount;
+  - now and then a wrong PIN (pin_invalid), an item the provider is not
+    designated for (provider_not_designated), or more than the standard
+    amount (amount_over_standard): the declines an operator sees;
+  - right after most approvals, a rating (1..5 with tags); each provider has
+    a quality of its own, so the scores differ and the year-end review has
+    something to find;
+  - a few reversals, by the terminal that made the swipe.
+A 503 is retried with the same request_id, as the contract says.
+
+--rate is swipes per second in all (paced); 0 sends as fast as the threads
+can. A progress bar goes to stderr; the summary (counts by outcome and
+decline reason, the rate reached) to stdout as JSON.
+"""
+import argparse
+import hashlib
+import hmac
+import http.client
+import json
+import random
+import sys
+import threading
+import time
+import uuid
+
+TAGS_GOOD = ["punctual", "professional", "kind", "clean"]
+TAGS_BAD = ["late", "rushed", "rude", "overcharged"]
+
+
+def sign(secret, method, path, ts, nonce, body):
+    msg = "\n".join([method, path, ts, nonce, hashlib.sha256(body).hexdigest()])
+    return hmac.new(secret.encode(), msg.encode(), hashlib.sha256).hexdigest()
+
+
+class Terminal:
+    def __init__(self, port, t):
+        self.port, self.id, self.secret = port, t["id"], t["secret"]
+        self.provider, self.items = t["provider"], set(t["items"])
+        self.conn = None
+
+    def post(self, path, obj):
+        body = json.dumps(obj).encode()
+        for attempt in range(60):
+            ts, nonce = str(int(time.time())), uuid.uuid4().hex
+            headers = {"Content-Type": "application/json", "X-Terminal-Id": self.id,
+                       "X-Timestamp": ts, "X-Nonce": nonce,
+                       "X-Signature": sign(self.secret, "POST", path, ts, nonce, body)}
+            try:
+                if self.conn is None:
+                    self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+                self.conn.request("POST", path, body=body, headers=headers)
+                r = self.conn.getresponse()
+                data = r.read()
+                status = r.status
+            except (OSError, http.client.HTTPException):
+                self.conn = None
+                status, data = 0, b""
+            if status not in (0, 503):
+                return status, json.loads(data) if data else {}
+            time.sleep(min(0.1 * (attempt + 1), 1.0))  # same request_id again
+        return status, {}
+
+
+class Sim:
+    def __init__(self, fleet, args):
+        self.args = args
+        self.rng = random.Random(args.seed)
+        self.cards = [c for c in fleet["cards"] if c["items"]]
+        self.by_item = {}
+        for t in fleet["terminals"]:
+            for item in t["items"]:
+                self.by_item.setdefault(item, []).append(t)
+        self.cards = [c for c in self.cards if any(i in self.by_item for i in c["items"])]
+        # each provider's quality: the mean of its scores, 1.8 .. 4.9
+        self.quality = {t["provider"]: 1.8 + 3.1 * (int(hashlib.sha256(
+            t["provider"].encode()).hexdigest()[:8], 16) / 0xFFFFFFFF) for t in fleet["terminals"]}
+        self.lock = threading.Lock()
+        self.counts = {}
+        self.sent = 0
+        self.stop = threading.Event()
+
+    def count(self, key, n=1):
+        with self.lock:
+            self.counts[key] = self.counts.get(key, 0) + n
+
+    def one(self, rng, terms):
+        card = rng.choice(self.cards)
+        item = rng.choice([i for i in card["items"] if i in self.by_item])
+        info = card["items"][item]
+        t = rng.choice(self.by_item[item])
+        term = terms.setdefault(t["id"], Terminal(self.args.port, t))
+        pin, amount = card["pin"], max(1, int(info["standard_fen"] * rng.uniform(0.05, 0.4)))
+        roll = rng.random()
+        if roll < 0.03:
+            pin = "%06d" % ((int(pin) + 1) % 10 ** 6)
+        elif roll < 0.05:
+            others = [x for x in self.by_item if x not in t["items"]]
+            if others:
+                item = rng.choice(others)
+        elif roll < 0.06 and info["standard_fen"] > 0:
+            amount = info["standard_fen"] + 100
+        st, doc = term.post("/v1/swipes", {"request_id": uuid.uuid4().hex,
+                                           "card_no": card["card_no"], "pin": pin,
+                                           "item_code": item, "amount_fen": amount})
+        if st != 200:
+            self.count("error %s" % (doc.get("error", {}).get("code") or st))
+            return
+        if doc.get("decision") != "approved":
+            self.count("declined " + doc.get("reason", "?"))
+            return
+        self.count("approved")
+        self.count("approved_fen", amount)
+        if rng.random() < 0.02:
+            st, _ = term.post("/v1/swipes/%s/reversal" % doc["swipe_id"],
+                              {"request_id": uuid.uuid4().hex})
+            self.count("reversed" if st == 200 else "reversal refused %d" % st)
+            if st == 200:
+                self.count("reversed_fen", amount)
+            return
+        if rng.random() < 0.7:
+            q = self.quality[term.provider]
+            score = min(5, max(1, int(round(rng.gauss(q, 0.8)))))
+            tags = rng.sample(TAGS_GOOD if score >= 4 else TAGS_BAD, rng.randint(0, 2))
+            st, _ = term.post("/v1/ratings", {"request_id": uuid.uuid4().hex,
+                                              "swipe_id": doc["swipe_id"], "score": score,
+                                              "tags": tags})
+            self.count("rated" if st == 202 else "rating refused %d" % st)
+
+    def worker(self, idx):
+        rng = random.Random(self.args.seed * 1000 + idx)
+        terms = {}
+        per = self.args.rate / self.args.threads if self.args.rate > 0 else 0
+        due = time.monotonic()
+        while not self.stop.is_set():
+            if per:
+                due += 1.0 / per
+                wait = due - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
+            self.one(rng, terms)
+            with self.lock:
+                self.sent += 1
+
+    def run(self):
+        threads = [threading.Thread(target=self.worker, args=(i,), daemon=True)
+                   for i in range(self.args.threads)]
+        t0 = time.monotonic()
+        for th in threads:
+            th.start()
+        while time.monotonic() - t0 < self.args.duration:
+            time.sleep(0.5)
+            self.progress(time.monotonic() - t0)
+        self.stop.set()
+        for th in threads:
+            th.join(30)
+        elapsed = time.monotonic() - t0
+        self.progress(elapsed, final=True)
+        return elapsed
+
+    def progress(self, elapsed, final=False):
+        if self.args.quiet:
+            return
+        width = 30
+        done = min(1.0, elapsed / self.args.duration)
+        with self.lock:
+            sent, ok = self.sent, self.counts.get("approved", 0)
+        bar = "#" * int(done * width) + "-" * (width - int(done * width))
+        sys.stderr.write("\r  [%s] %3d%%  %6d swipes  %6d approved  %5.0f/s" % (
+            bar, done * 100, sent, ok, sent / max(elapsed, 1e-9)))
+        if final:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--fleet", required=True)
+    ap.add_argument("--port", type=int, default=8080)
+    ap.add_argument("--duration", type=float, default=60)
+    ap.add_argument("--rate", type=float, default=100)
+    ap.add_argument("--threads", type=int, default=8)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--quiet", action="store_true")
+    args = ap.parse_args()
+    if args.duration <= 0 or args.threads <= 0 or args.rate < 0:
+        ap.error("--duration and --threads must be above 0, --rate at least 0")
+    with open(args.fleet) as f:
+        fleet = json.load(f)
+    sim = Sim(fleet, args)
+    if not sim.cards:
+        sys.exit("traffic: no card is entitled to an item a terminal's provider is designated for")
+    elapsed = sim.run()
+    c = dict(sim.counts)
+    out = {"seconds": round(elapsed, 1), "swipes": sim.sent,
+           "swipes_per_s": round(sim.sent / elapsed, 1),
+           "approved": c.pop("approved", 0), "approved_fen": c.pop("approved_fen", 0),
+           "reversed": c.pop("reversed", 0), "reversed_fen": c.pop("reversed_fen", 0),
+           "rated": c.pop("rated", 0),
+           "declined": {k[9:]: v for k, v in sorted(c.items()) if k.startswith("declined ")},
+           "other": {k: v for k, v in sorted(c.items()) if not k.startswith("declined ")}}
+    print(json.dumps(out, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
