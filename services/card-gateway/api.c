@@ -361,6 +361,34 @@ static void api_republish(api_req *r, const char *errstr)
     api_republishing++;
 }
 
+void api_resume_swipe(const api_pending_swipe *p)
+{
+    api_req *c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        log_error("republish_failed", "out of memory: %s left pending", p->event_id);
+        return;
+    }
+    c->kind = API_SWIPE;
+    snprintf(c->swipe_key, sizeof(c->swipe_key), "%s", p->swipe_key);
+    snprintf(c->swipe_id, sizeof(c->swipe_id), "%s", p->swipe_id);
+    snprintf(c->card_no, sizeof(c->card_no), "%s", p->card_no);
+    snprintf(c->auth.terminal_id, sizeof(c->auth.terminal_id), "%s", p->terminal_id);
+    snprintf(c->provider_id, sizeof(c->provider_id), "%s", p->provider_id);
+    snprintf(c->person, sizeof(c->person), "%s", p->person);
+    snprintf(c->item_code, sizeof(c->item_code), "%s", p->item_code);
+    snprintf(c->wallet, sizeof(c->wallet), "%s", p->wallet);
+    snprintf(c->fund, sizeof(c->fund), "%s", p->fund);
+    snprintf(c->request_id, sizeof(c->request_id), "%s", p->request_id);
+    snprintf(c->approval, sizeof(c->approval), "%s", p->approval);
+    snprintf(c->event_id, sizeof(c->event_id), "%s", p->event_id);
+    c->amount = p->amount;
+    c->balance = p->balance;
+    c->now_ms = p->at_ms;
+    keys_idem(c->idem_key, sizeof(c->idem_key), c->card_no, c->auth.terminal_id, c->request_id);
+    api_republish(c, "left pending by a gateway that stopped before the broker's report");
+    free(c);
+}
+
 static void api_on_swipe_acked(void *opaque, int err, const char *errstr, int32_t partition,
                                int64_t offset)
 {
@@ -534,11 +562,12 @@ static void api_on_provider(void *arg, const dcache_provider *p, const char *err
                           now,
                           r->card_no,
                           r->approval,
-                          r->event_id};
-    size_t argvlen[21];
-    for (int i = 0; i < 21; i++)
+                          r->event_id,
+                          r->request_id};
+    size_t argvlen[22];
+    for (int i = 0; i < 22; i++)
         argvlen[i] = strlen(argv[i]);
-    if (redis_evalsha(api_redis, &api_s_swipe, 6, 21, argv, argvlen, api_on_swipe_script, r) < 0)
+    if (redis_evalsha(api_redis, &api_s_swipe, 6, 22, argv, argvlen, api_on_swipe_script, r) < 0)
         api_unavailable(r, "redis unavailable");
 }
 

@@ -34,4 +34,17 @@ void api_handle(http_conn *c, http_request *req, void *arg);
 int api_in_flight(void);
 void api_cleanup(void);
 
+/* A swipe approved in Redis whose event may never have been produced (its
+ * gateway stopped before the broker's report): its swipe record's fields. */
+typedef struct api_pending_swipe {
+    const char *swipe_key, *swipe_id, *card_no, *terminal_id, *provider_id, *person, *item_code,
+        *wallet, *fund, *request_id, *approval, *event_id;
+    int64_t amount, balance, at_ms;
+} api_pending_swipe;
+
+/* Produces the swipe's event (its own event id: a copy already in the log
+ * is dropped by every consumer) until the broker acknowledges it, then
+ * makes the answer final, approved. Copies what it needs. Loop thread. */
+void api_resume_swipe(const api_pending_swipe *p);
+
 #endif

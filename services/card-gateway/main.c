@@ -13,6 +13,7 @@
  * connection), and stops once none is left, or after ONECARD_DRAIN_MS.
  */
 #include "api.h"
+#include "pending.h"
 #include "http.h"
 
 #include "common/daemon.h"
@@ -26,6 +27,7 @@ static struct {
     char *http_addr;
     int64_t http_port, max_connections, request_timeout_s, idle_timeout_s, ack_timeout_ms;
     int64_t tz_offset_min, terminal_rate, terminal_burst, declines_per_s;
+    int64_t pending_sweep_s, pending_age_s;
     char *pin_pepper;
 } cfg;
 
@@ -49,6 +51,10 @@ static const config_var config_table[] = {
      "request burst per terminal"},
     {"ONECARD_DECLINES_PER_S", CONFIG_INT, &cfg.declines_per_s, "1000", 0, 1000000,
      "declines published to onecard.declines.v1 per second, at most"},
+    {"ONECARD_PENDING_SWEEP_S", CONFIG_INT, &cfg.pending_sweep_s, "600", 0, 86400,
+     "how often swipes left pending by a stopped gateway are looked for (0: at start only)"},
+    {"ONECARD_PENDING_AGE_S", CONFIG_INT, &cfg.pending_age_s, "30", 5, 86400,
+     "a swipe still pending after this long is finished by producing its event"},
     {"ONECARD_PIN_PEPPER", CONFIG_STR, &cfg.pin_pepper, "onecard-local-pepper", 0, 0,
      "secret mixed into PIN proofs (set it in production)"},
     {NULL, CONFIG_STR, NULL, NULL, 0, 0, NULL},
@@ -99,6 +105,11 @@ int main(int argc, char **argv)
     if (api_setup(base, gateway_deps.redis, gateway_deps.producer, &acfg) < 0)
         daemon_die("cannot set up the API");
 
+    /* 3b. the swipes a stopped gateway left pending: looked for 5 s after start */
+    if (pending_setup(base, gateway_deps.redis, 5, (int)cfg.pending_sweep_s,
+                      cfg.pending_age_s * 1000) < 0)
+        daemon_die("cannot set up the pending sweep");
+
     /* 4. the terminal port, last; one descriptor a connection, plus our own */
     if (daemon_raise_nofile((long)cfg.max_connections + 256, err, sizeof(err)) >= 0 && err[0])
         log_warn("nofile_limited", "%s: fewer connections than ONECARD_MAX_CONNECTIONS", err);
@@ -116,6 +127,7 @@ int main(int argc, char **argv)
     if (drain_timer)
         event_free(drain_timer);
     http_server_cleanup();
+    pending_cleanup();
     api_cleanup();
     deps_cleanup(&gateway_deps, (int)cfg.d.drain_ms);
     log_info("process_down", "stopped");

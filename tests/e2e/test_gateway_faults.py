@@ -238,6 +238,67 @@ def test_redis_down_fails_closed(stack, fleet, restore):
     assert balance(stack, terminal_id, card) == before - 2 * AMOUNT
 
 
+def test_swipe_left_pending_by_a_killed_gateway_is_finished(stack, fleet, restore):
+    """The gateway dies between approving a swipe in Redis and the broker's
+    report: the next gateway finds the pending record, produces the event,
+    and the terminal's retry with the same request_id hears approved. One
+    event, one debit."""
+    terminal_id, card = fleet["terminals"][1], fleet["cards"][1]
+    before = balance(stack, terminal_id, card)
+    # a broker that takes the request and never answers: frozen, not stopped
+    # (a stopped one is seen at once and the gateway answers 503 up front)
+    with open(os.path.join(stack.state, "pids", "kafka.pid")) as f:
+        kafka_pid = int(f.read().split()[0])
+    os.kill(kafka_pid, signal.SIGSTOP)
+    request_id = uuid.uuid4().hex
+    t = Terminal(stack.gateway_port, terminal_id, "secret-" + terminal_id)
+    first = {}
+
+    def swipe_once():
+        try:
+            first["answer"] = t.swipe(card, AMOUNT, item="F-REHAB", request_id=request_id)
+        except (OSError, ValueError) as e:
+            first["answer"] = ("error", str(e))
+
+    th = threading.Thread(target=swipe_once, daemon=True)
+    th.start()
+    try:
+        time.sleep(0.7)  # approved in Redis, waiting for the broker's report
+        with open(os.path.join(stack.state, "pids", "gateway.pid")) as f:
+            os.kill(int(f.read().split()[0]), signal.SIGKILL)
+        th.join(10)
+    finally:
+        # the request the dead gateway sent must never be read: the broker
+        # dies frozen, and its restart does not find it
+        os.kill(kafka_pid, signal.SIGKILL)
+    assert first["answer"][0] != 200, first  # the terminal never heard approved
+    r = stack.up_or_start("start", "kafka", timeout=180)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+    r = stack.run("up", check=False, env={"ONECARD_SERVICES": "gateway",
+                                          "ONECARD_PENDING_AGE_S": "5"})
+    assert r.returncode == 0, r.stdout + r.stderr
+    wait_ready(stack, ["gateway"])
+    t = Terminal(stack.gateway_port, terminal_id, "secret-" + terminal_id)
+    deadline = time.time() + 60
+    while True:
+        st, doc = t.swipe(card, AMOUNT, item="F-REHAB", request_id=request_id)
+        if st != 503 or time.time() > deadline:
+            break
+        time.sleep(0.5)
+    assert st == 200 and doc["decision"] == "approved", (st, doc)
+    assert balance(stack, terminal_id, card) == before - AMOUNT
+    m = http_get("http://127.0.0.1:%d/metrics" % stack.admin_port("gateway"))[1]
+    assert "onecard_gateway_pending_resumed_total 1" in m, m[-3000:]
+    # posted once (the dead gateway's copy may have reached the log too:
+    # the ledger drops the second by its event id)
+    sql = "SELECT count(*) FROM ledger_entries WHERE swipe_id = '%s'" % doc["swipe_id"]
+    deadline = time.time() + 60
+    while stack.psql(sql) != "1" and time.time() < deadline:
+        time.sleep(0.5)
+    assert stack.psql(sql) == "1"
+
+
 def gateway_binary():
     """The ASan build's gateway when there is one (./onecard test builds it
     before the e2e tests), so LeakSanitizer checks the shutdown; else
