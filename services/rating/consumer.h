@@ -104,7 +104,7 @@ typedef struct rating_config {
         {"ONECARD_RATING_PRIOR_WEIGHT",                                                            \
          CONFIG_INT,                                                                               \
          &(c)->prior_weight,                                                                       \
-         "20",                                                                                     \
+         "50",                                                                                     \
          0,                                                                                        \
          1000000,                                                                                  \
          "weight of the category prior in the Bayesian score, in ratings"},                        \
