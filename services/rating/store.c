@@ -175,7 +175,8 @@ static int store_swipes(store *s, store_item *items, int n, char *err, size_t er
             s,
             "INSERT INTO rating_swipes AS t (swipe_id, card_no, provider_id, terminal_id, "
             "item_code, occurred_at_ms, authorized) SELECT DISTINCT ON (swipe_id) *, true FROM "
-            "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) "
+            "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS "
+            "u(swipe_id, card_no, provider_id, terminal_id, item_code, at_ms) "
             "ON CONFLICT (swipe_id) DO UPDATE SET card_no = EXCLUDED.card_no, provider_id = "
             "EXCLUDED.provider_id, terminal_id = EXCLUDED.terminal_id, item_code = "
             "EXCLUDED.item_code, occurred_at_ms = EXCLUDED.occurred_at_ms, authorized = true",
@@ -200,7 +201,8 @@ static int store_swipes(store *s, store_item *items, int n, char *err, size_t er
             s,
             "INSERT INTO rating_swipes AS t (swipe_id, card_no, provider_id, terminal_id, "
             "item_code, reversed_at_ms, reversed) SELECT DISTINCT ON (swipe_id) *, true FROM "
-            "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) "
+            "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS "
+            "u(swipe_id, card_no, provider_id, terminal_id, item_code, at_ms) "
             "ON CONFLICT (swipe_id) DO UPDATE SET reversed = true, reversed_at_ms = "
             "EXCLUDED.reversed_at_ms",
             6, err, errlen) < 0)
