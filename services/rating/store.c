@@ -544,9 +544,9 @@ static int store_caps(store *s, char *err, size_t errlen)
     }
     PGresult *r = store_query_arrays(
         s,
-        "SELECT card_no || E'\\t' || provider_id || E'\\t' || period AS k, count(*) FROM "
-        "rating_accepted WHERE (card_no, provider_id, period) IN (SELECT * FROM "
-        "unnest($1::text[], $2::text[], $3::text[])) GROUP BY 1 ORDER BY k COLLATE \"C\"",
+        "SELECT k, count(*) FROM (SELECT card_no || E'\\t' || provider_id || E'\\t' || period AS "
+        "k FROM rating_accepted WHERE (card_no, provider_id, period) IN (SELECT * FROM "
+        "unnest($1::text[], $2::text[], $3::text[]))) x GROUP BY k ORDER BY k COLLATE \"C\"",
         3, err, errlen);
     if (r == NULL) {
         free(ix);
