@@ -39,7 +39,10 @@ static PGresult *store_query_arrays(store *s, const char *sql, int n, char *err,
             return NULL;
         }
     }
-    return pg_query(s->pg, sql, n, p, err, errlen);
+    int64_t t0 = log_min_level <= LOG_DEBUG ? event_now_ms() : 0;
+    PGresult *r = pg_query(s->pg, sql, n, p, err, errlen);
+    log_debug("statement", "%lld ms: %.70s", (long long)(event_now_ms() - t0), sql);
+    return r;
 }
 
 static int store_exec_arrays(store *s, const char *sql, int n, char *err, size_t errlen)
@@ -828,6 +831,57 @@ static int store_decide(store *s, bool final, int64_t now_ms, char *err, size_t 
     return rc;
 }
 
+/* Appends the parked ratings of r (the columns of rating_pending as the
+ * two queries below select them) to s->ratings; r must outlive them. */
+static int store_parked_add(store *s, PGresult *r, char *err, size_t errlen)
+{
+    for (int row = 0; row < PQntuples(r); row++) {
+        store_rating *x = store_rating_add(s);
+        if (x == NULL) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        x->event_id = PQgetvalue(r, row, 0);
+        x->rating_id = PQgetvalue(r, row, 1);
+        x->swipe_id = PQgetvalue(r, row, 2);
+        x->card_no = PQgetvalue(r, row, 3);
+        x->provider_id = PQgetvalue(r, row, 4);
+        x->terminal_id = PQgetvalue(r, row, 5);
+        x->score = (int32_t)strtol(PQgetvalue(r, row, 6), NULL, 10);
+        snprintf(x->tags, sizeof(x->tags), "%s", PQgetvalue(r, row, 7));
+        x->occurred_at_ms = strtoll(PQgetvalue(r, row, 8), NULL, 10);
+    }
+    return 0;
+}
+
+#define STORE_PARKED_COLUMNS                                                                       \
+    "p.event_id, p.rating_id, p.swipe_id, p.card_no, p.provider_id, p.terminal_id, p.score, "      \
+    "array_to_string(p.tags, E'\\x1f'), p.occurred_at_ms"
+
+/* Ratings parked for the swipes (or reversals) of this batch: taken out of
+ * rating_pending and decided with the batch's own ratings. */
+static int store_unpark(store *s, store_item *items, int n, char *err, size_t errlen)
+{
+    store_arrays_reset(s, 1);
+    for (int i = 0; i < n; i++) {
+        if (items[i].duplicate || items[i].committed)
+            continue;
+        if (items[i].kind == STORE_SWIPE)
+            pg_array_add(&s->arr[0], items[i].swipe->swipe_id);
+        else if (items[i].kind == STORE_REVERSAL)
+            pg_array_add(&s->arr[0], items[i].reversal->swipe_id);
+    }
+    if (s->arr[0].n == 0)
+        return 0;
+    s->held = store_query_arrays(s,
+                                 "DELETE FROM rating_pending p WHERE p.swipe_id = "
+                                 "ANY($1::text[]) RETURNING " STORE_PARKED_COLUMNS,
+                                 1, err, errlen);
+    if (s->held == NULL)
+        return -1;
+    return store_parked_add(s, s->held, err, errlen);
+}
+
 /* ---------------------------------------------------------------- offsets */
 
 static int store_offsets(store *s, store_item *items, int n, char *err, size_t errlen)
@@ -893,7 +947,8 @@ int store_apply(store *s, store_item *items, int n, int64_t now_ms, char *err, s
         return -1;
     if (store_mark_duplicates(s, items, n, err, errlen) < 0 ||
         store_swipes(s, items, n, err, errlen) < 0 ||
-        store_retract(s, items, n, now_ms, err, errlen) < 0)
+        store_retract(s, items, n, now_ms, err, errlen) < 0 ||
+        store_unpark(s, items, n, err, errlen) < 0)
         goto fail;
     for (int i = 0; i < n; i++) {
         const Onecard__V1__RatingSubmitted *m = items[i].rating;
@@ -941,34 +996,19 @@ int store_resolve_pending(store *s, int64_t now_ms, int64_t grace_ms, bool caugh
     snprintf(lim, sizeof(lim), "%d", limit);
     const char *p[] = {before, caught_up ? "true" : "false", lim};
     s->held = pg_query(s->pg,
-                       "SELECT p.event_id, p.rating_id, p.swipe_id, p.card_no, p.provider_id, "
-                       "p.terminal_id, p.score, array_to_string(p.tags, E'\\x1f'), "
-                       "p.occurred_at_ms FROM rating_pending p WHERE EXISTS (SELECT 1 FROM "
-                       "rating_swipes s WHERE s.swipe_id = p.swipe_id AND (s.authorized OR "
-                       "s.reversed)) OR ($2::boolean AND p.parked_at_ms < $1::bigint) ORDER BY "
-                       "p.parked_at_ms LIMIT $3::int FOR UPDATE SKIP LOCKED",
+                       "SELECT " STORE_PARKED_COLUMNS " FROM rating_pending p WHERE EXISTS "
+                       "(SELECT 1 FROM rating_swipes s WHERE s.swipe_id = p.swipe_id AND "
+                       "(s.authorized OR s.reversed)) OR ($2::boolean AND p.parked_at_ms < "
+                       "$1::bigint) ORDER BY p.parked_at_ms LIMIT $3::int FOR UPDATE SKIP LOCKED",
                        3, p, err, errlen);
     if (s->held == NULL)
         goto fail;
     int rows = PQntuples(s->held);
+    if (store_parked_add(s, s->held, err, errlen) < 0)
+        goto fail;
     store_arrays_reset(s, 1);
-    for (int row = 0; row < rows; row++) {
-        store_rating *r = store_rating_add(s);
-        if (r == NULL) {
-            snprintf(err, errlen, "out of memory");
-            goto fail;
-        }
-        r->event_id = PQgetvalue(s->held, row, 0);
-        r->rating_id = PQgetvalue(s->held, row, 1);
-        r->swipe_id = PQgetvalue(s->held, row, 2);
-        r->card_no = PQgetvalue(s->held, row, 3);
-        r->provider_id = PQgetvalue(s->held, row, 4);
-        r->terminal_id = PQgetvalue(s->held, row, 5);
-        r->score = (int32_t)strtol(PQgetvalue(s->held, row, 6), NULL, 10);
-        snprintf(r->tags, sizeof(r->tags), "%s", PQgetvalue(s->held, row, 7));
-        r->occurred_at_ms = strtoll(PQgetvalue(s->held, row, 8), NULL, 10);
-        pg_array_add(&s->arr[0], r->event_id);
-    }
+    for (int i = 0; i < s->nratings; i++)
+        pg_array_add(&s->arr[0], s->ratings[i].event_id);
     if (rows == 0) {
         pg_rollback(s->pg);
         store_release(s);
