@@ -344,7 +344,7 @@ def test_review_lists_and_confirms(rt, tmp_path):
     # confirmed: the registry's command runs once per provider, with its reason
     log = tmp_path / "calls"
     fake = tmp_path / "onecard-eligibility"
-    fake.write_text("#!/bin/sh\nprintf '%%s\\n' \"$*\" >> %s\ncase \"$4\" in *-0) exit 3;; "
+    fake.write_text("#!/bin/sh\nprintf '%%s\\n' \"$*\" >> %s\ncase \"$3\" in *-0) exit 3;; "
                     "esac\nexit 0\n" % log)
     fake.chmod(0o755)
     r = review(stack, "--year", str(year), "--min-ratings", "30", "--below", "2.5", "--confirm",
