@@ -351,7 +351,14 @@ int consumer_setup(struct event_base *base, deps *d, const rating_config *cfg, c
         return -1;
     }
     const char *const topics[] = {TOPIC_RATINGS, TOPIC_SWIPES, NULL};
-    const char *const extra[] = {"group.instance.id", cfg->instance, "session.timeout.ms", "10000",
+    /* prefetch at most 8 MiB: the batch is the unit of work, and the
+     * default (64 MiB) is most of the service's memory */
+    const char *const extra[] = {"group.instance.id",
+                                 cfg->instance,
+                                 "session.timeout.ms",
+                                 "10000",
+                                 "queued.max.messages.kbytes",
+                                 "8192",
                                  NULL};
     c.kc = kafka_consumer_new(cfg->d.kafka_brokers, cfg->group, topics, consumer_offsets, NULL,
                               d->producer, cfg->instance[0] ? extra : extra + 2, err, errlen);
