@@ -3,8 +3,9 @@
 --
 -- The rating service consumes onecard.ratings.v1 and onecard.swipes.v1 in
 -- one consumer group and applies each batch in one transaction with its
--- offsets (consumer_offsets, 0001). Every event id it has applied is kept
--- in rating_events, so a redelivered event changes nothing. A rating is
+-- offsets (consumer_offsets, 0001). Every rating's event id is kept in
+-- rating_events and swipes are upserts by swipe_id, so a redelivered event
+-- changes nothing. A rating is
 -- accepted, rejected (with a reason code, counted per provider), or parked
 -- in rating_pending while its swipe has not been read yet (the two topics
 -- are keyed differently, so a rating may overtake its swipe). Scores are
@@ -26,7 +27,8 @@ CREATE TABLE rating_swipes (
     reversed_at_ms  bigint
 );
 
--- Event ids already applied (swipes and ratings): the consumer's idempotence.
+-- Event ids of the ratings already applied: the consumer's idempotence (a
+-- replayed swipe or reversal is an idempotent upsert by swipe_id).
 CREATE TABLE rating_events (
     event_id text PRIMARY KEY
 );

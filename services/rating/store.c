@@ -112,14 +112,17 @@ static int store_find(PGresult *r, int col, const char *key)
     return -1;
 }
 
-/* Records every event id; those already recorded (or twice in the batch)
- * are duplicates and change nothing. */
+/* Records the event id of every rating; those already recorded (or twice
+ * in the batch) are duplicates and change nothing. Swipes and reversals
+ * need no record: their upserts are idempotent by swipe_id, so a replayed
+ * one changes nothing either (and half the rows stay out of
+ * rating_events). */
 static int store_mark_duplicates(store *s, store_item *items, int n, char *err, size_t errlen)
 {
     store_arrays_reset(s, 1);
     int k = 0;
     for (int i = 0; i < n; i++)
-        if (items[i].kind != STORE_SKIP && !items[i].committed) {
+        if (items[i].kind == STORE_RATING && !items[i].committed) {
             pg_array_add(&s->arr[0], store_event_id(&items[i]));
             k++;
         }
@@ -141,7 +144,7 @@ static int store_mark_duplicates(store *s, store_item *items, int n, char *err, 
         return -1;
     }
     for (int i = 0; i < n; i++) {
-        if (items[i].kind == STORE_SKIP || items[i].committed)
+        if (items[i].kind != STORE_RATING || items[i].committed)
             continue;
         int row = store_find(r, 0, store_event_id(&items[i]));
         if (row >= 0 && !taken[row]) {

@@ -4,8 +4,9 @@
  * came from: an event's effect and the offset past it commit together or
  * not at all, so a crash at any instant counts nothing twice.
  *
- * Within a batch, in this order: event ids already applied are skipped
- * (rating_events); swipes and reversals are recorded; ratings accepted
+ * Within a batch, in this order: ratings whose event id was applied
+ * already are skipped (rating_events); swipes and reversals are upserted
+ * by swipe_id (idempotent); ratings accepted
  * earlier whose swipe is now reversed are taken back; every rating is
  * decided (rules.c) against the swipes table, which already holds the
  * swipes of this very batch; ratings whose swipe is not there are parked
