@@ -143,11 +143,13 @@ def test_gateway_rating_is_accepted_and_scored(rt):
         == "rehabilitation"
     assert q(stack, "SELECT string_agg(tag || ':' || n, ',' ORDER BY tag) FROM rating_tags "
                     "WHERE provider_id = '%s'" % prov) == "kind:1,on-time:1"
-    # the first score of a provider is always published
-    out = subprocess.run(["kcat", "-b", stack.brokers, "-C", "-t", "onecard.provider-scores.v1",
-                          "-o", "beginning", "-e", "-q", "-f", "%k\n"],
-                         capture_output=True, text=True, timeout=60).stdout
-    assert prov in out.split()
+    # the first score of a provider is always published (after the commit)
+    def published():
+        out = subprocess.run(["kcat", "-b", stack.brokers, "-C", "-t",
+                              "onecard.provider-scores.v1", "-o", "beginning", "-e", "-q", "-f",
+                              "%k\n"], capture_output=True, text=True, timeout=60).stdout
+        return prov in out.split()
+    wait_for(published, what="the ProviderScore event")
 
 
 # --------------------------------------------------------------- rejections
