@@ -1,0 +1,412 @@
+/*
+ * consumer: read, decide and score in batches, publish. See consumer.h.
+ */
+#include "consumer.h"
+
+#include "common/log.h"
+#include "common/metrics.h"
+
+#include <event2/event.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CONSUMER_BATCHES_PER_WAKE 8
+#define CONSUMER_PENDING_LIMIT    5000
+
+static struct {
+    struct event_base *base;
+    deps *d;
+    const rating_config *cfg;
+    kafka_consumer *kc;
+    store st;
+    kafka_record *recs;
+    store_item *items;
+    int n;
+    bool pending;
+    int64_t retry_at_ms, pending_at_ms;
+    int wake_fd[2];
+    struct event *wake_ev, *tick_ev;
+    bool draining;
+} c = {.wake_fd = {-1, -1}};
+
+static metric *m_ratings[RULES_NVERDICTS], *m_swipes, *m_reversals, *m_duplicates, *m_dead,
+    *m_batches, *m_batch_size, *m_apply_s, *m_failures, *m_lag, *m_parked, *m_published, *m_bursts;
+
+/* ------------------------------------------------------------ assignment */
+
+static int consumer_offsets(void *arg, rd_kafka_topic_partition_list_t *parts, char *err,
+                            size_t errlen)
+{
+    if (!pg_alive(c.d->pg)) {
+        snprintf(err, errlen, "postgresql is unavailable");
+        return -1;
+    }
+    return pg_offsets_load(c.d->pg, c.cfg->group, parts, err, errlen);
+}
+
+bool consumer_assigned(void)
+{
+    return c.kc && kafka_consumer_assigned(c.kc);
+}
+
+/* ----------------------------------------------------------------- batch */
+
+static void consumer_items(void)
+{
+    for (int i = 0; i < c.n; i++) {
+        kafka_record *rec = &c.recs[i];
+        store_item *it = &c.items[i];
+        memset(it, 0, sizeof(*it));
+        it->topic = rec->topic;
+        it->partition = rec->partition;
+        it->offset = rec->offset;
+        it->rating_idx = -1;
+        if (rec->dead) {
+            metrics_add(m_dead, 1);
+            continue;
+        }
+        const ProtobufCMessageDescriptor *desc = rec->type->desc;
+        if (desc == &onecard__v1__swipe_authorized__descriptor) {
+            it->kind = STORE_SWIPE;
+            it->swipe = (const Onecard__V1__SwipeAuthorized *)rec->msg;
+        } else if (desc == &onecard__v1__swipe_reversed__descriptor) {
+            it->kind = STORE_REVERSAL;
+            it->reversal = (const Onecard__V1__SwipeReversed *)rec->msg;
+        } else if (desc == &onecard__v1__rating_submitted__descriptor) {
+            it->kind = STORE_RATING;
+            it->rating = (const Onecard__V1__RatingSubmitted *)rec->msg;
+        }
+    }
+}
+
+/* Counts what the last transaction decided; logs every rejection. */
+static void consumer_account(void)
+{
+    for (int v = 0; v < RULES_NVERDICTS; v++)
+        metrics_add(m_ratings[v], c.st.verdicts[v]);
+    metrics_add(m_swipes, c.st.swipes);
+    metrics_add(m_reversals, c.st.reversals);
+    metrics_add(m_duplicates, c.st.duplicates);
+    metrics_add(m_bursts, c.st.bursts_flagged);
+    for (int i = 0; i < c.st.nratings; i++) {
+        const store_rating *r = &c.st.ratings[i];
+        if (r->verdict == RULES_OK || r->verdict == RULES_PENDING)
+            continue;
+        log_kv(LOG_WARN, "rating_rejected", "event_id", r->event_id, "swipe_id", r->swipe_id,
+               "provider_id", r->provider_id, "terminal_id", r->terminal_id, "reason_code",
+               rules_code(r->verdict), "reason", r->reason, NULL);
+    }
+}
+
+static void consumer_dlq_acked(void *opaque, int err, const char *errstr, int32_t partition,
+                               int64_t offset)
+{
+    *(int *)opaque = err ? -1 : 1;
+}
+
+/* A parked rating rejected later: its record is gone from the consumer, so
+ * the event is encoded again and sent to the DLQ with the same headers a
+ * dead letter carries. Waits for the broker's ack. */
+static int consumer_dlq_parked(const store_rating *r, char *err, size_t errlen)
+{
+    Onecard__V1__RatingSubmitted ev = ONECARD__V1__RATING_SUBMITTED__INIT;
+    ev.event_id = (char *)r->event_id;
+    ev.rating_id = (char *)r->rating_id;
+    ev.swipe_id = (char *)r->swipe_id;
+    ev.terminal_id = (char *)r->terminal_id;
+    ev.provider_id = (char *)r->provider_id;
+    ev.card_no = (char *)r->card_no;
+    ev.score = r->score;
+    ev.occurred_at_ms = r->occurred_at_ms;
+    size_t len = protobuf_c_message_get_packed_size(&ev.base);
+    uint8_t *buf = malloc(len + 1);
+    if (buf == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    protobuf_c_message_pack(&ev.base, buf);
+    rd_kafka_headers_t *h = rd_kafka_headers_new(8);
+    char reason[320];
+    snprintf(reason, sizeof(reason), "%s: %s", rules_code(r->verdict), r->reason);
+    rd_kafka_header_add(h, "ce_id", -1, r->event_id, -1);
+    rd_kafka_header_add(h, "ce_type", -1, "onecard.v1.RatingSubmitted", -1);
+    rd_kafka_header_add(h, "ce_specversion", -1, EVENT_SPECVERSION, -1);
+    rd_kafka_header_add(h, "content-type", -1, EVENT_CONTENT_TYPE, -1);
+    rd_kafka_header_add(h, "onecard_dlq_reason", -1, reason, -1);
+    rd_kafka_header_add(h, "onecard_dlq_topic", -1, TOPIC_RATINGS, -1);
+    volatile int done = 0;
+    int rc = kafka_produce_raw(c.d->producer, TOPIC_DLQ, r->provider_id, strlen(r->provider_id),
+                               buf, len, h, consumer_dlq_acked, (void *)&done, err, errlen);
+    free(buf);
+    if (rc < 0) {
+        rd_kafka_headers_destroy(h);
+        return -1;
+    }
+    while (done == 0)
+        kafka_producer_poll(c.d->producer, 100);
+    if (done != 1) {
+        snprintf(err, errlen, "dead letter not acknowledged");
+        return -1;
+    }
+    return 0;
+}
+
+static int consumer_dead_letters(char *err, size_t errlen)
+{
+    for (int i = 0; i < c.st.nratings; i++) {
+        const store_rating *r = &c.st.ratings[i];
+        if (r->verdict == RULES_OK || r->verdict == RULES_PENDING)
+            continue;
+        if (r->item < 0) {
+            if (consumer_dlq_parked(r, err, errlen) < 0)
+                return -1;
+            continue;
+        }
+        char reason[320];
+        snprintf(reason, sizeof(reason), "%s: %s", rules_code(r->verdict), r->reason);
+        if (kafka_dead_letter(c.d->producer, c.recs[r->item].raw, reason, err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void consumer_failed(const char *err)
+{
+    metrics_add(m_failures, 1);
+    log_error("batch_not_applied", "%d events kept, retrying in 1 s: %s", c.n, err);
+    c.pending = true;
+    c.retry_at_ms = event_now_ms() + 1000;
+}
+
+/* Applies the pending batch. 0 when committed, -1 when it must be retried. */
+static int consumer_apply(void)
+{
+    char err[512];
+    int64_t t0 = event_now_ms();
+    if (store_apply(&c.st, c.items, c.n, t0, err, sizeof(err)) < 0) {
+        consumer_failed(err);
+        return -1;
+    }
+    if (consumer_dead_letters(err, sizeof(err)) < 0) {
+        store_abort(&c.st);
+        consumer_failed(err);
+        return -1;
+    }
+    if (store_commit(&c.st, err, sizeof(err)) < 0) {
+        consumer_failed(err);
+        return -1;
+    }
+    int64_t now = event_now_ms();
+    metrics_observe(m_apply_s, (double)(now - t0) / 1000.0);
+    metrics_add(m_batches, 1);
+    metrics_observe(m_batch_size, c.n);
+    consumer_account();
+    metrics_add(m_published, store_publish(&c.st, c.d->producer, now));
+    kafka_records_release(c.recs, c.n);
+    c.n = 0;
+    c.pending = false;
+    return 0;
+}
+
+/* Decides parked ratings again (see consumer.h). */
+static void consumer_parked(void)
+{
+    char err[512];
+    int64_t now = event_now_ms();
+    int64_t lag = kafka_consumer_lag(c.kc);
+    bool caught_up = lag == 0 && consumer_assigned();
+    int n = 0;
+    if (store_resolve_pending(&c.st, now, c.cfg->grace_ms, caught_up, CONSUMER_PENDING_LIMIT, &n,
+                              err, sizeof(err)) < 0) {
+        log_warn("parked_not_decided", "%s", err);
+        return;
+    }
+    if (n == 0)
+        return;
+    if (consumer_dead_letters(err, sizeof(err)) < 0) {
+        store_abort(&c.st);
+        log_warn("parked_not_decided", "%s", err);
+        return;
+    }
+    if (store_commit(&c.st, err, sizeof(err)) < 0) {
+        log_warn("parked_not_decided", "%s", err);
+        return;
+    }
+    consumer_account();
+    metrics_add(m_published, store_publish(&c.st, c.d->producer, now));
+    log_info("parked_decided", "%d parked ratings decided", n);
+}
+
+static void consumer_pump(void)
+{
+    if (c.draining)
+        return;
+    if (c.pending) {
+        if (event_now_ms() < c.retry_at_ms)
+            return;
+        if (!pg_alive(c.d->pg)) {
+            c.retry_at_ms = event_now_ms() + 1000;
+            return;
+        }
+        char err[512];
+        if (store_mark_committed(&c.st, c.items, c.n, err, sizeof(err)) < 0) {
+            log_warn("batch_check_failed", "%s", err);
+            c.retry_at_ms = event_now_ms() + 1000;
+            return;
+        }
+        if (consumer_apply() < 0)
+            return;
+    }
+    for (int b = 0; b < CONSUMER_BATCHES_PER_WAKE; b++) {
+        c.n = kafka_consumer_poll(c.kc, c.recs, (int)c.cfg->batch_max, 0);
+        if (c.n == 0)
+            return;
+        consumer_items();
+        if (consumer_apply() < 0)
+            return;
+        if (c.n < c.cfg->batch_max && b > 0)
+            return;
+    }
+    event_active(c.wake_ev, EV_READ, 0);
+}
+
+static void consumer_on_wake(evutil_socket_t fd, short what, void *arg)
+{
+    char buf[256];
+    while (read(fd, buf, sizeof(buf)) > 0)
+        ;
+    consumer_pump();
+}
+
+static void consumer_on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    consumer_pump();
+    int64_t now = event_now_ms();
+    if (!c.pending && !c.draining && now >= c.pending_at_ms && pg_alive(c.d->pg)) {
+        c.pending_at_ms = now + 1000;
+        consumer_parked();
+        metrics_set(m_parked, store_pending_count(&c.st));
+    }
+    metrics_set(m_lag, kafka_consumer_lag(c.kc));
+}
+
+/* ----------------------------------------------------------------- setup */
+
+static void consumer_metrics(void)
+{
+    static char labels[RULES_NVERDICTS][64];
+    for (int v = 0; v < RULES_NVERDICTS; v++) {
+        snprintf(labels[v], sizeof(labels[v]), "verdict=\"%s\"", rules_code(v));
+        m_ratings[v] = metrics_counter("rating_ratings_total",
+                                       "Ratings decided, by verdict (accepted, parked, or the "
+                                       "reason of the rejection).",
+                                       labels[v]);
+    }
+    m_swipes = metrics_counter("rating_swipes_total", "Swipe authorizations recorded.", NULL);
+    m_reversals = metrics_counter("rating_reversals_total", "Swipe reversals recorded.", NULL);
+    m_duplicates = metrics_counter("rating_events_duplicate_total",
+                                   "Events whose event_id was applied already.", NULL);
+    m_dead = metrics_counter("rating_events_undecodable_total",
+                             "Records dead-lettered before decoding.", NULL);
+    m_batches = metrics_counter("rating_batches_total", "Transactions committed.", NULL);
+    m_failures =
+        metrics_counter("rating_batch_failures_total", "Batches rolled back and retried.", NULL);
+    static const double sizes[] = {1, 10, 50, 100, 250, 500, 1000, 2000, 5000, 10000};
+    m_batch_size = metrics_histogram("rating_batch_events", "Events per transaction.", NULL, sizes,
+                                     (int)(sizeof(sizes) / sizeof(sizes[0])));
+    m_apply_s =
+        metrics_histogram("rating_batch_apply_seconds", "Time to apply and commit one batch.", NULL,
+                          metrics_latency_bounds, metrics_latency_nbounds);
+    m_lag = metrics_gauge("rating_consumer_lag_messages",
+                          "Messages behind the high watermark of the assignment.", NULL);
+    m_parked = metrics_gauge("rating_parked_ratings",
+                             "Ratings waiting for their swipe (rating_pending).", NULL);
+    m_published =
+        metrics_counter("rating_scores_published_total",
+                        "ProviderScore events queued on onecard.provider-scores.v1.", NULL);
+    m_bursts = metrics_counter("rating_burst_windows_flagged_total",
+                               "Terminal windows at or over the 5-star burst threshold, counted "
+                               "each time a batch adds to one.",
+                               NULL);
+}
+
+int consumer_setup(struct event_base *base, deps *d, const rating_config *cfg, char *err,
+                   size_t errlen)
+{
+    c.base = base;
+    c.d = d;
+    c.cfg = cfg;
+    consumer_metrics();
+    store_config sc = {cfg->cap_per_month,   cfg->burst_after_ms,   cfg->burst_window_ms,
+                       cfg->burst_threshold, cfg->prior_weight,     cfg->publish_delta_milli,
+                       cfg->d.redis_host,    (int)cfg->d.redis_port};
+    store_init(&c.st, d->pg, cfg->group, &sc);
+    c.recs = calloc((size_t)cfg->batch_max, sizeof(*c.recs));
+    c.items = calloc((size_t)cfg->batch_max, sizeof(*c.items));
+    if (c.recs == NULL || c.items == NULL) {
+        snprintf(err, errlen, "out of memory for a batch of %lld", (long long)cfg->batch_max);
+        return -1;
+    }
+    const char *const topics[] = {TOPIC_RATINGS, TOPIC_SWIPES, NULL};
+    /* prefetch at most 8 MiB: the batch is the unit of work, and the
+     * default (64 MiB) is most of the service's memory */
+    const char *const extra[] = {"group.instance.id",
+                                 cfg->instance,
+                                 "session.timeout.ms",
+                                 "10000",
+                                 "queued.max.messages.kbytes",
+                                 "8192",
+                                 NULL};
+    c.kc = kafka_consumer_new(cfg->d.kafka_brokers, cfg->group, topics, consumer_offsets, NULL,
+                              d->producer, cfg->instance[0] ? extra : extra + 2, err, errlen);
+    if (c.kc == NULL)
+        return -1;
+    if (pipe2(c.wake_fd, O_NONBLOCK | O_CLOEXEC) < 0) {
+        snprintf(err, errlen, "pipe failed");
+        return -1;
+    }
+    rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(kafka_consumer_handle(c.kc));
+    rd_kafka_queue_io_event_enable(q, c.wake_fd[1], "1", 1);
+    rd_kafka_queue_destroy(q);
+    c.wake_ev = event_new(base, c.wake_fd[0], EV_READ | EV_PERSIST, consumer_on_wake, NULL);
+    c.tick_ev = event_new(base, -1, EV_PERSIST, consumer_on_tick, NULL);
+    struct timeval tick = {0, 100 * 1000};
+    if (c.wake_ev == NULL || c.tick_ev == NULL || event_add(c.wake_ev, NULL) < 0 ||
+        event_add(c.tick_ev, &tick) < 0) {
+        snprintf(err, errlen, "cannot add the consumer's events");
+        return -1;
+    }
+    return 0;
+}
+
+void consumer_drain(void)
+{
+    c.draining = true;
+    log_info("consumer_draining", "stopped reading");
+}
+
+void consumer_cleanup(void)
+{
+    if (c.wake_ev)
+        event_free(c.wake_ev);
+    if (c.tick_ev)
+        event_free(c.tick_ev);
+    if (c.kc) {
+        rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(kafka_consumer_handle(c.kc));
+        rd_kafka_queue_io_event_enable(q, -1, NULL, 0);
+        rd_kafka_queue_destroy(q);
+    }
+    kafka_records_release(c.recs, c.n);
+    kafka_consumer_free(c.kc);
+    for (int i = 0; i < 2; i++)
+        if (c.wake_fd[i] >= 0)
+            close(c.wake_fd[i]);
+    store_cleanup(&c.st);
+    free(c.recs);
+    free(c.items);
+    memset(&c, 0, sizeof(c));
+    c.wake_fd[0] = c.wake_fd[1] = -1;
+}
