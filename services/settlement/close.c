@@ -81,44 +81,54 @@ static int close_outbox(close_ctx *x, const close_period *cp, int64_t *left, cha
     return 0;
 }
 
-/* Postings behind the watermarks read at the start; fills the cut-off. */
-static int close_behind(close_ctx *x, close_period *cp, int64_t *hw, int *nparts, int64_t *behind,
-                        char *err, size_t errlen)
+#define CLOSE_PARTS_MAX 256
+
+/* The high watermarks of every partition of topic, appended to the
+ * cut-off as "topic": [hw, ...]. */
+static int close_watermarks(close_ctx *x, close_period *cp, const char *topic, int64_t *hw,
+                            int *nparts, char *err, size_t errlen)
 {
     rd_kafka_t *rk = kafka_producer_handle(x->producer);
-    if (*nparts == 0) {
-        const struct rd_kafka_metadata *md = NULL;
-        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, TOPIC_POSTINGS, NULL);
-        rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, rkt, &md, 10000);
-        rd_kafka_topic_destroy(rkt);
-        if (e != RD_KAFKA_RESP_ERR_NO_ERROR || md->topic_cnt != 1 ||
-            md->topics[0].partition_cnt <= 0 || md->topics[0].partition_cnt > 256) {
-            snprintf(err, errlen, "kafka: no metadata for %s: %s", TOPIC_POSTINGS,
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, rkt, &md, 10000);
+    rd_kafka_topic_destroy(rkt);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR || md->topic_cnt != 1 || md->topics[0].partition_cnt <= 0 ||
+        md->topics[0].partition_cnt > CLOSE_PARTS_MAX) {
+        snprintf(err, errlen, "kafka: no metadata for %s: %s", topic, rd_kafka_err2str(e));
+        if (md)
+            rd_kafka_metadata_destroy(md);
+        return -1;
+    }
+    int n = md->topics[0].partition_cnt;
+    rd_kafka_metadata_destroy(md);
+    size_t len = strlen(cp->cutoff);
+    if (len + 4 < sizeof(cp->cutoff))
+        len += (size_t)snprintf(cp->cutoff + len, sizeof(cp->cutoff) - len, "%s\"%s\": [",
+                                len ? ", " : "{", topic);
+    for (int i = 0; i < n; i++) {
+        int64_t lo = 0;
+        e = rd_kafka_query_watermark_offsets(rk, topic, i, &lo, &hw[i], 10000);
+        if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            snprintf(err, errlen, "kafka: no watermarks for %s[%d]: %s", topic, i,
                      rd_kafka_err2str(e));
-            if (md)
-                rd_kafka_metadata_destroy(md);
             return -1;
         }
-        int n = md->topics[0].partition_cnt;
-        rd_kafka_metadata_destroy(md);
-        size_t len = (size_t)snprintf(cp->cutoff, sizeof(cp->cutoff), "{\"%s\": [", TOPIC_POSTINGS);
-        for (int i = 0; i < n; i++) {
-            int64_t lo = 0;
-            e = rd_kafka_query_watermark_offsets(rk, TOPIC_POSTINGS, i, &lo, &hw[i], 10000);
-            if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-                snprintf(err, errlen, "kafka: no watermarks for %s[%d]: %s", TOPIC_POSTINGS, i,
-                         rd_kafka_err2str(e));
-                return -1;
-            }
-            if (len < sizeof(cp->cutoff))
-                len += (size_t)snprintf(cp->cutoff + len, sizeof(cp->cutoff) - len, "%s%lld",
-                                        i ? ", " : "", (long long)hw[i]);
-        }
         if (len < sizeof(cp->cutoff))
-            snprintf(cp->cutoff + len, sizeof(cp->cutoff) - len, "]}");
-        *nparts = n;
+            len += (size_t)snprintf(cp->cutoff + len, sizeof(cp->cutoff) - len, "%s%lld",
+                                    i ? ", " : "", (long long)hw[i]);
     }
-    const char *p[] = {x->cfg->group, TOPIC_POSTINGS};
+    if (len < sizeof(cp->cutoff))
+        snprintf(cp->cutoff + len, sizeof(cp->cutoff) - len, "]");
+    *nparts = n;
+    return 0;
+}
+
+/* Messages of topic the group's offsets stored in PostgreSQL are behind hw. */
+static int close_lag(close_ctx *x, const char *group, const char *topic, const int64_t *hw,
+                     int nparts, int64_t *behind, char *err, size_t errlen)
+{
+    const char *p[] = {group, topic};
     PGresult *r = pg_query(x->pg,
                            "SELECT partition, next_offset FROM consumer_offsets WHERE "
                            "consumer_group = $1 AND topic = $2",
@@ -126,7 +136,7 @@ static int close_behind(close_ctx *x, close_period *cp, int64_t *hw, int *nparts
     if (r == NULL)
         return -1;
     *behind = 0;
-    for (int i = 0; i < *nparts; i++) {
+    for (int i = 0; i < nparts; i++) {
         int64_t next = 0;
         for (int row = 0; row < PQntuples(r); row++)
             if (close_int(r, row, 0) == i)
@@ -138,9 +148,39 @@ static int close_behind(close_ctx *x, close_period *cp, int64_t *hw, int *nparts
     return 0;
 }
 
+/* Waits until group has consumed topic up to the watermarks read now. */
+static int close_wait_topic(close_ctx *x, close_period *cp, const char *group, const char *topic,
+                            int64_t deadline, char *err, size_t errlen)
+{
+    int64_t hw[CLOSE_PARTS_MAX], behind = 0;
+    int n = 0;
+    if (close_watermarks(x, cp, topic, hw, &n, err, errlen) < 0)
+        return -1;
+    for (;;) {
+        if (close_lag(x, group, topic, hw, n, &behind, err, errlen) < 0)
+            return -1;
+        if (behind == 0)
+            return 0;
+        if (event_now_ms() > deadline) {
+            snprintf(err, errlen,
+                     "%s is %lld messages of %s behind the high watermark after %d s: is it "
+                     "running?",
+                     group, (long long)behind, topic, x->wait_s);
+            return -1;
+        }
+        usleep(200 * 1000);
+    }
+}
+
+/* The cut-off: every swipe and top-up on the broker when the close starts
+ * is applied by the ledger, every ledger entry of the period is published,
+ * and every posting on the broker then is accumulated here. */
 static int close_catch_up(close_ctx *x, close_period *cp, char *err, size_t errlen)
 {
-    int64_t deadline = event_now_ms() + (int64_t)x->wait_s * 1000, left = 0, behind = 0;
+    int64_t deadline = event_now_ms() + (int64_t)x->wait_s * 1000, left = 0;
+    if (close_wait_topic(x, cp, x->cfg->ledger_group, TOPIC_SWIPES, deadline, err, errlen) < 0 ||
+        close_wait_topic(x, cp, x->cfg->ledger_group, TOPIC_TOPUPS, deadline, err, errlen) < 0)
+        return -1;
     for (;;) {
         if (close_outbox(x, cp, &left, err, errlen) < 0)
             return -1;
@@ -155,23 +195,12 @@ static int close_catch_up(close_ctx *x, close_period *cp, char *err, size_t errl
         }
         usleep(200 * 1000);
     }
-    int64_t hw[256];
-    int nparts = 0;
-    for (;;) {
-        if (close_behind(x, cp, hw, &nparts, &behind, err, errlen) < 0)
-            return -1;
-        if (behind == 0)
-            break;
-        if (event_now_ms() > deadline) {
-            snprintf(err, errlen,
-                     "the settlement consumer is %lld postings behind the high watermark after "
-                     "%d s: is the settlement daemon running?",
-                     (long long)behind, x->wait_s);
-            return -1;
-        }
-        usleep(200 * 1000);
-    }
-    printf("close: caught up with %s at %s\n", TOPIC_POSTINGS, cp->cutoff);
+    if (close_wait_topic(x, cp, x->cfg->group, TOPIC_POSTINGS, deadline, err, errlen) < 0)
+        return -1;
+    size_t len = strlen(cp->cutoff);
+    if (len + 2 < sizeof(cp->cutoff))
+        snprintf(cp->cutoff + len, sizeof(cp->cutoff) - len, "}");
+    printf("close: caught up at %s\n", cp->cutoff);
     return 0;
 }
 

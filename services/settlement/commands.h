@@ -23,6 +23,7 @@ typedef struct settlement_config {
     daemon_config d;
     char *group;            /* ONECARD_SETTLEMENT_GROUP */
     char *instance;         /* ONECARD_SETTLEMENT_INSTANCE */
+    char *ledger_group;     /* ONECARD_LEDGER_GROUP */
     int64_t batch_max;      /* ONECARD_SETTLEMENT_BATCH */
     int64_t tz_offset_min;  /* ONECARD_TZ_OFFSET_MIN */
     char *payout_dir;       /* ONECARD_SETTLEMENT_PAYOUT_DIR */
@@ -44,6 +45,8 @@ typedef struct settlement_config {
                    0, "consumer group (its offsets are stored in PostgreSQL)"),                    \
         SETTLEMENT_ROW("ONECARD_SETTLEMENT_INSTANCE", CONFIG_STR, &(c)->instance, "settlement-1",  \
                        0, 0, "static group member id (\"\" for dynamic membership)"),              \
+        SETTLEMENT_ROW("ONECARD_LEDGER_GROUP", CONFIG_STR, &(c)->ledger_group, "onecard-ledger",   \
+                       0, 0, "the ledger's consumer group (close waits for it to catch up)"),      \
         SETTLEMENT_ROW("ONECARD_SETTLEMENT_BATCH", CONFIG_INT, &(c)->batch_max, "2000", 1, 100000, \
                        "postings applied per PostgreSQL transaction, at most"),                    \
         SETTLEMENT_ROW("ONECARD_TZ_OFFSET_MIN", CONFIG_INT, &(c)->tz_offset_min, "480", -720, 840, \
