@@ -685,9 +685,15 @@ int close_run(close_ctx *x, const char *period_text)
     }
     if (close_stage(x, &cp, "reconciled", err, sizeof(err)) < 0 ||
         close_holds(x, &cp, err, sizeof(err)) < 0 || close_publish(x, &cp, err, sizeof(err)) < 0 ||
-        close_stage(x, &cp, "published", err, sizeof(err)) < 0 ||
-        close_batch(x, &cp, err, sizeof(err)) < 0 || close_files(x, &cp, err, sizeof(err)) < 0 ||
-        close_print_holds(x, &cp, err, sizeof(err)) < 0)
+        close_stage(x, &cp, "published", err, sizeof(err)) < 0)
+        goto fail;
+    /* providers are paid by the month: a daily close is the day's review
+     * (statements, reconciliation, holds), never a second payment */
+    if (cp.p.grain == PERIOD_DAY)
+        printf("close: %s is a daily close: no payout file (payouts are monthly)\n", cp.text);
+    else if (close_batch(x, &cp, err, sizeof(err)) < 0 || close_files(x, &cp, err, sizeof(err)) < 0)
+        goto fail;
+    if (close_print_holds(x, &cp, err, sizeof(err)) < 0)
         goto fail;
     printf("close: %s done\n", cp.text);
     return 0;

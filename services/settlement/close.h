@@ -22,8 +22,10 @@
  *      hold for a provider without a bank account.
  *   5. publish every statement on onecard.settlements.v1 (event id derived
  *      from the statement id: a re-run publishes the same event).
- *   6. payout: the statements not held and not in a batch yet become one
- *      new payout batch; every batch of the period is (re)written as a CSV.
+ *   6. payout (monthly closes only: providers are paid by the month, a
+ *      daily close is the day's review): the statements not held and not
+ *      in a batch yet become one new payout batch; every batch of the
+ *      period is (re)written as a CSV.
  *
  * Each step is idempotent and recorded, so a close killed at any instant
  * and run again completes exactly once. Command-line only (blocking).

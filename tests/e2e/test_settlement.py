@@ -176,7 +176,9 @@ def test_late_reversal_lands_in_the_next_period(st):
     k = card(st)
     produce(st, [swipe(st, k, c, 5000, at_ms(2026, 4, 10, 9)),
                  swipe(st, k, c, 3000, at_ms(2026, 4, 10, 10))])
-    close(st, "2026-04-10")
+    r = close(st, "2026-04-10")
+    assert "daily close: no payout file" in r.stdout
+    assert payout_files(st, "2026-04-10") == []
     before = statement_of(st, "2026-04-10", c)
     assert before["total"] == 8000
     # the reversal happened on the 10th but reaches settlement after the close
