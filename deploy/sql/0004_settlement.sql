@@ -143,6 +143,30 @@ BEGIN
 END $$;
 CREATE TRIGGER settlement_lines_frozen BEFORE UPDATE OR DELETE ON settlement_statement_lines
     FOR EACH STATEMENT EXECUTE FUNCTION settlement_frozen();
+CREATE TRIGGER settlement_statements_no_delete BEFORE DELETE ON settlement_statements
+    FOR EACH STATEMENT EXECUTE FUNCTION settlement_frozen();
+
+-- A statement's figures never change; only its published flag and its
+-- payout batch are set after the close.
+CREATE FUNCTION settlement_statement_figures() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF (NEW.statement_id, NEW.provider_id, NEW.period, NEW.swipes, NEW.amount_fen, NEW.reversals,
+        NEW.reversed_fen, NEW.adj_count, NEW.adjustments_fen, NEW.total_fen, NEW.closed_at_ms,
+        NEW.event_id) IS DISTINCT FROM
+       (OLD.statement_id, OLD.provider_id, OLD.period, OLD.swipes, OLD.amount_fen, OLD.reversals,
+        OLD.reversed_fen, OLD.adj_count, OLD.adjustments_fen, OLD.total_fen, OLD.closed_at_ms,
+        OLD.event_id) THEN
+        RAISE EXCEPTION 'statement % is closed: its figures cannot change', OLD.statement_id
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF OLD.payout_batch_id IS NOT NULL AND NEW.payout_batch_id IS DISTINCT FROM OLD.payout_batch_id THEN
+        RAISE EXCEPTION 'statement % is in payout batch % already', OLD.statement_id,
+            OLD.payout_batch_id USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER settlement_statements_figures BEFORE UPDATE ON settlement_statements
+    FOR EACH ROW EXECUTE FUNCTION settlement_statement_figures();
 
 -- Where a provider is paid.
 CREATE TABLE settlement_bank_accounts (

@@ -169,6 +169,15 @@ def test_closing_twice_gives_the_same_statements(st):
     assert read_csv(st, files[0]) == csv1
     ids = settlement_events(st, a)
     assert ids and set(ids) == {sa["event_id"]}
+    # the database refuses to rewrite a closed statement or pay it twice
+    for sql in ("UPDATE settlement_statements SET total_fen = total_fen + 1 WHERE "
+                "statement_id = '%s'" % sa["id"],
+                "UPDATE settlement_statements SET payout_batch_id = NULL WHERE "
+                "statement_id = '%s'" % sa["id"],
+                "DELETE FROM settlement_statement_lines WHERE statement_id = '%s'" % sa["id"]):
+        with pytest.raises(subprocess.CalledProcessError):
+            st["stack"].psql(sql)
+    assert statements(st, "2026-03") == first
 
 
 def test_late_reversal_lands_in_the_next_period(st):
