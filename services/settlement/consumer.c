@@ -65,6 +65,14 @@ static void consumer_items(void)
             continue;
         }
         char why[200];
+        const Onecard__V1__LedgerPosting *m = (const void *)rec->msg;
+        if (rec->type->desc == &onecard__v1__ledger_posting__descriptor && m->kind &&
+            strcmp(m->kind, "allocation") == 0) {
+            /* money into a fund or budget: no provider, nothing to settle */
+            it->reject_event_id = m->event_id;
+            snprintf(it->reason, sizeof(it->reason), "skipped: an allocation is not settled");
+            continue;
+        }
         if (rec->type->desc != &onecard__v1__ledger_posting__descriptor) {
             snprintf(why, sizeof(why), "%s is not a ledger posting", rec->type->ce_type);
         } else if (posting_from_msg((const void *)rec->msg, &it->p, why, sizeof(why)) == 0) {
@@ -102,7 +110,7 @@ static int consumer_apply(void)
             continue;
         }
         metrics_add(m_rejected, 1);
-        if (!it->duplicate)
+        if (it->dead)
             log_kv(LOG_WARN, "posting_rejected", "event_id",
                    it->reject_event_id ? it->reject_event_id : "", "reason", it->reason, NULL);
     }

@@ -362,6 +362,11 @@ def test_utilisation_report(st):
                    "remaining_fen": 20000, "used_bp": 3333}
     csv = settlement(st, "report", "--period", month, "--format", "csv", check=0).stdout
     assert "%s,rehabilitation,,%s,30000,10000,20000,3333" % (st["item"], st["fund"]) in csv
+    # the fund allocation's posting is skipped, not dead-lettered
+    wait_for(lambda: psql("SELECT count(*) FROM settlement_rejections WHERE reason = "
+                          "'skipped: an allocation is not settled'") != "0",
+             what="the allocation's posting to be skipped")
+    assert psql("SELECT count(*) FROM settlement_rejections WHERE reason LIKE 'invalid%'") == "0"
     bad = settlement(st, "report", "--period", "2026-13", "--format", "json", check=2)
     assert "month 13" in bad.stderr
     bad = settlement(st, "close", "--period", "2026-02-30", check=2)
