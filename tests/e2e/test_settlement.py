@@ -371,3 +371,24 @@ def test_utilisation_report(st):
     assert "month 13" in bad.stderr
     bad = settlement(st, "close", "--period", "2026-02-30", check=2)
     assert "no day 30" in bad.stderr
+
+
+def test_redelivered_postings_count_once(st):
+    """Every posting read again from offset 0 (as after a lost offsets
+    table, or the relay publishing again) changes nothing: settlement is
+    idempotent on the posting's event id."""
+    stack, psql = st["stack"], st["stack"].psql
+    snap = ("SELECT md5(string_agg(concat_ws('|', provider_id, grain, period, item_code, "
+            "fund_source, swipes, amount_fen, reversals, reversed_fen, adj_count, adj_fen), ',' "
+            "ORDER BY grain, period, provider_id, item_code, fund_source)) FROM settlement_accum")
+    before, postings = psql(snap), psql("SELECT count(*) FROM settlement_postings")
+    assert int(postings) > 0
+    stack.run("stop", "settlement")
+    psql("DELETE FROM consumer_offsets WHERE consumer_group = 'onecard-settlement'")
+    r = stack.up_or_start("start", "settlement")
+    assert r.returncode == 0, r.stdout + r.stderr
+    wait_for(lambda: int(psql("SELECT count(*) FROM settlement_rejections WHERE reason LIKE "
+                              "'duplicate:%'")) >= int(postings),
+             timeout=90, what="every posting to be read again")
+    assert psql(snap) == before
+    assert psql("SELECT count(*) FROM settlement_postings") == postings
