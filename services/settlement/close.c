@@ -354,6 +354,66 @@ static int close_reconcile(close_ctx *x, const close_period *cp, char *err, size
     return diffs;
 }
 
+/* Issuance against postings: the top-ups of the period settlement counted
+ * (the utilisation report's "credited") = the ledger's top-up entries of
+ * the period. 0 when equal, 1 on a difference, -1 on error. */
+static int close_reconcile_funds(close_ctx *x, const close_period *cp, char *err, size_t errlen)
+{
+    char s[24], e[24];
+    snprintf(s, sizeof(s), "%lld", (long long)cp->start_ms);
+    snprintf(e, sizeof(e), "%lld", (long long)cp->end_ms);
+    const char *p[] = {s, e};
+    PGresult *r = pg_query(x->pg,
+                           "SELECT (SELECT count(*) FROM settlement_postings WHERE kind = 'topup' "
+                           "AND occurred_at_ms >= $1::bigint AND occurred_at_ms < $2::bigint), "
+                           "(SELECT coalesce(sum(amount_fen), 0) FROM settlement_postings WHERE "
+                           "kind = 'topup' AND occurred_at_ms >= $1::bigint AND occurred_at_ms < "
+                           "$2::bigint), (SELECT count(*) FROM ledger_entries WHERE kind = "
+                           "'topup' AND occurred_at_ms >= $1::bigint AND occurred_at_ms < "
+                           "$2::bigint), (SELECT coalesce(sum(amount_fen), 0) FROM ledger_entries "
+                           "WHERE kind = 'topup' AND occurred_at_ms >= $1::bigint AND "
+                           "occurred_at_ms < $2::bigint)",
+                           2, p, err, errlen);
+    if (r == NULL)
+        return -1;
+    int64_t sn = close_int(r, 0, 0), sf = close_int(r, 0, 1), ln = close_int(r, 0, 2),
+            lf = close_int(r, 0, 3);
+    PQclear(r);
+    bool ok = sn == ln && sf == lf;
+    printf("  %-4s %-24s top-ups credited %lld (%lld fen), ledger top-ups %lld (%lld fen)\n",
+           ok ? "ok" : "DIFF", "FUNDS", (long long)sn, (long long)sf, (long long)ln, (long long)lf);
+    return ok ? 0 : 1;
+}
+
+/* Per-provider totals against payouts: what the batches pay plus what is
+ * held = the statements of the period. Printed after the payout. */
+static int close_print_payouts(close_ctx *x, const close_period *cp, char *err, size_t errlen)
+{
+    const char *p[] = {cp->text};
+    PGresult *r =
+        pg_query(x->pg,
+                 "SELECT count(*) FILTER (WHERE payout_batch_id IS NOT NULL), "
+                 "coalesce(sum(total_fen) FILTER (WHERE payout_batch_id IS NOT NULL), "
+                 "0), count(*) FILTER (WHERE payout_batch_id IS NULL), "
+                 "coalesce(sum(total_fen) FILTER (WHERE payout_batch_id IS NULL), 0), "
+                 "count(*), coalesce(sum(total_fen), 0), (SELECT coalesce(sum(total_fen), "
+                 "0) FROM settlement_payout_batches WHERE period = $1) FROM "
+                 "settlement_statements WHERE period = $1",
+                 1, p, err, errlen);
+    if (r == NULL)
+        return -1;
+    printf("close: payouts: %s statement(s) paid %s fen (batches say %s) + %s held %s fen = %s "
+           "statement(s) %s fen\n",
+           PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 6), PQgetvalue(r, 0, 2),
+           PQgetvalue(r, 0, 3), PQgetvalue(r, 0, 4), PQgetvalue(r, 0, 5));
+    int rc = close_int(r, 0, 1) == close_int(r, 0, 6) ? 0 : -1;
+    if (rc < 0)
+        snprintf(err, errlen, "the payout batches of %s do not add up to the statements they pay",
+                 cp->text);
+    PQclear(r);
+    return rc;
+}
+
 /* ---------------------------------------------------------------- holds */
 
 #define CLOSE_FILTER "(CASE WHEN $2 = 'day' THEN day ELSE month END) = $1"
@@ -666,16 +726,26 @@ int close_run(close_ctx *x, const char *period_text)
         return 2;
     }
 
+    int64_t t0 = event_now_ms();
     if (close_catch_up(x, &cp, err, sizeof(err)) < 0)
         goto fail;
+    int64_t t1 = event_now_ms();
     int st = close_statements(x, &cp, err, sizeof(err));
     if (st < 0)
         goto fail;
     if (st == 0)
         printf("close: %s closed: statements written\n", cp.text);
+    printf("close: caught up in %lld ms, statements in %lld ms\n", (long long)(t1 - t0),
+           (long long)(event_now_ms() - t1));
+    int64_t t = event_now_ms();
     int diffs = close_reconcile(x, &cp, err, sizeof(err));
     if (diffs < 0)
         goto fail;
+    int funds = close_reconcile_funds(x, &cp, err, sizeof(err));
+    if (funds < 0)
+        goto fail;
+    diffs += funds;
+    printf("close: reconciled in %lld ms\n", (long long)(event_now_ms() - t));
     if (diffs > 0) {
         if (close_stage(x, &cp, "mismatch", err, sizeof(err)) < 0)
             goto fail;
@@ -683,15 +753,21 @@ int close_run(close_ctx *x, const char *period_text)
                cp.text, diffs);
         return 1;
     }
+    t = event_now_ms();
     if (close_stage(x, &cp, "reconciled", err, sizeof(err)) < 0 ||
-        close_holds(x, &cp, err, sizeof(err)) < 0 || close_publish(x, &cp, err, sizeof(err)) < 0 ||
+        close_holds(x, &cp, err, sizeof(err)) < 0)
+        goto fail;
+    printf("close: anomaly rules in %lld ms\n", (long long)(event_now_ms() - t));
+    if (close_publish(x, &cp, err, sizeof(err)) < 0 ||
         close_stage(x, &cp, "published", err, sizeof(err)) < 0)
         goto fail;
     /* providers are paid by the month: a daily close is the day's review
      * (statements, reconciliation, holds), never a second payment */
     if (cp.p.grain == PERIOD_DAY)
         printf("close: %s is a daily close: no payout file (payouts are monthly)\n", cp.text);
-    else if (close_batch(x, &cp, err, sizeof(err)) < 0 || close_files(x, &cp, err, sizeof(err)) < 0)
+    else if (close_batch(x, &cp, err, sizeof(err)) < 0 ||
+             close_files(x, &cp, err, sizeof(err)) < 0 ||
+             close_print_payouts(x, &cp, err, sizeof(err)) < 0)
         goto fail;
     if (close_print_holds(x, &cp, err, sizeof(err)) < 0)
         goto fail;

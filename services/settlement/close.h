@@ -15,8 +15,10 @@
  *   3. reconcile: per provider, the statement's own postings plus those of
  *      the period carried out later = the payable:<provider> lines of the
  *      period in the ledger = approved - reversed swipes of the period in
- *      the ledger, and the adjustments = what was carried in. Any difference
- *      is printed line by line, recorded, and stops here (exit 1).
+ *      the ledger, and the adjustments = what was carried in; funds in: the
+ *      top-ups settlement counted = the ledger's top-ups of the period. Any
+ *      difference is printed line by line, recorded, and stops here
+ *      (exit 1). After the payout, paid + held = the statements.
  *   4. anomaly holds (swipes per card and day, one card at two providers
  *      too close in time, amounts clustered at the item's daily cap), and a
  *      hold for a provider without a bank account.

@@ -146,8 +146,10 @@ def test_closing_twice_gives_the_same_statements(st):
                  # the local month: 2026-04-01 00:10 +08:00 is not March
                  swipe(st, c2, b, 999, at_ms(2026, 4, 1, 0, 10))])
     r = close(st, "2026-03")
-    assert "ok   TOTAL" in r.stdout, r.stdout
+    assert "ok   TOTAL" in r.stdout and "ok   FUNDS" in r.stdout, r.stdout
+    assert "payouts: 2 statement(s) paid 13234 fen (batches say 13234) + 0 held 0 fen" in r.stdout
     sa, sb = statement_of(st, "2026-03", a), statement_of(st, "2026-03", b)
+    assert sa and sb, (a, b, statements(st, "2026-03"), r.stdout)
     assert (sa["swipes"], sa["amount"], sa["reversals"], sa["reversed"], sa["total"]) == \
         (3, 8734, 1, 2500, 6234)
     assert (sb["swipes"], sb["amount"], sb["total"]) == (1, 7000, 7000)
