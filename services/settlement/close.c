@@ -528,8 +528,8 @@ static int close_publish(close_ctx *x, const close_period *cp, char *err, size_t
         const char *q[] = {PQgetvalue(st, i, 0)};
         PGresult *ln = pg_query(x->pg,
                                 "SELECT item_code, fund_source, swipes, amount_fen, reversals, "
-                                "reversed_fen FROM settlement_statement_lines WHERE statement_id "
-                                "= $1 ORDER BY 1, 2",
+                                "reversed_fen, adj_count, adj_fen FROM "
+                                "settlement_statement_lines WHERE statement_id = $1 ORDER BY 1, 2",
                                 1, q, err, errlen);
         if (ln == NULL) {
             PQclear(st);
@@ -554,6 +554,8 @@ static int close_publish(close_ctx *x, const close_period *cp, char *err, size_t
             lines[j].amount_fen = close_int(ln, j, 3);
             lines[j].reversals = close_int(ln, j, 4);
             lines[j].reversed_fen = close_int(ln, j, 5);
+            lines[j].adjustments = close_int(ln, j, 6);
+            lines[j].adjustments_fen = close_int(ln, j, 7);
             lp[j] = &lines[j];
         }
         Onecard__V1__SettlementStatement m;

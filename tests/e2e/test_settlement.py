@@ -375,6 +375,38 @@ def test_utilisation_report(st):
     assert "no day 30" in bad.stderr
 
 
+def settlement_pid(stack):
+    with open(os.path.join(stack.state, "pids", "settlement.pid")) as f:
+        return int(f.read().split()[0])
+
+
+def test_kill_9_of_the_daemon_loses_and_duplicates_nothing(st):
+    """The settlement daemon killed five times while it accumulates 20,000
+    postings: offsets and effects commit together, so the close then counts
+    every posting exactly once."""
+    stack = st["stack"]
+    k = provider(st, "K")
+    cards = [card(st) for _ in range(50)]
+    n, lines, total = 20000, [], 0
+    for i in range(n):
+        amount = 100 + i % 997
+        total += amount
+        lines.append(swipe(st, cards[i % 50], k, amount,
+                           at_ms(2026, 9, 1 + i % 30, 8 + i % 10, i % 60)))
+    produce(st, lines)
+    for _ in range(5):
+        time.sleep(random.uniform(0.3, 1.0))
+        os.kill(settlement_pid(stack), signal.SIGKILL)
+        time.sleep(random.uniform(0.0, 0.3))
+        r = stack.run("up", check=False, env={"ONECARD_SERVICES": "settlement"})
+        assert r.returncode == 0, r.stdout + r.stderr
+    r = close(st, "2026-09")
+    s = statement_of(st, "2026-09", k)
+    assert (s["swipes"], s["amount"], s["total"]) == (n, total, total), r.stdout
+    assert st["stack"].psql("SELECT count(*) FROM settlement_postings WHERE provider_id = '%s'"
+                            % k) == str(n)
+
+
 def test_redelivered_postings_count_once(st):
     """Every posting read again from offset 0 (as after a lost offsets
     table, or the relay publishing again) changes nothing: settlement is
