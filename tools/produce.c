@@ -8,6 +8,10 @@
  *          synthetic SwipeAuthorized events (no gateway, no hold), COUNT
  *          of them with fresh ids: the ledger benchmark's prefill
  *   garbage TOPIC CE_TYPE     a payload that does not decode
+ *   swipe-at CARD WALLET PROVIDER ITEM FUND AMOUNT_FEN OCCURRED_AT_MS
+ *   reversal CARD WALLET PROVIDER ITEM FUND AMOUNT_FEN OCCURRED_AT_MS [SWIPE_ID]
+ *          one synthetic swipe or reversal at a given time (settlement
+ *          tests: postings of a chosen day, a late reversal)
  *
  * Waits for every acknowledgement; prints one JSON line per record:
  * {"line", "event_id", "acked", "failed"}. Exit 1 if any failed, 2 on a
@@ -97,6 +101,43 @@ static int produce_line(kafka_producer *p, char **f, int nf, char *id, char *err
                 kafka_producer_poll(p, 0);
         }
         return 0;
+    }
+    if ((strcmp(f[0], "swipe-at") == 0 && nf == 8) ||
+        (strcmp(f[0], "reversal") == 0 && (nf == 8 || nf == 9))) {
+        int64_t amount, at;
+        if (produce_amount(f[6], &amount) < 0 || produce_amount(f[7], &at) < 0) {
+            snprintf(err, errlen, "AMOUNT_FEN or OCCURRED_AT_MS is not a whole number");
+            return -1;
+        }
+        if (f[0][0] == 's') {
+            Onecard__V1__SwipeAuthorized s;
+            onecard__v1__swipe_authorized__init(&s);
+            s.event_id = s.swipe_id = s.request_id = id;
+            s.terminal_id = "test";
+            s.card_no = f[1];
+            s.wallet = f[2];
+            s.provider_id = f[3];
+            s.item_code = f[4];
+            s.fund_source = f[5];
+            s.amount_fen = amount;
+            s.occurred_at_ms = at;
+            return kafka_produce(p, &s.base, NULL, s.card_no, strlen(s.card_no), produce_delivered,
+                                 NULL, err, errlen);
+        }
+        Onecard__V1__SwipeReversed r;
+        onecard__v1__swipe_reversed__init(&r);
+        r.event_id = r.request_id = id;
+        r.swipe_id = nf == 9 ? f[8] : id;
+        r.terminal_id = "test";
+        r.card_no = f[1];
+        r.wallet = f[2];
+        r.provider_id = f[3];
+        r.item_code = f[4];
+        r.fund_source = f[5];
+        r.amount_fen = amount;
+        r.occurred_at_ms = at;
+        return kafka_produce(p, &r.base, NULL, r.card_no, strlen(r.card_no), produce_delivered,
+                             NULL, err, errlen);
     }
     if (strcmp(f[0], "garbage") == 0 && nf == 3) {
         rd_kafka_headers_t *h = rd_kafka_headers_new(2);

@@ -1,29 +1,51 @@
 /*
- * onecard-settlement: settlement: provider statements per period from the ledger's postings.
+ * onecard-settlement: provider statements per period from the ledger's
+ * postings, reconciled to the fen, with payout files and anomaly holds.
  *
- * Start-up: configuration from the environment (dies naming a bad variable),
- * logging, signals and the admin port, then the connections this service
- * needs; /readyz reports them. The first SIGTERM drains, a second exits.
+ *   onecard-settlement                the daemon: accumulates postings
+ *   onecard-settlement close ...      close a day or a month
+ *   onecard-settlement release ...    lift an anomaly hold
+ *   onecard-settlement bank-account   where a provider is paid
+ *   onecard-settlement report ...     utilisation per item and fund
+ *
+ * Start-up: configuration from the environment (dies naming a bad
+ * variable), logging, signals and the admin port, then PostgreSQL and
+ * Kafka, then the consumer. The first SIGTERM stops reading; the batch in
+ * hand is either committed or read again after the restart.
  */
+#include "commands.h"
+#include "consumer.h"
+
 #include "common/daemon.h"
 #include "common/deps.h"
 #include "common/log.h"
 
 #include <stdlib.h>
 
-static struct {
-    daemon_config d;
-} cfg;
+static settlement_config cfg;
 
 static const config_var config_table[] = {
     DAEMON_CONFIG_ROWS(&cfg.d, 9103, "settlement"),
+    SETTLEMENT_CONFIG_ROWS(&cfg),
     {NULL, CONFIG_STR, NULL, NULL, 0, 0, NULL},
 };
 
 static deps service_deps;
 
-static void service_drain(void *arg)
+static bool settlement_ready(void *arg, char *why, size_t whylen)
 {
+    if (!deps_ready(&service_deps, why, whylen))
+        return false;
+    if (!consumer_assigned()) {
+        snprintf(why, whylen, "no partitions assigned yet");
+        return false;
+    }
+    return true;
+}
+
+static void settlement_drain(void *arg)
+{
+    consumer_drain();
     daemon_stop();
 }
 
@@ -31,18 +53,30 @@ int main(int argc, char **argv)
 {
     char err[512];
 
-    /* 1. configuration, logging, signals, admin port */
-    struct event_base *base = daemon_setup(argc, argv, config_table, &cfg.d, deps_ready,
-                                           &service_deps, service_drain, NULL);
+    /* 0. a command instead of the daemon */
+    if (argc > 1 && argv[1][0] != '-')
+        return commands_run(argc - 1, argv + 1, config_table, &cfg);
 
-    /* 2. the components this service depends on */
+    /* 1. configuration, logging, signals, admin port */
+    struct event_base *base = daemon_setup(argc, argv, config_table, &cfg.d, settlement_ready, NULL,
+                                           settlement_drain, NULL);
+
+    /* 2. PostgreSQL and the producer (dead letters) */
     if (deps_setup(&service_deps, base, &cfg.d, DEPS_KAFKA | DEPS_PG, 5000, err, sizeof(err)) < 0)
         daemon_die("%s", err);
 
-    log_info("process_up", "admin on port %lld", (long long)cfg.d.admin_port);
+    /* 3. the consumer: batches of postings, one transaction each */
+    consumer_config ccfg = {cfg.d.kafka_brokers, cfg.group, cfg.instance, (int)cfg.batch_max,
+                            (int)cfg.tz_offset_min};
+    if (consumer_setup(base, &service_deps, &ccfg, err, sizeof(err)) < 0)
+        daemon_die("%s", err);
+
+    log_info("process_up", "group %s, batches of up to %lld, admin on port %lld", cfg.group,
+             (long long)cfg.batch_max, (long long)cfg.d.admin_port);
     daemon_run();
 
     /* cleanup, in reverse order */
+    consumer_cleanup();
     deps_cleanup(&service_deps, (int)cfg.d.drain_ms);
     log_info("process_down", "stopped");
     daemon_cleanup(config_table);

@@ -1,0 +1,132 @@
+/*
+ * posting: ledger postings to settlement facts. See posting.h.
+ */
+#include "posting.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define POSTING_MAX_FEN INT64_C(100000000000) /* as the ledger's journal bounds it */
+
+static const char *const posting_kinds[] = {"swipe", "reversal", "topup"};
+
+const char *posting_kind_name(posting_kind k)
+{
+    return (unsigned)k < 3 ? posting_kinds[k] : "?";
+}
+
+/* Present, printable, no separator of the ledger's account names. */
+static bool posting_field_ok(const char *s, size_t max)
+{
+    if (s == NULL || *s == '\0' || strlen(s) > max)
+        return false;
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == ':' || *p == '|' || *p == 0x7f)
+            return false;
+    return true;
+}
+
+/* The line whose account is "<kind>:<x>" exactly (x may be NULL: any). */
+static const Onecard__V1__PostingLine *posting_line(const Onecard__V1__LedgerPosting *m,
+                                                    const char *kind, const char *x)
+{
+    size_t kl = strlen(kind);
+    for (size_t i = 0; i < m->n_lines; i++) {
+        const char *a = m->lines[i] ? m->lines[i]->account : NULL;
+        if (a == NULL || strncmp(a, kind, kl) != 0 || a[kl] != ':')
+            continue;
+        if (x == NULL || strcmp(a + kl + 1, x) == 0)
+            return m->lines[i];
+    }
+    return NULL;
+}
+
+int posting_from_msg(const Onecard__V1__LedgerPosting *m, posting *p, char *err, size_t errlen)
+{
+    memset(p, 0, sizeof(*p));
+    if (!posting_field_ok(m->event_id, 64)) {
+        snprintf(err, errlen, "event_id is missing or malformed");
+        return -1;
+    }
+    p->event_id = m->event_id;
+    const char *k = m->kind ? m->kind : "";
+    if (strcmp(k, "swipe") == 0)
+        p->kind = POSTING_SWIPE;
+    else if (strcmp(k, "reversal") == 0)
+        p->kind = POSTING_REVERSAL;
+    else if (strcmp(k, "topup") == 0)
+        p->kind = POSTING_TOPUP;
+    else {
+        snprintf(err, errlen, "kind \"%.20s\" is not settled (swipe, reversal or topup)", k);
+        return -1;
+    }
+    if (!posting_field_ok(m->card_no, 32)) {
+        snprintf(err, errlen, "card_no is missing or malformed");
+        return -1;
+    }
+    p->card_no = m->card_no;
+    p->item_code = m->item_code ? m->item_code : "";
+    p->fund_source = m->fund_source ? m->fund_source : "";
+    if (strlen(p->item_code) > 64 || strlen(p->fund_source) > 64) {
+        snprintf(err, errlen, "item_code or fund_source is longer than 64");
+        return -1;
+    }
+    if (m->occurred_at_ms <= 0) {
+        snprintf(err, errlen, "occurred_at_ms is missing");
+        return -1;
+    }
+    p->occurred_at_ms = m->occurred_at_ms;
+
+    /* the wallet line: wallet:<card>:<wallet> */
+    const Onecard__V1__PostingLine *w = posting_line(m, "wallet", NULL);
+    if (w == NULL) {
+        snprintf(err, errlen, "no wallet line");
+        return -1;
+    }
+    size_t cl = strlen(p->card_no);
+    const char *wa = w->account + strlen("wallet:");
+    if (strncmp(wa, p->card_no, cl) != 0 || wa[cl] != ':' ||
+        !posting_field_ok(wa + cl + 1, POSTING_WALLET_MAX)) {
+        snprintf(err, errlen, "the wallet line \"%.80s\" is not wallet:%s:<wallet>", w->account,
+                 p->card_no);
+        return -1;
+    }
+    snprintf(p->wallet, sizeof(p->wallet), "%s", wa + cl + 1);
+
+    if (p->kind == POSTING_TOPUP) {
+        if (w->amount_fen >= 0 || w->amount_fen < -POSTING_MAX_FEN) {
+            snprintf(err, errlen, "a top-up must credit the wallet: its line is %lld fen",
+                     (long long)w->amount_fen);
+            return -1;
+        }
+        p->amount_fen = -w->amount_fen;
+        return 0;
+    }
+
+    if (!posting_field_ok(m->provider_id, 64)) {
+        snprintf(err, errlen, "provider_id is missing or malformed");
+        return -1;
+    }
+    p->provider_id = m->provider_id;
+    const Onecard__V1__PostingLine *l = posting_line(m, "payable", p->provider_id);
+    if (l == NULL) {
+        snprintf(err, errlen, "no payable:%s line", p->provider_id);
+        return -1;
+    }
+    /* credit-normal: a swipe's line is -a, a reversal's +a */
+    int64_t payable = -l->amount_fen;
+    if (payable == 0 || payable > POSTING_MAX_FEN || payable < -POSTING_MAX_FEN ||
+        (p->kind == POSTING_SWIPE) != (payable > 0)) {
+        snprintf(err, errlen, "the payable line of a %s is %lld fen: wrong sign or out of range",
+                 posting_kind_name(p->kind), (long long)l->amount_fen);
+        return -1;
+    }
+    if (w->amount_fen != -l->amount_fen) {
+        snprintf(err, errlen, "the wallet and payable lines do not balance (%lld, %lld)",
+                 (long long)w->amount_fen, (long long)l->amount_fen);
+        return -1;
+    }
+    p->payable_fen = payable;
+    p->amount_fen = payable > 0 ? payable : -payable;
+    return 0;
+}

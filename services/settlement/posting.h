@@ -1,0 +1,45 @@
+/*
+ * posting: what one ledger posting means to settlement, as plain data.
+ *
+ * Pure functions, unit-tested from a table. A LedgerPosting of kind swipe
+ * or reversal carries the provider's line, payable:<provider> (see
+ * services/ledger/journal.c): a swipe credits it (the federation owes the
+ * provider the amount), a reversal debits it. A top-up credits the card's
+ * wallet line, wallet:<card>:<wallet>, from a fund: that is what the
+ * utilisation report counts as credited. The amount settlement uses is the
+ * one on those lines, so a statement is built from exactly what the ledger
+ * journaled. Anything else (another kind, a missing or inconsistent line)
+ * is refused with the reason.
+ */
+#ifndef SETTLEMENT_POSTING_H
+#define SETTLEMENT_POSTING_H
+
+#include "ledger.pb-c.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum posting_kind { POSTING_SWIPE = 0, POSTING_REVERSAL, POSTING_TOPUP } posting_kind;
+
+#define POSTING_WALLET_MAX 32
+
+typedef struct posting {
+    posting_kind kind;
+    /* point into the message; live as long as it does */
+    const char *event_id, *provider_id, *card_no, *item_code, *fund_source;
+    char wallet[POSTING_WALLET_MAX + 1]; /* from the wallet line */
+    int64_t amount_fen;                  /* > 0 */
+    int64_t payable_fen;                 /* + swipe, - reversal, 0 top-up */
+    int64_t occurred_at_ms;
+} posting;
+
+/* "swipe", "reversal", "topup". */
+const char *posting_kind_name(posting_kind k);
+
+/* Fills p from a decoded posting. 0, or -1 with the reason it cannot be
+ * settled. */
+int posting_from_msg(const Onecard__V1__LedgerPosting *m, posting *p, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+#endif

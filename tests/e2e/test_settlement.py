@@ -1,0 +1,428 @@
+"""Settlement against the real stack: postings produced the real way
+(synthetic swipes and reversals on onecard.swipes.v1, applied by the
+ledger, relayed on onecard.postings.v1, accumulated by the settlement
+daemon), then closes. Closing twice gives the same statements and files; a
+late reversal lands in the next period as an adjustment; an injected
+difference stops the payout; kill -9 at each step of a close then a re-run
+completes exactly once; an anomaly holds a payout until released; the
+utilisation report adds up.
+
+Each test uses its own period (a day or month of 2026 already over), so
+they share the stack without seeing each other's postings.
+"""
+import datetime
+import json
+import os
+import random
+import signal
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from conftest import BUILD
+from gateway_client import dirload
+
+os.environ.setdefault("ONECARD_BUILD", BUILD)
+
+TZ = datetime.timezone(datetime.timedelta(minutes=480))
+
+
+def at_ms(y, m, d, hh=12, mm=0, ss=0):
+    return int(datetime.datetime(y, m, d, hh, mm, ss, tzinfo=TZ).timestamp() * 1000)
+
+
+@pytest.fixture(scope="module")
+def st(stack, tmp_path_factory):
+    run = "%06d" % random.randrange(10 ** 6)
+    d = {"stack": stack, "run": run, "item": "S-REHAB-" + run, "fund": "central-s" + run,
+         "out": str(tmp_path_factory.mktemp("payout"))}
+    # the catalogue: the daily cap the "amounts at the cap" rule looks at
+    dirload(stack, ["item %s rehab 50000 10000 0 rehabilitation" % d["item"]])
+    return d
+
+
+def settlement(st, *args, env=None, check=None, timeout=180):
+    stack = st["stack"]
+    e = dict(stack.env, ONECARD_PG_DSN=stack.pg_dsn, ONECARD_KAFKA_BROKERS=stack.brokers,
+             ONECARD_REDIS_PORT=str(stack.redis_port), ONECARD_SETTLEMENT_PAYOUT_DIR=st["out"])
+    e.update(env or {})
+    r = subprocess.run([os.path.join(BUILD, "bin", "onecard-settlement")] + list(args),
+                       env=e, capture_output=True, text=True, timeout=timeout)
+    if check is not None:
+        assert r.returncode == check, r.stdout + r.stderr
+    return r
+
+
+def produce(st, lines):
+    r = subprocess.run([os.path.join(BUILD, "bin", "onecard-produce"), st["stack"].brokers],
+                       input="\n".join(lines) + "\n", capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    return [json.loads(x)["event_id"] for x in r.stdout.splitlines()]
+
+
+def provider(st, name, bank=True):
+    p = "P%s%s" % (name, st["run"])
+    if bank:
+        settlement(st, "bank-account", p, "6222%s%s" % (st["run"], "0" * 8), check=0)
+    return p
+
+
+def swipe(st, card, prov, amount, ms):
+    return "swipe-at %s rehab %s %s %s %d %d" % (card, prov, st["item"], st["fund"], amount, ms)
+
+
+def reversal(st, card, prov, amount, ms):
+    return "reversal %s rehab %s %s %s %d %d" % (card, prov, st["item"], st["fund"], amount, ms)
+
+
+def card(st):
+    return "6288" + st["run"] + "".join(random.choice("0123456789") for _ in range(6))
+
+
+def close(st, period, check=0, env=None):
+    return settlement(st, "close", "--period", period, "--wait", "90", check=check, env=env)
+
+
+def statements(st, period):
+    rows = st["stack"].psql(
+        "SELECT provider_id, swipes, amount_fen, reversals, reversed_fen, adjustments_fen, "
+        "total_fen, statement_id, event_id, coalesce(payout_batch_id, '') FROM "
+        "settlement_statements WHERE period = '%s' ORDER BY 1" % period)
+    return [r.split("|") for r in rows.splitlines() if r]
+
+
+def statement_of(st, period, prov):
+    for r in statements(st, period):
+        if r[0] == prov:
+            return {"swipes": int(r[1]), "amount": int(r[2]), "reversals": int(r[3]),
+                    "reversed": int(r[4]), "adj": int(r[5]), "total": int(r[6]), "id": r[7],
+                    "event_id": r[8], "batch": r[9]}
+    return None
+
+
+def payout_files(st, period):
+    return sorted(f for f in os.listdir(st["out"]) if f.startswith("payout-PB-%s-" % period))
+
+
+def read_csv(st, name):
+    with open(os.path.join(st["out"], name)) as f:
+        return [line.rstrip("\n").split(",") for line in f]
+
+
+def settlement_events(st, provider_id):
+    """Event ids of the statements published for a provider (keyed by it)."""
+    out = subprocess.run(["kcat", "-C", "-b", st["stack"].brokers, "-t",
+                          "onecard.settlements.v1", "-e", "-q", "-f", "%k %h\n"],
+                         capture_output=True, text=True, timeout=60)
+    ids = []
+    for line in out.stdout.splitlines():
+        key, _, headers = line.partition(" ")
+        if key == provider_id:
+            ids += [h[len("ce_id="):] for h in headers.split(",") if h.startswith("ce_id=")]
+    return ids
+
+
+def wait_for(pred, timeout=60, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.3)
+    pytest.fail("timed out waiting for " + what)
+
+
+def test_closing_twice_gives_the_same_statements(st):
+    a, b = provider(st, "A"), provider(st, "B")
+    c1, c2 = card(st), card(st)
+    produce(st, [swipe(st, c1, a, 5000, at_ms(2026, 3, 2)),
+                 swipe(st, c1, a, 2500, at_ms(2026, 3, 15)),
+                 swipe(st, c2, a, 1234, at_ms(2026, 3, 31, 23, 59)),
+                 reversal(st, c1, a, 2500, at_ms(2026, 3, 16)),
+                 swipe(st, c2, b, 7000, at_ms(2026, 3, 20)),
+                 # the local month: 2026-04-01 00:10 +08:00 is not March
+                 swipe(st, c2, b, 999, at_ms(2026, 4, 1, 0, 10))])
+    r = close(st, "2026-03")
+    assert "ok   TOTAL" in r.stdout and "ok   FUNDS" in r.stdout, r.stdout
+    assert "payouts: 2 statement(s) paid 13234 fen (batches say 13234) + 0 held 0 fen" in r.stdout
+    sa, sb = statement_of(st, "2026-03", a), statement_of(st, "2026-03", b)
+    assert sa and sb, (a, b, statements(st, "2026-03"), r.stdout)
+    assert (sa["swipes"], sa["amount"], sa["reversals"], sa["reversed"], sa["total"]) == \
+        (3, 8734, 1, 2500, 6234)
+    assert (sb["swipes"], sb["amount"], sb["total"]) == (1, 7000, 7000)
+    assert sa["id"] == "ST-2026-03-" + a
+    first = statements(st, "2026-03")
+    files = payout_files(st, "2026-03")
+    assert files == ["payout-PB-2026-03-1.csv"]
+    csv1 = read_csv(st, files[0])
+    rows = {x[3]: x for x in csv1 if x[0] == "payout"}
+    assert rows[a][5] == "6234" and rows[a][2] == sa["id"] and rows[a][4].startswith("6222")
+    control = [x for x in csv1 if x[0] == "control"][0]
+    assert int(control[5]) == sum(int(x[5]) for x in csv1 if x[0] == "payout")
+    assert int(control[4]) == len(rows)
+
+    r2 = close(st, "2026-03")
+    assert "closed before" in r2.stdout
+    assert statements(st, "2026-03") == first
+    assert payout_files(st, "2026-03") == files
+    assert read_csv(st, files[0]) == csv1
+    ids = settlement_events(st, a)
+    assert ids and set(ids) == {sa["event_id"]}
+    # the database refuses to rewrite a closed statement or pay it twice
+    for sql in ("UPDATE settlement_statements SET total_fen = total_fen + 1 WHERE "
+                "statement_id = '%s'" % sa["id"],
+                "UPDATE settlement_statements SET payout_batch_id = NULL WHERE "
+                "statement_id = '%s'" % sa["id"],
+                "DELETE FROM settlement_statement_lines WHERE statement_id = '%s'" % sa["id"]):
+        with pytest.raises(subprocess.CalledProcessError):
+            st["stack"].psql(sql)
+    assert statements(st, "2026-03") == first
+
+
+def test_late_reversal_lands_in_the_next_period(st):
+    c = provider(st, "C")
+    k = card(st)
+    produce(st, [swipe(st, k, c, 5000, at_ms(2026, 4, 10, 9)),
+                 swipe(st, k, c, 3000, at_ms(2026, 4, 10, 10))])
+    r = close(st, "2026-04-10")
+    assert "daily close: no payout file" in r.stdout
+    assert payout_files(st, "2026-04-10") == []
+    before = statement_of(st, "2026-04-10", c)
+    assert before["total"] == 8000
+    # the reversal happened on the 10th but reaches settlement after the close
+    produce(st, [reversal(st, k, c, 3000, at_ms(2026, 4, 10, 18))])
+    r = close(st, "2026-04-10")
+    assert statement_of(st, "2026-04-10", c) == before, "a closed statement changed"
+    assert "carried out -3000" in r.stdout, r.stdout
+    close(st, "2026-04-11")
+    nxt = statement_of(st, "2026-04-11", c)
+    assert (nxt["adj"], nxt["total"], nxt["swipes"], nxt["reversals"]) == (-3000, -3000, 0, 0)
+    # the month was not closed: there the reversal is an ordinary one
+    close(st, "2026-04")
+    month = statement_of(st, "2026-04", c)
+    assert (month["amount"], month["reversed"], month["adj"], month["total"]) == \
+        (8000, 3000, 0, 5000)
+
+
+def test_reconciliation_catches_an_injected_mismatch(st):
+    e, f = provider(st, "E"), provider(st, "F")
+    k = card(st)
+    produce(st, [swipe(st, k, e, 4000, at_ms(2026, 5, 6)),
+                 swipe(st, k, f, 1500, at_ms(2026, 5, 7))])
+    psql = st["stack"].psql
+    wait_for(lambda: psql("SELECT count(*) FROM settlement_accum WHERE grain = 'month' AND "
+                          "period = '2026-05' AND provider_id IN ('%s', '%s')" % (e, f)) == "2",
+             what="settlement to accumulate")
+    # one fen too many on E's side, as a bug or a tampered row would leave it
+    psql("UPDATE settlement_accum SET amount_fen = amount_fen + 1 WHERE grain = 'month' AND "
+         "period = '2026-05' AND provider_id = '%s'" % e)
+    r = close(st, "2026-05", check=1)
+    diff = [x for x in r.stdout.splitlines() if x.strip().startswith("DIFF")]
+    assert any(e in x and "statement 4001" in x and "ledger payable 4000" in x for x in diff), \
+        r.stdout
+    assert not any(f in x for x in diff), r.stdout
+    assert payout_files(st, "2026-05") == []
+    assert psql("SELECT stage FROM settlement_closes WHERE period = '2026-05'") == "mismatch"
+    assert psql("SELECT ok FROM settlement_reconciliations WHERE period = '2026-05' AND "
+                "provider_id = '%s'" % e) == "f"
+    assert settlement_events(st, e) == []
+    # a re-run still refuses
+    close(st, "2026-05", check=1)
+
+
+def kill_at(st, period, marker):
+    """Starts a close that pauses at every step and kill -9s it at marker."""
+    stack = st["stack"]
+    env = dict(stack.env, ONECARD_PG_DSN=stack.pg_dsn, ONECARD_KAFKA_BROKERS=stack.brokers,
+               ONECARD_REDIS_PORT=str(stack.redis_port), ONECARD_SETTLEMENT_PAYOUT_DIR=st["out"],
+               ONECARD_SETTLEMENT_CLOSE_PAUSE_MS="30000")
+    p = subprocess.Popen([os.path.join(BUILD, "bin", "onecard-settlement"), "close",
+                          "--period", period, "--wait", "90"],
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = []
+    try:
+        for line in p.stdout:
+            seen.append(line)
+            if marker in line:
+                p.send_signal(signal.SIGKILL)
+                break
+    finally:
+        p.kill()
+        p.wait(timeout=30)
+    assert p.returncode == -signal.SIGKILL and any(marker in x for x in seen), \
+        "".join(seen) + p.stderr.read()
+
+
+def test_kill_9_during_a_close_then_rerun_completes_exactly_once(st):
+    g, h = provider(st, "G"), provider(st, "H")
+    k1, k2 = card(st), card(st)
+    produce(st, [swipe(st, k1, g, 3000, at_ms(2026, 6, 3)),
+                 swipe(st, k2, g, 4500, at_ms(2026, 6, 4)),
+                 swipe(st, k2, h, 800, at_ms(2026, 6, 5))])
+    psql = st["stack"].psql
+    kill_at(st, "2026-06", "pause at statements (not committed)")
+    assert psql("SELECT count(*) FROM settlement_closes WHERE period = '2026-06'") == "0"
+    assert statements(st, "2026-06") == []
+    kill_at(st, "2026-06", "pause at published (not marked)")
+    assert len(statements(st, "2026-06")) == 2
+    kill_at(st, "2026-06", "pause at payout batch (not committed)")
+    assert psql("SELECT count(*) FROM settlement_payout_batches WHERE period = '2026-06'") == "0"
+    close(st, "2026-06")
+    close(st, "2026-06")
+    rows = statements(st, "2026-06")
+    assert [(r[0], int(r[6])) for r in rows] == sorted([(g, 7500), (h, 800)])
+    assert psql("SELECT count(*), sum(lines), sum(total_fen) FROM settlement_payout_batches "
+                "WHERE period = '2026-06'") == "1|2|8300"
+    files = payout_files(st, "2026-06")
+    assert files == ["payout-PB-2026-06-1.csv"]
+    body = read_csv(st, files[0])
+    assert sorted((x[3], x[5]) for x in body if x[0] == "payout") == sorted([(g, "7500"),
+                                                                            (h, "800")])
+    assert [x for x in body if x[0] == "control"][0][4:6] == ["2", "8300"]
+    # published at least once, and always as the same event (consumers
+    # deduplicate on it): one distinct event id per statement
+    sg = statement_of(st, "2026-06", g)
+    assert set(settlement_events(st, g)) == {sg["event_id"]}
+    assert not os.path.exists(os.path.join(st["out"], files[0] + ".tmp"))
+
+
+def test_anomalies_hold_a_payout_until_released(st):
+    i, j, n = provider(st, "I"), provider(st, "J"), provider(st, "N", bank=False)
+    k1, k2, k3 = card(st), card(st), card(st)
+    # I: one card swiped 9 times in one day (more than 8)
+    lines = [swipe(st, k1, i, 100, at_ms(2026, 7, 8, 9, m)) for m in range(9)]
+    # J: ordinary, but its card was at I ten seconds before
+    lines += [swipe(st, k2, i, 200, at_ms(2026, 7, 9, 10, 0, 0)),
+              swipe(st, k2, j, 300, at_ms(2026, 7, 9, 10, 0, 10))]
+    # N: no bank account
+    lines += [swipe(st, k3, n, 400, at_ms(2026, 7, 20))]
+    produce(st, lines)
+    r = close(st, "2026-07")
+    held = [x for x in r.stdout.splitlines() if "HELD" in x]
+    assert any(i in x and "swipes_per_card_day" in x for x in held), r.stdout
+    assert any(j in x and "provider_hop" in x for x in held), r.stdout
+    assert any(n in x and "no_bank_account" in x for x in held), r.stdout
+    assert payout_files(st, "2026-07") == []  # everyone is held
+    rel = settlement(st, "release", i, "--period", "2026-07", "--actor", "ops-li", check=0)
+    assert "swipes_per_card_day released by ops-li" in rel.stdout
+    assert "provider_hop released by ops-li" in rel.stdout
+    settlement(st, "release", i, "--period", "2026-07", "--actor", "ops-li", check=1)
+    close(st, "2026-07")
+    assert payout_files(st, "2026-07") == ["payout-PB-2026-07-1.csv"]
+    assert [x[3] for x in read_csv(st, "payout-PB-2026-07-1.csv") if x[0] == "payout"] == [i]
+    settlement(st, "release", j, "--period", "2026-07", "--actor", "ops-wang", check=0)
+    settlement(st, "release", n, "--period", "2026-07", "--actor", "ops-wang", check=1)
+    close(st, "2026-07")
+    assert [x[3] for x in read_csv(st, "payout-PB-2026-07-2.csv") if x[0] == "payout"] == [j]
+    settlement(st, "bank-account", n, "6222000011112222", check=0)
+    close(st, "2026-07")
+    assert payout_files(st, "2026-07") == ["payout-PB-2026-07-%d.csv" % x for x in (1, 2, 3)]
+    assert [x[3] for x in read_csv(st, "payout-PB-2026-07-3.csv") if x[0] == "payout"] == [n]
+    # the first file is written again identically, never with later payees
+    assert [x[3] for x in read_csv(st, "payout-PB-2026-07-1.csv") if x[0] == "payout"] == [i]
+    bad = settlement(st, "bank-account", n, "6222 0000", check=2)
+    assert "position 5" in bad.stderr
+
+
+def test_amounts_clustered_at_the_cap_are_held(st):
+    q = provider(st, "Q")
+    lines = [swipe(st, card(st), q, 9900 + m, at_ms(2026, 8, 1 + m)) for m in range(6)]
+    lines.append(swipe(st, card(st), q, 3000, at_ms(2026, 8, 20)))
+    produce(st, lines)
+    r = close(st, "2026-08")
+    assert any(q in x and "amounts_at_cap" in x and "6 of 7 swipes" in x
+               for x in r.stdout.splitlines()), r.stdout
+
+
+def test_utilisation_report(st):
+    stack = st["stack"]
+    env = dict(stack.env, ONECARD_PG_DSN=stack.pg_dsn, ONECARD_KAFKA_BROKERS=stack.brokers,
+               ONECARD_REDIS_PORT=str(stack.redis_port))
+    subprocess.run([os.path.join(BUILD, "bin", "onecard-ledger"), "allocate", "--fund",
+                    st["fund"], "--year", "2026", "--amount-fen", "100000000", "--ref",
+                    "s" + st["run"]], env=env, check=True, capture_output=True, timeout=60)
+    r = provider(st, "R")
+    k = card(st)
+    now = int(time.time() * 1000)
+    month = datetime.datetime.fromtimestamp(now / 1000, TZ).strftime("%Y-%m")
+    produce(st, ["topup %s rehab %s %s - %s 30000 %s" % (k, st["item"], st["fund"], month,
+                                                           uuid.uuid4().hex),
+                 swipe(st, k, r, 10000, now), swipe(st, k, r, 500, now),
+                 reversal(st, k, r, 500, now)])
+    psql = st["stack"].psql
+    wait_for(lambda: psql("SELECT count(*) FROM settlement_postings WHERE card_no = '%s'" % k)
+             == "4", what="settlement to see the top-up and the swipes")
+    out = settlement(st, "report", "--period", month, "--format", "json", check=0).stdout
+    rep = json.loads(out)
+    row = [x for x in rep["rows"] if x["item_code"] == st["item"] and
+           x["fund_source"] == st["fund"]][0]
+    assert row == {"item_code": st["item"], "category": "rehabilitation", "district": "",
+                   "fund_source": st["fund"], "credited_fen": 30000, "spent_fen": 10000,
+                   "remaining_fen": 20000, "used_bp": 3333}
+    csv = settlement(st, "report", "--period", month, "--format", "csv", check=0).stdout
+    assert "%s,rehabilitation,,%s,30000,10000,20000,3333" % (st["item"], st["fund"]) in csv
+    # the fund allocation's posting is skipped, not dead-lettered
+    wait_for(lambda: psql("SELECT count(*) FROM settlement_rejections WHERE reason = "
+                          "'skipped: an allocation is not settled'") != "0",
+             what="the allocation's posting to be skipped")
+    assert psql("SELECT count(*) FROM settlement_rejections WHERE reason LIKE 'invalid%'") == "0"
+    bad = settlement(st, "report", "--period", "2026-13", "--format", "json", check=2)
+    assert "month 13" in bad.stderr
+    bad = settlement(st, "close", "--period", "2026-02-30", check=2)
+    assert "no day 30" in bad.stderr
+
+
+def settlement_pid(stack):
+    with open(os.path.join(stack.state, "pids", "settlement.pid")) as f:
+        return int(f.read().split()[0])
+
+
+def test_kill_9_of_the_daemon_loses_and_duplicates_nothing(st):
+    """The settlement daemon killed five times while it accumulates 20,000
+    postings: offsets and effects commit together, so the close then counts
+    every posting exactly once."""
+    stack = st["stack"]
+    k = provider(st, "K")
+    cards = [card(st) for _ in range(50)]
+    n, lines, total = 20000, [], 0
+    for i in range(n):
+        amount = 100 + i % 997
+        total += amount
+        lines.append(swipe(st, cards[i % 50], k, amount,
+                           at_ms(2026, 9, 1 + i % 30, 8 + i % 10, i % 60)))
+    produce(st, lines)
+    for _ in range(5):
+        time.sleep(random.uniform(0.3, 1.0))
+        os.kill(settlement_pid(stack), signal.SIGKILL)
+        time.sleep(random.uniform(0.0, 0.3))
+        r = stack.run("up", check=False, env={"ONECARD_SERVICES": "settlement"})
+        assert r.returncode == 0, r.stdout + r.stderr
+    r = close(st, "2026-09")
+    s = statement_of(st, "2026-09", k)
+    assert (s["swipes"], s["amount"], s["total"]) == (n, total, total), r.stdout
+    assert st["stack"].psql("SELECT count(*) FROM settlement_postings WHERE provider_id = '%s'"
+                            % k) == str(n)
+
+
+def test_redelivered_postings_count_once(st):
+    """Every posting read again from offset 0 (as after a lost offsets
+    table, or the relay publishing again) changes nothing: settlement is
+    idempotent on the posting's event id."""
+    stack, psql = st["stack"], st["stack"].psql
+    snap = ("SELECT md5(string_agg(concat_ws('|', provider_id, grain, period, item_code, "
+            "fund_source, swipes, amount_fen, reversals, reversed_fen, adj_count, adj_fen), ',' "
+            "ORDER BY grain, period, provider_id, item_code, fund_source)) FROM settlement_accum")
+    before, postings = psql(snap), psql("SELECT count(*) FROM settlement_postings")
+    assert int(postings) > 0
+    stack.run("stop", "settlement")
+    psql("DELETE FROM consumer_offsets WHERE consumer_group = 'onecard-settlement'")
+    r = stack.up_or_start("start", "settlement")
+    assert r.returncode == 0, r.stdout + r.stderr
+    wait_for(lambda: int(psql("SELECT count(*) FROM settlement_rejections WHERE reason LIKE "
+                              "'duplicate:%'")) >= int(postings),
+             timeout=90, what="every posting to be read again")
+    assert psql(snap) == before
+    assert psql("SELECT count(*) FROM settlement_postings") == postings

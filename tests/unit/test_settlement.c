@@ -1,0 +1,401 @@
+/*
+ * Unit tests of the settlement service's pure parts, one row per case:
+ * periods (parsing operator input, local days and months from a time,
+ * the next period, bounds), where a posting of a closed period is carried,
+ * what a ledger posting means to settlement (and the postings it refuses),
+ * catalogue values from Redis, bank accounts, and basis points used.
+ */
+#include "catalogue.h"
+#include "check.h"
+#include "close.h"
+#include "period.h"
+#include "posting.h"
+#include "report.h"
+#include "store.h"
+
+#include <string.h>
+
+static void test_period_parse(void)
+{
+    static const struct {
+        const char *in;
+        const char *out; /* normalised, NULL when refused */
+        const char *err; /* substring of the refusal */
+    } rows[] = {
+        {"2026-11", "2026-11", NULL},
+        {"2026-11-23", "2026-11-23", NULL},
+        {"2024-02-29", "2024-02-29", NULL},
+        {"2026-02-29", NULL, "has no day 29"},
+        {"2100-02-29", NULL, "has no day 29"},
+        {"2000-02-29", "2000-02-29", NULL},
+        {"2026-13", NULL, "month 13"},
+        {"2026-00", NULL, "month 0"},
+        {"2026-04-31", NULL, "no day 31"},
+        {"2026-4", NULL, "neither"},
+        {"2026-11-23x", NULL, "neither"},
+        {"2026/11", NULL, "neither"},
+        {"20a6-11", NULL, "non-digit"},
+        {"1999-12", NULL, "outside"},
+        {"", NULL, "neither"},
+        {"2026-11-0", NULL, "neither"},
+        {"2026-11-00", NULL, "no day 0"},
+        {"+026-11", NULL, "non-digit"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        period p;
+        char err[200] = "", out[PERIOD_LEN] = "";
+        int rc = period_parse(rows[i].in, &p, err, sizeof(err));
+        if (rc == 0)
+            period_format(&p, out);
+        if (rows[i].out) {
+            CHECK(rc == 0 && strcmp(out, rows[i].out) == 0, "%s: rc %d out %s err %s", rows[i].in,
+                  rc, out, err);
+        } else {
+            CHECK(rc < 0 && strstr(err, rows[i].err), "%s: rc %d err \"%s\"", rows[i].in, rc, err);
+        }
+    }
+    period p;
+    char err[100];
+    CHECK(period_parse(NULL, &p, err, sizeof(err)) < 0 && strstr(err, "missing"), "NULL: %s", err);
+}
+
+static void test_period_of_ms(void)
+{
+    static const struct {
+        int64_t ms;
+        int tz;
+        const char *day, *month;
+    } rows[] = {
+        {INT64_C(1795363200000), 480, "2026-11-23", "2026-11"}, /* 2026-11-22T16:00Z */
+        {INT64_C(1795363199999), 480, "2026-11-22", "2026-11"},
+        {INT64_C(1795363200000), 0, "2026-11-22", "2026-11"},
+        {INT64_C(1798732800000), 480, "2027-01-01", "2027-01"}, /* 2026-12-31T16:00Z */
+        {INT64_C(1798732799999), 480, "2026-12-31", "2026-12"},
+        {INT64_C(1772294400000), 480, "2026-03-01", "2026-03"}, /* 2026-02-28T16:00Z */
+        {0, 0, "1970-01-01", "1970-01"},
+        {-1, 0, "1969-12-31", "1969-12"},
+        {INT64_C(1795363200000), -300, "2026-11-22", "2026-11"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        period d, m;
+        char ds[PERIOD_LEN], ms[PERIOD_LEN];
+        period_of_ms(rows[i].ms, rows[i].tz, &d, &m);
+        period_format(&d, ds);
+        period_format(&m, ms);
+        CHECK(strcmp(ds, rows[i].day) == 0 && strcmp(ms, rows[i].month) == 0,
+              "%lld tz %d: %s %s, want %s %s", (long long)rows[i].ms, rows[i].tz, ds, ms,
+              rows[i].day, rows[i].month);
+        /* the day's bounds hold the time */
+        int64_t s, e;
+        period_bounds_ms(&d, rows[i].tz, &s, &e);
+        CHECK(s <= rows[i].ms && rows[i].ms < e && e - s == 86400000, "bounds of %s", ds);
+    }
+}
+
+static void test_period_next_and_bounds(void)
+{
+    static const struct {
+        const char *p, *next;
+        int64_t len_days;
+    } rows[] = {
+        {"2026-11", "2026-12", 30},      {"2026-12", "2027-01", 31},
+        {"2024-02", "2024-03", 29},      {"2026-02", "2026-03", 28},
+        {"2026-11-30", "2026-12-01", 1}, {"2026-12-31", "2027-01-01", 1},
+        {"2024-02-28", "2024-02-29", 1}, {"2024-02-29", "2024-03-01", 1},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        period p, n;
+        char err[100], out[PERIOD_LEN];
+        CHECK(period_parse(rows[i].p, &p, err, sizeof(err)) == 0, "%s", err);
+        period_next(&p, &n);
+        period_format(&n, out);
+        CHECK(strcmp(out, rows[i].next) == 0, "next of %s: %s", rows[i].p, out);
+        int64_t s, e, s2, e2;
+        period_bounds_ms(&p, 480, &s, &e);
+        period_bounds_ms(&n, 480, &s2, &e2);
+        CHECK(e - s == rows[i].len_days * 86400000 && e == s2, "bounds of %s", rows[i].p);
+        CHECK(period_cmp(&p, &n) < 0 && period_cmp(&n, &p) > 0 && period_cmp(&p, &p) == 0,
+              "order of %s", rows[i].p);
+    }
+    /* 2026-11-01 00:00 +08:00 */
+    period p;
+    char err[100];
+    int64_t s, e;
+    CHECK(period_parse("2026-11", &p, err, sizeof(err)) == 0, "%s", err);
+    period_bounds_ms(&p, 480, &s, &e);
+    CHECK(s == INT64_C(1793462400000), "start of 2026-11 +08:00 is %lld", (long long)s);
+}
+
+static void test_target_period(void)
+{
+    static char closed[][PERIOD_LEN] = {"2026-04-10", "2026-04-11", "2026-04-13", "2026-03"};
+    static const struct {
+        const char *nat, *target;
+        bool carried;
+    } rows[] = {
+        {"2026-04-09", "2026-04-09", false}, {"2026-04-10", "2026-04-12", true},
+        {"2026-04-11", "2026-04-12", true},  {"2026-04-13", "2026-04-14", true},
+        {"2026-03", "2026-04", true},        {"2026-04", "2026-04", false},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        period nat, t;
+        char err[100], out[PERIOD_LEN];
+        CHECK(period_parse(rows[i].nat, &nat, err, sizeof(err)) == 0, "%s", err);
+        bool c = store_target_period(&nat, closed, 4, &t);
+        period_format(&t, out);
+        CHECK(c == rows[i].carried && strcmp(out, rows[i].target) == 0, "%s -> %s (%d)",
+              rows[i].nat, out, c);
+    }
+}
+
+static void test_posting(void)
+{
+    static const struct {
+        const char *kind, *provider, *card;
+        const char *acct[2];
+        int64_t fen[2];
+        int64_t at;
+        int64_t amount, payable; /* expected when accepted */
+        const char *wallet;
+        const char *err; /* substring of the refusal, NULL when accepted */
+    } rows[] = {
+        {"swipe",
+         "P1",
+         "C1",
+         {"wallet:C1:rehab", "payable:P1"},
+         {500, -500},
+         1,
+         500,
+         500,
+         "rehab",
+         NULL},
+        {"reversal",
+         "P1",
+         "C1",
+         {"wallet:C1:rehab", "payable:P1"},
+         {-500, 500},
+         1,
+         500,
+         -500,
+         "rehab",
+         NULL},
+        {"topup",
+         "",
+         "C1",
+         {"fund:central:2026", "wallet:C1:care"},
+         {700, -700},
+         1,
+         700,
+         0,
+         "care",
+         NULL},
+        {"swipe",
+         "P1",
+         "C1",
+         {"wallet:C1:rehab", "payable:P1"},
+         {-500, 500},
+         1,
+         0,
+         0,
+         NULL,
+         "wrong sign"},
+        {"reversal",
+         "P1",
+         "C1",
+         {"wallet:C1:rehab", "payable:P1"},
+         {500, -500},
+         1,
+         0,
+         0,
+         NULL,
+         "wrong sign"},
+        {"swipe",
+         "P1",
+         "C1",
+         {"wallet:C1:rehab", "payable:P2"},
+         {500, -500},
+         1,
+         0,
+         0,
+         NULL,
+         "no payable:P1"},
+        {"swipe",
+         "P1",
+         "C1",
+         {"wallet:C2:rehab", "payable:P1"},
+         {500, -500},
+         1,
+         0,
+         0,
+         NULL,
+         "is not wallet:C1"},
+        {"swipe",
+         "P1",
+         "C1",
+         {"wallet:C1:rehab", "payable:P1"},
+         {400, -500},
+         1,
+         0,
+         0,
+         NULL,
+         "do not balance"},
+        {"swipe",
+         "P1",
+         "C1",
+         {"fund:x:2026", "payable:P1"},
+         {500, -500},
+         1,
+         0,
+         0,
+         NULL,
+         "no wallet line"},
+        {"allocation",
+         "",
+         "C1",
+         {"appropriation:x", "fund:x:2026"},
+         {5, -5},
+         1,
+         0,
+         0,
+         NULL,
+         "is not settled"},
+        {"swipe",
+         "",
+         "C1",
+         {"wallet:C1:rehab", "payable:P1"},
+         {500, -500},
+         1,
+         0,
+         0,
+         NULL,
+         "provider_id"},
+        {"swipe", "P1", "", {"wallet::rehab", "payable:P1"}, {500, -500}, 1, 0, 0, NULL, "card_no"},
+        {"swipe",
+         "P1",
+         "C1",
+         {"wallet:C1:rehab", "payable:P1"},
+         {500, -500},
+         0,
+         0,
+         0,
+         NULL,
+         "occurred_at_ms"},
+        {"topup",
+         "",
+         "C1",
+         {"fund:central:2026", "wallet:C1:care"},
+         {-700, 700},
+         1,
+         0,
+         0,
+         NULL,
+         "must credit"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        Onecard__V1__LedgerPosting m;
+        onecard__v1__ledger_posting__init(&m);
+        Onecard__V1__PostingLine l[2], *lp[2];
+        for (int k = 0; k < 2; k++) {
+            onecard__v1__posting_line__init(&l[k]);
+            l[k].account = (char *)rows[i].acct[k];
+            l[k].amount_fen = rows[i].fen[k];
+            lp[k] = &l[k];
+        }
+        m.event_id = "e-1";
+        m.kind = (char *)rows[i].kind;
+        m.card_no = (char *)rows[i].card;
+        m.provider_id = (char *)rows[i].provider;
+        m.item_code = "ITEM";
+        m.fund_source = "central";
+        m.lines = lp;
+        m.n_lines = 2;
+        m.occurred_at_ms = rows[i].at;
+        posting p;
+        char err[240] = "";
+        int rc = posting_from_msg(&m, &p, err, sizeof(err));
+        if (rows[i].err == NULL)
+            CHECK(rc == 0 && p.amount_fen == rows[i].amount && p.payable_fen == rows[i].payable &&
+                      strcmp(p.wallet, rows[i].wallet) == 0,
+                  "row %zu: rc %d amount %lld payable %lld wallet %s err %s", i, rc,
+                  (long long)p.amount_fen, (long long)p.payable_fen, p.wallet, err);
+        else
+            CHECK(rc < 0 && strstr(err, rows[i].err), "row %zu: rc %d err \"%s\"", i, rc, err);
+    }
+}
+
+static void test_catalogue(void)
+{
+    static const struct {
+        const char *in;
+        int64_t daily;
+        const char *category;
+        const char *err;
+    } rows[] = {
+        {"rehab|50000|10000|0|rehabilitation", 10000, "rehabilitation", NULL},
+        {"care|0|0|0|", 0, "", NULL},
+        {"rehab|50000|10000|0", 0, NULL, "category is missing"},
+        {"rehab|50000|10000|0|x|y", 0, NULL, "more than 5"},
+        {"rehab|5e4|10000|0|x", 0, NULL, "standard"},
+        {"rehab|50000|-1|0|x", 0, NULL, "daily_cap"},
+        {"rehab|50000||0|x", 0, NULL, "daily_cap"},
+        {"|1|1|1|x", 0, NULL, "wallet empty"},
+        {"rehab|99999999999999999999|1|1|x", 0, NULL, "standard"},
+        {"", 0, NULL, "missing"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        catalogue_item it;
+        char err[200] = "";
+        int rc = catalogue_parse(rows[i].in, &it, err, sizeof(err));
+        if (rows[i].err == NULL)
+            CHECK(rc == 0 && it.daily_cap_fen == rows[i].daily &&
+                      strcmp(it.category, rows[i].category) == 0,
+                  "\"%s\": rc %d err %s", rows[i].in, rc, err);
+        else
+            CHECK(rc < 0 && strstr(err, rows[i].err), "\"%s\": rc %d err \"%s\"", rows[i].in, rc,
+                  err);
+    }
+}
+
+static void test_bank_account_and_bp(void)
+{
+    static const struct {
+        const char *in;
+        bool ok;
+    } accts[] = {{"6222000011112222", true},
+                 {"GB-29-NWBK", true},
+                 {"12345", false},
+                 {"6222 0000", false},
+                 {"6222,0000", false},
+                 {"", false},
+                 {"0123456789012345678901234567890123", true},
+                 {"01234567890123456789012345678901234", false}};
+    for (size_t i = 0; i < sizeof(accts) / sizeof(accts[0]); i++) {
+        char err[200];
+        CHECK((close_bank_account_ok(accts[i].in, err, sizeof(err)) == 0) == accts[i].ok, "%s",
+              accts[i].in);
+    }
+    static const struct {
+        int64_t credited, spent, bp;
+    } bps[] = {{30000, 10000, 3333},
+               {30000, 30000, 10000},
+               {0, 100, -1},
+               {100, 0, 0},
+               {3, 2, 6666},
+               {100, 150, 15000},
+               {INT64_C(100000000000), INT64_C(99999999999), 9999}};
+    for (size_t i = 0; i < sizeof(bps) / sizeof(bps[0]); i++)
+        CHECK(report_used_bp(bps[i].credited, bps[i].spent) == bps[i].bp, "%lld/%lld",
+              (long long)bps[i].spent, (long long)bps[i].credited);
+}
+
+int main(void)
+{
+    test_period_parse();
+    test_period_of_ms();
+    test_period_next_and_bounds();
+    test_target_period();
+    test_posting();
+    test_catalogue();
+    test_bank_account_and_bp();
+    return CHECK_DONE();
+}
