@@ -21,7 +21,7 @@
 
 -- Luhn check digit over a string of digits.
 CREATE FUNCTION elig_luhn_ok(n text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
-    SELECT n ~ '^[0-9]+$' AND (SELECT sum(CASE WHEN i % 2 = 0 THEN
+    SELECT n ~ '^[0-9]+$' AND (SELECT sum(CASE WHEN i % 2 = 1 THEN
                                    (CASE WHEN d * 2 > 9 THEN d * 2 - 9 ELSE d * 2 END)
                                ELSE d END) % 10 = 0
                                FROM (SELECT i, substr(reverse(n), i + 1, 1)::int AS d

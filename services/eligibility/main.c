@@ -1,23 +1,28 @@
 /*
- * onecard-eligibility: eligibility: the registry, the catalogue, entitlements and their Redis
- * projection.
+ * onecard-eligibility: the registry (persons, cards, providers, terminals),
+ * the service catalogue, entitlements and their Redis projection.
  *
- * Start-up: configuration from the environment (dies naming a bad variable),
- * logging, signals and the admin port, then the connections this service
- * needs; /readyz reports them. The first SIGTERM drains, a second exits.
+ *   onecard-eligibility              the daemon
+ *   onecard-eligibility COMMAND ...  an operator command (commands.h)
+ *
+ * Start-up: configuration from the environment (dies naming a bad
+ * variable), logging, signals and the admin port, then the connections
+ * this service needs; /readyz reports them. The first SIGTERM drains, a
+ * second exits.
  */
+#include "commands.h"
+
 #include "common/daemon.h"
 #include "common/deps.h"
 #include "common/log.h"
 
 #include <stdlib.h>
 
-static struct {
-    daemon_config d;
-} cfg;
+static elig_config cfg;
 
 static const config_var config_table[] = {
     DAEMON_CONFIG_ROWS(&cfg.d, 9104, "eligibility"),
+    ELIG_CONFIG_ROWS(&cfg),
     {NULL, CONFIG_STR, NULL, NULL, 0, 0, NULL},
 };
 
@@ -31,6 +36,10 @@ static void service_drain(void *arg)
 int main(int argc, char **argv)
 {
     char err[512];
+
+    /* 0. a command instead of the daemon */
+    if (argc > 1 && argv[1][0] != '-')
+        return commands_run(argc - 1, argv + 1, config_table, &cfg);
 
     /* 1. configuration, logging, signals, admin port */
     struct event_base *base = daemon_setup(argc, argv, config_table, &cfg.d, deps_ready,
