@@ -6,7 +6,9 @@
  */
 #include "commands.h"
 
+#include "bulk.h"
 #include "ident.h"
+#include "synth.h"
 
 #include "common/event.h"
 #include "common/sign.h"
@@ -889,6 +891,21 @@ int commands_run(int argc, char **argv, const config_var *table, elig_config *cf
     const char *sub = argc > 1 ? argv[1] : "";
     registry r;
     int rc;
+    if (strcmp(cmd, "synth") == 0) {
+        int persons, providers, seed;
+        const char *out = opt(argc - 1, argv + 1, "out");
+        rc = opts_check(argc - 1, argv + 1, "persons,providers,seed,out") != 0 ||
+                     parse_int(opt(argc - 1, argv + 1, "persons"), "persons", 0, 10000000,
+                               &persons) ||
+                     parse_int(opt(argc - 1, argv + 1, "providers"), "providers", 0, 100000,
+                               &providers) ||
+                     parse_int(opt(argc - 1, argv + 1, "seed"), "seed", 0, 2000000000, &seed) ||
+                     need(out, "out")
+                 ? 1
+                 : synth_run(persons, providers, (unsigned long long)seed, out);
+        config_free(table);
+        return rc;
+    }
     if (registry_open(&r, cfg, REG_REDIS | REG_KAFKA) < 0) {
         registry_close(&r);
         config_free(table);
@@ -909,7 +926,33 @@ int commands_run(int argc, char **argv, const config_var *table, elig_config *cf
         rc = cmd_provider(&r, argc - 1, argv + 1);
     else if (strcmp(cmd, "terminal") == 0 && argc > 2)
         rc = cmd_terminal(&r, argc - 1, argv + 1);
-    else if (strcmp(cmd, "rebuild-directory") == 0)
+    else if (strcmp(cmd, "import") == 0) {
+        int npos = opts_check(argc - 1, argv + 1, "since,issue-cards,pin,actor");
+        const char *since = opt(argc - 1, argv + 1, "since");
+        const char *cards = opt(argc - 1, argv + 1, "issue-cards");
+        const char *pin = opt(argc - 1, argv + 1, "pin");
+        const char *actor = opt(argc - 1, argv + 1, "actor");
+        int32_t d;
+        char today[16];
+        int y, m, dd;
+        rules_civil(registry_today(), &y, &m, &dd);
+        snprintf(today, sizeof(today), "%04d-%02d-%02d", y, m, dd);
+        if (npos != 2 || need(actor, "actor")) {
+            registry_fail("usage: import persons|providers FILE.csv [--since YYYY-MM-DD] "
+                          "[--issue-cards yes [--pin PIN]] --actor A");
+            rc = 1;
+        } else if (since &&
+                   (rules_date_parse(since, &d, err, sizeof(err)) < 0 || d > registry_today())) {
+            registry_fail("--since %s is not a date up to today", since);
+            rc = 1;
+        } else if (pin && (strlen(pin) != 6 || strspn(pin, "0123456789") != 6)) {
+            registry_fail("--pin must be 6 digits");
+            rc = 1;
+        } else {
+            rc = bulk_import(&r, argv[1], argv[2], since ? since : today,
+                             cards && strcmp(cards, "yes") == 0, pin, actor);
+        }
+    } else if (strcmp(cmd, "rebuild-directory") == 0)
         rc = cmd_rebuild(&r);
     else if (strcmp(cmd, "issue") == 0) {
         int npos = opts_check(argc - 1, argv + 1, "period,actor");
@@ -920,7 +963,7 @@ int commands_run(int argc, char **argv, const config_var *table, elig_config *cf
                  : issue_run(&r, period, actor ? actor : "issuance");
     } else {
         registry_fail("unknown command \"%s %s\" (catalogue, person, card, provider, terminal, "
-                      "rebuild-directory, issue)",
+                      "import, synth, rebuild-directory, issue)",
                       cmd, sub);
         rc = 1;
     }

@@ -15,6 +15,9 @@
  *   provider suspend|reinstate ID --reason R --actor A
  *   terminal add ID --provider P --actor A          (prints the secret once)
  *   terminal disable ID --actor A
+ *   import persons|providers FILE.csv [--since YYYY-MM-DD] [--issue-cards yes
+ *          [--pin PIN]] --actor A         (bad rows: "row N: reason")
+ *   synth --persons N --providers M --seed S --out DIR
  *   rebuild-directory
  *   issue --period YYYY-MM [--actor A]
  *

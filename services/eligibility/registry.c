@@ -113,6 +113,28 @@ int registry_publish(registry *r, const ProtobufCMessage *msg, const char *key)
     return r->delivery_failures == before ? 0 : -1;
 }
 
+int registry_produce(registry *r, const ProtobufCMessage *msg, const char *key)
+{
+    char err[512];
+    if (kafka_produce(r->kp, msg, NULL, key, strlen(key), registry_delivered, r, err, sizeof(err)) <
+        0) {
+        registry_fail("publish: %s", err);
+        r->delivery_failures++;
+        return -1;
+    }
+    return 0;
+}
+
+int registry_flush(registry *r)
+{
+    int left = kafka_producer_flush(r->kp, 60000);
+    if (left > 0)
+        registry_fail("publish: %d event(s) not acknowledged within 60 s", left);
+    int failed = r->delivery_failures + left;
+    r->delivery_failures = 0;
+    return failed;
+}
+
 int registry_sync(registry *r)
 {
     char err[512];

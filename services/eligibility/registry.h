@@ -52,6 +52,11 @@ int registry_commit(registry *r);
  * 0 / -1 (printed). */
 int registry_publish(registry *r, const ProtobufCMessage *msg, const char *key);
 
+/* Queues msg without waiting (bulk paths); registry_flush waits for all
+ * and returns the number of failures (printed). */
+int registry_produce(registry *r, const ProtobufCMessage *msg, const char *key);
+int registry_flush(registry *r);
+
 /* Sends the directory pipeline. 0 / -1 (printed). */
 int registry_sync(registry *r);
 
