@@ -952,6 +952,13 @@ int commands_run(int argc, char **argv, const config_var *table, elig_config *cf
             rc = bulk_import(&r, argv[1], argv[2], since ? since : today,
                              cards && strcmp(cards, "yes") == 0, pin, actor);
         }
+    } else if (strcmp(cmd, "import-feed") == 0) {
+        int npos = opts_check(argc - 1, argv + 1, "source,period");
+        const char *source = opt(argc - 1, argv + 1, "source");
+        const char *period = opt(argc - 1, argv + 1, "period");
+        rc = npos != 1 || need(source, "source") || need(period, "period")
+                 ? 1
+                 : feedfile_run(&r, argv[1], source, period);
     } else if (strcmp(cmd, "rebuild-directory") == 0)
         rc = cmd_rebuild(&r);
     else if (strcmp(cmd, "issue") == 0) {
@@ -963,7 +970,7 @@ int commands_run(int argc, char **argv, const config_var *table, elig_config *cf
                  : issue_run(&r, period, actor ? actor : "issuance");
     } else {
         registry_fail("unknown command \"%s %s\" (catalogue, person, card, provider, terminal, "
-                      "import, synth, rebuild-directory, issue)",
+                      "import, import-feed, synth, rebuild-directory, issue)",
                       cmd, sub);
         rc = 1;
     }

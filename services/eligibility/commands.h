@@ -17,6 +17,7 @@
  *   terminal disable ID --actor A
  *   import persons|providers FILE.csv [--since YYYY-MM-DD] [--issue-cards yes
  *          [--pin PIN]] --actor A         (bad rows: "row N: reason")
+ *   import-feed FILE.csv --source AGENCY --period YYYY-MM   (feedfile.c)
  *   synth --persons N --providers M --seed S --out DIR
  *   rebuild-directory
  *   issue --period YYYY-MM [--actor A]
@@ -39,12 +40,22 @@
      0,                                                                                            \
      0,                                                                                            \
      "secret salt of person ids (hash of the national id)"},                                       \
+        {"ONECARD_ELIGIBILITY_GROUP",                                                              \
+         CONFIG_STR,                                                                               \
+         &(c)->group,                                                                              \
+         "onecard-eligibility",                                                                    \
+         0,                                                                                        \
+         0,                                                                                        \
+         "the feed's consumer group (its offsets are stored in PostgreSQL)"},                      \
     {                                                                                              \
         "ONECARD_PIN_PEPPER", CONFIG_STR, &(c)->pin_pepper, "onecard-local-pepper", 0, 0,          \
             "PIN pepper, the gateway's"                                                            \
     }
 
 int commands_run(int argc, char **argv, const config_var *table, elig_config *cfg);
+
+/* feedfile.c: a monthly agency list into EligibilityChanged events. */
+int feedfile_run(registry *r, const char *path, const char *source, const char *period);
 
 /* issue.c: the issuance run for a period. Returns the exit code. */
 int issue_run(registry *r, const char *period, const char *actor);

@@ -161,3 +161,63 @@ int import_provider_row(char **f, int n, import_provider *p, char *err, size_t e
     }
     return 0;
 }
+
+const char *const import_feed_header[IMPORT_FEED_COLS] = {"national_id", "change", "effective_date",
+                                                          "household", "grade"};
+
+int import_feed_row(char **f, int n, int32_t today, import_feed *p, char *err, size_t errlen)
+{
+    /* the values of onecard.v1.EligibilityChange and HouseholdStatus */
+    static const struct {
+        const char *name;
+        int code;
+    } changes[] = {{"household", 1}, {"death", 2}, {"issued", 3},
+                   {"revoked", 4},   {"grade", 5}, {"moved-out", 6}};
+    if (n != IMPORT_FEED_COLS) {
+        snprintf(err, errlen, "%d columns, expected %d", n, IMPORT_FEED_COLS);
+        return -1;
+    }
+    memset(p, 0, sizeof(*p));
+    p->national_id = f[0];
+    p->effective_date = f[2];
+    char why[160];
+    if (ident_national_id_check(f[0], why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "national_id: %s", why);
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++)
+        if (strcmp(f[1], changes[i].name) == 0)
+            p->change_code = changes[i].code;
+    if (p->change_code == 0) {
+        snprintf(err, errlen,
+                 "unknown change \"%.20s\" (death, revoked, issued, moved-out, household, grade)",
+                 f[1]);
+        return -1;
+    }
+    int32_t day;
+    if (rules_date_parse(f[2], &day, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "effective_date: %s", why);
+        return -1;
+    }
+    if (day > today + 366) {
+        snprintf(err, errlen, "effective_date %s is more than a year in the future", f[2]);
+        return -1;
+    }
+    if (p->change_code == 1) {
+        p->household_code = strcmp(f[3], "none") == 0        ? 1
+                            : strcmp(f[3], "dibao") == 0     ? 2
+                            : strcmp(f[3], "near-poor") == 0 ? 3
+                                                             : 0;
+        if (p->household_code == 0) {
+            snprintf(err, errlen, "household \"%.20s\" is not none, dibao or near-poor", f[3]);
+            return -1;
+        }
+    }
+    if (p->change_code == 5 || (p->change_code == 3 && f[4][0] != '\0')) {
+        if (import_small_int(f[4], 1, 4, &p->grade) < 0) {
+            snprintf(err, errlen, "grade \"%.8s\" is not 1-4", f[4]);
+            return -1;
+        }
+    }
+    return 0;
+}

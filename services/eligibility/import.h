@@ -40,6 +40,24 @@ typedef struct import_provider {
     const char *provider_id, *name, *district, *category, *items; /* items: A;B;C */
 } import_provider;
 
+#define IMPORT_FEED_COLS 5
+extern const char *const import_feed_header[IMPORT_FEED_COLS];
+
+/* A civil-affairs (or other agency) list row:
+ *   national_id,change,effective_date,household,grade
+ * change: death | revoked | issued | moved-out | household (household:
+ * none, dibao, near-poor) | grade (grade: 1-4). change_code is the
+ * EligibilityChange enum value, household_code the HouseholdStatus one. */
+typedef struct import_feed {
+    const char *national_id, *effective_date;
+    int change_code, household_code, grade;
+} import_feed;
+
+/* today: days since 1970; an effective date more than a year after it is
+ * refused. */
+int import_feed_row(char **f, int n, int32_t today, import_feed *p, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
 /* Checks a split row (n fields) as of today (days since 1970). 0, or -1
  * with the reason in err. */
 int import_person_row(char **f, int n, int32_t today, import_person *p, char *err, size_t errlen)

@@ -2,7 +2,7 @@
  * onecard-eligibility: the registry (persons, cards, providers, terminals),
  * the service catalogue, entitlements and their Redis projection.
  *
- *   onecard-eligibility              the daemon
+ *   onecard-eligibility              the daemon: the feed (feed.h)
  *   onecard-eligibility COMMAND ...  an operator command (commands.h)
  *
  * Start-up: configuration from the environment (dies naming a bad
@@ -11,11 +11,13 @@
  * second exits.
  */
 #include "commands.h"
+#include "feed.h"
 
 #include "common/daemon.h"
 #include "common/deps.h"
 #include "common/log.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 static elig_config cfg;
@@ -27,6 +29,17 @@ static const config_var config_table[] = {
 };
 
 static deps service_deps;
+
+static bool elig_ready(void *arg, char *why, size_t whylen)
+{
+    if (!deps_ready(&service_deps, why, whylen))
+        return false;
+    if (!feed_assigned()) {
+        snprintf(why, whylen, "the feed has no partitions assigned yet");
+        return false;
+    }
+    return true;
+}
 
 static void service_drain(void *arg)
 {
@@ -42,18 +55,23 @@ int main(int argc, char **argv)
         return commands_run(argc - 1, argv + 1, config_table, &cfg);
 
     /* 1. configuration, logging, signals, admin port */
-    struct event_base *base = daemon_setup(argc, argv, config_table, &cfg.d, deps_ready,
-                                           &service_deps, service_drain, NULL);
+    struct event_base *base =
+        daemon_setup(argc, argv, config_table, &cfg.d, elig_ready, NULL, service_drain, NULL);
 
     /* 2. the components this service depends on */
     if (deps_setup(&service_deps, base, &cfg.d, DEPS_KAFKA | DEPS_REDIS | DEPS_PG, 5000, err,
                    sizeof(err)) < 0)
         daemon_die("%s", err);
 
-    log_info("process_up", "admin on port %lld", (long long)cfg.d.admin_port);
+    /* 3. the feed: onecard.eligibility.v1 into the registry */
+    if (feed_setup(base, &cfg, cfg.group, err, sizeof(err)) < 0)
+        daemon_die("%s", err);
+
+    log_info("process_up", "group %s, admin on port %lld", cfg.group, (long long)cfg.d.admin_port);
     daemon_run();
 
     /* cleanup, in reverse order */
+    feed_cleanup();
     deps_cleanup(&service_deps, (int)cfg.d.drain_ms);
     log_info("process_down", "stopped");
     daemon_cleanup(config_table);

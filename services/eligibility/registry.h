@@ -26,6 +26,7 @@ typedef struct elig_config {
     daemon_config d;
     char *id_salt;    /* ONECARD_ID_SALT */
     char *pin_pepper; /* ONECARD_PIN_PEPPER (the gateway's) */
+    char *group;      /* ONECARD_ELIGIBILITY_GROUP: the feed's consumer group */
 } elig_config;
 
 typedef struct registry {
