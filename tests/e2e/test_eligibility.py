@@ -272,9 +272,11 @@ def test_grade_and_household_changes_take_effect_from_their_dates(el, tmp_path):
     feed.write_text("national_id,change,effective_date,household,grade\n"
                     "%s,grade,2026-11-21,,1\n"
                     "%s,household,2026-11-16,dibao,\n" % (nid, nid))
-    elig(stack, "import-feed", str(feed), "--source", "civil-affairs", "--period", PERIOD)
+    # (source, period, row) names a row of one agency's monthly list: this is another list
+    r = elig(stack, "import-feed", str(feed), "--source", "federation", "--period", PERIOD)
+    assert "2 rows published" in r.stdout, r.stdout
     wait_for(lambda: stack.psql("SELECT count(*) FROM elig_person_changes WHERE person_id = '%s'"
-                                " AND source = 'civil-affairs'" % pid) == "2", 10, "the feed")
+                                " AND source = 'federation'" % pid) == "2", 10, "the feed")
     elig(stack, "issue", "--period", PERIOD, "--actor", "test")
     amounts = dict(tuple(l.split("|")) for l in stack.psql(
         "SELECT item_code, amount_fen FROM elig_issuances WHERE person_id = '%s' AND period = "
