@@ -1,17 +1,19 @@
 /*
  * issue: the issuance run for one period (YYYY-MM).
  *
- * 1. Read the catalogue, every person with a card in use, and every
- *    attribute change of those persons (one pass each, ordered by person).
+ * 1. Read the catalogue, then every person with a card in use and every
+ *    attribute change, through two cursors in person order merged as they
+ *    are read (chunks of 20,000 rows: memory does not grow with the
+ *    population).
  * 2. For each person build the segments of days with constant attributes
  *    and let rules_period compute the grants (prorated, exclusive groups
  *    resolved).
  * 3. Insert the grants into elig_issuances in batches (unnest arrays, ON
  *    CONFLICT DO NOTHING on (person, item, period)): a re-run inserts
  *    nothing it inserted before.
- * 4. Publish every unpublished issuance of the period as a TopupIssued on
- *    onecard.topups.v1 (key: card_no) and mark it published once the broker
- *    acknowledged it. A run that stopped between 3 and 4 is completed by
+ * 4. Publish every unpublished issuance of the period (50,000 at a time)
+ *    as a TopupIssued on onecard.topups.v1 (key: card_no) and mark it
+ *    published once the broker acknowledged it. A run that stopped between 3 and 4 is completed by
  *    the next one; the topup_id (stable per person, item and period) lets
  *    the ledger drop a top-up it has already applied.
  *
@@ -75,15 +77,87 @@ static int issue_flush(registry *r, issue_batch *b, const char *period, long *in
     return 0;
 }
 
-/* Applies one change to the running attributes. */
+/* A cursor read in chunks, so that a million persons never sit in memory
+ * at once. Inside the run's transaction. */
+typedef struct issue_cursor {
+    PGconn *pg;
+    const char *name;
+    PGresult *res;
+    int row;
+    bool done;
+} issue_cursor;
+
+static int issue_cursor_open(issue_cursor *c, PGconn *pg, const char *name, const char *sql, int n,
+                             const char *const *params)
+{
+    char err[512], decl[1024];
+    memset(c, 0, sizeof(*c));
+    c->pg = pg;
+    c->name = name;
+    snprintf(decl, sizeof(decl), "DECLARE %s NO SCROLL CURSOR FOR %s", name, sql);
+    if (pg_exec(pg, decl, n, params, err, sizeof(err)) < 0) {
+        registry_fail("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* The current row, fetching the next chunk when needed; NULL at the end
+ * (or on an error: *failed). */
+static PGresult *issue_cursor_row(issue_cursor *c, int *row, bool *failed)
+{
+    if (c->res && c->row < PQntuples(c->res)) {
+        *row = c->row;
+        return c->res;
+    }
+    if (c->done)
+        return NULL;
+    PQclear(c->res);
+    char err[512], sql[128];
+    snprintf(sql, sizeof(sql), "FETCH 20000 FROM %s", c->name);
+    c->res = pg_query(c->pg, sql, 0, NULL, err, sizeof(err));
+    c->row = 0;
+    if (c->res == NULL) {
+        registry_fail("%s", err);
+        *failed = true;
+        c->done = true;
+        return NULL;
+    }
+    if (PQntuples(c->res) == 0) {
+        c->done = true;
+        return NULL;
+    }
+    *row = 0;
+    return c->res;
+}
+
+static void issue_cursor_close(issue_cursor *c)
+{
+    PQclear(c->res);
+    c->res = NULL;
+}
+
+static const char *issue_intern(const char *v)
+{
+    static const char *const values[] = {
+        "visual", "hearing", "speech",    "limb",   "intellectual", "psychiatric", "multiple",
+        "none",   "dibao",   "near-poor", "active", "deceased",     "revoked",     "moved-out"};
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+        if (strcmp(v, values[i]) == 0)
+            return values[i];
+    return ""; /* unknown: eligible for nothing */
+}
+
+/* Applies one change to the running attributes. The strings are interned
+ * (the row they come from is freed with its chunk). */
 static void issue_apply(rules_person *p, int *grade, int *care, const char *attr, const char *v)
 {
     if (strcmp(attr, "category") == 0)
-        p->category = v;
+        p->category = issue_intern(v);
     else if (strcmp(attr, "household") == 0)
-        p->household = v;
+        p->household = issue_intern(v);
     else if (strcmp(attr, "status") == 0)
-        p->status = v;
+        p->status = issue_intern(v);
     else if (strcmp(attr, "grade") == 0)
         *grade = atoi(v);
     else if (strcmp(attr, "care_level") == 0)
@@ -108,20 +182,23 @@ static void issue_delivered(void *opaque, int err, const char *errstr, int32_t p
         a->failed++;
 }
 
-static int issue_publish(registry *r, const char *period, long *published)
+/* Publishes up to 50,000 unpublished issuances of the period; *n is how
+ * many were acknowledged. 0, or -1 when some were not. */
+static int issue_publish_chunk(registry *r, const char *period, long *published, int *nrows)
 {
     char err[512];
     const char *p[] = {period};
     PGresult *res = pg_query(r->pg,
                              "SELECT topup_id, card_no, person_id, wallet, item_code, "
                              "fund_source, programme, amount_fen FROM elig_issuances WHERE "
-                             "period = $1 AND NOT published",
+                             "period = $1 AND NOT published LIMIT 50000",
                              1, p, err, sizeof(err));
     if (res == NULL) {
         registry_fail("%s", err);
         return -1;
     }
     int n = PQntuples(res);
+    *nrows = n;
     issue_ack ack = {calloc((size_t)n + 1, sizeof(char *)), 0, 0};
     issue_ack *ap = &ack;
     char **ids = calloc((size_t)n + 1, sizeof(char *));
@@ -175,13 +252,23 @@ static int issue_publish(registry *r, const char *period, long *published)
                       left + ack.failed);
         rc = -1;
     }
-    *published = ack.nacked;
+    *published += ack.nacked;
     for (int i = 0; i < n; i++)
         free(ids[i]);
     free(ids);
     free(ack.acked);
     PQclear(res);
     return rc;
+}
+
+static int issue_publish(registry *r, const char *period, long *published)
+{
+    int n = 1;
+    *published = 0;
+    while (n > 0)
+        if (issue_publish_chunk(r, period, published, &n) < 0)
+            return -1;
+    return 0;
 }
 
 /* ------------------------------------------------------------------ run */
@@ -206,26 +293,24 @@ int issue_run(registry *r, const char *period, const char *actor)
     char month_end[16];
     snprintf(month_end, sizeof(month_end), "%04d-%02d-%02d", y, m, rules_days_in_month(y, m));
     const char *p[] = {month_end};
-    PGresult *pr = pg_query(r->pg,
-                            "SELECT p.person_id, c.card_no, p.birth_date FROM elig_persons p JOIN "
-                            "elig_cards c ON c.person_id = p.person_id AND c.status IN "
-                            "('active', 'frozen') ORDER BY p.person_id",
-                            0, NULL, err, sizeof(err));
-    PGresult *ch = pr ? pg_query(r->pg,
-                                 "SELECT person_id, attr, value, (effective_from - DATE "
-                                 "'1970-01-01') FROM elig_person_changes WHERE effective_from <= "
-                                 "$1::date ORDER BY person_id, effective_from, event_id",
-                                 1, p, err, sizeof(err))
-                      : NULL;
-    if (ch == NULL) {
-        registry_fail("%s", err);
-        PQclear(pr);
+    if (registry_begin(r, actor) < 0) {
         catalogue_free(&c);
         return 2;
     }
-    if (registry_begin(r, actor) < 0) {
-        PQclear(pr);
-        PQclear(ch);
+    /* both in person order (byte order: the merge below compares with
+     * strcmp), read in chunks */
+    issue_cursor pc, cc;
+    if (issue_cursor_open(&pc, r->pg, "issue_persons",
+                          "SELECT p.person_id, c.card_no, p.birth_date FROM elig_persons p JOIN "
+                          "elig_cards c ON c.person_id = p.person_id AND c.status IN ('active', "
+                          "'frozen') ORDER BY p.person_id COLLATE \"C\"",
+                          0, NULL) < 0 ||
+        issue_cursor_open(&cc, r->pg, "issue_changes",
+                          "SELECT person_id, attr, value, (effective_from - DATE '1970-01-01') "
+                          "FROM elig_person_changes WHERE effective_from <= $1::date ORDER BY "
+                          "person_id COLLATE \"C\", effective_from, event_id",
+                          1, p) < 0) {
+        pg_rollback(r->pg);
         catalogue_free(&c);
         return 2;
     }
@@ -233,23 +318,32 @@ int issue_run(registry *r, const char *period, const char *actor)
     memset(&b, 0, sizeof(b));
     rules_grant *grants = calloc((size_t)c.nitems, sizeof(rules_grant));
     rules_segment seg[ISSUE_SEGS];
-    int nch = PQntuples(ch), k = 0, rc = 0;
+    int rc = 0, i, k;
+    bool failed = false;
     long persons = 0, granted = 0, inserted = 0, published = 0;
     int64_t total = 0;
     /* totals per fund source and programme */
     char names[64][64];
     int64_t sums[64];
     int nsums = 0;
-    for (int i = 0; i < PQntuples(pr) && rc == 0; i++) {
-        const char *pid = PQgetvalue(pr, i, 0);
-        while (k < nch && strcmp(PQgetvalue(ch, k, 0), pid) < 0)
-            k++;
+    PGresult *pr, *ch;
+    while (rc == 0 && (pr = issue_cursor_row(&pc, &i, &failed)) != NULL) {
+        pc.row++;
+        char pid[IDENT_PERSON_LEN + 1], card[24];
+        snprintf(pid, sizeof(pid), "%s", PQgetvalue(pr, i, 0));
+        snprintf(card, sizeof(card), "%s", PQgetvalue(pr, i, 1));
         int32_t bday = 0;
         if (rules_date_parse(PQgetvalue(pr, i, 2), &bday, err, sizeof(err)) < 0)
             continue;
         rules_person cur = {"", "none", "", 0, 0, bday};
         int grade = 0, care = 0, nseg = 0;
-        while (k < nch && strcmp(PQgetvalue(ch, k, 0), pid) == 0) {
+        while ((ch = issue_cursor_row(&cc, &k, &failed)) != NULL) {
+            int cmp = strcmp(PQgetvalue(ch, k, 0), pid);
+            if (cmp > 0)
+                break;
+            cc.row++;
+            if (cmp < 0) /* a person without a card in use */
+                continue;
             int32_t day = (int32_t)strtol(PQgetvalue(ch, k, 3), NULL, 10);
             if (nseg > 0 && seg[nseg - 1].from_day == day) {
                 nseg--; /* several changes on one day: the last one wins */
@@ -265,7 +359,10 @@ int issue_run(registry *r, const char *period, const char *actor)
             seg[nseg].to_day = INT32_MAX;
             seg[nseg].p = cur;
             nseg++;
-            k++;
+        }
+        if (failed) {
+            rc = 2;
+            break;
         }
         persons++;
         int ng = rules_period(c.items, c.nitems, seg, nseg, y, m, grants);
@@ -278,7 +375,7 @@ int issue_run(registry *r, const char *period, const char *actor)
             pg_array_add(&b.person, pid);
             pg_array_add(&b.item, it->code);
             pg_array_add(&b.topup, topup);
-            pg_array_add(&b.card, PQgetvalue(pr, i, 1));
+            pg_array_add(&b.card, card);
             pg_array_add(&b.wallet, it->wallet);
             pg_array_add_int(&b.amount, grants[g].amount_fen);
             pg_array_add(&b.fund, it->fund_source);
@@ -304,6 +401,10 @@ int issue_run(registry *r, const char *period, const char *actor)
         if (b.n >= ISSUE_BATCH && issue_flush(r, &b, period, &inserted) < 0)
             rc = 2;
     }
+    if (failed)
+        rc = 2;
+    issue_cursor_close(&pc);
+    issue_cursor_close(&cc);
     if (rc == 0 && issue_flush(r, &b, period, &inserted) < 0)
         rc = 2;
     if (rc == 0 && registry_commit(r) < 0)
@@ -325,8 +426,6 @@ int issue_run(registry *r, const char *period, const char *actor)
     pg_array_free(&b.card), pg_array_free(&b.wallet), pg_array_free(&b.amount);
     pg_array_free(&b.fund), pg_array_free(&b.programme);
     free(grants);
-    PQclear(pr);
-    PQclear(ch);
     catalogue_free(&c);
     return rc;
 }
