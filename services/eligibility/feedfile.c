@@ -33,6 +33,7 @@ typedef struct feedfile_row {
     char pid[IDENT_PERSON_LEN + 1], eid[EVENT_ID_LEN + 1], date[11], ref[96];
     import_feed f;
     bool acked;
+    int64_t acked_at_ms; /* when the broker's acknowledgement arrived */
 } feedfile_row;
 
 static void feedfile_delivered(void *opaque, int err, const char *errstr, int32_t partition,
@@ -40,6 +41,7 @@ static void feedfile_delivered(void *opaque, int err, const char *errstr, int32_
 {
     feedfile_row *r = opaque;
     r->acked = err == 0;
+    r->acked_at_ms = event_now_ms();
 }
 
 int feedfile_run(registry *r, const char *path, const char *source, const char *period)
@@ -176,8 +178,11 @@ int feedfile_run(registry *r, const char *path, const char *source, const char *
     kafka_producer_flush(r->kp, 60000);
     pg_array acked = {0};
     int nacked = 0;
+    int64_t last_ack = 0;
     for (int i = 0; i < nrows; i++)
         if (rows[i].acked) {
+            if (rows[i].acked_at_ms > last_ack)
+                last_ack = rows[i].acked_at_ms;
             char rn[16];
             snprintf(rn, sizeof(rn), "%d", rows[i].row);
             pg_array_add(&acked, rn);
@@ -199,8 +204,9 @@ int feedfile_run(registry *r, const char *path, const char *source, const char *
         rc = 2;
     }
     if (rc != 2)
-        printf("import-feed %s (%s %s): %d rows published, %d already published, %d refused\n",
-               path, source, period, nacked, already, bad);
+        printf("import-feed %s (%s %s): %d rows published, %d already published, %d refused; "
+               "last acknowledged at %lld ms\n",
+               path, source, period, nacked, already, bad, (long long)last_ack);
     PQclear(known);
     pg_array_free(&ids);
     pg_array_free(&acked);

@@ -171,13 +171,19 @@ typedef struct issue_ack {
     int nacked, failed;
 } issue_ack;
 
+/* What a delivery report needs: the top-up and where to count it. */
+typedef struct issue_msg {
+    issue_ack *ack;
+    char topup_id[72];
+} issue_msg;
+
 static void issue_delivered(void *opaque, int err, const char *errstr, int32_t partition,
                             int64_t offset)
 {
-    char *topup = opaque;
-    issue_ack *a = *(issue_ack **)(topup + strlen(topup) + 1);
+    issue_msg *msg = opaque;
+    issue_ack *a = msg->ack;
     if (err == 0)
-        a->acked[a->nacked++] = topup;
+        a->acked[a->nacked++] = msg->topup_id;
     else
         a->failed++;
 }
@@ -200,15 +206,12 @@ static int issue_publish_chunk(registry *r, const char *period, long *published,
     int n = PQntuples(res);
     *nrows = n;
     issue_ack ack = {calloc((size_t)n + 1, sizeof(char *)), 0, 0};
-    issue_ack *ap = &ack;
-    char **ids = calloc((size_t)n + 1, sizeof(char *));
+    issue_msg *ids = calloc((size_t)n + 1, sizeof(issue_msg));
     int64_t now = event_now_ms();
     for (int i = 0; i < n; i++) {
         const char *tid = PQgetvalue(res, i, 0);
-        size_t l = strlen(tid);
-        ids[i] = malloc(l + 1 + sizeof(ap));
-        memcpy(ids[i], tid, l + 1);
-        memcpy(ids[i] + l + 1, &ap, sizeof(ap));
+        ids[i].ack = &ack;
+        snprintf(ids[i].topup_id, sizeof(ids[i].topup_id), "%s", tid);
         Onecard__V1__TopupIssued t = ONECARD__V1__TOPUP_ISSUED__INIT;
         char eid[80];
         snprintf(eid, sizeof(eid), "issue-%s", tid);
@@ -224,7 +227,7 @@ static int issue_publish_chunk(registry *r, const char *period, long *published,
         t.amount_fen = strtoll(PQgetvalue(res, i, 7), NULL, 10);
         t.occurred_at_ms = now;
         if (kafka_produce(r->kp, &t.base, NULL, t.card_no, strlen(t.card_no), issue_delivered,
-                          ids[i], err, sizeof(err)) < 0) {
+                          &ids[i], err, sizeof(err)) < 0) {
             registry_fail("publish: %s", err);
             ack.failed++;
         }
@@ -253,8 +256,6 @@ static int issue_publish_chunk(registry *r, const char *period, long *published,
         rc = -1;
     }
     *published += ack.nacked;
-    for (int i = 0; i < n; i++)
-        free(ids[i]);
     free(ids);
     free(ack.acked);
     PQclear(res);
