@@ -17,7 +17,9 @@
 -- Every INSERT/UPDATE/DELETE on the registry tables is written to
 -- elig_audit by a trigger, with the actor the command set for its
 -- transaction (set_config('onecard.actor', ..., true)): nothing changes
--- without a who, a when, a before and an after.
+-- without a who, a when, a before and an after. Secrets (PIN hashes,
+-- terminal secrets) and the restricted columns (name, phone, address) are
+-- left out of the trail: it records that they changed, not to what.
 
 -- Luhn check digit over a string of digits.
 CREATE FUNCTION elig_luhn_ok(n text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
@@ -182,8 +184,10 @@ DECLARE
 BEGIN
     INSERT INTO elig_audit (actor, tbl, op, before, after)
     VALUES (who, TG_TABLE_NAME, TG_OP,
-            CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) - 'pin_hash' - 'pin_salt' - 'secret' END,
-            CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) - 'pin_hash' - 'pin_salt' - 'secret' END);
+            CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) - ARRAY['pin_hash', 'pin_salt',
+                 'secret', 'name', 'phone', 'address'] END,
+            CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) - ARRAY['pin_hash', 'pin_salt',
+                 'secret', 'name', 'phone', 'address'] END);
     RETURN NULL;
 END $$;
 

@@ -592,6 +592,114 @@ static int cmd_card_status(registry *r, bool freeze, int argc, char **argv)
     return 0;
 }
 
+static int cmd_card_reset_pin(registry *r, int argc, char **argv)
+{
+    int npos = opts_check(argc, argv, "pin,actor");
+    const char *pin = opt(argc, argv, "pin"), *actor = opt(argc, argv, "actor");
+    if (npos != 1 || need(pin, "pin") || need(actor, "actor"))
+        return 1;
+    if (strlen(pin) != 6 || strspn(pin, "0123456789") != 6) {
+        registry_fail("--pin must be 6 digits");
+        return 1;
+    }
+    char salt[33], proof[SIGN_HEX_LEN + 1], hash[41], err[512];
+    random_hex(salt, 16);
+    sign_pin_proof(proof, r->cfg->pin_pepper, argv[0], pin);
+    sign_pin_hash(hash, salt, proof);
+    if (registry_begin(r, actor) < 0)
+        return 2;
+    const char *p[] = {argv[0], salt, hash};
+    PGresult *res = pg_query(r->pg,
+                             "UPDATE elig_cards SET pin_salt = $2, pin_hash = $3, updated_at = "
+                             "now() WHERE card_no = $1 AND status IN ('active', 'frozen') "
+                             "RETURNING person_id, status",
+                             3, p, err, sizeof(err));
+    if (res == NULL || PQntuples(res) != 1) {
+        registry_fail("%s", res ? "no such card in use" : err);
+        PQclear(res);
+        pg_rollback(r->pg);
+        return res ? 1 : 2;
+    }
+    if (registry_commit(r) < 0) {
+        PQclear(res);
+        return 2;
+    }
+    /* the full record: also clears the wrong-PIN counter and the lock */
+    directory_put_card(&r->dir, argv[0], PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), pin,
+                       r->cfg->pin_pepper);
+    Onecard__V1__CardChanged cc = ONECARD__V1__CARD_CHANGED__INIT;
+    char eid[EVENT_ID_LEN + 1];
+    event_new_id(eid);
+    cc.event_id = eid;
+    cc.op = ONECARD__V1__REGISTRY_OP__UPDATED;
+    cc.card_no = argv[0];
+    cc.person_id = PQgetvalue(res, 0, 0);
+    cc.status = PQgetvalue(res, 0, 1);
+    cc.actor = (char *)actor;
+    cc.occurred_at_ms = event_now_ms();
+    int rc = registry_sync(r) < 0 || registry_publish(r, &cc.base, argv[0]) < 0 ? 2 : 0;
+    PQclear(res);
+    if (rc == 0)
+        printf("card %s PIN reset\n", argv[0]);
+    return rc;
+}
+
+/* Prints a person's attributes, cards, change history, entitlements
+ * (issuances) and audit trail; never the name unless --private yes. */
+static int cmd_person_show(registry *r, int argc, char **argv)
+{
+    int npos = opts_check(argc, argv, "private");
+    const char *priv = opt(argc, argv, "private");
+    if (npos != 1) {
+        registry_fail("usage: person show PERSON_ID [--private yes]");
+        return 1;
+    }
+    static const struct {
+        const char *title, *sql;
+    } parts[] = {
+        {"person",
+         "SELECT category, grade, care_level, household, status, birth_date, district, town, "
+         "village, registered FROM elig_persons WHERE person_id = $1"},
+        {"cards", "SELECT card_no, status, issued_at, updated_at FROM elig_cards WHERE person_id "
+                  "= $1 ORDER BY issued_at"},
+        {"changes", "SELECT effective_from, attr, value, source, event_id FROM "
+                    "elig_person_changes WHERE person_id = $1 ORDER BY effective_from, event_id"},
+        {"issuances", "SELECT period, item_code, amount_fen, wallet, fund_source, programme, "
+                      "published FROM elig_issuances WHERE person_id = $1 ORDER BY period, "
+                      "item_code"},
+        {"audit", "SELECT at, actor, tbl, op, coalesce(before::text, '-'), coalesce(after::text, "
+                  "'-') FROM elig_audit WHERE coalesce(after, before)->>'person_id' = $1 ORDER "
+                  "BY audit_id"},
+        {"private", "SELECT name, coalesce(phone, '-') FROM elig_person_private WHERE person_id "
+                    "= $1"},
+    };
+    char err[512];
+    const char *p[] = {argv[0]};
+    for (size_t k = 0; k < sizeof(parts) / sizeof(parts[0]); k++) {
+        if (strcmp(parts[k].title, "private") == 0 && (priv == NULL || strcmp(priv, "yes") != 0))
+            continue;
+        PGresult *res = pg_query(r->pg, parts[k].sql, 1, p, err, sizeof(err));
+        if (res == NULL) {
+            registry_fail("%s", err);
+            return 2;
+        }
+        if (k == 0 && PQntuples(res) == 0) {
+            PQclear(res);
+            registry_fail("no such person");
+            return 1;
+        }
+        printf("%s:\n", parts[k].title);
+        for (int i = 0; i < PQntuples(res); i++) {
+            printf(" ");
+            for (int c = 0; c < PQnfields(res); c++)
+                printf(" %s=%s", PQfname(res, c), PQgetvalue(res, i, c));
+            printf("\n");
+        }
+        PQclear(res);
+    }
+    return 0;
+}
+
 /* ============================================================== providers */
 
 /* Writes the provider's directory record from PostgreSQL and publishes
@@ -917,6 +1025,10 @@ int commands_run(int argc, char **argv, const config_var *table, elig_config *cf
         rc = cmd_person_add(&r, argc - 2, argv + 2);
     else if (strcmp(cmd, "person") == 0 && strcmp(sub, "modify") == 0)
         rc = cmd_person_modify(&r, argc - 2, argv + 2);
+    else if (strcmp(cmd, "person") == 0 && strcmp(sub, "show") == 0)
+        rc = cmd_person_show(&r, argc - 2, argv + 2);
+    else if (strcmp(cmd, "card") == 0 && strcmp(sub, "reset-pin") == 0)
+        rc = cmd_card_reset_pin(&r, argc - 2, argv + 2);
     else if (strcmp(cmd, "card") == 0 && strcmp(sub, "issue") == 0)
         rc = cmd_card_issue(&r, argc - 2, argv + 2);
     else if (strcmp(cmd, "card") == 0 &&

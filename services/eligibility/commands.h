@@ -8,7 +8,10 @@
  *          [--phone P] [--since YYYY-MM-DD] --actor A
  *   person modify PERSON_ID [--grade G] [--care-level L] [--household H]
  *          [--category C] [--status S] --effective YYYY-MM-DD --actor A
+ *   person show PERSON_ID [--private yes]   (attributes, cards, changes,
+ *          issuances, audit; the name only with --private yes)
  *   card issue PERSON_ID [--pin PIN] --actor A      (prints the card and PIN)
+ *   card reset-pin CARD_NO --pin PIN --actor A      (also clears a PIN lock)
  *   card freeze|unfreeze CARD_NO --reason R --actor A
  *   provider add ID --name N --district D --category C --items A,B --actor A
  *   provider designate ID --items A,B --actor A

@@ -345,3 +345,29 @@ def test_rebuild_directory_restores_what_the_gateway_reads(el):
     assert redis(stack, "HEXISTS", "card:{c:%s}:%s" % (card_tag(card), card), "e:R01-LIMB") == "1"
     st, doc = t.swipe(card, 100, item="R01-LIMB")
     assert doc.get("reason") != "card_unknown", doc
+
+
+def test_reset_pin_and_show_a_persons_history(el):
+    stack, t = el["stack"], el["terminal"]
+    nid, pid, card = person(el)
+    elig(stack, "issue", "--period", PERIOD, "--actor", "test")
+    wait_for(lambda: wallet(stack, card, "rehab") > 0, 30, "the credit")
+    elig(stack, "card", "reset-pin", card, "--pin", "654321", "--actor", "service-desk")
+    assert t.swipe(card, 100, item="R01-LIMB", pin="123456")[1].get("reason") == "pin_invalid"
+    assert t.swipe(card, 100, item="R01-LIMB", pin="654321")[1]["decision"] == "approved"
+    r = elig(stack, "card", "reset-pin", "6288100000000000", "--pin", "111111", "--actor", "x",
+             check=False)
+    assert r.returncode == 1 and "no such card in use" in r.stderr
+    elig(stack, "person", "modify", pid, "--household", "dibao", "--effective", "2026-11-01",
+         "--actor", "caseworker-7")
+    out = elig(stack, "person", "show", pid).stdout
+    assert "household=dibao" in out and "item_code=R01-LIMB" in out, out
+    assert "actor=service-desk" in out and "actor=caseworker-7" in out, out
+    assert "测试" not in out  # the name only with --private yes
+    assert "name=测试" in elig(stack, "person", "show", pid, "--private", "yes").stdout
+    r = elig(stack, "person", "modify", pid, "--grade", "9", "--effective", "2026-11-01",
+             "--actor", "x", check=False)
+    assert r.returncode == 1 and "--grade" in r.stderr
+    r = elig(stack, "person", "modify", pid, "--status", "deceased", "--effective", "2031-01-01",
+             "--actor", "x", check=False)
+    assert r.returncode == 1 and "more than a year in the future" in r.stderr
