@@ -95,6 +95,8 @@ CREATE TABLE elig_person_changes (
     recorded_at    timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (person_id, attr, effective_from, event_id)
 );
+-- the feed's daily sweep: changes that take effect today
+CREATE INDEX elig_person_changes_effective ON elig_person_changes (effective_from);
 
 CREATE SEQUENCE elig_card_seq;
 

@@ -115,6 +115,85 @@ static const char feed_snapshot_sql[] =
     "coalesce(s.care_level::int, p.care_level), coalesce(s.household, p.household), "
     "coalesce(s.status, p.status))";
 
+/* Inside the transaction: recomputes the persons' current values and
+ * freezes the cards of those no longer active (*frozen: card_no,
+ * person_id, status of each). 0 / -1 (logged). */
+static int feed_settle(pg_array *persons, PGresult **frozen)
+{
+    char err[512];
+    registry *r = &f.reg;
+    const char *q[] = {pg_array_text(persons)};
+    if (q[0] == NULL || pg_exec(r->pg, feed_snapshot_sql, 1, q, err, sizeof(err)) < 0 ||
+        (*frozen = pg_query(r->pg,
+                            "UPDATE elig_cards c SET status = 'frozen', updated_at = now() FROM "
+                            "elig_persons p WHERE p.person_id = c.person_id AND c.person_id = "
+                            "ANY($1::text[]) AND c.status = 'active' AND p.status <> 'active' "
+                            "RETURNING c.card_no, c.person_id, p.status",
+                            1, q, err, sizeof(err))) == NULL) {
+        log_error("feed_apply_failed", "%s", q[0] ? err : "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* After the commit: the frozen cards into Redis at once, their
+ * CardStatusChanged, the persons' entitlements re-projected. Frees frozen. */
+static void feed_effects(pg_array *persons, PGresult *frozen)
+{
+    char err[512];
+    registry *r = &f.reg;
+    /* at once: the gateway reads the card's status on the next swipe */
+    for (int i = 0; frozen && i < PQntuples(frozen); i++)
+        directory_set_card_status(&r->dir, PQgetvalue(frozen, i, 0), "frozen");
+    if (directory_sync(&r->dir, err, sizeof(err)) < 0)
+        log_error("feed_redis_failed", "%s (rebuild-directory repairs it)", err);
+    for (int i = 0; frozen && i < PQntuples(frozen); i++) {
+        Onecard__V1__CardStatusChanged cs = ONECARD__V1__CARD_STATUS_CHANGED__INIT;
+        char id[EVENT_ID_LEN + 1];
+        const char *st = PQgetvalue(frozen, i, 2);
+        event_new_id(id);
+        cs.event_id = id;
+        cs.card_no = PQgetvalue(frozen, i, 0);
+        cs.person_id = PQgetvalue(frozen, i, 1);
+        cs.old_status = ONECARD__V1__CARD_STATUS__CARD_ACTIVE;
+        cs.new_status = ONECARD__V1__CARD_STATUS__CARD_FROZEN;
+        cs.reason = strcmp(st, "deceased") == 0 ? "death" : (char *)st;
+        cs.occurred_at_ms = event_now_ms();
+        (void)registry_produce(r, &cs.base, cs.card_no);
+        log_info("card_frozen", "card %.4s****%s: person %s", cs.card_no,
+                 cs.card_no + strlen(cs.card_no) - 4, st);
+    }
+    if (frozen && PQntuples(frozen) > 0 && registry_flush(r) > 0)
+        log_error("feed_publish_failed", "CardStatusChanged not acknowledged");
+    PQclear(frozen);
+    /* entitlements follow the new attributes */
+    if (persons->n > 0) {
+        catalogue c;
+        const char *q[] = {pg_array_text(persons)};
+        PGresult *res = pg_query(r->pg,
+                                 "SELECT c.card_no, p.category, p.household, p.status, p.grade, "
+                                 "p.care_level, p.birth_date FROM elig_persons p JOIN elig_cards "
+                                 "c USING (person_id) WHERE p.person_id = ANY($1::text[]) AND "
+                                 "c.status IN ('active', 'frozen')",
+                                 1, q, err, sizeof(err));
+        if (res && registry_catalogue(r, &c) == 0) {
+            for (int i = 0; i < PQntuples(res); i++) {
+                int32_t bday = 0;
+                if (rules_date_parse(PQgetvalue(res, i, 6), &bday, err, sizeof(err)) < 0)
+                    bday = 0;
+                rules_person rp = {PQgetvalue(res, i, 1),       PQgetvalue(res, i, 2),
+                                   PQgetvalue(res, i, 3),       atoi(PQgetvalue(res, i, 4)),
+                                   atoi(PQgetvalue(res, i, 5)), bday};
+                registry_project_entitlements(r, &c, PQgetvalue(res, i, 0), &rp, registry_today());
+            }
+            catalogue_free(&c);
+            if (directory_sync(&r->dir, err, sizeof(err)) < 0)
+                log_error("feed_redis_failed", "%s", err);
+        }
+        PQclear(res);
+    }
+}
+
 /* Applies the batch. 0 when committed, -1 to retry it. */
 static int feed_apply(int n)
 {
@@ -192,20 +271,9 @@ static int feed_apply(int n)
         for (int i = 0; i < PQntuples(res); i++)
             pg_array_add(&persons, PQgetvalue(res, i, 0));
         PQclear(res);
-        if (persons.n > 0) {
-            const char *q[] = {pg_array_text(&persons)};
-            if (pg_exec(r->pg, feed_snapshot_sql, 1, q, err, sizeof(err)) < 0 ||
-                (frozen = pg_query(r->pg,
-                                   "UPDATE elig_cards c SET status = 'frozen', updated_at = now() "
-                                   "FROM elig_persons p WHERE p.person_id = c.person_id AND "
-                                   "c.person_id = ANY($1::text[]) AND c.status = 'active' AND "
-                                   "p.status <> 'active' RETURNING c.card_no, c.person_id, "
-                                   "p.status",
-                                   1, q, err, sizeof(err))) == NULL) {
-                log_error("feed_apply_failed", "%s", err);
-                pg_rollback(r->pg);
-                goto fail;
-            }
+        if (persons.n > 0 && feed_settle(&persons, &frozen) < 0) {
+            pg_rollback(r->pg);
+            goto fail;
         }
     }
     for (int p = 0; p < nparts; p++)
@@ -221,56 +289,7 @@ static int feed_apply(int n)
         goto fail;
     }
     f.applied += persons.n;
-    /* at once: the gateway reads the card's status on the next swipe */
-    for (int i = 0; frozen && i < PQntuples(frozen); i++)
-        directory_set_card_status(&r->dir, PQgetvalue(frozen, i, 0), "frozen");
-    if (directory_sync(&r->dir, err, sizeof(err)) < 0)
-        log_error("feed_redis_failed", "%s (rebuild-directory repairs it)", err);
-    for (int i = 0; frozen && i < PQntuples(frozen); i++) {
-        Onecard__V1__CardStatusChanged cs = ONECARD__V1__CARD_STATUS_CHANGED__INIT;
-        char id[EVENT_ID_LEN + 1];
-        const char *st = PQgetvalue(frozen, i, 2);
-        event_new_id(id);
-        cs.event_id = id;
-        cs.card_no = PQgetvalue(frozen, i, 0);
-        cs.person_id = PQgetvalue(frozen, i, 1);
-        cs.old_status = ONECARD__V1__CARD_STATUS__CARD_ACTIVE;
-        cs.new_status = ONECARD__V1__CARD_STATUS__CARD_FROZEN;
-        cs.reason = strcmp(st, "deceased") == 0 ? "death" : (char *)st;
-        cs.occurred_at_ms = event_now_ms();
-        (void)registry_produce(r, &cs.base, cs.card_no);
-        log_info("card_frozen", "card %.4s****%s: person %s", cs.card_no,
-                 cs.card_no + strlen(cs.card_no) - 4, st);
-    }
-    if (frozen && PQntuples(frozen) > 0 && registry_flush(r) > 0)
-        log_error("feed_publish_failed", "CardStatusChanged not acknowledged");
-    PQclear(frozen);
-    /* entitlements follow the new attributes */
-    if (persons.n > 0) {
-        catalogue c;
-        const char *q[] = {pg_array_text(&persons)};
-        PGresult *res = pg_query(r->pg,
-                                 "SELECT c.card_no, p.category, p.household, p.status, p.grade, "
-                                 "p.care_level, p.birth_date FROM elig_persons p JOIN elig_cards "
-                                 "c USING (person_id) WHERE p.person_id = ANY($1::text[]) AND "
-                                 "c.status IN ('active', 'frozen')",
-                                 1, q, err, sizeof(err));
-        if (res && registry_catalogue(r, &c) == 0) {
-            for (int i = 0; i < PQntuples(res); i++) {
-                int32_t bday = 0;
-                if (rules_date_parse(PQgetvalue(res, i, 6), &bday, err, sizeof(err)) < 0)
-                    bday = 0;
-                rules_person rp = {PQgetvalue(res, i, 1),       PQgetvalue(res, i, 2),
-                                   PQgetvalue(res, i, 3),       atoi(PQgetvalue(res, i, 4)),
-                                   atoi(PQgetvalue(res, i, 5)), bday};
-                registry_project_entitlements(r, &c, PQgetvalue(res, i, 0), &rp, registry_today());
-            }
-            catalogue_free(&c);
-            if (directory_sync(&r->dir, err, sizeof(err)) < 0)
-                log_error("feed_redis_failed", "%s", err);
-        }
-        PQclear(res);
-    }
+    feed_effects(&persons, frozen);
     pg_array_free(&pid), pg_array_free(&attr), pg_array_free(&val), pg_array_free(&eff);
     pg_array_free(&eid), pg_array_free(&src), pg_array_free(&persons);
     return 0;
@@ -281,9 +300,54 @@ fail:
 }
 
 static int feed_pending;
+static int64_t feed_swept_ms;
+
+/* Changes that were recorded before their effective date take effect when
+ * the day comes: once a minute, the persons with a change effective today
+ * (or yesterday, across midnight) recorded on an earlier day are settled
+ * again, so a death reported in advance freezes the card on its day,
+ * neither early nor late. */
+static void feed_sweep(void)
+{
+    char err[512];
+    registry *r = &f.reg;
+    if (registry_begin(r, "eligibility-feed") < 0)
+        return;
+    PGresult *res = pg_query(r->pg,
+                             "SELECT DISTINCT person_id FROM elig_person_changes WHERE "
+                             "effective_from BETWEEN (now() AT TIME ZONE 'Asia/Shanghai')::date - "
+                             "1 AND (now() AT TIME ZONE 'Asia/Shanghai')::date AND (recorded_at AT "
+                             "TIME ZONE 'Asia/Shanghai')::date < effective_from",
+                             0, NULL, err, sizeof(err));
+    if (res == NULL) {
+        log_error("feed_sweep_failed", "%s", err);
+        pg_rollback(r->pg);
+        return;
+    }
+    pg_array persons = {0};
+    for (int i = 0; i < PQntuples(res); i++)
+        pg_array_add(&persons, PQgetvalue(res, i, 0));
+    PQclear(res);
+    PGresult *frozen = NULL;
+    if (persons.n == 0 || feed_settle(&persons, &frozen) < 0) {
+        pg_rollback(r->pg);
+        pg_array_free(&persons);
+        return;
+    }
+    if (registry_commit(r) == 0)
+        feed_effects(&persons, frozen);
+    else
+        PQclear(frozen);
+    pg_array_free(&persons);
+}
 
 static void feed_tick(evutil_socket_t fd, short what, void *arg)
 {
+    int64_t now = event_now_ms();
+    if (feed_pending == 0 && now - feed_swept_ms >= 60000) {
+        feed_swept_ms = now;
+        feed_sweep();
+    }
     if (feed_pending == 0)
         feed_pending = kafka_consumer_poll(f.kc, f.recs, FEED_BATCH, 0);
     if (feed_pending == 0)

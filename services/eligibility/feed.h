@@ -17,8 +17,10 @@
  *
  * Invalid events (no person, a bad or far-future date, an unknown change)
  * go to the DLQ with the reason; events about persons not in the registry
- * are counted and skipped. Runs on the loop thread, polled by a 20 ms timer;
- * blocking calls to PostgreSQL and Redis on it.
+ * are counted and skipped. A change recorded before its effective date
+ * takes effect on that day (a sweep once a minute re-settles the persons
+ * concerned). Runs on the loop thread, polled by a 20 ms timer; blocking
+ * calls to PostgreSQL and Redis on it.
  */
 #ifndef ELIG_FEED_H
 #define ELIG_FEED_H

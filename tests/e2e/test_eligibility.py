@@ -6,9 +6,9 @@ nothing; a death from civil affairs freezes the card so that the next swipe
 is declined (the latency is printed); a grade change re-tiers and a
 household change starts the living subsidy from its effective date; a
 provider suspended the way the rating service does it is declined at once;
-the directory is rebuilt from PostgreSQL.
+the directory is rebuilt from PostgreSQL; a death reported in advance takes
+effect on its day.
 """
-import datetime
 import os
 import random
 import subprocess
@@ -371,3 +371,21 @@ def test_reset_pin_and_show_a_persons_history(el):
     r = elig(stack, "person", "modify", pid, "--status", "deceased", "--effective", "2031-01-01",
              "--actor", "x", check=False)
     assert r.returncode == 1 and "more than a year in the future" in r.stderr
+
+
+def test_a_death_reported_in_advance_takes_effect_on_its_day(el):
+    """The feed's sweep: a change recorded before its effective date is
+    applied when the day comes. The day is simulated by a change recorded
+    two days ago that takes effect today (Asia/Shanghai)."""
+    stack, t = el["stack"], el["terminal"]
+    nid, pid, card = person(el)
+    stack.psql("INSERT INTO elig_person_changes (person_id, attr, value, effective_from, "
+               "event_id, source, recorded_at) VALUES ('%s', 'status', 'deceased', (now() AT "
+               "TIME ZONE 'Asia/Shanghai')::date, 'e2e-advance-%s', 'civil-affairs', now() - "
+               "interval '2 days')" % (pid, pid[:8]))
+    assert stack.psql("SELECT status FROM elig_persons WHERE person_id = '%s'" % pid) == "active"
+    wait_for(lambda: redis(stack, "HGET", "card:{c:%s}:%s" % (card_tag(card), card), "status")
+             == "frozen", 75, "the sweep to freeze the card")
+    assert stack.psql("SELECT status FROM elig_persons WHERE person_id = '%s'" % pid) == \
+        "deceased"
+    assert t.swipe(card, 100, item="R01-LIMB")[1].get("reason") == "card_frozen"
