@@ -260,14 +260,16 @@ static int feed_apply(int n)
             "$5::text[], $6::text[]) x(pid, attr, val, eff, eid, src) WHERE EXISTS (SELECT 1 FROM "
             "elig_persons p WHERE p.person_id = x.pid)), i AS (INSERT INTO elig_person_changes "
             "(person_id, attr, value, effective_from, event_id, source) SELECT * FROM x ON "
-            "CONFLICT DO NOTHING RETURNING person_id) SELECT DISTINCT person_id FROM i",
+            "CONFLICT DO NOTHING RETURNING person_id, event_id) SELECT d.person_id, (SELECT "
+            "count(DISTINCT event_id) FROM i) FROM (SELECT DISTINCT person_id FROM i) d",
             6, p, err, sizeof(err));
         if (res == NULL) {
             log_error("feed_apply_failed", "%s", err);
             pg_rollback(r->pg);
             goto fail;
         }
-        f.skipped += rows - PQntuples(res);
+        /* duplicates and events about persons not in the registry */
+        f.skipped += rows - (PQntuples(res) > 0 ? atoi(PQgetvalue(res, 0, 1)) : 0);
         for (int i = 0; i < PQntuples(res); i++)
             pg_array_add(&persons, PQgetvalue(res, i, 0));
         PQclear(res);
