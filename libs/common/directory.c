@@ -77,6 +77,19 @@ void directory_put_card(directory *d, const char *card_no, const char *person_id
     directory_append(d, 14, argv);
 }
 
+void directory_put_card_hashed(directory *d, const char *card_no, const char *person_id,
+                               const char *status, const char *pin_salt, const char *pin_hash)
+{
+    char key[KEYS_MAX];
+    if (keys_card(key, sizeof(key), card_no) < 0) {
+        d->failed++;
+        return;
+    }
+    const char *argv[] = {"HSET",    key,        "status", status,     "person",
+                          person_id, "pin_salt", pin_salt, "pin_hash", pin_hash};
+    directory_append(d, 10, argv);
+}
+
 void directory_set_card_status(directory *d, const char *card_no, const char *status)
 {
     char key[KEYS_MAX];

@@ -40,6 +40,11 @@ void directory_put_terminal(directory *d, const char *terminal_id, const char *p
  * the wrong-PIN counter. status: active | frozen | lost | replaced | closed. */
 void directory_put_card(directory *d, const char *card_no, const char *person_id,
                         const char *status, const char *pin, const char *pepper);
+/* As directory_put_card, from a PIN hash already stored by the registry
+ * (salt and hash as sign_pin_hash makes them): what a rebuild writes. Leaves
+ * the wrong-PIN counter as it is. */
+void directory_put_card_hashed(directory *d, const char *card_no, const char *person_id,
+                               const char *status, const char *pin_salt, const char *pin_hash);
 void directory_set_card_status(directory *d, const char *card_no, const char *status);
 /* The person's entitlement to an item on this card. Caps of 0 mean the
  * catalogue's. */

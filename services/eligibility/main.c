@@ -1,27 +1,45 @@
 /*
- * onecard-eligibility: eligibility: the registry, the catalogue, entitlements and their Redis
- * projection.
+ * onecard-eligibility: the registry (persons, cards, providers, terminals),
+ * the service catalogue, entitlements and their Redis projection.
  *
- * Start-up: configuration from the environment (dies naming a bad variable),
- * logging, signals and the admin port, then the connections this service
- * needs; /readyz reports them. The first SIGTERM drains, a second exits.
+ *   onecard-eligibility              the daemon: the feed (feed.h)
+ *   onecard-eligibility COMMAND ...  an operator command (commands.h)
+ *
+ * Start-up: configuration from the environment (dies naming a bad
+ * variable), logging, signals and the admin port, then the connections
+ * this service needs; /readyz reports them. The first SIGTERM drains, a
+ * second exits.
  */
+#include "commands.h"
+#include "feed.h"
+
 #include "common/daemon.h"
 #include "common/deps.h"
 #include "common/log.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
-static struct {
-    daemon_config d;
-} cfg;
+static elig_config cfg;
 
 static const config_var config_table[] = {
     DAEMON_CONFIG_ROWS(&cfg.d, 9104, "eligibility"),
+    ELIG_CONFIG_ROWS(&cfg),
     {NULL, CONFIG_STR, NULL, NULL, 0, 0, NULL},
 };
 
 static deps service_deps;
+
+static bool elig_ready(void *arg, char *why, size_t whylen)
+{
+    if (!deps_ready(&service_deps, why, whylen))
+        return false;
+    if (!feed_assigned()) {
+        snprintf(why, whylen, "the feed has no partitions assigned yet");
+        return false;
+    }
+    return true;
+}
 
 static void service_drain(void *arg)
 {
@@ -32,19 +50,28 @@ int main(int argc, char **argv)
 {
     char err[512];
 
+    /* 0. a command instead of the daemon */
+    if (argc > 1 && argv[1][0] != '-')
+        return commands_run(argc - 1, argv + 1, config_table, &cfg);
+
     /* 1. configuration, logging, signals, admin port */
-    struct event_base *base = daemon_setup(argc, argv, config_table, &cfg.d, deps_ready,
-                                           &service_deps, service_drain, NULL);
+    struct event_base *base =
+        daemon_setup(argc, argv, config_table, &cfg.d, elig_ready, NULL, service_drain, NULL);
 
     /* 2. the components this service depends on */
     if (deps_setup(&service_deps, base, &cfg.d, DEPS_KAFKA | DEPS_REDIS | DEPS_PG, 5000, err,
                    sizeof(err)) < 0)
         daemon_die("%s", err);
 
-    log_info("process_up", "admin on port %lld", (long long)cfg.d.admin_port);
+    /* 3. the feed: onecard.eligibility.v1 into the registry */
+    if (feed_setup(base, &cfg, cfg.group, err, sizeof(err)) < 0)
+        daemon_die("%s", err);
+
+    log_info("process_up", "group %s, admin on port %lld", cfg.group, (long long)cfg.d.admin_port);
     daemon_run();
 
     /* cleanup, in reverse order */
+    feed_cleanup();
     deps_cleanup(&service_deps, (int)cfg.d.drain_ms);
     log_info("process_down", "stopped");
     daemon_cleanup(config_table);

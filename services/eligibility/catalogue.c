@@ -1,0 +1,259 @@
+/*
+ * catalogue: parsing and checking the catalogue file. See catalogue.h.
+ */
+#include "catalogue.h"
+
+#include "csv.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const catalogue_columns[] = {
+    "code",           "category",     "name_zh",     "name_en",     "wallet",
+    "unit",           "standard_fen", "tier",        "eligibility", "annual_cap_fen",
+    "daily_cap_fen",  "exclusive",    "fund_source", "programme",   "issued",
+    "effective_from", "effective_to", "default",     "procedure",   "legal_basis",
+};
+#define CATALOGUE_NCOLS ((int)(sizeof(catalogue_columns) / sizeof(catalogue_columns[0])))
+
+static const char *const catalogue_categories[] = {"rehabilitation", "employment", "education",
+                                                   "social-security"};
+static const char *const catalogue_units[] = {"month", "year", "once", "service"};
+static const char *const catalogue_tiers[] = {"flat", "care", "dibao30", "limb-rehab"};
+
+static int catalogue_pick(const char *v, const char *const *names, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(v, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+static int catalogue_copy(char *dst, size_t dstlen, const char *v, const char *col, char *err,
+                          size_t errlen)
+{
+    if (strcmp(v, "-") == 0)
+        v = "";
+    if (strlen(v) >= dstlen) {
+        snprintf(err, errlen, "%s is longer than %zu bytes", col, dstlen - 1);
+        return -1;
+    }
+    strcpy(dst, v);
+    return 0;
+}
+
+static int catalogue_fen(const char *v, const char *col, int64_t *out, char *err, size_t errlen)
+{
+    char *end = NULL;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (v[0] == '\0' || *end != '\0' || errno != 0 || !isdigit((unsigned char)v[0])) {
+        snprintf(err, errlen, "%s \"%.20s\" is not a whole number of fen", col, v);
+        return -1;
+    }
+    if (x < 0 || x > INT64_C(10000000000)) {
+        snprintf(err, errlen, "%s %lld is out of range (0..10000000000)", col, x);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+static int catalogue_flag(const char *v, const char *col, bool *out, char *err, size_t errlen)
+{
+    if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0) {
+        snprintf(err, errlen, "%s must be yes or no, not \"%.10s\"", col, v);
+        return -1;
+    }
+    *out = v[0] == 'y';
+    return 0;
+}
+
+static int catalogue_item(rules_item *it, char **f, char *err, size_t errlen)
+{
+    memset(it, 0, sizeof(*it));
+    const char *code = f[0];
+    size_t cl = strlen(code);
+    if (cl < 2 || cl > 31 || !isupper((unsigned char)code[0])) {
+        snprintf(err, errlen, "code \"%.32s\" must be 2-31 of A-Z 0-9 - starting with a letter",
+                 code);
+        return -1;
+    }
+    for (size_t i = 0; i < cl; i++)
+        if (!isupper((unsigned char)code[i]) && !isdigit((unsigned char)code[i]) &&
+            code[i] != '-') {
+            snprintf(err, errlen, "code \"%.32s\" must be 2-31 of A-Z 0-9 -", code);
+            return -1;
+        }
+    strcpy(it->code, code);
+    if (catalogue_pick(f[1], catalogue_categories, 4) < 0) {
+        snprintf(err, errlen, "%s: unknown category \"%.24s\"", code, f[1]);
+        return -1;
+    }
+    int unit = catalogue_pick(f[5], catalogue_units, 4);
+    int tier = catalogue_pick(f[7], catalogue_tiers, 4);
+    if (unit < 0 || tier < 0) {
+        snprintf(err, errlen, "%s: unknown %s \"%.16s\"", code, unit < 0 ? "unit" : "tier",
+                 unit < 0 ? f[5] : f[7]);
+        return -1;
+    }
+    it->unit = (rules_unit)unit;
+    it->tier = (rules_tier)tier;
+    char why[200];
+    if (catalogue_copy(it->category, sizeof(it->category), f[1], "category", why, sizeof(why)) ||
+        catalogue_copy(it->name_zh, sizeof(it->name_zh), f[2], "name_zh", why, sizeof(why)) ||
+        catalogue_copy(it->name_en, sizeof(it->name_en), f[3], "name_en", why, sizeof(why)) ||
+        catalogue_copy(it->wallet, sizeof(it->wallet), f[4], "wallet", why, sizeof(why)) ||
+        catalogue_copy(it->eligibility, sizeof(it->eligibility), f[8], "eligibility", why,
+                       sizeof(why)) ||
+        catalogue_copy(it->exclusive, sizeof(it->exclusive), f[11], "exclusive", why,
+                       sizeof(why)) ||
+        catalogue_copy(it->fund_source, sizeof(it->fund_source), f[12], "fund_source", why,
+                       sizeof(why)) ||
+        catalogue_copy(it->programme, sizeof(it->programme), f[13], "programme", why,
+                       sizeof(why)) ||
+        catalogue_copy(it->procedure, sizeof(it->procedure), f[18], "procedure", why,
+                       sizeof(why)) ||
+        catalogue_copy(it->legal_basis, sizeof(it->legal_basis), f[19], "legal_basis", why,
+                       sizeof(why)) ||
+        catalogue_fen(f[6], "standard_fen", &it->standard_fen, why, sizeof(why)) ||
+        catalogue_fen(f[9], "annual_cap_fen", &it->annual_cap_fen, why, sizeof(why)) ||
+        catalogue_fen(f[10], "daily_cap_fen", &it->daily_cap_fen, why, sizeof(why)) ||
+        catalogue_flag(f[14], "issued", &it->issued, why, sizeof(why)) ||
+        catalogue_flag(f[17], "default", &it->is_default, why, sizeof(why)) ||
+        rules_expr_parse(it->eligibility, &it->expr, why, sizeof(why)) ||
+        rules_date_parse(f[15], &it->from_day, why, sizeof(why))) {
+        snprintf(err, errlen, "%s: %s", code, why);
+        return -1;
+    }
+    if (it->name_zh[0] == '\0' || it->name_en[0] == '\0' || it->wallet[0] == '\0' ||
+        it->fund_source[0] == '\0' || it->programme[0] == '\0') {
+        snprintf(err, errlen,
+                 "%s: name_zh, name_en, wallet, fund_source and programme are required", code);
+        return -1;
+    }
+    if (strcmp(f[16], "-") != 0) {
+        if (rules_date_parse(f[16], &it->to_day, why, sizeof(why)) < 0) {
+            snprintf(err, errlen, "%s: effective_to: %s", code, why);
+            return -1;
+        }
+        if (it->to_day <= it->from_day) {
+            snprintf(err, errlen, "%s: effective_to is not after effective_from", code);
+            return -1;
+        }
+    }
+    if (it->issued && (it->unit == RULES_UNIT_ONCE || it->unit == RULES_UNIT_SERVICE)) {
+        snprintf(err, errlen, "%s: only month and year items can be issued", code);
+        return -1;
+    }
+    if (it->issued && it->standard_fen == 0) {
+        snprintf(err, errlen, "%s: an issued item needs a standard amount", code);
+        return -1;
+    }
+    return 0;
+}
+
+int catalogue_parse(catalogue *c, const char *buf, size_t len, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof(*c));
+    c->items = calloc(CATALOGUE_MAX_ITEMS, sizeof(rules_item));
+    if (c->items == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    char line[2048], why[256];
+    char *f[CATALOGUE_NCOLS + 1];
+    size_t pos = 0;
+    int lineno = 0, l;
+    bool header = false;
+    while ((l = csv_next_line(buf, len, &pos, line, sizeof(line))) != -1) {
+        lineno++;
+        if (l == -2) {
+            snprintf(err, errlen, "line %d: too long or holds a NUL byte", lineno);
+            goto fail;
+        }
+        if (strncmp(line, "# version: ", 11) == 0) {
+            snprintf(c->version, sizeof(c->version), "%.*s", (int)strcspn(line + 11, "\r\n"),
+                     line + 11);
+            continue;
+        }
+        if (line[0] == '#' || line[strspn(line, " \t\r")] == '\0')
+            continue;
+        int n = csv_split(line, '\t', f, CATALOGUE_NCOLS + 1, why, sizeof(why));
+        if (n < 0 || n != CATALOGUE_NCOLS) {
+            snprintf(err, errlen, "line %d: %s", lineno,
+                     n < 0 ? why : "wrong number of columns (see the header)");
+            goto fail;
+        }
+        if (!header) {
+            for (int i = 0; i < CATALOGUE_NCOLS; i++)
+                if (strcmp(f[i], catalogue_columns[i]) != 0) {
+                    snprintf(err, errlen, "line %d: column %d is \"%.20s\", expected %s", lineno,
+                             i + 1, f[i], catalogue_columns[i]);
+                    goto fail;
+                }
+            header = true;
+            continue;
+        }
+        if (c->nitems >= CATALOGUE_MAX_ITEMS) {
+            snprintf(err, errlen, "line %d: more than %d items", lineno, CATALOGUE_MAX_ITEMS);
+            goto fail;
+        }
+        if (catalogue_item(&c->items[c->nitems], f, why, sizeof(why)) < 0) {
+            snprintf(err, errlen, "line %d: %s", lineno, why);
+            goto fail;
+        }
+        if (catalogue_find(c, c->items[c->nitems].code) != NULL) {
+            snprintf(err, errlen, "line %d: item %s appears twice", lineno,
+                     c->items[c->nitems].code);
+            goto fail;
+        }
+        c->nitems++;
+    }
+    if (c->version[0] == '\0' || c->nitems == 0) {
+        snprintf(err, errlen, "no \"# version: \" line or no items");
+        goto fail;
+    }
+    return 0;
+fail:
+    catalogue_free(c);
+    return -1;
+}
+
+int catalogue_load_file(catalogue *c, const char *path, char *err, size_t errlen)
+{
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    char *buf = malloc(1 << 20);
+    size_t n = buf ? fread(buf, 1, 1 << 20, fp) : 0;
+    fclose(fp);
+    if (buf == NULL || n == (1 << 20)) {
+        free(buf);
+        snprintf(err, errlen, "%s: larger than 1 MiB", path);
+        return -1;
+    }
+    int rc = catalogue_parse(c, buf, n, err, errlen);
+    free(buf);
+    return rc;
+}
+
+void catalogue_free(catalogue *c)
+{
+    free(c->items);
+    c->items = NULL;
+    c->nitems = 0;
+}
+
+const rules_item *catalogue_find(const catalogue *c, const char *code)
+{
+    for (int i = 0; i < c->nitems; i++)
+        if (strcmp(c->items[i].code, code) == 0)
+            return &c->items[i];
+    return NULL;
+}

@@ -1,0 +1,402 @@
+/*
+ * feed: onecard.eligibility.v1 into the registry. See feed.h.
+ */
+#include "feed.h"
+
+#include "common/event.h"
+#include "common/log.h"
+
+#include "eligibility.pb-c.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FEED_BATCH 500
+
+static struct {
+    registry reg;
+    kafka_consumer *kc;
+    struct event *tick;
+    char *group;
+    kafka_record recs[FEED_BATCH];
+    long applied, skipped, dead;
+} f;
+
+static int feed_offsets(void *arg, rd_kafka_topic_partition_list_t *parts, char *err, size_t errlen)
+{
+    if (!pg_alive(f.reg.pg)) {
+        snprintf(err, errlen, "postgresql is unavailable");
+        return -1;
+    }
+    return pg_offsets_load(f.reg.pg, f.group, parts, err, errlen);
+}
+
+bool feed_assigned(void)
+{
+    return f.kc && kafka_consumer_assigned(f.kc);
+}
+
+const char *feed_attr(int change, int household, int grade, const char **value, char *buf,
+                      size_t buflen)
+{
+    *value = NULL;
+    switch (change) {
+    case ONECARD__V1__ELIGIBILITY_CHANGE__HOUSEHOLD_STATUS:
+        *value = household == ONECARD__V1__HOUSEHOLD_STATUS__HOUSEHOLD_DIBAO       ? "dibao"
+                 : household == ONECARD__V1__HOUSEHOLD_STATUS__HOUSEHOLD_NEAR_POOR ? "near-poor"
+                 : household == ONECARD__V1__HOUSEHOLD_STATUS__HOUSEHOLD_NONE      ? "none"
+                                                                                   : NULL;
+        return "household";
+    case ONECARD__V1__ELIGIBILITY_CHANGE__DEATH:
+        *value = "deceased";
+        return "status";
+    case ONECARD__V1__ELIGIBILITY_CHANGE__CERTIFICATE_REVOKED:
+        *value = "revoked";
+        return "status";
+    case ONECARD__V1__ELIGIBILITY_CHANGE__MOVED_OUT:
+        *value = "moved-out";
+        return "status";
+    case ONECARD__V1__ELIGIBILITY_CHANGE__CERTIFICATE_ISSUED:
+        *value = "active";
+        return "status";
+    case ONECARD__V1__ELIGIBILITY_CHANGE__GRADE_CHANGE:
+        if (grade >= 1 && grade <= 4) {
+            snprintf(buf, buflen, "%d", grade);
+            *value = buf;
+        }
+        return "grade";
+    }
+    return NULL;
+}
+
+/* Checks one event; fills the change row. Returns 0 or -1 with why. */
+static int feed_check(const Onecard__V1__EligibilityChanged *e, const char **attr,
+                      const char **value, char *buf, size_t buflen, char *why, size_t whylen)
+{
+    size_t pl = strlen(e->person_id);
+    if (pl != 64 || strspn(e->person_id, "0123456789abcdef") != 64) {
+        snprintf(why, whylen, "person_id is not a person id (64 hex)");
+        return -1;
+    }
+    int32_t day;
+    if (rules_date_parse(e->effective_date, &day, why, whylen) < 0)
+        return -1;
+    if (day > registry_today() + 366) {
+        snprintf(why, whylen, "effective_date %s is more than a year ahead", e->effective_date);
+        return -1;
+    }
+    if (e->source_agency[0] == '\0') {
+        snprintf(why, whylen, "no source_agency");
+        return -1;
+    }
+    *attr = feed_attr(e->change, e->household_status, e->grade, value, buf, buflen);
+    if (*attr == NULL || *value == NULL) {
+        snprintf(why, whylen, "change %d without a valid value", e->change);
+        return -1;
+    }
+    return 0;
+}
+
+static const char feed_snapshot_sql[] =
+    "UPDATE elig_persons p SET category = coalesce(s.category, p.category), grade = "
+    "coalesce(s.grade::int, p.grade), care_level = coalesce(s.care_level::int, p.care_level), "
+    "household = coalesce(s.household, p.household), status = coalesce(s.status, p.status), "
+    "updated_at = now() FROM (SELECT person_id, max(value) FILTER (WHERE attr = 'category') "
+    "category, max(value) FILTER (WHERE attr = 'grade') grade, max(value) FILTER (WHERE attr = "
+    "'care_level') care_level, max(value) FILTER (WHERE attr = 'household') household, "
+    "max(value) FILTER (WHERE attr = 'status') status FROM (SELECT DISTINCT ON (person_id, attr) "
+    "person_id, attr, value FROM elig_person_changes WHERE person_id = ANY($1::text[]) AND "
+    "effective_from <= (now() AT TIME ZONE 'Asia/Shanghai')::date ORDER BY person_id, attr, "
+    "effective_from DESC, event_id DESC) l GROUP BY person_id) s WHERE p.person_id = s.person_id "
+    "AND (p.category, p.grade, p.care_level, p.household, p.status) IS DISTINCT FROM "
+    "(coalesce(s.category, p.category), coalesce(s.grade::int, p.grade), "
+    "coalesce(s.care_level::int, p.care_level), coalesce(s.household, p.household), "
+    "coalesce(s.status, p.status))";
+
+/* Inside the transaction: recomputes the persons' current values and
+ * freezes the cards of those no longer active (*frozen: card_no,
+ * person_id, status of each). 0 / -1 (logged). */
+static int feed_settle(pg_array *persons, PGresult **frozen)
+{
+    char err[512];
+    registry *r = &f.reg;
+    const char *q[] = {pg_array_text(persons)};
+    if (q[0] == NULL || pg_exec(r->pg, feed_snapshot_sql, 1, q, err, sizeof(err)) < 0 ||
+        (*frozen = pg_query(r->pg,
+                            "UPDATE elig_cards c SET status = 'frozen', updated_at = now() FROM "
+                            "elig_persons p WHERE p.person_id = c.person_id AND c.person_id = "
+                            "ANY($1::text[]) AND c.status = 'active' AND p.status <> 'active' "
+                            "RETURNING c.card_no, c.person_id, p.status",
+                            1, q, err, sizeof(err))) == NULL) {
+        log_error("feed_apply_failed", "%s", q[0] ? err : "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* After the commit: the frozen cards into Redis at once, their
+ * CardStatusChanged, the persons' entitlements re-projected. Frees frozen. */
+static void feed_effects(pg_array *persons, PGresult *frozen)
+{
+    char err[512];
+    registry *r = &f.reg;
+    /* at once: the gateway reads the card's status on the next swipe */
+    for (int i = 0; frozen && i < PQntuples(frozen); i++)
+        directory_set_card_status(&r->dir, PQgetvalue(frozen, i, 0), "frozen");
+    if (directory_sync(&r->dir, err, sizeof(err)) < 0)
+        log_error("feed_redis_failed", "%s (rebuild-directory repairs it)", err);
+    for (int i = 0; frozen && i < PQntuples(frozen); i++) {
+        Onecard__V1__CardStatusChanged cs = ONECARD__V1__CARD_STATUS_CHANGED__INIT;
+        char id[EVENT_ID_LEN + 1];
+        const char *st = PQgetvalue(frozen, i, 2);
+        event_new_id(id);
+        cs.event_id = id;
+        cs.card_no = PQgetvalue(frozen, i, 0);
+        cs.person_id = PQgetvalue(frozen, i, 1);
+        cs.old_status = ONECARD__V1__CARD_STATUS__CARD_ACTIVE;
+        cs.new_status = ONECARD__V1__CARD_STATUS__CARD_FROZEN;
+        cs.reason = strcmp(st, "deceased") == 0 ? "death" : (char *)st;
+        cs.occurred_at_ms = event_now_ms();
+        (void)registry_produce(r, &cs.base, cs.card_no);
+        log_info("card_frozen", "card %.4s****%s: person %s", cs.card_no,
+                 cs.card_no + strlen(cs.card_no) - 4, st);
+    }
+    if (frozen && PQntuples(frozen) > 0 && registry_flush(r) > 0)
+        log_error("feed_publish_failed", "CardStatusChanged not acknowledged");
+    PQclear(frozen);
+    /* entitlements follow the new attributes */
+    if (persons->n > 0) {
+        catalogue c;
+        const char *q[] = {pg_array_text(persons)};
+        PGresult *res = pg_query(r->pg,
+                                 "SELECT c.card_no, p.category, p.household, p.status, p.grade, "
+                                 "p.care_level, p.birth_date FROM elig_persons p JOIN elig_cards "
+                                 "c USING (person_id) WHERE p.person_id = ANY($1::text[]) AND "
+                                 "c.status IN ('active', 'frozen')",
+                                 1, q, err, sizeof(err));
+        if (res && registry_catalogue(r, &c) == 0) {
+            for (int i = 0; i < PQntuples(res); i++) {
+                int32_t bday = 0;
+                if (rules_date_parse(PQgetvalue(res, i, 6), &bday, err, sizeof(err)) < 0)
+                    bday = 0;
+                rules_person rp = {PQgetvalue(res, i, 1),       PQgetvalue(res, i, 2),
+                                   PQgetvalue(res, i, 3),       atoi(PQgetvalue(res, i, 4)),
+                                   atoi(PQgetvalue(res, i, 5)), bday};
+                registry_project_entitlements(r, &c, PQgetvalue(res, i, 0), &rp, registry_today());
+            }
+            catalogue_free(&c);
+            if (directory_sync(&r->dir, err, sizeof(err)) < 0)
+                log_error("feed_redis_failed", "%s", err);
+        }
+        PQclear(res);
+    }
+}
+
+/* Applies the batch. 0 when committed, -1 to retry it. */
+static int feed_apply(int n)
+{
+    char err[512];
+    registry *r = &f.reg;
+    pg_array pid = {0}, attr = {0}, val = {0}, eff = {0}, eid = {0}, src = {0}, persons = {0};
+    int64_t next[64];
+    int32_t parts[64];
+    int nparts = 0, rows = 0;
+    for (int i = 0; i < n; i++) {
+        kafka_record *k = &f.recs[i];
+        int p = 0;
+        while (p < nparts && parts[p] != k->partition)
+            p++;
+        if (p == nparts && nparts < 64)
+            parts[nparts++] = k->partition;
+        if (p < 64)
+            next[p] = k->offset + 1;
+        if (k->dead || k->type == NULL ||
+            k->type->desc != &onecard__v1__eligibility_changed__descriptor) {
+            f.dead++;
+            continue;
+        }
+        const Onecard__V1__EligibilityChanged *e = (const void *)k->msg;
+        const char *a, *v;
+        char buf[8], why[200];
+        if (feed_check(e, &a, &v, buf, sizeof(buf), why, sizeof(why)) < 0) {
+            log_warn("feed_invalid", "event %s: %s", e->event_id, why);
+            if (kafka_dead_letter(r->kp, k->raw, why, err, sizeof(err)) < 0) {
+                log_error("feed_dlq_failed", "%s", err);
+                goto fail;
+            }
+            f.dead++;
+            continue;
+        }
+        pg_array_add(&pid, e->person_id);
+        pg_array_add(&attr, a);
+        pg_array_add(&val, v);
+        pg_array_add(&eff, e->effective_date);
+        pg_array_add(&eid, e->event_id);
+        pg_array_add(&src, e->source_agency);
+        rows++;
+        /* a grade or category sent with a certificate */
+        if (e->change == ONECARD__V1__ELIGIBILITY_CHANGE__CERTIFICATE_ISSUED && e->grade >= 1 &&
+            e->grade <= 4) {
+            snprintf(buf, sizeof(buf), "%d", e->grade);
+            pg_array_add(&pid, e->person_id);
+            pg_array_add(&attr, "grade");
+            pg_array_add(&val, buf);
+            pg_array_add(&eff, e->effective_date);
+            pg_array_add(&eid, e->event_id);
+            pg_array_add(&src, e->source_agency);
+        }
+    }
+    if (registry_begin(r, "eligibility-feed") < 0)
+        goto fail;
+    PGresult *frozen = NULL;
+    if (rows > 0) {
+        const char *p[] = {pg_array_text(&pid), pg_array_text(&attr), pg_array_text(&val),
+                           pg_array_text(&eff), pg_array_text(&eid),  pg_array_text(&src)};
+        PGresult *res = pg_query(
+            r->pg,
+            "WITH x AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], "
+            "$5::text[], $6::text[]) x(pid, attr, val, eff, eid, src) WHERE EXISTS (SELECT 1 FROM "
+            "elig_persons p WHERE p.person_id = x.pid)), i AS (INSERT INTO elig_person_changes "
+            "(person_id, attr, value, effective_from, event_id, source) SELECT * FROM x ON "
+            "CONFLICT DO NOTHING RETURNING person_id, event_id) SELECT d.person_id, (SELECT "
+            "count(DISTINCT event_id) FROM i) FROM (SELECT DISTINCT person_id FROM i) d",
+            6, p, err, sizeof(err));
+        if (res == NULL) {
+            log_error("feed_apply_failed", "%s", err);
+            pg_rollback(r->pg);
+            goto fail;
+        }
+        /* duplicates and events about persons not in the registry */
+        f.skipped += rows - (PQntuples(res) > 0 ? atoi(PQgetvalue(res, 0, 1)) : 0);
+        for (int i = 0; i < PQntuples(res); i++)
+            pg_array_add(&persons, PQgetvalue(res, i, 0));
+        PQclear(res);
+        if (persons.n > 0 && feed_settle(&persons, &frozen) < 0) {
+            pg_rollback(r->pg);
+            goto fail;
+        }
+    }
+    for (int p = 0; p < nparts; p++)
+        if (pg_offsets_store(r->pg, f.group, TOPIC_ELIGIBILITY, parts[p], next[p], err,
+                             sizeof(err)) < 0) {
+            log_error("feed_offsets_failed", "%s", err);
+            PQclear(frozen);
+            pg_rollback(r->pg);
+            goto fail;
+        }
+    if (registry_commit(r) < 0) {
+        PQclear(frozen);
+        goto fail;
+    }
+    f.applied += persons.n;
+    feed_effects(&persons, frozen);
+    pg_array_free(&pid), pg_array_free(&attr), pg_array_free(&val), pg_array_free(&eff);
+    pg_array_free(&eid), pg_array_free(&src), pg_array_free(&persons);
+    return 0;
+fail:
+    pg_array_free(&pid), pg_array_free(&attr), pg_array_free(&val), pg_array_free(&eff);
+    pg_array_free(&eid), pg_array_free(&src), pg_array_free(&persons);
+    return -1;
+}
+
+static int feed_pending;
+static int64_t feed_swept_ms;
+
+/* Changes that were recorded before their effective date take effect when
+ * the day comes: once a minute, the persons with a change effective today
+ * (or yesterday, across midnight) recorded on an earlier day are settled
+ * again, so a death reported in advance freezes the card on its day,
+ * neither early nor late. */
+static void feed_sweep(void)
+{
+    char err[512];
+    registry *r = &f.reg;
+    if (registry_begin(r, "eligibility-feed") < 0)
+        return;
+    PGresult *res = pg_query(r->pg,
+                             "SELECT DISTINCT person_id FROM elig_person_changes WHERE "
+                             "effective_from BETWEEN (now() AT TIME ZONE 'Asia/Shanghai')::date - "
+                             "1 AND (now() AT TIME ZONE 'Asia/Shanghai')::date AND (recorded_at AT "
+                             "TIME ZONE 'Asia/Shanghai')::date < effective_from",
+                             0, NULL, err, sizeof(err));
+    if (res == NULL) {
+        log_error("feed_sweep_failed", "%s", err);
+        pg_rollback(r->pg);
+        return;
+    }
+    pg_array persons = {0};
+    for (int i = 0; i < PQntuples(res); i++)
+        pg_array_add(&persons, PQgetvalue(res, i, 0));
+    PQclear(res);
+    PGresult *frozen = NULL;
+    if (persons.n == 0 || feed_settle(&persons, &frozen) < 0) {
+        pg_rollback(r->pg);
+        pg_array_free(&persons);
+        return;
+    }
+    if (registry_commit(r) == 0)
+        feed_effects(&persons, frozen);
+    else
+        PQclear(frozen);
+    pg_array_free(&persons);
+}
+
+static void feed_tick(evutil_socket_t fd, short what, void *arg)
+{
+    int64_t now = event_now_ms();
+    if (feed_pending == 0 && now - feed_swept_ms >= 60000) {
+        feed_swept_ms = now;
+        feed_sweep();
+    }
+    if (feed_pending == 0)
+        feed_pending = kafka_consumer_poll(f.kc, f.recs, FEED_BATCH, 0);
+    if (feed_pending == 0)
+        return;
+    if (feed_apply(feed_pending) < 0) {
+        /* kept: applied again on the next tick (the transaction rolled back) */
+        pg_alive(f.reg.pg);
+        return;
+    }
+    kafka_records_release(f.recs, feed_pending);
+    feed_pending = 0;
+}
+
+int feed_setup(struct event_base *base, elig_config *cfg, const char *group, char *err,
+               size_t errlen)
+{
+    if (registry_open(&f.reg, cfg, REG_REDIS | REG_KAFKA) < 0) {
+        snprintf(err, errlen, "feed: cannot open its connections");
+        return -1;
+    }
+    f.group = strdup(group);
+    const char *topics[] = {TOPIC_ELIGIBILITY, NULL};
+    f.kc = kafka_consumer_new(cfg->d.kafka_brokers, group, topics, feed_offsets, NULL, f.reg.kp,
+                              NULL, err, errlen);
+    if (f.kc == NULL)
+        return -1;
+    f.tick = event_new(base, -1, EV_PERSIST, feed_tick, NULL);
+    struct timeval tv = {0, 20 * 1000};
+    if (f.tick == NULL || event_add(f.tick, &tv) < 0) {
+        snprintf(err, errlen, "feed: cannot add its timer");
+        return -1;
+    }
+    return 0;
+}
+
+void feed_cleanup(void)
+{
+    if (f.tick)
+        event_free(f.tick);
+    if (feed_pending > 0)
+        kafka_records_release(f.recs, feed_pending);
+    feed_pending = 0;
+    if (f.kc)
+        kafka_consumer_free(f.kc);
+    registry_close(&f.reg);
+    free(f.group);
+    log_info("feed_stopped", "%ld persons changed, %ld events skipped, %ld dead-lettered",
+             f.applied, f.skipped, f.dead);
+    memset(&f, 0, sizeof(f));
+}

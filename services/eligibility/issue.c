@@ -1,0 +1,432 @@
+/*
+ * issue: the issuance run for one period (YYYY-MM).
+ *
+ * 1. Read the catalogue, then every person with a card in use and every
+ *    attribute change, through two cursors in person order merged as they
+ *    are read (chunks of 20,000 rows: memory does not grow with the
+ *    population).
+ * 2. For each person build the segments of days with constant attributes
+ *    and let rules_period compute the grants (prorated, exclusive groups
+ *    resolved).
+ * 3. Insert the grants into elig_issuances in batches (unnest arrays, ON
+ *    CONFLICT DO NOTHING on (person, item, period)): a re-run inserts
+ *    nothing it inserted before.
+ * 4. Publish every unpublished issuance of the period (50,000 at a time)
+ *    as a TopupIssued on onecard.topups.v1 (key: card_no) and mark it
+ *    published once the broker acknowledged it. A run that stopped between 3 and 4 is completed by
+ *    the next one; the topup_id (stable per person, item and period) lets
+ *    the ledger drop a top-up it has already applied.
+ *
+ * Prints the totals per fund source and programme: those are what the
+ * ledger's budget check draws on (`onecard-ledger allocate`).
+ */
+#include "commands.h"
+
+#include "ident.h"
+
+#include "common/event.h"
+#include "common/sign.h"
+
+#include "topup.pb-c.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define ISSUE_BATCH 5000
+#define ISSUE_SEGS  64
+
+typedef struct issue_batch {
+    pg_array person, item, topup, card, wallet, amount, fund, programme;
+    int n;
+} issue_batch;
+
+static int issue_flush(registry *r, issue_batch *b, const char *period, long *inserted)
+{
+    if (b->n == 0)
+        return 0;
+    char err[512];
+    const char *p[] = {
+        pg_array_text(&b->person), pg_array_text(&b->item),      pg_array_text(&b->topup),
+        pg_array_text(&b->card),   pg_array_text(&b->wallet),    pg_array_text(&b->amount),
+        pg_array_text(&b->fund),   pg_array_text(&b->programme), period};
+    for (int i = 0; i < 8; i++)
+        if (p[i] == NULL) {
+            registry_fail("out of memory");
+            return -1;
+        }
+    PGresult *res = pg_query(
+        r->pg,
+        "WITH i AS (INSERT INTO elig_issuances (person_id, item_code, period, topup_id, card_no, "
+        "wallet, amount_fen, fund_source, programme) SELECT p, i, $9, t, c, w, a, f, g FROM "
+        "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], "
+        "$7::text[], $8::text[]) x(p, i, t, c, w, a, f, g) ON CONFLICT DO NOTHING RETURNING 1) "
+        "SELECT count(*) FROM i",
+        9, p, err, sizeof(err));
+    if (res == NULL) {
+        registry_fail("issuances: %s", err);
+        return -1;
+    }
+    *inserted += strtol(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    pg_array_reset(&b->person), pg_array_reset(&b->item), pg_array_reset(&b->topup);
+    pg_array_reset(&b->card), pg_array_reset(&b->wallet), pg_array_reset(&b->amount);
+    pg_array_reset(&b->fund), pg_array_reset(&b->programme);
+    b->n = 0;
+    return 0;
+}
+
+/* A cursor read in chunks, so that a million persons never sit in memory
+ * at once. Inside the run's transaction. */
+typedef struct issue_cursor {
+    PGconn *pg;
+    const char *name;
+    PGresult *res;
+    int row;
+    bool done;
+} issue_cursor;
+
+static int issue_cursor_open(issue_cursor *c, PGconn *pg, const char *name, const char *sql, int n,
+                             const char *const *params)
+{
+    char err[512], decl[1024];
+    memset(c, 0, sizeof(*c));
+    c->pg = pg;
+    c->name = name;
+    snprintf(decl, sizeof(decl), "DECLARE %s NO SCROLL CURSOR FOR %s", name, sql);
+    if (pg_exec(pg, decl, n, params, err, sizeof(err)) < 0) {
+        registry_fail("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* The current row, fetching the next chunk when needed; NULL at the end
+ * (or on an error: *failed). */
+static PGresult *issue_cursor_row(issue_cursor *c, int *row, bool *failed)
+{
+    if (c->res && c->row < PQntuples(c->res)) {
+        *row = c->row;
+        return c->res;
+    }
+    if (c->done)
+        return NULL;
+    PQclear(c->res);
+    char err[512], sql[128];
+    snprintf(sql, sizeof(sql), "FETCH 20000 FROM %s", c->name);
+    c->res = pg_query(c->pg, sql, 0, NULL, err, sizeof(err));
+    c->row = 0;
+    if (c->res == NULL) {
+        registry_fail("%s", err);
+        *failed = true;
+        c->done = true;
+        return NULL;
+    }
+    if (PQntuples(c->res) == 0) {
+        c->done = true;
+        return NULL;
+    }
+    *row = 0;
+    return c->res;
+}
+
+static void issue_cursor_close(issue_cursor *c)
+{
+    PQclear(c->res);
+    c->res = NULL;
+}
+
+static const char *issue_intern(const char *v)
+{
+    static const char *const values[] = {
+        "visual", "hearing", "speech",    "limb",   "intellectual", "psychiatric", "multiple",
+        "none",   "dibao",   "near-poor", "active", "deceased",     "revoked",     "moved-out"};
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+        if (strcmp(v, values[i]) == 0)
+            return values[i];
+    return ""; /* unknown: eligible for nothing */
+}
+
+/* Applies one change to the running attributes. The strings are interned
+ * (the row they come from is freed with its chunk). */
+static void issue_apply(rules_person *p, int *grade, int *care, const char *attr, const char *v)
+{
+    if (strcmp(attr, "category") == 0)
+        p->category = issue_intern(v);
+    else if (strcmp(attr, "household") == 0)
+        p->household = issue_intern(v);
+    else if (strcmp(attr, "status") == 0)
+        p->status = issue_intern(v);
+    else if (strcmp(attr, "grade") == 0)
+        *grade = atoi(v);
+    else if (strcmp(attr, "care_level") == 0)
+        *care = atoi(v);
+}
+
+/* ----------------------------------------------------------- publishing */
+
+typedef struct issue_ack {
+    char **acked;
+    int nacked, failed;
+} issue_ack;
+
+/* What a delivery report needs: the top-up and where to count it. */
+typedef struct issue_msg {
+    issue_ack *ack;
+    char topup_id[72];
+} issue_msg;
+
+static void issue_delivered(void *opaque, int err, const char *errstr, int32_t partition,
+                            int64_t offset)
+{
+    issue_msg *msg = opaque;
+    issue_ack *a = msg->ack;
+    if (err == 0)
+        a->acked[a->nacked++] = msg->topup_id;
+    else
+        a->failed++;
+}
+
+/* Publishes up to 50,000 unpublished issuances of the period; *n is how
+ * many were acknowledged. 0, or -1 when some were not. */
+static int issue_publish_chunk(registry *r, const char *period, long *published, int *nrows)
+{
+    char err[512];
+    const char *p[] = {period};
+    PGresult *res = pg_query(r->pg,
+                             "SELECT topup_id, card_no, person_id, wallet, item_code, "
+                             "fund_source, programme, amount_fen FROM elig_issuances WHERE "
+                             "period = $1 AND NOT published LIMIT 50000",
+                             1, p, err, sizeof(err));
+    if (res == NULL) {
+        registry_fail("%s", err);
+        return -1;
+    }
+    int n = PQntuples(res);
+    *nrows = n;
+    issue_ack ack = {calloc((size_t)n + 1, sizeof(char *)), 0, 0};
+    issue_msg *ids = calloc((size_t)n + 1, sizeof(issue_msg));
+    int64_t now = event_now_ms();
+    for (int i = 0; i < n; i++) {
+        const char *tid = PQgetvalue(res, i, 0);
+        ids[i].ack = &ack;
+        snprintf(ids[i].topup_id, sizeof(ids[i].topup_id), "%s", tid);
+        Onecard__V1__TopupIssued t = ONECARD__V1__TOPUP_ISSUED__INIT;
+        char eid[80];
+        snprintf(eid, sizeof(eid), "issue-%s", tid);
+        t.event_id = eid;
+        t.topup_id = (char *)tid;
+        t.card_no = PQgetvalue(res, i, 1);
+        t.person_id = PQgetvalue(res, i, 2);
+        t.wallet = PQgetvalue(res, i, 3);
+        t.item_code = PQgetvalue(res, i, 4);
+        t.fund_source = PQgetvalue(res, i, 5);
+        t.programme = PQgetvalue(res, i, 6);
+        t.period = (char *)period;
+        t.amount_fen = strtoll(PQgetvalue(res, i, 7), NULL, 10);
+        t.occurred_at_ms = now;
+        if (kafka_produce(r->kp, &t.base, NULL, t.card_no, strlen(t.card_no), issue_delivered,
+                          &ids[i], err, sizeof(err)) < 0) {
+            registry_fail("publish: %s", err);
+            ack.failed++;
+        }
+        if (i % 1000 == 999)
+            kafka_producer_poll(r->kp, 0);
+    }
+    int left = kafka_producer_flush(r->kp, 60000);
+    int rc = 0;
+    if (ack.nacked > 0) {
+        pg_array a = {0};
+        for (int i = 0; i < ack.nacked; i++)
+            pg_array_add(&a, ack.acked[i]);
+        const char *q[] = {pg_array_text(&a)};
+        if (q[0] == NULL || pg_exec(r->pg,
+                                    "UPDATE elig_issuances SET published = true WHERE topup_id = "
+                                    "ANY($1::text[])",
+                                    1, q, err, sizeof(err)) < 0) {
+            registry_fail("marking published: %s", err);
+            rc = -1;
+        }
+        pg_array_free(&a);
+    }
+    if (left > 0 || ack.failed > 0) {
+        registry_fail("%d top-up(s) not acknowledged: the next run publishes them",
+                      left + ack.failed);
+        rc = -1;
+    }
+    *published += ack.nacked;
+    free(ids);
+    free(ack.acked);
+    PQclear(res);
+    return rc;
+}
+
+static int issue_publish(registry *r, const char *period, long *published)
+{
+    int n = 1;
+    *published = 0;
+    while (n > 0)
+        if (issue_publish_chunk(r, period, published, &n) < 0)
+            return -1;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ run */
+
+int issue_run(registry *r, const char *period, const char *actor)
+{
+    char err[512];
+    int y, m;
+    if (rules_period_parse(period, &y, &m, err, sizeof(err)) < 0) {
+        registry_fail("--period: %s", err);
+        return 1;
+    }
+    if (rules_days(y, m, 1) > registry_today() + 31) {
+        registry_fail("--period %s is later than next month", period);
+        return 1;
+    }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    catalogue c;
+    if (registry_catalogue(r, &c) < 0)
+        return 2;
+    char month_end[16];
+    snprintf(month_end, sizeof(month_end), "%04d-%02d-%02d", y, m, rules_days_in_month(y, m));
+    const char *p[] = {month_end};
+    if (registry_begin(r, actor) < 0) {
+        catalogue_free(&c);
+        return 2;
+    }
+    /* both in person order (byte order: the merge below compares with
+     * strcmp), read in chunks */
+    issue_cursor pc, cc;
+    if (issue_cursor_open(&pc, r->pg, "issue_persons",
+                          "SELECT p.person_id, c.card_no, p.birth_date FROM elig_persons p JOIN "
+                          "elig_cards c ON c.person_id = p.person_id AND c.status IN ('active', "
+                          "'frozen') ORDER BY p.person_id COLLATE \"C\"",
+                          0, NULL) < 0 ||
+        issue_cursor_open(&cc, r->pg, "issue_changes",
+                          "SELECT person_id, attr, value, (effective_from - DATE '1970-01-01') "
+                          "FROM elig_person_changes WHERE effective_from <= $1::date ORDER BY "
+                          "person_id COLLATE \"C\", effective_from, event_id",
+                          1, p) < 0) {
+        pg_rollback(r->pg);
+        catalogue_free(&c);
+        return 2;
+    }
+    issue_batch b;
+    memset(&b, 0, sizeof(b));
+    rules_grant *grants = calloc((size_t)c.nitems, sizeof(rules_grant));
+    rules_segment seg[ISSUE_SEGS];
+    int rc = 0, i, k;
+    bool failed = false;
+    long persons = 0, granted = 0, inserted = 0, published = 0;
+    int64_t total = 0;
+    /* totals per fund source and programme */
+    char names[64][64];
+    int64_t sums[64];
+    int nsums = 0;
+    PGresult *pr, *ch;
+    while (rc == 0 && (pr = issue_cursor_row(&pc, &i, &failed)) != NULL) {
+        pc.row++;
+        char pid[IDENT_PERSON_LEN + 1], card[24];
+        snprintf(pid, sizeof(pid), "%s", PQgetvalue(pr, i, 0));
+        snprintf(card, sizeof(card), "%s", PQgetvalue(pr, i, 1));
+        int32_t bday = 0;
+        if (rules_date_parse(PQgetvalue(pr, i, 2), &bday, err, sizeof(err)) < 0)
+            continue;
+        rules_person cur = {"", "none", "", 0, 0, bday};
+        int grade = 0, care = 0, nseg = 0;
+        while ((ch = issue_cursor_row(&cc, &k, &failed)) != NULL) {
+            int cmp = strcmp(PQgetvalue(ch, k, 0), pid);
+            if (cmp > 0)
+                break;
+            cc.row++;
+            if (cmp < 0) /* a person without a card in use */
+                continue;
+            int32_t day = (int32_t)strtol(PQgetvalue(ch, k, 3), NULL, 10);
+            if (nseg > 0 && seg[nseg - 1].from_day == day) {
+                nseg--; /* several changes on one day: the last one wins */
+            } else if (nseg > 0) {
+                seg[nseg - 1].to_day = day;
+            }
+            if (nseg == ISSUE_SEGS) /* keep the latest history */
+                memmove(seg, seg + 1, sizeof(seg[0]) * (size_t)--nseg);
+            issue_apply(&cur, &grade, &care, PQgetvalue(ch, k, 1), PQgetvalue(ch, k, 2));
+            cur.grade = grade;
+            cur.care_level = care;
+            seg[nseg].from_day = day;
+            seg[nseg].to_day = INT32_MAX;
+            seg[nseg].p = cur;
+            nseg++;
+        }
+        if (failed) {
+            rc = 2;
+            break;
+        }
+        persons++;
+        int ng = rules_period(c.items, c.nitems, seg, nseg, y, m, grants);
+        for (int g = 0; g < ng; g++) {
+            const rules_item *it = grants[g].item;
+            char key[160], tid[SIGN_HEX_LEN + 1], topup[40];
+            snprintf(key, sizeof(key), "%s|%s|%s", pid, it->code, period);
+            sign_sha256_hex(tid, key, strlen(key));
+            snprintf(topup, sizeof(topup), "t%.32s", tid);
+            pg_array_add(&b.person, pid);
+            pg_array_add(&b.item, it->code);
+            pg_array_add(&b.topup, topup);
+            pg_array_add(&b.card, card);
+            pg_array_add(&b.wallet, it->wallet);
+            pg_array_add_int(&b.amount, grants[g].amount_fen);
+            pg_array_add(&b.fund, it->fund_source);
+            pg_array_add(&b.programme, it->programme);
+            b.n++;
+            granted++;
+            total += grants[g].amount_fen;
+            for (int s = 0; s < 2; s++) {
+                char name[64];
+                snprintf(name, sizeof(name), "%s %s", s == 0 ? "fund" : "programme",
+                         s == 0 ? it->fund_source : it->programme);
+                int j = 0;
+                while (j < nsums && strcmp(names[j], name) != 0)
+                    j++;
+                if (j == nsums && nsums < 64) {
+                    snprintf(names[nsums], sizeof(names[0]), "%s", name);
+                    sums[nsums++] = 0;
+                }
+                if (j < 64)
+                    sums[j] += grants[g].amount_fen;
+            }
+        }
+        if (b.n >= ISSUE_BATCH && issue_flush(r, &b, period, &inserted) < 0)
+            rc = 2;
+    }
+    if (failed)
+        rc = 2;
+    issue_cursor_close(&pc);
+    issue_cursor_close(&cc);
+    if (rc == 0 && issue_flush(r, &b, period, &inserted) < 0)
+        rc = 2;
+    if (rc == 0 && registry_commit(r) < 0)
+        rc = 2;
+    if (rc != 0)
+        pg_rollback(r->pg);
+    if (rc == 0 && issue_publish(r, period, &published) < 0)
+        rc = 2;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    if (rc == 0) {
+        printf("issue %s: %ld persons with a card, %ld grants (%lld fen), %ld new, %ld "
+               "published, %.3f s\n",
+               period, persons, granted, (long long)total, inserted, published, secs);
+        for (int j = 0; j < nsums; j++)
+            printf("  %-40s %lld fen\n", names[j], (long long)sums[j]);
+    }
+    pg_array_free(&b.person), pg_array_free(&b.item), pg_array_free(&b.topup);
+    pg_array_free(&b.card), pg_array_free(&b.wallet), pg_array_free(&b.amount);
+    pg_array_free(&b.fund), pg_array_free(&b.programme);
+    free(grants);
+    catalogue_free(&c);
+    return rc;
+}

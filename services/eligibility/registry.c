@@ -1,0 +1,210 @@
+/*
+ * registry: connections, audited transactions, events, projection. See
+ * registry.h.
+ */
+#include "registry.h"
+
+#include "common/redis.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void registry_fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("eligibility: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int registry_open(registry *r, elig_config *cfg, int what)
+{
+    char err[512];
+    memset(r, 0, sizeof(*r));
+    r->cfg = cfg;
+    r->pg = pg_connect(cfg->d.pg_dsn, 3, 1000, NULL, err, sizeof(err));
+    if (r->pg == NULL) {
+        registry_fail("%s", err);
+        return -1;
+    }
+    if (what & REG_REDIS) {
+        r->rc =
+            redis_sync_connect(cfg->d.redis_host, (int)cfg->d.redis_port, 5000, err, sizeof(err));
+        if (r->rc == NULL) {
+            registry_fail("%s", err);
+            return -1;
+        }
+        directory_init(&r->dir, r->rc);
+    }
+    if (what & REG_KAFKA) {
+        r->kp = kafka_producer_new(cfg->d.kafka_brokers, "/onecard/eligibility", NULL, 10000, NULL,
+                                   err, sizeof(err));
+        if (r->kp == NULL) {
+            registry_fail("%s", err);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void registry_close(registry *r)
+{
+    if (r->kp)
+        kafka_producer_free(r->kp, 10000);
+    if (r->rc)
+        redisFree(r->rc);
+    if (r->pg)
+        PQfinish(r->pg);
+    memset(r, 0, sizeof(*r));
+}
+
+int registry_begin(registry *r, const char *actor)
+{
+    char err[512];
+    const char *p[] = {actor};
+    if (pg_begin(r->pg, err, sizeof(err)) < 0 ||
+        pg_exec(r->pg, "SELECT set_config('onecard.actor', $1, true)", 1, p, err, sizeof(err)) <
+            0) {
+        registry_fail("%s", err);
+        pg_rollback(r->pg);
+        return -1;
+    }
+    return 0;
+}
+
+int registry_commit(registry *r)
+{
+    char err[512];
+    if (pg_commit(r->pg, err, sizeof(err)) < 0) {
+        registry_fail("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+static void registry_delivered(void *opaque, int err, const char *errstr, int32_t partition,
+                               int64_t offset)
+{
+    registry *r = opaque;
+    if (err != 0) {
+        r->delivery_failures++;
+        registry_fail("event not acknowledged: %s", errstr);
+    }
+}
+
+int registry_publish(registry *r, const ProtobufCMessage *msg, const char *key)
+{
+    char err[512];
+    int before = r->delivery_failures;
+    if (kafka_produce(r->kp, msg, NULL, key, strlen(key), registry_delivered, r, err, sizeof(err)) <
+        0) {
+        registry_fail("publish: %s", err);
+        return -1;
+    }
+    if (kafka_producer_flush(r->kp, 15000) > 0) {
+        registry_fail("publish: no acknowledgement within 15 s");
+        return -1;
+    }
+    return r->delivery_failures == before ? 0 : -1;
+}
+
+int registry_produce(registry *r, const ProtobufCMessage *msg, const char *key)
+{
+    char err[512];
+    if (kafka_produce(r->kp, msg, NULL, key, strlen(key), registry_delivered, r, err, sizeof(err)) <
+        0) {
+        registry_fail("publish: %s", err);
+        r->delivery_failures++;
+        return -1;
+    }
+    return 0;
+}
+
+int registry_flush(registry *r)
+{
+    int left = kafka_producer_flush(r->kp, 60000);
+    if (left > 0)
+        registry_fail("publish: %d event(s) not acknowledged within 60 s", left);
+    int failed = r->delivery_failures + left;
+    r->delivery_failures = 0;
+    return failed;
+}
+
+int registry_sync(registry *r)
+{
+    char err[512];
+    if (directory_sync(&r->dir, err, sizeof(err)) < 0) {
+        registry_fail("directory: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
+int registry_catalogue(registry *r, catalogue *c)
+{
+    char err[512];
+    PGresult *res = pg_query(
+        r->pg,
+        "SELECT version, code, category, name_zh, name_en, wallet, unit, standard_fen, tier_rule, "
+        "eligibility, annual_cap_fen, daily_cap_fen, coalesce(exclusive_group, '-'), fund_source, "
+        "programme, CASE WHEN issued THEN 'yes' ELSE 'no' END, effective_from, "
+        "coalesce(effective_to::text, '-'), CASE WHEN is_default THEN 'yes' ELSE 'no' END, "
+        "procedure, legal_basis FROM elig_catalogue_items ORDER BY code",
+        0, NULL, err, sizeof(err));
+    if (res == NULL) {
+        registry_fail("%s", err);
+        return -1;
+    }
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        registry_fail("no catalogue loaded (run: onecard-eligibility catalogue load FILE)");
+        return -1;
+    }
+    size_t cap = 4096 + (size_t)PQntuples(res) * 2048, len = 0;
+    char *buf = malloc(cap);
+    if (buf == NULL) {
+        PQclear(res);
+        return -1;
+    }
+    len += (size_t)snprintf(buf, cap,
+                            "# version: %s\ncode\tcategory\tname_zh\tname_en\twallet\tunit\t"
+                            "standard_fen\ttier\teligibility\tannual_cap_fen\tdaily_cap_fen\t"
+                            "exclusive\tfund_source\tprogramme\tissued\teffective_from\t"
+                            "effective_to\tdefault\tprocedure\tlegal_basis\n",
+                            PQgetvalue(res, 0, 0));
+    for (int i = 0; i < PQntuples(res); i++) {
+        for (int k = 1; k < 21 && len < cap; k++)
+            len += (size_t)snprintf(buf + len, cap - len, "%s%c", PQgetvalue(res, i, k),
+                                    k == 20 ? '\n' : '\t');
+    }
+    PQclear(res);
+    int rc = catalogue_parse(c, buf, len < cap ? len : cap, err, sizeof(err));
+    free(buf);
+    if (rc < 0)
+        registry_fail("stored catalogue: %s", err);
+    return rc;
+}
+
+void registry_project_entitlements(registry *r, const catalogue *c, const char *card_no,
+                                   const rules_person *p, int32_t today)
+{
+    for (int i = 0; i < c->nitems; i++) {
+        const rules_item *it = &c->items[i];
+        bool in_force = today >= it->from_day && (it->to_day == 0 || today < it->to_day);
+        if (in_force && rules_eligible(&it->expr, p, today))
+            directory_put_entitlement(&r->dir, card_no, it->code, 0, 0, it->fund_source);
+        else
+            directory_del_entitlement(&r->dir, card_no, it->code);
+    }
+}
+
+int32_t registry_today(void)
+{
+    time_t t = time(NULL) + 8 * 3600;
+    return (int32_t)(t / 86400);
+}

@@ -1,0 +1,80 @@
+/*
+ * registry: what every operator command shares. The connections
+ * (PostgreSQL, Redis through the shared directory writer, a Kafka producer
+ * that waits for acknowledgements), transactions that carry the actor for
+ * the audit trigger, publishing registry and card-status events, and the
+ * projection of one card's entitlements into the directory.
+ *
+ * Order of every change: PostgreSQL commits first (the truth, audited),
+ * then Redis (so the gateway acts at once), then the event (waited for).
+ * A failure after the commit is reported with a non-zero exit; running
+ * `rebuild-directory` repairs Redis from PostgreSQL. Blocking; one thread.
+ */
+#ifndef ELIG_REGISTRY_H
+#define ELIG_REGISTRY_H
+
+#include "catalogue.h"
+
+#include "common/daemon.h"
+#include "common/directory.h"
+#include "common/kafka.h"
+#include "common/pg.h"
+
+#include <hiredis/hiredis.h>
+
+typedef struct elig_config {
+    daemon_config d;
+    char *id_salt;    /* ONECARD_ID_SALT */
+    char *pin_pepper; /* ONECARD_PIN_PEPPER (the gateway's) */
+    char *group;      /* ONECARD_ELIGIBILITY_GROUP: the feed's consumer group */
+} elig_config;
+
+typedef struct registry {
+    elig_config *cfg;
+    PGconn *pg;
+    redisContext *rc;
+    directory dir;
+    kafka_producer *kp;
+    int delivery_failures;
+} registry;
+
+/* Opens what the command needs (REG_* flags). Returns 0, or -1 after
+ * printing why. */
+#define REG_REDIS 1
+#define REG_KAFKA 2
+int registry_open(registry *r, elig_config *cfg, int what);
+void registry_close(registry *r);
+
+/* BEGIN and set the actor the audit trigger records. 0 / -1 (printed). */
+int registry_begin(registry *r, const char *actor);
+int registry_commit(registry *r);
+
+/* Produces msg to its home topic with key and waits for the broker.
+ * 0 / -1 (printed). */
+int registry_publish(registry *r, const ProtobufCMessage *msg, const char *key);
+
+/* Queues msg without waiting (bulk paths); registry_flush waits for all
+ * and returns the number of failures (printed). */
+int registry_produce(registry *r, const ProtobufCMessage *msg, const char *key);
+int registry_flush(registry *r);
+
+/* Sends the directory pipeline. 0 / -1 (printed). */
+int registry_sync(registry *r);
+
+/* The catalogue as stored in PostgreSQL, parsed by the same code as the
+ * file. 0 / -1 (printed). */
+int registry_catalogue(registry *r, catalogue *c);
+
+/* Writes the entitlements of card_no (for a person with these current
+ * attributes) into the directory pipeline: every item the person is
+ * eligible for today, and drops the others. */
+void registry_project_entitlements(registry *r, const catalogue *c, const char *card_no,
+                                   const rules_person *p, int32_t today);
+
+/* Today (UTC+8, the federation's day) in days since 1970-01-01. */
+int32_t registry_today(void);
+
+/* Error output for commands: "eligibility <cmd>: ..." on stderr. */
+void registry_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,376 @@
+/*
+ * rules: eligibility, tiers, proration and exclusivity. See rules.h.
+ */
+#include "rules.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ================================================================== dates */
+
+/* Howard Hinnant's days_from_civil. */
+int32_t rules_days(int y, int m, int d)
+{
+    y -= m <= 2;
+    int era = (y >= 0 ? y : y - 399) / 400;
+    int yoe = y - era * 400;
+    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return (int32_t)(era * 146097 + doe - 719468);
+}
+
+void rules_civil(int32_t z, int *y, int *m, int *d)
+{
+    z += 719468;
+    int era = (z >= 0 ? z : z - 146096) / 146097;
+    int doe = z - era * 146097;
+    int yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp + (mp < 10 ? 3 : -9);
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+int rules_days_in_month(int y, int m)
+{
+    static const int dim[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return 29;
+    return dim[m - 1];
+}
+
+static int rules_digits(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+int rules_date_parse(const char *s, int32_t *days, char *err, size_t errlen)
+{
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-') {
+        snprintf(err, errlen, "date \"%.16s\" is not YYYY-MM-DD", s);
+        return -1;
+    }
+    int y = rules_digits(s, 4), m = rules_digits(s + 5, 2), d = rules_digits(s + 8, 2);
+    if (y < 1900 || y > 2200 || m < 1 || m > 12 || d < 1 || d > rules_days_in_month(y, m)) {
+        snprintf(err, errlen, "date \"%.16s\" is not a real date", s);
+        return -1;
+    }
+    *days = rules_days(y, m, d);
+    return 0;
+}
+
+int rules_period_parse(const char *s, int *y, int *m, char *err, size_t errlen)
+{
+    if (strlen(s) != 7 || s[4] != '-') {
+        snprintf(err, errlen, "period \"%.16s\" is not YYYY-MM", s);
+        return -1;
+    }
+    *y = rules_digits(s, 4);
+    *m = rules_digits(s + 5, 2);
+    if (*y < 2000 || *y > 2200 || *m < 1 || *m > 12) {
+        snprintf(err, errlen, "period \"%.16s\" is not a real month", s);
+        return -1;
+    }
+    return 0;
+}
+
+/* ========================================================== rule language */
+
+static const struct {
+    const char *name;
+    rules_field field;
+    bool text;
+} rules_fields[] = {
+    {"category", RULES_F_CATEGORY, true}, {"household", RULES_F_HOUSEHOLD, true},
+    {"status", RULES_F_STATUS, true},     {"grade", RULES_F_GRADE, false},
+    {"care", RULES_F_CARE, false},        {"age", RULES_F_AGE, false},
+    {"months", RULES_F_MONTHS, false},
+};
+
+static int rules_cond_parse(const char *s, size_t len, rules_cond *c, char *err, size_t errlen)
+{
+    size_t i = 0;
+    while (i < len && (isalpha((unsigned char)s[i]) || s[i] == '_'))
+        i++;
+    size_t nlen = i;
+    int f = -1;
+    for (size_t k = 0; k < sizeof(rules_fields) / sizeof(rules_fields[0]); k++)
+        if (strlen(rules_fields[k].name) == nlen && strncmp(s, rules_fields[k].name, nlen) == 0)
+            f = (int)k;
+    if (f < 0) {
+        snprintf(err, errlen, "unknown field \"%.*s\" in rule", (int)(nlen > 20 ? 20 : nlen), s);
+        return -1;
+    }
+    c->field = rules_fields[f].field;
+    if (i + 1 < len && s[i] == '<' && s[i + 1] == '=')
+        c->op = RULES_LE, i += 2;
+    else if (i + 1 < len && s[i] == '>' && s[i + 1] == '=')
+        c->op = RULES_GE, i += 2;
+    else if (i + 1 < len && s[i] == '!' && s[i + 1] == '=')
+        c->op = RULES_NE, i += 2;
+    else if (i < len && s[i] == '<')
+        c->op = RULES_LT, i += 1;
+    else if (i < len && s[i] == '>')
+        c->op = RULES_GT, i += 1;
+    else if (i < len && s[i] == '=')
+        c->op = RULES_EQ, i += 1;
+    else {
+        snprintf(err, errlen, "no operator after \"%s\" in rule", rules_fields[f].name);
+        return -1;
+    }
+    const char *v = s + i;
+    size_t vlen = len - i;
+    if (vlen == 0) {
+        snprintf(err, errlen, "no value for \"%s\" in rule", rules_fields[f].name);
+        return -1;
+    }
+    c->nalts = 0;
+    c->num = 0;
+    if (rules_fields[f].text) {
+        if (c->op != RULES_EQ && c->op != RULES_NE) {
+            snprintf(err, errlen, "\"%s\" takes = or != only", rules_fields[f].name);
+            return -1;
+        }
+        size_t a = 0;
+        while (a <= vlen) {
+            size_t b = a;
+            while (b < vlen && v[b] != '|')
+                b++;
+            if (b == a || b - a >= sizeof(c->alts[0]) || c->nalts >= RULES_ALTS_MAX) {
+                snprintf(err, errlen, "bad value list for \"%s\" in rule", rules_fields[f].name);
+                return -1;
+            }
+            for (size_t k = a; k < b; k++)
+                if (!islower((unsigned char)v[k]) && v[k] != '-') {
+                    snprintf(err, errlen, "bad value for \"%s\" in rule", rules_fields[f].name);
+                    return -1;
+                }
+            memcpy(c->alts[c->nalts], v + a, b - a);
+            c->alts[c->nalts][b - a] = '\0';
+            c->nalts++;
+            a = b + 1;
+        }
+    } else {
+        if (vlen > 3 || rules_digits(v, (int)vlen) < 0) {
+            snprintf(err, errlen, "\"%s\" takes a number up to 999", rules_fields[f].name);
+            return -1;
+        }
+        c->num = rules_digits(v, (int)vlen);
+    }
+    return 0;
+}
+
+int rules_expr_parse(const char *s, rules_expr *e, char *err, size_t errlen)
+{
+    e->nconds = 0;
+    if (s[0] == '\0' || strcmp(s, "all") == 0)
+        return 0;
+    const char *p = s;
+    for (;;) {
+        const char *q = strchr(p, ';');
+        size_t len = q ? (size_t)(q - p) : strlen(p);
+        if (e->nconds >= RULES_CONDS_MAX) {
+            snprintf(err, errlen, "more than %d conditions in rule", RULES_CONDS_MAX);
+            return -1;
+        }
+        if (rules_cond_parse(p, len, &e->conds[e->nconds], err, errlen) < 0)
+            return -1;
+        e->nconds++;
+        if (q == NULL)
+            return 0;
+        p = q + 1;
+    }
+}
+
+/* Whole years and whole months from birth to day. */
+static void rules_age(int32_t birth, int32_t day, int *years, int *months)
+{
+    int by, bm, bd, y, m, d;
+    rules_civil(birth, &by, &bm, &bd);
+    rules_civil(day, &y, &m, &d);
+    int mo = (y - by) * 12 + (m - bm) - (d < bd ? 1 : 0);
+    if (mo < 0)
+        mo = 0;
+    *months = mo;
+    *years = mo / 12;
+}
+
+static bool rules_cmp(int a, rules_op op, int b)
+{
+    switch (op) {
+    case RULES_EQ:
+        return a == b;
+    case RULES_NE:
+        return a != b;
+    case RULES_LT:
+        return a < b;
+    case RULES_LE:
+        return a <= b;
+    case RULES_GT:
+        return a > b;
+    case RULES_GE:
+        return a >= b;
+    }
+    return false;
+}
+
+bool rules_eligible(const rules_expr *e, const rules_person *p, int32_t day)
+{
+    if (p->status == NULL || strcmp(p->status, "active") != 0)
+        return false;
+    int years, months;
+    rules_age(p->birth_day, day, &years, &months);
+    for (int i = 0; i < e->nconds; i++) {
+        const rules_cond *c = &e->conds[i];
+        const char *t = NULL;
+        int v = 0;
+        switch (c->field) {
+        case RULES_F_CATEGORY:
+            t = p->category;
+            break;
+        case RULES_F_HOUSEHOLD:
+            t = p->household;
+            break;
+        case RULES_F_STATUS:
+            t = p->status;
+            break;
+        case RULES_F_GRADE:
+            v = p->grade;
+            break;
+        case RULES_F_CARE:
+            v = p->care_level;
+            break;
+        case RULES_F_AGE:
+            v = years;
+            break;
+        case RULES_F_MONTHS:
+            v = months;
+            break;
+        }
+        if (c->nalts > 0) {
+            bool any = false;
+            for (int k = 0; k < c->nalts && t; k++)
+                if (strcmp(t, c->alts[k]) == 0)
+                    any = true;
+            if (any != (c->op == RULES_EQ))
+                return false;
+        } else if (!rules_cmp(v, c->op, c->num)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ================================================================== tiers */
+
+/* Care subsidy, yuan a month, by grade (1..3) and care level (1..3). Grade
+ * 3 only for intellectual, psychiatric and multiple disabilities. */
+static const int rules_care_yuan[3][3] = {
+    {540, 810, 1010},
+    {270, 540, 675},
+    {135, 200, 270},
+};
+
+/* Limb rehabilitation, yuan a year: [adult, under 18] by grade. */
+static const int rules_limb_yuan[4][2] = {
+    {18000, 36000},
+    {10000, 30000},
+    {6000, 18000},
+    {6000, 10000},
+};
+
+static int64_t rules_tier_fen(const rules_item *it, const rules_person *p, int32_t day)
+{
+    switch (it->tier) {
+    case RULES_TIER_FLAT:
+        return it->standard_fen;
+    case RULES_TIER_DIBAO30:
+        return it->standard_fen * 30 / 100;
+    case RULES_TIER_CARE: {
+        if (p->grade < 1 || p->grade > 3 || p->care_level < 1 || p->care_level > 3)
+            return 0;
+        if (p->grade == 3 && strcmp(p->category, "intellectual") != 0 &&
+            strcmp(p->category, "psychiatric") != 0 && strcmp(p->category, "multiple") != 0)
+            return 0;
+        return (int64_t)rules_care_yuan[p->grade - 1][p->care_level - 1] * 100;
+    }
+    case RULES_TIER_LIMB: {
+        if (p->grade < 1 || p->grade > 4)
+            return 0;
+        int years, months;
+        rules_age(p->birth_day, day, &years, &months);
+        return (int64_t)rules_limb_yuan[p->grade - 1][years < 18 ? 1 : 0] * 100;
+    }
+    }
+    return 0;
+}
+
+int64_t rules_monthly_fen(const rules_item *it, const rules_person *p, int32_t day)
+{
+    if (!it->issued || !rules_eligible(&it->expr, p, day))
+        return 0;
+    int64_t v = rules_tier_fen(it, p, day);
+    return it->unit == RULES_UNIT_YEAR ? v / 12 : v;
+}
+
+int64_t rules_item_amount(const rules_item *it, const rules_segment *seg, int nseg, int y, int m)
+{
+    int32_t first = rules_days(y, m, 1);
+    int dim = rules_days_in_month(y, m);
+    int32_t end = first + dim;
+    int64_t sum = 0; /* monthly fen x days */
+    for (int i = 0; i < nseg; i++) {
+        int32_t a = seg[i].from_day > first ? seg[i].from_day : first;
+        int32_t b = seg[i].to_day < end ? seg[i].to_day : end;
+        if (a < it->from_day)
+            a = it->from_day;
+        if (it->to_day && b > it->to_day)
+            b = it->to_day;
+        if (b <= a)
+            continue;
+        sum += rules_monthly_fen(it, &seg[i].p, a) * (b - a);
+    }
+    return sum / dim;
+}
+
+int rules_period(const rules_item *items, int nitems, const rules_segment *seg, int nseg, int y,
+                 int m, rules_grant *out)
+{
+    int n = 0;
+    for (int i = 0; i < nitems; i++) {
+        int64_t a = rules_item_amount(&items[i], seg, nseg, y, m);
+        if (a <= 0)
+            continue;
+        const char *g = items[i].exclusive;
+        bool add = true;
+        if (g[0] != '\0') {
+            for (int k = 0; k < n; k++) {
+                if (strcmp(out[k].item->exclusive, g) != 0)
+                    continue;
+                /* one grant per group: keep the larger (ties: smaller code) */
+                if (a > out[k].amount_fen ||
+                    (a == out[k].amount_fen && strcmp(items[i].code, out[k].item->code) < 0)) {
+                    out[k].item = &items[i];
+                    out[k].amount_fen = a;
+                }
+                add = false;
+                break;
+            }
+        }
+        if (add) {
+            out[n].item = &items[i];
+            out[n].amount_fen = a;
+            n++;
+        }
+    }
+    return n;
+}

@@ -1,0 +1,119 @@
+/*
+ * rules: the pure rule engine. A person's attributes over a month and a
+ * catalogue item give the amount in fen the person is entitled to for that
+ * month; a whole catalogue gives the person's grants, with mutually
+ * exclusive items (多头补助) never granted together.
+ *
+ * - Eligibility is a small rule language, one condition per ';', all of
+ *   which must hold: "category=limb|multiple;age<18;household=dibao|near-poor".
+ *   Fields: category, household, status (= or != with '|' alternatives),
+ *   grade, care, age (whole years), months (age in whole months) with
+ *   = != < <= > >=. "all" (or empty) always holds. Only active persons are
+ *   ever eligible.
+ * - Tiers: flat (the standard), care (by grade, care level and category:
+ *   135..1,010 yuan a month), dibao30 (30% of the standard, which is the
+ *   local 低保 standard), limb-rehab (a yearly cap by grade and age: 6k, 10k,
+ *   18k, 30k, 36k yuan, the higher tiers for under-18s).
+ * - A month's amount: "year" items give a twelfth of the yearly figure each
+ *   month; a month is prorated by days: each stretch of days with the same
+ *   attributes (and inside the item's effective dates) counts
+ *   monthly * days / days_in_month, summed before one floor division.
+ *   "service" and "once" items are not issued: they are spent against caps.
+ * - Exclusive items (same exclusive group): only the one with the largest
+ *   amount is granted (ties: the smaller code).
+ *
+ * Dates are days since 1970-01-01 (int32). No I/O; any thread.
+ */
+#ifndef ELIG_RULES_H
+#define ELIG_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RULES_CONDS_MAX 8
+#define RULES_ALTS_MAX  8
+
+typedef enum { RULES_EQ, RULES_NE, RULES_LT, RULES_LE, RULES_GT, RULES_GE } rules_op;
+typedef enum {
+    RULES_F_CATEGORY,
+    RULES_F_HOUSEHOLD,
+    RULES_F_STATUS,
+    RULES_F_GRADE,
+    RULES_F_CARE,
+    RULES_F_AGE,
+    RULES_F_MONTHS
+} rules_field;
+
+typedef struct rules_cond {
+    rules_field field;
+    rules_op op;
+    int num;
+    int nalts;
+    char alts[RULES_ALTS_MAX][16];
+} rules_cond;
+
+typedef struct rules_expr {
+    int nconds;
+    rules_cond conds[RULES_CONDS_MAX];
+} rules_expr;
+
+typedef enum { RULES_TIER_FLAT, RULES_TIER_CARE, RULES_TIER_DIBAO30, RULES_TIER_LIMB } rules_tier;
+typedef enum { RULES_UNIT_MONTH, RULES_UNIT_YEAR, RULES_UNIT_ONCE, RULES_UNIT_SERVICE } rules_unit;
+
+/* A catalogue item, as parsed by catalogue.c. */
+typedef struct rules_item {
+    char code[32], category[24], name_zh[128], name_en[128], wallet[24], exclusive[32];
+    char fund_source[48], programme[48], eligibility[160], procedure[200], legal_basis[200];
+    rules_unit unit;
+    rules_tier tier;
+    rules_expr expr;
+    int64_t standard_fen, annual_cap_fen, daily_cap_fen;
+    bool issued, is_default;
+    int32_t from_day, to_day; /* effective [from, to); to_day 0: open */
+} rules_item;
+
+/* A person's attributes over a stretch of days. Strings are borrowed. */
+typedef struct rules_person {
+    const char *category, *household, *status;
+    int grade, care_level;
+    int32_t birth_day;
+} rules_person;
+
+typedef struct rules_segment {
+    int32_t from_day, to_day; /* [from, to) */
+    rules_person p;
+} rules_segment;
+
+typedef struct rules_grant {
+    const rules_item *item;
+    int64_t amount_fen;
+} rules_grant;
+
+/* ------------------------------------------------------------------ dates */
+/* "YYYY-MM-DD" into days; -1 with err when malformed or not a real date. */
+int rules_date_parse(const char *s, int32_t *days, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+int32_t rules_days(int y, int m, int d);
+void rules_civil(int32_t days, int *y, int *m, int *d);
+int rules_days_in_month(int y, int m);
+/* "YYYY-MM" into year and month; -1 with err. */
+int rules_period_parse(const char *s, int *y, int *m, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* ------------------------------------------------------------- the engine */
+int rules_expr_parse(const char *s, rules_expr *e, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/* Whether p satisfies e on day (and is active). */
+bool rules_eligible(const rules_expr *e, const rules_person *p, int32_t day);
+/* The monthly amount for p on day (0 when not eligible). */
+int64_t rules_monthly_fen(const rules_item *it, const rules_person *p, int32_t day);
+/* The item's amount for month (y, m), prorated over the segments (which
+ * need not cover the month: days outside them count as not eligible). */
+int64_t rules_item_amount(const rules_item *it, const rules_segment *seg, int nseg, int y, int m);
+/* Fills out (room for nitems) with the grants of a month, exclusive groups
+ * resolved, amounts > 0 only. Returns how many. */
+int rules_period(const rules_item *items, int nitems, const rules_segment *seg, int nseg, int y,
+                 int m, rules_grant *out);
+
+#endif

@@ -1,0 +1,391 @@
+"""The eligibility service against the real stack: the catalogue loads
+once; bad input is refused with its row number and reason while the rest
+is imported, and nothing twice; a 2,848-person synthetic district is issued
+for a period in under 10 s, credited through the ledger, and a re-run issues
+nothing; a death from civil affairs freezes the card so that the next swipe
+is declined (the latency is printed); a grade change re-tiers and a
+household change starts the living subsidy from its effective date; a
+provider suspended the way the rating service does it is declined at once;
+the directory is rebuilt from PostgreSQL; a death reported in advance takes
+effect on its day.
+"""
+import os
+import random
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import BUILD
+from gateway_client import Terminal
+
+os.environ.setdefault("ONECARD_BUILD", BUILD)
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+CATALOGUE = os.path.join(REPO, "services", "eligibility", "catalogue", "catalogue-2026.tsv")
+PERIOD = "2026-11"
+WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+
+
+def national_id(birth, seq):
+    """A valid 18-character national id (GB 11643 check character)."""
+    body = "110105%s%03d" % (birth.replace("-", ""), seq % 1000)
+    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, WEIGHTS)) % 11]
+
+
+def elig(stack, *args, check=True, timeout=300):
+    env = dict(stack.env, ONECARD_PG_DSN=stack.pg_dsn, ONECARD_KAFKA_BROKERS=stack.brokers,
+               ONECARD_REDIS_PORT=str(stack.redis_port))
+    r = subprocess.run([os.path.join(BUILD, "bin", "onecard-eligibility")] + list(args),
+                       env=env, capture_output=True, text=True, timeout=timeout)
+    if check:
+        assert r.returncode == 0, r.stdout + r.stderr
+    return r
+
+
+def ledger(stack, *args):
+    env = dict(stack.env, ONECARD_PG_DSN=stack.pg_dsn, ONECARD_KAFKA_BROKERS=stack.brokers,
+               ONECARD_REDIS_PORT=str(stack.redis_port))
+    r = subprocess.run([os.path.join(BUILD, "bin", "onecard-ledger")] + list(args), env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def wait_for(pred, timeout=30, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.1)
+    pytest.fail("timed out waiting for " + what)
+
+
+def card_tag(card):
+    h = 0x811C9DC5
+    for b in card.encode():
+        h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
+    return "%08x" % h
+
+
+def redis(stack, *args):
+    return subprocess.run(["redis-cli", "-p", str(stack.redis_port)] + list(args),
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def wallet(stack, card, w):
+    return int(redis(stack, "HGET", "wallet:{c:%s}:%s" % (card_tag(card), card), w) or 0)
+
+
+@pytest.fixture(scope="module")
+def el(stack):
+    r = elig(stack, "catalogue", "load", CATALOGUE, "--actor", "test")
+    assert "39 items" in r.stdout
+    # every fund and programme of the catalogue gets a 2026 budget, as the demo does
+    funds, progs = set(), set()
+    with open(CATALOGUE, encoding="utf-8") as f:
+        for line in f:
+            c = line.rstrip("\n").split("\t")
+            if line.startswith("#") or c[0] == "code":
+                continue
+            funds.add(c[12])
+            progs.add(c[13])
+    for fund in funds:
+        ledger(stack, "allocate", "--fund", fund, "--year", "2026", "--amount-fen",
+               "100000000000", "--ref", "e2e-f-" + fund)
+    for prog in progs:
+        ledger(stack, "allocate", "--programme", prog, "--year", "2026", "--amount-fen",
+               "10000000000", "--ref", "e2e-p-" + prog)
+    run = "%04d" % random.randrange(10 ** 4)
+    elig(stack, "provider", "add", "PE" + run, "--name", "罗湖区康复中心", "--district", "罗湖区",
+         "--category", "rehabilitation", "--items", "R01-LIMB,R07-DEVICES,S01-CARE,S02-LIVING",
+         "--actor", "test")
+    out = elig(stack, "terminal", "add", "TE" + run, "--provider", "PE" + run,
+               "--actor", "test").stdout
+    secret = out.split("secret ")[1].split()[0]
+    time.sleep(2.5)  # the gateway's directory refresh
+    return {"stack": stack, "run": run, "provider": "PE" + run,
+            "terminal": Terminal(stack.gateway_port, "TE" + run, secret), "seq": 0}
+
+
+def person(el, category="limb", grade=1, care=3, household="none", birth="1980-05-01"):
+    """Registers a person since 2026-01-01 and issues a card with PIN 123456."""
+    el["seq"] += 1
+    nid = national_id(birth, int(el["run"]) * 10 + el["seq"])
+    out = elig(el["stack"], "person", "add", "--national-id", nid, "--name", "测试",
+               "--category", category, "--grade", str(grade), "--care-level", str(care),
+               "--birth", birth, "--district", "罗湖区", "--town", "东门街道",
+               "--village", "湖贝社区", "--household", household, "--since", "2026-01-01",
+               "--actor", "test").stdout
+    pid = out.split()[1]
+    card = elig(el["stack"], "card", "issue", pid, "--pin", "123456",
+                "--actor", "test").stdout.split()[1]
+    return nid, pid, card
+
+
+def test_catalogue_reload_changes_nothing_and_a_bad_file_nothing_at_all(el, tmp_path):
+    stack = el["stack"]
+    before = stack.psql("SELECT count(*) FROM elig_audit WHERE tbl = 'elig_catalogue_items'")
+    r = elig(stack, "catalogue", "load", CATALOGUE, "--actor", "test")
+    assert "0 changed" in r.stdout
+    with open(CATALOGUE, encoding="utf-8") as f:
+        text = f.read()
+    bad = tmp_path / "bad.tsv"
+    bad.write_text(text.replace("\t101000\tcare\t", "\t-5\tcare\t"), encoding="utf-8")
+    r = elig(stack, "catalogue", "load", str(bad), "--actor", "test", check=False)
+    assert r.returncode == 1 and "line 34: S01-CARE: standard_fen" in r.stderr, r.stderr
+    assert stack.psql("SELECT count(*) FROM elig_audit WHERE tbl = 'elig_catalogue_items'") == \
+        before
+    assert stack.psql("SELECT standard_fen FROM elig_catalogue_items WHERE code = "
+                      "'S01-CARE'") == "101000"
+
+
+def test_bad_rows_are_refused_by_number_and_the_rest_imported_once(el, tmp_path):
+    stack = el["stack"]
+    good1, good2 = national_id("1990-01-02", 901), national_id("2015-03-04", 902)
+    bad_sum = good1[:-1] + ("0" if good1[-1] != "0" else "1")
+    rows = [
+        "national_id,name,category,grade,care_level,birth_date,district,town,village,"
+        "household,phone",
+        "%s,甲,limb,2,1,1990-01-02,罗湖区,东门街道,湖贝社区,dibao," % good1,
+        "%s,乙,limb,2,1,1990-01-02,罗湖区,东门街道,湖贝社区,none," % bad_sum,
+        "%s,丙,limb,7,1,1990-01-02,罗湖区,东门街道,湖贝社区,none," % national_id("1990-01-02", 903),
+        "%s,丁,wings,2,1,1990-01-02,罗湖区,东门街道,湖贝社区,none," % national_id("1990-01-02", 904),
+        "%s,\"戊,己,limb,2,1,1990-01-02,罗湖区,东门街道,湖贝社区,none," % national_id("1990-01-02", 905),
+        "%s,庚,limb,2,1,2099-01-02,罗湖区,东门街道,湖贝社区,none," % national_id("2099-01-02", 906),
+        "%s,辛,hearing,3,0,2015-03-04,罗湖区,东门街道,湖贝社区,near-poor,13800000000" % good2,
+    ]
+    f = tmp_path / "persons.csv"
+    f.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    r = elig(stack, "import", "persons", str(f), "--since", "2026-01-01", "--issue-cards", "yes",
+             "--pin", "123456", "--actor", "test", check=False)
+    assert r.returncode == 1, r.stdout + r.stderr
+    err = r.stderr
+    assert "row 3: national_id: national id check character" in err, err
+    assert "row 4: grade \"7\" is not 1-4" in err, err
+    assert "row 5: unknown category \"wings\"" in err, err
+    assert "row 6: field 2: unterminated quote" in err, err
+    assert "row 7: " in err and ("birth_date" in err or "national id" in err), err
+    assert "2 imported, 2 new" in r.stdout, r.stdout
+    again = elig(stack, "import", "persons", str(f), "--since", "2026-01-01", "--issue-cards",
+                 "yes", "--pin", "123456", "--actor", "test", check=False)
+    assert "0 new, 2 already registered" in again.stdout, again.stdout
+    # never the national id in clear, a name only in the restricted table
+    assert stack.psql("SELECT count(*) FROM elig_persons WHERE person_id LIKE '%%%s%%'"
+                      % good1[:10]) == "0"
+    assert stack.psql("SELECT count(*) FROM elig_cards c JOIN elig_persons p USING (person_id) "
+                      "WHERE p.birth_date = '2015-03-04' AND p.household = 'near-poor'") >= "1"
+    # one card in use per person
+    pid = stack.psql("SELECT person_id FROM elig_persons WHERE birth_date = '2015-03-04' AND "
+                     "household = 'near-poor' LIMIT 1")
+    r = elig(stack, "card", "issue", pid, "--actor", "test", check=False)
+    assert r.returncode == 1 and "already holds a card in use" in r.stderr
+
+
+def test_district_is_issued_in_under_10_s_credited_once_through_the_ledger(el, tmp_path):
+    stack = el["stack"]
+    elig(stack, "synth", "--persons", "2848", "--providers", "40", "--seed", "5",
+         "--out", str(tmp_path))
+    r = elig(stack, "import", "providers", str(tmp_path / "providers.csv"), "--actor", "test")
+    assert "40 new" in r.stdout, r.stdout
+    r = elig(stack, "import", "persons", str(tmp_path / "persons.csv"), "--since", "2026-01-01",
+             "--issue-cards", "yes", "--pin", "123456", "--actor", "test")
+    assert "2848 imported, 2848 new" in r.stdout, r.stdout
+    t0 = time.time()
+    r = elig(stack, "issue", "--period", PERIOD, "--actor", "test")
+    took = time.time() - t0
+    first = r.stdout.splitlines()[0]
+    print("\n[eligibility] %s (wall %.2f s)" % (first, took))
+    assert took < 10, first
+    issued = int(stack.psql("SELECT count(*) FROM elig_issuances WHERE period = '%s'" % PERIOD))
+    total = int(stack.psql("SELECT sum(amount_fen) FROM elig_issuances WHERE period = '%s'"
+                           % PERIOD))
+    assert issued > 2848, first
+    # the ledger applies every one of them (budgets were allocated first)
+    wait_for(lambda: stack.psql("SELECT count(*) FROM ledger_entries e JOIN elig_issuances i "
+                                "ON i.topup_id = e.request_id WHERE e.kind = 'topup' AND "
+                                "i.period = '%s'" % PERIOD) == str(issued), 120,
+             "the ledger to apply the top-ups")
+    assert stack.psql("SELECT count(*) FROM ledger_rejections j JOIN elig_issuances i ON "
+                      "j.event_id = 'issue-' || i.topup_id") == "0"
+    assert int(stack.psql("SELECT sum(e.amount_fen) FROM ledger_entries e JOIN elig_issuances i "
+                          "ON i.topup_id = e.request_id WHERE e.kind = 'topup'")) == total
+    # a card's hot balance is the sum of its issuances
+    card, w, amount = stack.psql(
+        "SELECT card_no, wallet, sum(amount_fen) FROM elig_issuances WHERE period = '%s' "
+        "GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 1" % PERIOD).split("|")
+    wait_for(lambda: wallet(stack, card, w) == int(amount), 30, "the hot balance")
+    # the re-run issues nothing
+    r = elig(stack, "issue", "--period", PERIOD, "--actor", "test")
+    assert " 0 new, 0 published" in r.stdout, r.stdout
+    time.sleep(2)
+    assert stack.psql("SELECT count(*) FROM elig_issuances WHERE period = '%s'" % PERIOD) == \
+        str(issued)
+    assert stack.psql("SELECT count(*) FROM ledger_entries e JOIN elig_issuances i ON "
+                      "i.topup_id = e.request_id WHERE e.kind = 'topup'") == str(issued)
+    assert wallet(stack, card, w) == int(amount)
+
+
+def test_death_freezes_the_card_and_the_next_swipe_is_declined(el, tmp_path):
+    stack, t = el["stack"], el["terminal"]
+    nid, pid, card = person(el)
+    elig(stack, "issue", "--period", PERIOD, "--actor", "test")
+    wait_for(lambda: wallet(stack, card, "rehab") == 150000, 30, "the limb rehabilitation credit")
+    st, doc = t.swipe(card, 1000, item="R01-LIMB")
+    assert doc["decision"] == "approved", doc
+    feed = tmp_path / "deaths.csv"
+    feed.write_text("national_id,change,effective_date,household,grade\n"
+                    "%s,death,2026-11-10,,\n" % nid)
+    # swipes run from before the event is produced until the first decline;
+    # the latency is from the broker's acknowledgement of the event (it is on
+    # the topic then) to that decline
+    declined = {}
+
+    def swiper():
+        term = Terminal(stack.gateway_port, t.id, t.secret)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            st, d = term.swipe(card, 100, item="R01-LIMB")
+            if d.get("decision") == "declined":
+                declined.update(at=time.time(), doc=d)
+                return
+            time.sleep(0.01)
+
+    th = threading.Thread(target=swiper)
+    th.start()
+    r = elig(stack, "import-feed", str(feed), "--source", "civil-affairs", "--period", PERIOD)
+    assert "1 rows published" in r.stdout, r.stdout
+    th.join()
+    assert declined, "still approved 30 s after the death event"
+    doc = declined["doc"]
+    acked_ms = int(r.stdout.split("last acknowledged at ")[1].split()[0])
+    out = subprocess.run(["kcat", "-b", stack.brokers, "-C", "-t", "onecard.eligibility.v1",
+                          "-e", "-q", "-f", "%k %T\n"], capture_output=True, text=True).stdout
+    created_ms = max(int(l.split()[1]) for l in out.splitlines() if l.startswith(pid))
+    latency = declined["at"] - acked_ms / 1000.0
+    print("\n[eligibility] death-to-decline: %.0f ms from the event acknowledged on "
+          "onecard.eligibility.v1 to the first declined swipe (%.0f ms from the producer's "
+          "timestamp, which includes the new producer's start-up)"
+          % (latency * 1000, (declined["at"] - created_ms / 1000.0) * 1000))
+    assert doc["reason"] == "card_frozen", doc
+    assert latency < 1.0, latency
+    assert stack.psql("SELECT status FROM elig_persons WHERE person_id = '%s'" % pid) == \
+        "deceased"
+    assert stack.psql("SELECT actor FROM elig_audit WHERE tbl = 'elig_cards' AND "
+                      "after->>'card_no' = '%s' AND after->>'status' = 'frozen'" % card) == \
+        "eligibility-feed"
+    status = subprocess.run(["kcat", "-b", stack.brokers, "-C", "-t", "onecard.card-status.v1",
+                             "-e", "-q", "-f", "%k\n"], capture_output=True, text=True).stdout
+    assert card in status.split()
+    # the same list again publishes nothing
+    r = elig(stack, "import-feed", str(feed), "--source", "civil-affairs", "--period", PERIOD)
+    assert "0 rows published, 1 already published" in r.stdout, r.stdout
+
+
+def test_grade_and_household_changes_take_effect_from_their_dates(el, tmp_path):
+    stack = el["stack"]
+    nid, pid, card = person(el, category="limb", grade=2, care=3, household="none")
+    feed = tmp_path / "changes.csv"
+    # read in reverse order of effective date: the later one must still win
+    feed.write_text("national_id,change,effective_date,household,grade\n"
+                    "%s,grade,2026-11-21,,1\n"
+                    "%s,household,2026-11-16,dibao,\n" % (nid, nid))
+    # (source, period, row) names a row of one agency's monthly list: this is another list
+    r = elig(stack, "import-feed", str(feed), "--source", "federation", "--period", PERIOD)
+    assert "2 rows published" in r.stdout, r.stdout
+    wait_for(lambda: stack.psql("SELECT count(*) FROM elig_person_changes WHERE person_id = '%s'"
+                                " AND source = 'federation'" % pid) == "2", 10, "the feed")
+    elig(stack, "issue", "--period", PERIOD, "--actor", "test")
+    amounts = dict(tuple(l.split("|")) for l in stack.psql(
+        "SELECT item_code, amount_fen FROM elig_issuances WHERE person_id = '%s' AND period = "
+        "'%s'" % (pid, PERIOD)).splitlines())
+    # care: 20 days at grade 2 (675 yuan) + 10 days at grade 1 (1,010 yuan), of 30
+    assert int(amounts["S01-CARE"]) == (67500 * 20 + 101000 * 10) // 30, amounts
+    # living subsidy from the 16th: 15 of 30 days of 409.50 yuan
+    assert int(amounts["S02-LIVING"]) == 40950 * 15 // 30, amounts
+
+
+def test_provider_suspended_by_the_rating_interface_is_declined_at_once(el):
+    stack, t = el["stack"], el["terminal"]
+    nid, pid, card = person(el)
+    elig(stack, "issue", "--period", PERIOD, "--actor", "test")
+    wait_for(lambda: wallet(stack, card, "rehab") > 0, 30, "the credit")
+    assert t.swipe(card, 100, item="R01-LIMB")[1]["decision"] == "approved"
+    r = elig(stack, "provider", "suspend", el["provider"], "--reason", "year-end satisfaction",
+             "--actor", "rating-review")
+    assert "suspended" in r.stdout
+    assert redis(stack, "HGET", "prov:{p:%s}" % el["provider"], "status") == "suspended"
+    wait_for(lambda: t.swipe(card, 100, item="R01-LIMB")[1].get("reason") ==
+             "provider_suspended", 5, "provider_suspended")
+    assert stack.psql("SELECT actor FROM elig_audit WHERE tbl = 'elig_providers' AND "
+                      "after->>'status' = 'suspended' ORDER BY audit_id DESC LIMIT 1") == \
+        "rating-review"
+    ev = subprocess.run(["kcat", "-b", stack.brokers, "-C", "-t", "onecard.registry.v1", "-e",
+                         "-q", "-f", "%k\n"], capture_output=True, text=True).stdout
+    assert el["provider"] in ev.split()
+    elig(stack, "provider", "reinstate", el["provider"], "--reason", "appeal upheld",
+         "--actor", "test")
+    wait_for(lambda: t.swipe(card, 100, item="R01-LIMB")[1]["decision"] == "approved", 5,
+             "approval after reinstatement")
+    r = elig(stack, "provider", "suspend", "NO-SUCH", "--reason", "x", "--actor", "rating-review",
+             check=False)
+    assert r.returncode == 1 and "no such provider" in r.stderr
+
+
+def test_rebuild_directory_restores_what_the_gateway_reads(el):
+    stack, t = el["stack"], el["terminal"]
+    nid, pid, card = person(el)
+    redis(stack, "DEL", "card:{c:%s}:%s" % (card_tag(card), card))
+    st, doc = t.swipe(card, 100, item="R01-LIMB")
+    assert doc.get("reason") == "card_unknown", doc
+    r = elig(stack, "rebuild-directory")
+    assert "directory rebuilt" in r.stdout
+    assert redis(stack, "HGET", "card:{c:%s}:%s" % (card_tag(card), card), "status") == "active"
+    assert redis(stack, "HEXISTS", "card:{c:%s}:%s" % (card_tag(card), card), "e:R01-LIMB") == "1"
+    st, doc = t.swipe(card, 100, item="R01-LIMB")
+    assert doc.get("reason") != "card_unknown", doc
+
+
+def test_reset_pin_and_show_a_persons_history(el):
+    stack, t = el["stack"], el["terminal"]
+    nid, pid, card = person(el)
+    elig(stack, "issue", "--period", PERIOD, "--actor", "test")
+    wait_for(lambda: wallet(stack, card, "rehab") > 0, 30, "the credit")
+    elig(stack, "card", "reset-pin", card, "--pin", "654321", "--actor", "service-desk")
+    assert t.swipe(card, 100, item="R01-LIMB", pin="123456")[1].get("reason") == "pin_invalid"
+    assert t.swipe(card, 100, item="R01-LIMB", pin="654321")[1]["decision"] == "approved"
+    r = elig(stack, "card", "reset-pin", "6288100000000000", "--pin", "111111", "--actor", "x",
+             check=False)
+    assert r.returncode == 1 and "no such card in use" in r.stderr
+    elig(stack, "person", "modify", pid, "--household", "dibao", "--effective", "2026-11-01",
+         "--actor", "caseworker-7")
+    out = elig(stack, "person", "show", pid).stdout
+    assert "household=dibao" in out and "item_code=R01-LIMB" in out, out
+    assert "actor=service-desk" in out and "actor=caseworker-7" in out, out
+    assert "测试" not in out  # the name only with --private yes
+    assert "name=测试" in elig(stack, "person", "show", pid, "--private", "yes").stdout
+    r = elig(stack, "person", "modify", pid, "--grade", "9", "--effective", "2026-11-01",
+             "--actor", "x", check=False)
+    assert r.returncode == 1 and "--grade" in r.stderr
+    r = elig(stack, "person", "modify", pid, "--status", "deceased", "--effective", "2031-01-01",
+             "--actor", "x", check=False)
+    assert r.returncode == 1 and "more than a year in the future" in r.stderr
+
+
+def test_a_death_reported_in_advance_takes_effect_on_its_day(el):
+    """The feed's sweep: a change recorded before its effective date is
+    applied when the day comes. The day is simulated by a change recorded
+    two days ago that takes effect today (Asia/Shanghai)."""
+    stack, t = el["stack"], el["terminal"]
+    nid, pid, card = person(el)
+    stack.psql("INSERT INTO elig_person_changes (person_id, attr, value, effective_from, "
+               "event_id, source, recorded_at) VALUES ('%s', 'status', 'deceased', (now() AT "
+               "TIME ZONE 'Asia/Shanghai')::date, 'e2e-advance-%s', 'civil-affairs', now() - "
+               "interval '2 days')" % (pid, pid[:8]))
+    assert stack.psql("SELECT status FROM elig_persons WHERE person_id = '%s'" % pid) == "active"
+    wait_for(lambda: redis(stack, "HGET", "card:{c:%s}:%s" % (card_tag(card), card), "status")
+             == "frozen", 75, "the sweep to freeze the card")
+    assert stack.psql("SELECT status FROM elig_persons WHERE person_id = '%s'" % pid) == \
+        "deceased"
+    assert t.swipe(card, 100, item="R01-LIMB")[1].get("reason") == "card_frozen"

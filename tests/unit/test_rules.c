@@ -1,0 +1,268 @@
+/*
+ * test_rules: the eligibility rule engine against the catalogue in the
+ * repository (services/eligibility/catalogue/catalogue-2026.tsv): one row
+ * per case, category x grade x care level x household x age -> the month's
+ * amount of an item; then proration by effective dates, exclusive items,
+ * the catalogue parser's refusals, national ids, Luhn and CSV splitting.
+ */
+#include "catalogue.h"
+#include "check.h"
+#include "csv.h"
+#include "ident.h"
+#include "rules.h"
+
+#include <string.h>
+
+static catalogue cat;
+
+/* A person born on the given day of 2026-11 minus age years. */
+static rules_person person(const char *category, int grade, int care, const char *household,
+                           int age)
+{
+    rules_person p = {category, household, "active", grade, care, rules_days(2026 - age, 6, 1)};
+    return p;
+}
+
+static int64_t month_of(const char *code, rules_person p)
+{
+    const rules_item *it = catalogue_find(&cat, code);
+    if (it == NULL)
+        return -1;
+    rules_segment s = {rules_days(2026, 1, 1), rules_days(2027, 1, 1), p};
+    return rules_item_amount(it, &s, 1, 2026, 11);
+}
+
+static void test_table(void)
+{
+    static const struct {
+        const char *item, *category;
+        int grade, care;
+        const char *household;
+        int age;
+        int64_t fen;
+    } rows[] = {
+        /* care subsidy: grade x care level, grade 3 only for some categories */
+        {"S01-CARE", "limb", 1, 3, "none", 40, 101000},
+        {"S01-CARE", "limb", 1, 2, "none", 40, 81000},
+        {"S01-CARE", "limb", 1, 1, "none", 40, 54000},
+        {"S01-CARE", "visual", 2, 3, "none", 40, 67500},
+        {"S01-CARE", "visual", 2, 1, "none", 40, 27000},
+        {"S01-CARE", "intellectual", 3, 1, "none", 30, 13500},
+        {"S01-CARE", "psychiatric", 3, 3, "none", 30, 27000},
+        {"S01-CARE", "limb", 3, 3, "none", 30, 0},
+        {"S01-CARE", "limb", 1, 0, "none", 30, 0},
+        {"S01-CARE", "hearing", 4, 2, "none", 30, 0},
+        /* living subsidy: 30% of the 低保 standard 1,365 yuan */
+        {"S02-LIVING", "limb", 4, 0, "dibao", 50, 40950},
+        {"S02-LIVING", "hearing", 2, 0, "near-poor", 70, 40950},
+        {"S02-LIVING", "limb", 4, 0, "none", 50, 0},
+        /* limb rehabilitation: a twelfth of the yearly tier */
+        {"R01-LIMB", "limb", 1, 0, "none", 10, 300000},
+        {"R01-LIMB", "limb", 2, 0, "none", 10, 250000},
+        {"R01-LIMB", "limb", 3, 0, "none", 17, 150000},
+        {"R01-LIMB", "limb", 4, 0, "none", 5, 83333},
+        {"R01-LIMB", "limb", 1, 0, "none", 18, 150000},
+        {"R01-LIMB", "limb", 2, 0, "none", 40, 83333},
+        {"R01-LIMB", "limb", 4, 0, "none", 40, 50000},
+        {"R01-LIMB", "visual", 1, 0, "none", 10, 0},
+        /* poor families' children: 6,000 a year; education 50 a month */
+        {"R06-REHAB-LIVING", "intellectual", 2, 0, "dibao", 8, 50000},
+        {"R06-REHAB-LIVING", "intellectual", 2, 0, "none", 8, 0},
+        {"R06-REHAB-LIVING", "intellectual", 2, 0, "near-poor", 18, 0},
+        {"D01-COMPULSORY", "hearing", 3, 0, "dibao", 6, 5000},
+        {"D01-COMPULSORY", "hearing", 3, 0, "near-poor", 15, 5000},
+        {"D01-COMPULSORY", "hearing", 3, 0, "dibao", 16, 0},
+        {"D01-COMPULSORY", "hearing", 3, 0, "dibao", 5, 0},
+        {"D01-COMPULSORY", "hearing", 3, 0, "none", 10, 0},
+        /* targeted children's items */
+        {"R02-AUTISM", "psychiatric", 2, 0, "none", 6, 240000},
+        {"R02-AUTISM", "psychiatric", 2, 0, "none", 7, 0},
+        {"R03-HEARING-CHILD", "speech", 3, 0, "none", 2, 200000},
+        {"R08-PSY-MEDS", "psychiatric", 4, 0, "none", 45, 15000},
+        /* service items are spent against caps, never issued */
+        {"R07-DEVICES", "limb", 1, 3, "dibao", 40, 0},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        int64_t got = month_of(rows[i].item, person(rows[i].category, rows[i].grade, rows[i].care,
+                                                    rows[i].household, rows[i].age));
+        CHECK(got == rows[i].fen, "row %zu %s %s g%d c%d %s age %d: %lld, want %lld", i,
+              rows[i].item, rows[i].category, rows[i].grade, rows[i].care, rows[i].household,
+              rows[i].age, (long long)got, (long long)rows[i].fen);
+    }
+}
+
+static void test_prorate(void)
+{
+    const rules_item *care = catalogue_find(&cat, "S01-CARE");
+    rules_person p = person("limb", 1, 3, "none", 40);
+    /* dies on 2026-11-16: 15 of 30 days */
+    rules_person dead = p;
+    dead.status = "deceased";
+    rules_segment s[2] = {{rules_days(2026, 1, 1), rules_days(2026, 11, 16), p},
+                          {rules_days(2026, 11, 16), rules_days(2030, 1, 1), dead}};
+    CHECK(rules_item_amount(care, s, 2, 2026, 11) == 50500, "half of November: %lld",
+          (long long)rules_item_amount(care, s, 2, 2026, 11));
+    CHECK(rules_item_amount(care, s, 2, 2026, 12) == 0, "nothing in December");
+    CHECK(rules_item_amount(care, s, 2, 2026, 10) == 101000, "all of October");
+    /* re-tiered on 2026-11-11: 10 days grade 2 care 3, 20 days grade 1 care 3 */
+    rules_person g2 = person("limb", 2, 3, "none", 40);
+    rules_segment t[2] = {{rules_days(2026, 1, 1), rules_days(2026, 11, 11), g2},
+                          {rules_days(2026, 11, 11), rules_days(2030, 1, 1), p}};
+    CHECK(rules_item_amount(care, t, 2, 2026, 11) == (67500 * 10 + 101000 * 20) / 30,
+          "re-tier mid-month: %lld", (long long)rules_item_amount(care, t, 2, 2026, 11));
+    /* household becomes 低保 on 2026-11-21: 10 of 30 days of the living subsidy */
+    rules_person db = person("limb", 4, 0, "dibao", 40), none = person("limb", 4, 0, "none", 40);
+    rules_segment u[2] = {{rules_days(2026, 1, 1), rules_days(2026, 11, 21), none},
+                          {rules_days(2026, 11, 21), rules_days(2030, 1, 1), db}};
+    CHECK(rules_item_amount(catalogue_find(&cat, "S02-LIVING"), u, 2, 2026, 11) == 13650,
+          "living subsidy from the 21st");
+    /* before the catalogue's effective date */
+    CHECK(rules_item_amount(care, t, 2, 2025, 12) == 0, "before the item exists");
+}
+
+static void test_exclusive(void)
+{
+    /* grade 1, care 3, intellectual: home care, day care and residential
+     * care are all eligible; only residential care (the largest) is granted */
+    rules_person p = person("intellectual", 1, 3, "dibao", 30);
+    rules_segment s = {rules_days(2026, 1, 1), rules_days(2030, 1, 1), p};
+    rules_grant g[CATALOGUE_MAX_ITEMS];
+    int n = rules_period(cat.items, cat.nitems, &s, 1, 2026, 11, g);
+    int custody = 0;
+    bool care = false, living = false, residential = false;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(g[i].item->exclusive, "custody") == 0)
+            custody++;
+        care |= strcmp(g[i].item->code, "S01-CARE") == 0 && g[i].amount_fen == 101000;
+        living |= strcmp(g[i].item->code, "S02-LIVING") == 0;
+        residential |= strcmp(g[i].item->code, "S05-RESIDENTIAL") == 0;
+    }
+    CHECK(custody == 1 && residential, "one custody item, the residential one (%d)", custody);
+    CHECK(care && living, "care and living subsidies both granted");
+}
+
+static void test_catalogue(void)
+{
+    CHECK(cat.nitems == 39, "39 items, not %d", cat.nitems);
+    int cats[4] = {0};
+    for (int i = 0; i < cat.nitems; i++) {
+        const char *c = cat.items[i].category;
+        cats[0] += strcmp(c, "rehabilitation") == 0;
+        cats[1] += strcmp(c, "employment") == 0;
+        cats[2] += strcmp(c, "education") == 0;
+        cats[3] += strcmp(c, "social-security") == 0;
+    }
+    CHECK(cats[0] && cats[1] && cats[2] && cats[3], "all four categories");
+    static const struct {
+        const char *text, *want;
+    } bad[] = {
+        {"# version: 1\ncode\tcategory\n", "line 2: wrong number of columns"},
+        {"# version: 1\nx\n", "line 2: wrong number of columns"},
+        {"\xff\xfe", "line 1: wrong number of columns"},
+        {"# nothing\n", "no \"# version"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        catalogue c;
+        char err[256] = "";
+        int rc = catalogue_parse(&c, bad[i].text, strlen(bad[i].text), err, sizeof(err));
+        CHECK(rc < 0 && strstr(err, bad[i].want) != NULL, "bad catalogue %zu: %s", i, err);
+    }
+    /* one good file with one field broken at a time */
+    static const struct {
+        const char *from, *to, *want;
+    } edits[] = {
+        {"\t101000\tcare\t", "\t-5\tcare\t", "line 34: S01-CARE: standard_fen \"-5\""},
+        {"care>=1;grade<=3", "care>=1;colour=red", "unknown field \"colour\""},
+        {"\nS02-LIVING\t", "\ns02\t", "code \"s02\""},
+        {"\tcentral\tcare-subsidy\tyes\t2026-01-01", "\tcentral\tcare-subsidy\tyes\t2026-02-30",
+         "not a real date"},
+        {"\tcare\tcare>=1", "\tbogus\tcare>=1", "unknown tier"},
+    };
+    FILE *fp = fopen(ELIG_CATALOGUE, "rb");
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+        static char copy[1 << 16];
+        char *at = strstr(buf, edits[i].from);
+        CHECK(at != NULL, "edit %zu: %s not in the file", i, edits[i].from);
+        if (at == NULL)
+            continue;
+        snprintf(copy, sizeof(copy), "%.*s%s%s", (int)(at - buf), buf, edits[i].to,
+                 at + strlen(edits[i].from));
+        catalogue c;
+        char err[256] = "";
+        int rc = catalogue_parse(&c, copy, strlen(copy), err, sizeof(err));
+        CHECK(rc < 0 && strstr(err, edits[i].want) != NULL, "edit %zu: %s", i, err);
+    }
+}
+
+static void test_ident(void)
+{
+    static const struct {
+        const char *id;
+        bool ok;
+    } ids[] = {
+        {"11010519491231002X", true},  {"11010519491231002x", true}, {"110105194912310021", false},
+        {"11010519491331002X", false}, {"1101051949123100", false},  {"1101051949123100AX", false},
+    };
+    char err[128];
+    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+        CHECK((ident_national_id_check(ids[i].id, err, sizeof(err)) == 0) == ids[i].ok,
+              "national id %s", ids[i].id);
+    char a[IDENT_PERSON_LEN + 1], b[IDENT_PERSON_LEN + 1], c[IDENT_PERSON_LEN + 1];
+    ident_person_id(a, "salt", "11010519491231002X");
+    ident_person_id(b, "salt", "11010519491231002x");
+    ident_person_id(c, "other", "11010519491231002X");
+    CHECK(strcmp(a, b) == 0 && strcmp(a, c) != 0 && strlen(a) == 64, "person ids");
+    CHECK(ident_card_ok("4111111111111111"), "luhn ok");
+    CHECK(!ident_card_ok("4111111111111112"), "luhn bad");
+    CHECK(!ident_card_ok("411111111111111"), "15 digits");
+    CHECK(ident_luhn_digit("411111111111111") == '1', "check digit");
+}
+
+static void test_csv(void)
+{
+    static const struct {
+        const char *line;
+        char delim;
+        int n;
+        const char *second;
+    } rows[] = {
+        {"a,b,c", ',', 3, "b"},
+        {"a,\"b,c\",d\r\n", ',', 3, "b,c"},
+        {"a,\"say \"\"hi\"\"\"", ',', 2, "say \"hi\""},
+        {"a,,", ',', 3, ""},
+        {"a,\"b", ',', -1, NULL},
+        {"a,\"b\"x", ',', -1, NULL},
+        {"a,b\"c", ',', -1, NULL},
+        {"a\t\"b\"", '\t', 2, "\"b\""},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        char line[64], err[128];
+        char *f[4];
+        snprintf(line, sizeof(line), "%s", rows[i].line);
+        int n = csv_split(line, rows[i].delim, f, 4, err, sizeof(err));
+        CHECK(n == rows[i].n, "csv row %zu: %d fields", i, n);
+        if (n > 1 && rows[i].second)
+            CHECK(strcmp(f[1], rows[i].second) == 0, "csv row %zu: [%s]", i, f[1]);
+    }
+}
+
+int main(void)
+{
+    char err[256];
+    if (catalogue_load_file(&cat, ELIG_CATALOGUE, err, sizeof(err)) < 0) {
+        fprintf(stderr, "catalogue: %s\n", err);
+        return 1;
+    }
+    test_catalogue();
+    test_table();
+    test_prorate();
+    test_exclusive();
+    test_ident();
+    test_csv();
+    catalogue_free(&cat);
+    return CHECK_DONE();
+}
