@@ -723,8 +723,11 @@ int close_run(close_ctx *x, const char *period_text)
     period_format(&cp.p, cp.text);
     cp.grain = period_grain_name(cp.p.grain);
     period_bounds_ms(&cp.p, (int)x->cfg->tz_offset_min, &cp.start_ms, &cp.end_ms);
-    if (cp.end_ms > event_now_ms()) {
-        fprintf(stderr, "settlement: close: %s has not ended yet\n", cp.text);
+    if (cp.end_ms > event_now_ms() && !x->early) {
+        fprintf(stderr,
+                "settlement: close: %s has not ended yet (--early closes it now and carries what "
+                "is posted in it later into the next statement)\n",
+                cp.text);
         return 2;
     }
 

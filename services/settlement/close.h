@@ -40,6 +40,7 @@
 #include "common/kafka.h"
 
 #include <hiredis/hiredis.h>
+#include <stdbool.h>
 #include <libpq-fe.h>
 
 typedef struct close_ctx {
@@ -49,6 +50,7 @@ typedef struct close_ctx {
     redisContext *redis; /* the catalogue (item caps) */
     const char *out_dir;
     int wait_s;
+    bool early; /* close before the period ends: later postings go to the next */
 } close_ctx;
 
 /* Closes period_text. Returns the exit code: 0 closed and paid (holds

@@ -25,6 +25,8 @@ static void commands_usage(void)
     fprintf(stderr,
             "usage: onecard-settlement                     the daemon\n"
             "       onecard-settlement close --period YYYY-MM|YYYY-MM-DD [--out DIR] [--wait S]\n"
+            "                                [--early]  (before the period ends: what is posted\n"
+            "                                in it afterwards goes to the next statement)\n"
             "       onecard-settlement release PROVIDER --period P --actor NAME\n"
             "       onecard-settlement bank-account PROVIDER ACCOUNT\n"
             "       onecard-settlement report --period YYYY-MM --format json|csv\n");
@@ -33,15 +35,19 @@ static void commands_usage(void)
 typedef struct commands_args {
     const char *period, *out, *actor, *format;
     long wait_s;
+    bool early;
     int first; /* index of the first positional argument */
 } commands_args;
 
 static int commands_parse(int argc, char **argv, commands_args *a)
 {
-    static const struct option opts[] = {
-        {"period", required_argument, NULL, 'p'}, {"out", required_argument, NULL, 'o'},
-        {"actor", required_argument, NULL, 'a'},  {"format", required_argument, NULL, 'f'},
-        {"wait", required_argument, NULL, 'w'},   {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"period", required_argument, NULL, 'p'},
+                                         {"out", required_argument, NULL, 'o'},
+                                         {"actor", required_argument, NULL, 'a'},
+                                         {"format", required_argument, NULL, 'f'},
+                                         {"wait", required_argument, NULL, 'w'},
+                                         {"early", no_argument, NULL, 'e'},
+                                         {NULL, 0, NULL, 0}};
     memset(a, 0, sizeof(*a));
     a->wait_s = 120;
     optind = 1;
@@ -60,6 +66,9 @@ static int commands_parse(int argc, char **argv, commands_args *a)
             break;
         case 'f':
             a->format = optarg;
+            break;
+        case 'e':
+            a->early = true;
             break;
         case 'w':
             a->wait_s = strtol(optarg, &end, 10);
@@ -102,8 +111,10 @@ static int commands_close(settlement_config *cfg, const commands_args *a)
         fprintf(stderr, "settlement: close needs --period YYYY-MM or YYYY-MM-DD\n");
         return 2;
     }
-    close_ctx x = {
-        .cfg = cfg, .out_dir = a->out ? a->out : cfg->payout_dir, .wait_s = (int)a->wait_s};
+    close_ctx x = {.cfg = cfg,
+                   .out_dir = a->out ? a->out : cfg->payout_dir,
+                   .wait_s = (int)a->wait_s,
+                   .early = a->early};
     int rc = 2;
     x.pg = commands_pg(cfg);
     if (x.pg == NULL)

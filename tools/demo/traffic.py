@@ -7,12 +7,13 @@ terminal API (every request signed as TERMINAL-API.md says).
 
 FLEET.json is what deploy/local/demo exports from the registry:
 {"terminals": [{"id", "secret", "provider", "items": [...]}],
- "cards": [{"card_no", "pin", "items": {"CODE": {"wallet", "standard_fen",
- "issued_fen"}}}]}.
+ "cards": [{"card_no", "pin", "items": {"CODE": {"wallet", "standard_fen" (the
+ catalogue's, 0 when it sets none), "issued_fen" (this month's grant)}}}]}.
 
 What a cardholder does, in proportions close to a working day:
-  - a swipe for an item the card is entitled to, at a terminal of a
-    provider designated for it, for part of the item's standard amount;
+  - a swipe for an item the card is entitled to (mostly the same one), at
+    the cardholder's usual provider for it, for part of the month's grant;
+    cardholders take turns, so a card comes back only after the others;
   - now and then a wrong PIN (pin_invalid), an item the provider is not
     designated for (provider_not_designated), or more than the standard
     amount (amount_over_standard): the declines an operator sees;
@@ -97,13 +98,26 @@ class Sim:
         with self.lock:
             self.counts[key] = self.counts.get(key, 0) + n
 
-    def one(self, rng, terms):
-        card = rng.choice(self.cards)
-        item = rng.choice([i for i in card["items"] if i in self.by_item])
+    def home(self, card, item):
+        """The provider a cardholder goes to for an item: always the same
+        one (hopping between providers within minutes is what settlement
+        flags as suspicious)."""
+        ts = self.by_item[item]
+        return ts[int(hashlib.sha256((card["card_no"] + item).encode()).hexdigest()[:8], 16)
+                  % len(ts)]
+
+    def one(self, rng, terms, card):
+        items = sorted(i for i in card["items"] if i in self.by_item)
+        item = items[int(card["card_no"][-4:]) % len(items)] if rng.random() < 0.9 else \
+            rng.choice(items)
         info = card["items"][item]
-        t = rng.choice(self.by_item[item])
+        t = self.home(card, item)
         term = terms.setdefault(t["id"], Terminal(self.args.port, t))
-        pin, amount = card["pin"], max(1, int(info["standard_fen"] * rng.uniform(0.05, 0.4)))
+        # within what the item allows and what was issued for it
+        cap = info["issued_fen"]
+        if info["standard_fen"] > 0:
+            cap = min(cap, info["standard_fen"])
+        pin, amount = card["pin"], max(1, int(cap * rng.uniform(0.05, 0.3)))
         roll = rng.random()
         if roll < 0.03:
             pin = "%06d" % ((int(pin) + 1) % 10 ** 6)
@@ -143,6 +157,11 @@ class Sim:
     def worker(self, idx):
         rng = random.Random(self.args.seed * 1000 + idx)
         terms = {}
+        # this thread's cardholders, each in turn: a card comes back after
+        # every other card of the thread has had its turn
+        mine = self.cards[idx::self.args.threads]
+        rng.shuffle(mine)
+        turn = 0
         per = self.args.rate / self.args.threads if self.args.rate > 0 else 0
         due = time.monotonic()
         while not self.stop.is_set():
@@ -151,7 +170,9 @@ class Sim:
                 wait = due - time.monotonic()
                 if wait > 0:
                     time.sleep(wait)
-            self.one(rng, terms)
+            if mine:
+                self.one(rng, terms, mine[turn % len(mine)])
+                turn += 1
             with self.lock:
                 self.sent += 1
 
