@@ -75,7 +75,7 @@ static void synth_national_id(char *out, int y, int m, int d, long seq)
 {
     static const int w[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
     char body[64];
-    snprintf(body, sizeof(body), "4403%02ld%04d%02d%02d%03ld", (seq / 1000) % 100, y % 10000,
+    snprintf(body, sizeof(body), "44%04ld%04d%02d%02d%03ld", (seq / 1000) % 10000, y % 10000,
              m % 100, d % 100, seq % 1000);
     memcpy(out, body, 17);
     int sum = 0;

@@ -2,8 +2,8 @@
  * synth: a synthetic district for demos and measurements,
  * `onecard-eligibility synth --persons N --providers M --seed S --out DIR`.
  * Writes DIR/persons.csv and DIR/providers.csv in the formats of import.h:
- * valid national ids (Shenzhen's area codes 4403xx, real birth dates,
- * correct check characters, unique for the first 100,000 persons), Chinese names, the categories,
+ * valid national ids (Guangdong area codes 44xxxx, real birth dates,
+ * correct check characters, unique for up to 10 million persons), Chinese names, the categories,
  * grades, care levels, households and ages of a plausible registered population, the ten
  * subdistricts of Luohu and their communities, and providers designated
  * for the items of their category. The same seed writes the same files.

@@ -389,3 +389,24 @@ def test_a_death_reported_in_advance_takes_effect_on_its_day(el):
     assert stack.psql("SELECT status FROM elig_persons WHERE person_id = '%s'" % pid) == \
         "deceased"
     assert t.swipe(card, 100, item="R01-LIMB")[1].get("reason") == "card_frozen"
+
+
+def test_provider_rows_with_unknown_items_are_refused(el, tmp_path):
+    stack = el["stack"]
+    f = tmp_path / "providers.csv"
+    f.write_text("provider_id,name,district,category,items\n"
+                 "PX%s1,好,罗湖区,rehabilitation,R01-LIMB;R07-DEVICES\n"
+                 "PX%s2,坏,罗湖区,rehabilitation,R01-LIMB;Z99-NOPE\n"
+                 "PX%s3,坏,罗湖区,cooking,R01-LIMB\n"
+                 "bad id!,坏,罗湖区,rehabilitation,R01-LIMB\n" % ((el["run"],) * 3),
+                 encoding="utf-8")
+    r = elig(stack, "import", "providers", str(f), "--actor", "test", check=False)
+    assert r.returncode == 1
+    assert "row 3: unknown item code Z99-NOPE" in r.stderr, r.stderr
+    assert "row 4: unknown category \"cooking\"" in r.stderr, r.stderr
+    assert "row 5: provider_id \"bad id!\"" in r.stderr, r.stderr
+    assert "1 imported, 1 new" in r.stdout, r.stdout
+    assert redis(stack, "HGET", "prov:{p:PX%s1}" % el["run"], "items") == "R01-LIMB,R07-DEVICES"
+    r = elig(stack, "provider", "designate", "PX%s1" % el["run"], "--items", "S01-CARE,NOPE",
+             "--actor", "test", check=False)
+    assert r.returncode == 1 and "unknown item code(s): NOPE" in r.stderr
