@@ -67,8 +67,8 @@ int catalogue_parse(const char *value, catalogue_item *it, char *err, size_t err
                      f[1 + i]);
             return -1;
         }
-    snprintf(it->wallet, sizeof(it->wallet), "%s", f[0]);
-    snprintf(it->category, sizeof(it->category), "%s", f[4]);
+    memcpy(it->wallet, f[0], strlen(f[0]) + 1); /* lengths checked above */
+    memcpy(it->category, f[4], strlen(f[4]) + 1);
     it->standard_fen = v[0];
     it->daily_cap_fen = v[1];
     it->annual_cap_fen = v[2];

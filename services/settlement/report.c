@@ -77,8 +77,8 @@ int report_run(PGconn *pg, redisContext *rc, const char *period_text, const char
     const char *params[] = {text};
     PGresult *r = pg_query(pg,
                            "SELECT item_code, wallet, fund_source, sum(credited_fen), "
-                           "sum(spent_fen - reversed_fen) FROM settlement_usage WHERE month = $1 "
-                           "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+                           "sum(spent_fen - reversed_fen), district FROM settlement_usage WHERE "
+                           "month = $1 GROUP BY 1, 2, 3, 6 ORDER BY 1, 6, 3",
                            1, params, err, sizeof(err));
     if (r == NULL) {
         catalogue_free(&cat);
@@ -96,6 +96,7 @@ int report_run(PGconn *pg, redisContext *rc, const char *period_text, const char
         const catalogue_item *ci = catalogue_find(&cat, item);
         const char *category = ci && ci->category[0] ? ci->category : PQgetvalue(r, i, 1);
         const char *fund = PQgetvalue(r, i, 2);
+        const char *district = PQgetvalue(r, i, 5);
         int64_t credited = strtoll(PQgetvalue(r, i, 3), NULL, 10);
         int64_t spent = strtoll(PQgetvalue(r, i, 4), NULL, 10);
         int64_t bp = report_used_bp(credited, spent);
@@ -106,7 +107,9 @@ int report_run(PGconn *pg, redisContext *rc, const char *period_text, const char
             report_json_str(out, item);
             fprintf(out, ",\"category\":");
             report_json_str(out, category);
-            fprintf(out, ",\"district\":\"\",\"fund_source\":");
+            fprintf(out, ",\"district\":");
+            report_json_str(out, district);
+            fprintf(out, ",\"fund_source\":");
             report_json_str(out, fund);
             fprintf(out, ",\"credited_fen\":%lld,\"spent_fen\":%lld,\"remaining_fen\":%lld,",
                     (long long)credited, (long long)spent, (long long)(credited - spent));
@@ -118,7 +121,9 @@ int report_run(PGconn *pg, redisContext *rc, const char *period_text, const char
             report_csv_str(out, item);
             fputc(',', out);
             report_csv_str(out, category);
-            fputs(",,", out);
+            fputc(',', out);
+            report_csv_str(out, district);
+            fputc(',', out);
             report_csv_str(out, fund);
             fprintf(out, ",%lld,%lld,%lld,", (long long)credited, (long long)spent,
                     (long long)(credited - spent));

@@ -6,9 +6,9 @@
  * shows whether a service is used: credited money that stays unspent.
  *
  * Read from settlement_usage (every posting by its own month, closed or
- * not) and the catalogue's categories in Redis. District: postings carry
- * none and the registry that knows a card's district is the eligibility
- * service's, so the column is empty until that is joined.
+ * not) and the catalogue's categories in Redis. District: that of the
+ * card's holder in the registry (elig_persons), taken as each posting is
+ * accumulated; empty for a card the registry does not know.
  */
 #ifndef SETTLEMENT_REPORT_H
 #define SETTLEMENT_REPORT_H

@@ -289,10 +289,10 @@ out:
 }
 
 /* Credits and spending by the posting's own month (utilisation never
- * closes). */
+ * closes), and by the district of the card's holder in the registry. */
 static int store_usage(store *s, store_item *items, int n, char *err, size_t errlen)
 {
-    store_reset(s, 7);
+    store_reset(s, 8);
     int k = 0;
     for (int i = 0; i < n; i++) {
         const posting *p = &items[i].p;
@@ -309,20 +309,24 @@ static int store_usage(store *s, store_item *items, int n, char *err, size_t err
         pg_array_add_int(&s->arr[4], p->kind == POSTING_TOPUP ? p->amount_fen : 0);
         pg_array_add_int(&s->arr[5], p->kind == POSTING_SWIPE ? p->amount_fen : 0);
         pg_array_add_int(&s->arr[6], p->kind == POSTING_REVERSAL ? p->amount_fen : 0);
+        pg_array_add(&s->arr[7], p->card_no ? p->card_no : "");
         k++;
     }
     if (k == 0)
         return 0;
     return store_exec(s,
                       "INSERT INTO settlement_usage AS u (month, item_code, wallet, fund_source, "
-                      "credited_fen, spent_fen, reversed_fen) SELECT m, i, w, f, sum(c), sum(sp), "
-                      "sum(r) FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], "
-                      "$5::bigint[], $6::bigint[], $7::bigint[]) x(m, i, w, f, c, sp, r) GROUP BY "
-                      "1, 2, 3, 4 ON CONFLICT (month, item_code, wallet, fund_source) DO UPDATE "
-                      "SET credited_fen = u.credited_fen + EXCLUDED.credited_fen, spent_fen = "
+                      "district, credited_fen, spent_fen, reversed_fen) SELECT m, i, w, f, "
+                      "coalesce(ep.district, ''), sum(c), sum(sp), sum(r) FROM unnest($1::text[], "
+                      "$2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], "
+                      "$7::bigint[], $8::text[]) x(m, i, w, f, c, sp, r, card) LEFT JOIN "
+                      "elig_cards ec ON ec.card_no = x.card LEFT JOIN elig_persons ep ON "
+                      "ep.person_id = ec.person_id GROUP BY 1, 2, 3, 4, 5 ON CONFLICT (month, "
+                      "item_code, wallet, fund_source, district) DO UPDATE SET credited_fen = "
+                      "u.credited_fen + EXCLUDED.credited_fen, spent_fen = "
                       "u.spent_fen + EXCLUDED.spent_fen, reversed_fen = u.reversed_fen + "
                       "EXCLUDED.reversed_fen",
-                      7, err, errlen);
+                      8, err, errlen);
 }
 
 static int store_rejections(store *s, store_item *items, int n, char *err, size_t errlen)

@@ -426,3 +426,46 @@ def test_redelivered_postings_count_once(st):
              timeout=90, what="every posting to be read again")
     assert psql(snap) == before
     assert psql("SELECT count(*) FROM settlement_postings") == postings
+
+
+def registered_card(st, district):
+    """A person registered in district through the eligibility service's own
+    commands, with a card: the utilisation report's district is theirs."""
+    env = dict(st["stack"].env, ONECARD_PG_DSN=st["stack"].pg_dsn,
+               ONECARD_KAFKA_BROKERS=st["stack"].brokers,
+               ONECARD_REDIS_PORT=str(st["stack"].redis_port))
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    body = "110105197003%02d%03d" % (random.randrange(1, 29), random.randrange(1000))
+    nid = body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights)) % 11]
+
+    def elig(*args):
+        r = subprocess.run([os.path.join(BUILD, "bin", "onecard-eligibility")] + list(args),
+                           env=env, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stdout + r.stderr
+        return r.stdout
+    elig("catalogue", "load", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                                           "..", "services", "eligibility", "catalogue",
+                                           "catalogue-2026.tsv"), "--actor", "test")
+    pid = elig("person", "add", "--national-id", nid, "--name", "测试", "--category", "limb",
+               "--grade", "2", "--care-level", "1", "--birth", "1970-03-01", "--district",
+               district, "--town", "T", "--village", "V", "--household", "none", "--since",
+               "2026-01-01", "--actor", "test").split()[1]
+    return elig("card", "issue", pid, "--pin", "123456", "--actor", "test").split()[1]
+
+
+def test_utilisation_by_the_holders_district(st):
+    """Spending on a registered card counts under its holder's district; the
+    report's rows per district add up to the card's postings."""
+    district = "区%s" % st["run"]
+    k = registered_card(st, district)
+    r = provider(st, "D")
+    now = int(time.time() * 1000)
+    month = datetime.datetime.fromtimestamp(now / 1000, TZ).strftime("%Y-%m")
+    produce(st, [swipe(st, k, r, 4200, now), swipe(st, k, r, 800, now)])
+    wait_for(lambda: st["stack"].psql("SELECT count(*) FROM settlement_postings WHERE card_no = "
+                                      "'%s'" % k) == "2", what="settlement to see the swipes")
+    rows = json.loads(settlement(st, "report", "--period", month, "--format", "json",
+                                 check=0).stdout)["rows"]
+    mine = [x for x in rows if x["district"] == district]
+    assert len(mine) == 1 and mine[0]["spent_fen"] == 5000, mine
+    assert mine[0]["item_code"] == st["item"] and mine[0]["fund_source"] == st["fund"]
