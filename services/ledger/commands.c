@@ -339,10 +339,17 @@ static int cmd_reconcile(int argc, char **argv, commands_ctx *x)
     while ((o = getopt_long(argc, argv, "p:r:", opts, NULL)) != -1) {
         if (o == 'p')
             prefix = optarg;
-        else if (o == 'r')
-            retries = (int)strtol(optarg, NULL, 10);
-        else
+        else if (o == 'r') {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (optarg[0] < '0' || optarg[0] > '9' || *end != '\0' || v < 1 || v > 1000) {
+                fprintf(stderr, "ledger reconcile: --retries \"%.32s\" is not 1..1000\n", optarg);
+                return 2;
+            }
+            retries = (int)v;
+        } else {
             return 2;
+        }
     }
     if (commands_connect(x, true) < 0)
         return 2;

@@ -28,7 +28,7 @@ static int catalogue_field(const char **s, char *out, size_t outlen)
 static int catalogue_fen(const char *f, int64_t *out)
 {
     char *end;
-    if (*f == '\0' || *f == '-' || *f == '+')
+    if (*f < '0' || *f > '9') /* strtoll would skip spaces and take a sign */
         return -1;
     errno = 0;
     long long v = strtoll(f, &end, 10);

@@ -338,6 +338,9 @@ static void test_catalogue(void)
         {"rehab|5e4|10000|0|x", 0, NULL, "standard"},
         {"rehab|50000|-1|0|x", 0, NULL, "daily_cap"},
         {"rehab|50000||0|x", 0, NULL, "daily_cap"},
+        /* strtoll skips spaces and takes the sign after them (found by fuzz_settlement) */
+        {"rehab|50000|0|\n-1446744736|x", 0, NULL, "annual_cap"},
+        {"rehab| 50000|0|0|x", 0, NULL, "standard"},
         {"|1|1|1|x", 0, NULL, "wallet empty"},
         {"rehab|99999999999999999999|1|1|x", 0, NULL, "standard"},
         {"", 0, NULL, "missing"},
