@@ -513,6 +513,16 @@ int kafka_consumer_poll(kafka_consumer *c, kafka_record *recs, int max, int time
         rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, n == 0 ? timeout_ms : 0);
         if (m == NULL)
             break;
+        if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
+            /* e.g. fenced: another member took this group.instance.id. The
+             * handle cannot recover; a fresh process can, and loses nothing
+             * (offsets are stored with the data), so exit for the
+             * supervisor to start one, as after a kill -9. */
+            char why[512];
+            rd_kafka_resp_err_t orig = rd_kafka_fatal_error(c->rk, why, sizeof(why));
+            log_error("kafka_fatal", "consumer: %s: %s: exiting", rd_kafka_err2name(orig), why);
+            exit(75);
+        }
         if (m->err) {
             if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
                 log_warn("kafka_consume_error", "%s", rd_kafka_message_errstr(m));

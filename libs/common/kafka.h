@@ -119,7 +119,10 @@ kafka_consumer *kafka_consumer_new(const char *brokers, const char *group,
 
 /* Waits up to timeout_ms for the first message, then takes what is already
  * there, up to max. Returns the number of records filled (dead ones
- * included), 0 on timeout. Release with kafka_records_release. */
+ * included), 0 on timeout. Release with kafka_records_release. A fatal
+ * consumer error (a static member fenced by another with its
+ * group.instance.id) ends the process with status 75 after logging
+ * kafka_fatal: only a new process can rejoin. */
 int kafka_consumer_poll(kafka_consumer *c, kafka_record *recs, int max, int timeout_ms);
 void kafka_records_release(kafka_record *recs, int n);
 

@@ -348,7 +348,8 @@ static void feed_tick(evutil_socket_t fd, short what, void *arg)
     int64_t now = event_now_ms();
     if (feed_pending == 0 && now - feed_swept_ms >= 60000) {
         feed_swept_ms = now;
-        feed_sweep();
+        if (pg_alive(f.reg.pg)) /* reconnects after an outage */
+            feed_sweep();
     }
     if (feed_pending == 0)
         feed_pending = kafka_consumer_poll(f.kc, f.recs, FEED_BATCH, 0);

@@ -146,7 +146,10 @@ def test_admin_port_in_use_is_reported(stack):
 def test_sigterm_drains_and_exits_cleanly(stack):
     spare = SPARE_ADMIN_PORTS[1]
     assert not wait_bindable([spare]), "port %d stays taken" % spare
-    env = service_env(stack, "settlement", ONECARD_ADMIN_PORT=str(spare))
+    # an instance id of its own: with the stack's, it would fence the
+    # stack's settlement out of its consumer group (static membership)
+    env = service_env(stack, "settlement", ONECARD_ADMIN_PORT=str(spare),
+                      ONECARD_SETTLEMENT_INSTANCE="settlement-sigterm-test")
     p = subprocess.Popen([os.path.join(BUILD, "bin", "onecard-settlement")], env=env,
                          stderr=subprocess.PIPE, text=True)
     try:
