@@ -150,6 +150,15 @@ def test_gateway_rating_is_accepted_and_scored(rt):
                               "%k\n"], capture_output=True, text=True, timeout=60).stdout
         return prov in out.split()
     wait_for(published, what="the ProviderScore event")
+    # the score marked published is the Bayesian average against the mean of
+    # every rating of the provider's category (weight 50, half up)
+    n, s = map(int, q(stack, "SELECT sum(s.n), sum(s.sum) FROM rating_scores s JOIN "
+                             "rating_providers p USING (provider_id) WHERE s.item_code = '' "
+                             "AND p.category = 'rehabilitation'").split("|"))
+    prior = (s * 1000 + n // 2) // n
+    want = (50 * prior + 4 * 1000 + 51 // 2) // 51
+    assert q(stack, "SELECT string_agg(published_milli::text, ',' ORDER BY item_code) FROM "
+                    "rating_scores WHERE provider_id = '%s'" % prov) == "%d,%d" % (want, want)
 
 
 # --------------------------------------------------------------- rejections
