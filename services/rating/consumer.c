@@ -30,6 +30,8 @@ static struct {
     int wake_fd[2];
     struct event *wake_ev, *tick_ev;
     bool draining;
+    bool ratings_paused;  /* swipes first: see consumer_pace */
+    char assignment[512]; /* the assignment consumer_pace last saw */
 } c = {.wake_fd = {-1, -1}};
 
 static metric *m_ratings[RULES_NVERDICTS], *m_swipes, *m_reversals, *m_duplicates, *m_dead,
@@ -50,6 +52,72 @@ static int consumer_offsets(void *arg, rd_kafka_topic_partition_list_t *parts, c
 bool consumer_assigned(void)
 {
     return c.kc && kafka_consumer_assigned(c.kc);
+}
+
+/* ---------------------------------------------------------- swipes first */
+
+/* While the consumer is far behind on swipes (a service catching up after
+ * an outage, or started on full topics), reading both topics at the same
+ * pace makes most ratings overtake their swipe: each is parked, taken out
+ * again when its swipe's batch comes, and the parked-rating timer scans
+ * them all every second. So while the swipes of the assignment are more
+ * than 4 batches behind, the ratings partitions are paused, and resumed
+ * once swipes are within a batch of their end. This changes the order in
+ * which events are read, never what is decided: a rating is decided
+ * against whatever swipes have been read, parked ratings still wait for
+ * their swipe, offsets are still stored with each batch (librdkafka
+ * resumes a partition after the last message it delivered). A swipe
+ * partition from which nothing has been read yet counts as not behind, so
+ * an idle partition cannot hold the ratings back. Partitions stay paused
+ * across a rebalance, so every change of the assignment applies the
+ * current state to all ratings partitions again. */
+static void consumer_pace(void)
+{
+    rd_kafka_t *rk = kafka_consumer_handle(c.kc);
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    if (rd_kafka_assignment(rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return;
+    rd_kafka_position(rk, parts);
+    rd_kafka_topic_partition_list_t *ratings = rd_kafka_topic_partition_list_new(parts->cnt + 1);
+    char seen[sizeof(c.assignment)] = "";
+    size_t at = 0;
+    int64_t behind = 0;
+    for (int i = 0; i < parts->cnt; i++) {
+        const rd_kafka_topic_partition_t *tp = &parts->elems[i];
+        int w = snprintf(seen + at, sizeof(seen) - at, "%s:%d,", tp->topic, (int)tp->partition);
+        if (w > 0 && (size_t)w < sizeof(seen) - at)
+            at += (size_t)w;
+        if (strcmp(tp->topic, TOPIC_RATINGS) == 0) {
+            rd_kafka_topic_partition_list_add(ratings, tp->topic, tp->partition);
+            continue;
+        }
+        int64_t lo = 0, hi = 0;
+        if (tp->offset < 0 ||
+            rd_kafka_get_watermark_offsets(rk, tp->topic, tp->partition, &lo, &hi) != 0)
+            continue;
+        if (hi > tp->offset)
+            behind += hi - tp->offset;
+    }
+    bool pause = c.ratings_paused ? behind > c.cfg->batch_max : behind > 4 * c.cfg->batch_max;
+    bool moved = strcmp(seen, c.assignment) != 0;
+    if (ratings->cnt > 0 && (pause != c.ratings_paused || moved)) {
+        rd_kafka_resp_err_t e = pause ? rd_kafka_pause_partitions(rk, ratings)
+                                      : rd_kafka_resume_partitions(rk, ratings);
+        if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            if (pause != c.ratings_paused)
+                log_info(pause ? "ratings_paused" : "ratings_resumed",
+                         "swipes %lld behind: ratings %s", (long long)behind,
+                         pause ? "wait until the swipes are read" : "read again");
+            c.ratings_paused = pause;
+            snprintf(c.assignment, sizeof(c.assignment), "%s", seen);
+        } else {
+            log_warn("ratings_pace_failed", "%s", rd_kafka_err2str(e));
+        }
+    } else if (ratings->cnt == 0) {
+        snprintf(c.assignment, sizeof(c.assignment), "%s", seen);
+    }
+    rd_kafka_topic_partition_list_destroy(ratings);
+    rd_kafka_topic_partition_list_destroy(parts);
 }
 
 /* ----------------------------------------------------------------- batch */
@@ -261,6 +329,7 @@ static void consumer_pump(void)
             return;
     }
     for (int b = 0; b < CONSUMER_BATCHES_PER_WAKE; b++) {
+        consumer_pace();
         c.n = kafka_consumer_poll(c.kc, c.recs, (int)c.cfg->batch_max, 0);
         if (c.n == 0)
             return;
@@ -283,6 +352,8 @@ static void consumer_on_wake(evutil_socket_t fd, short what, void *arg)
 
 static void consumer_on_tick(evutil_socket_t fd, short what, void *arg)
 {
+    if (!c.pending && !c.draining)
+        consumer_pace();
     consumer_pump();
     int64_t now = event_now_ms();
     if (!c.pending && !c.draining && now >= c.pending_at_ms && pg_alive(c.d->pg)) {
