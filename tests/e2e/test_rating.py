@@ -388,7 +388,7 @@ def test_catching_up_reads_swipes_first(rt):
     """A service started on a backlog of swipes and their ratings pauses the
     ratings while the swipes are more than 4 batches behind (batches of 500
     here), instead of parking the ratings that overtake their swipe: every
-    rating still counts once, and almost none waits. The backlog is larger
+    rating still counts once, and few wait. The backlog is larger
     than the consumer's 8 MiB prefetch, so that the two topics interleave."""
     stack, run = rt["stack"], rt["run"]
     n, nprov = 60000, 300
@@ -425,8 +425,11 @@ def test_catching_up_reads_swipes_first(rt):
         parked = [l for l in out.stdout.splitlines()
                   if l.startswith('rating_ratings_total{verdict="pending"}')]
         assert parked, out.stdout[:500]
-        # read at the same pace as the swipes, 5,663 of them waited (measured)
-        assert float(parked[0].split()[-1]) < n / 100, parked
+        # only ratings read before the swipes' ends were known (the first
+        # fetch) may have waited: a few batches at most. Without the pause,
+        # how many wait depends on which topic the fetches bring first: 5,663
+        # and 47,800 in two runs (0 in a third, which this cannot catch).
+        assert float(parked[0].split()[-1]) <= 4 * 500, parked
     finally:
         restart = stack.run("stop", "rating", check=False)
         assert restart.returncode == 0, restart.stdout + restart.stderr
