@@ -15,6 +15,7 @@
 
 #define CONSUMER_BATCHES_PER_WAKE 8
 #define CONSUMER_PENDING_LIMIT    5000
+#define CONSUMER_MAX_PARTITIONS   256 /* of onecard.swipes.v1 that consumer_pace follows */
 
 static struct {
     struct event_base *base;
@@ -30,6 +31,9 @@ static struct {
     int wake_fd[2];
     struct event *wake_ev, *tick_ev;
     bool draining;
+    bool ratings_paused; /* swipes first: see consumer_pace */
+    uint64_t assignment; /* hash of the assignment consumer_pace last saw */
+    int64_t swipes_start[CONSUMER_MAX_PARTITIONS]; /* where each swipes partition starts */
 } c = {.wake_fd = {-1, -1}};
 
 static metric *m_ratings[RULES_NVERDICTS], *m_swipes, *m_reversals, *m_duplicates, *m_dead,
@@ -44,12 +48,93 @@ static int consumer_offsets(void *arg, rd_kafka_topic_partition_list_t *parts, c
         snprintf(err, errlen, "postgresql is unavailable");
         return -1;
     }
-    return pg_offsets_load(c.d->pg, c.cfg->group, parts, err, errlen);
+    if (pg_offsets_load(c.d->pg, c.cfg->group, parts, err, errlen) < 0)
+        return -1;
+    for (int i = 0; i < parts->cnt; i++) {
+        const rd_kafka_topic_partition_t *tp = &parts->elems[i];
+        if (strcmp(tp->topic, TOPIC_SWIPES) == 0 && tp->partition >= 0 &&
+            tp->partition < CONSUMER_MAX_PARTITIONS)
+            c.swipes_start[tp->partition] = tp->offset;
+    }
+    return 0;
 }
 
 bool consumer_assigned(void)
 {
     return c.kc && kafka_consumer_assigned(c.kc);
+}
+
+/* ---------------------------------------------------------- swipes first */
+
+/* While the consumer is far behind on swipes (a service catching up after
+ * an outage, or started on full topics), reading both topics at the same
+ * pace makes most ratings overtake their swipe: each is parked, taken out
+ * again when its swipe's batch comes, and the parked-rating timer scans
+ * them all every second. So while the swipes of the assignment are more
+ * than 4 batches behind, the ratings partitions are paused, and resumed
+ * once swipes are within a batch of their end. This changes the order in
+ * which events are read, never what is decided: a rating is decided
+ * against whatever swipes have been read, parked ratings still wait for
+ * their swipe, offsets are still stored with each batch (librdkafka
+ * resumes a partition after the last message it delivered). A swipes
+ * partition from which nothing has been read yet is behind by what lies
+ * between the offset it was assigned at (PostgreSQL's) and its end, so the
+ * first fetch, which may bring ratings before any swipe, pauses the
+ * ratings at once; one whose end is not known yet counts as not behind, so
+ * it cannot hold the ratings back. Partitions stay paused
+ * across a rebalance, so every change of the assignment applies the
+ * current state to all ratings partitions again. */
+static void consumer_pace(void)
+{
+    if (c.kc == NULL)
+        return;
+    rd_kafka_t *rk = kafka_consumer_handle(c.kc);
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    if (rd_kafka_assignment(rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return;
+    rd_kafka_position(rk, parts);
+    rd_kafka_topic_partition_list_t *ratings = rd_kafka_topic_partition_list_new(parts->cnt + 1);
+    uint64_t seen = 1469598103934665603ull; /* FNV-1a over topic, partition */
+    int64_t behind = 0;
+    for (int i = 0; i < parts->cnt; i++) {
+        const rd_kafka_topic_partition_t *tp = &parts->elems[i];
+        for (const char *ch = tp->topic; *ch; ch++)
+            seen = (seen ^ (uint8_t)*ch) * 1099511628211ull;
+        seen = (seen ^ (uint32_t)tp->partition) * 1099511628211ull;
+        if (strcmp(tp->topic, TOPIC_RATINGS) == 0) {
+            rd_kafka_topic_partition_list_add(ratings, tp->topic, tp->partition);
+            continue;
+        }
+        int64_t lo = -1, hi = -1, pos = tp->offset;
+        if (rd_kafka_get_watermark_offsets(rk, tp->topic, tp->partition, &lo, &hi) != 0)
+            continue;
+        if (pos < 0 && tp->partition >= 0 && tp->partition < CONSUMER_MAX_PARTITIONS)
+            pos = c.swipes_start[tp->partition]; /* nothing read yet: where it starts */
+        if (pos == RD_KAFKA_OFFSET_BEGINNING)
+            pos = lo;
+        if (pos >= 0 && hi > pos)
+            behind += hi - pos;
+    }
+    bool pause = c.ratings_paused ? behind > c.cfg->batch_max : behind > 4 * c.cfg->batch_max;
+    bool moved = seen != c.assignment;
+    if (ratings->cnt > 0 && (pause != c.ratings_paused || moved)) {
+        rd_kafka_resp_err_t e = pause ? rd_kafka_pause_partitions(rk, ratings)
+                                      : rd_kafka_resume_partitions(rk, ratings);
+        if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            if (pause != c.ratings_paused)
+                log_info(pause ? "ratings_paused" : "ratings_resumed",
+                         "swipes %lld behind: ratings %s", (long long)behind,
+                         pause ? "wait until the swipes are read" : "read again");
+            c.ratings_paused = pause;
+            c.assignment = seen;
+        } else {
+            log_warn("ratings_pace_failed", "%s", rd_kafka_err2str(e));
+        }
+    } else if (ratings->cnt == 0) {
+        c.assignment = seen;
+    }
+    rd_kafka_topic_partition_list_destroy(ratings);
+    rd_kafka_topic_partition_list_destroy(parts);
 }
 
 /* ----------------------------------------------------------------- batch */
@@ -261,6 +346,7 @@ static void consumer_pump(void)
             return;
     }
     for (int b = 0; b < CONSUMER_BATCHES_PER_WAKE; b++) {
+        consumer_pace();
         c.n = kafka_consumer_poll(c.kc, c.recs, (int)c.cfg->batch_max, 0);
         if (c.n == 0)
             return;
@@ -283,6 +369,8 @@ static void consumer_on_wake(evutil_socket_t fd, short what, void *arg)
 
 static void consumer_on_tick(evutil_socket_t fd, short what, void *arg)
 {
+    if (!c.pending && !c.draining)
+        consumer_pace();
     consumer_pump();
     int64_t now = event_now_ms();
     if (!c.pending && !c.draining && now >= c.pending_at_ms && pg_alive(c.d->pg)) {

@@ -54,6 +54,22 @@ static int store_exec_arrays(store *s, const char *sql, int n, char *err, size_t
     return 0;
 }
 
+/* Opens the transaction of a batch or a resolution. JIT compilation is off
+ * in it: a batch is a dozen short statements over a few thousand rows, and
+ * the planner's estimates for a scan behind one of them are enough to
+ * cross jit_above_cost, which then spends tens of milliseconds compiling
+ * code that runs for less. */
+static int store_begin(store *s, char *err, size_t errlen)
+{
+    if (pg_begin(s->pg, err, errlen) < 0)
+        return -1;
+    if (pg_exec(s->pg, "SET LOCAL jit = off", 0, NULL, err, errlen) < 0) {
+        pg_rollback(s->pg);
+        return -1;
+    }
+    return 0;
+}
+
 static void store_release(store *s)
 {
     if (s->held)
@@ -230,8 +246,17 @@ static void store_delta(store *s, const char *provider, const char *item, const 
     pg_array_add_int(&s->arr[4], sign);
 }
 
-static int store_sums(store *s, char *err, size_t errlen)
+/* Moves the running sums by the deltas in arr[0..4], one upsert per key
+ * (the deltas are grouped by provider and item, and by month, first).
+ * When rows is not NULL it receives the provider and provider-item rows as
+ * they are after the move, with the provider's category (columns:
+ * provider, item, category, n, sum, d1..d5, published_milli or -1), which
+ * spares store_mark_scores reading them again; NULL when there were no
+ * deltas. The caller PQclears it. */
+static int store_sums(store *s, PGresult **rows, char *err, size_t errlen)
 {
+    if (rows)
+        *rows = NULL;
     if (s->arr[0].n == 0)
         return 0;
 #define STORE_DIST                                                                                 \
@@ -241,7 +266,7 @@ static int store_sums(store *s, char *err, size_t errlen)
 #define STORE_ADD                                                                                  \
     "n = t.n + EXCLUDED.n, sum = t.sum + EXCLUDED.sum, d1 = t.d1 + EXCLUDED.d1, d2 = t.d2 + "      \
     "EXCLUDED.d2, d3 = t.d3 + EXCLUDED.d3, d4 = t.d4 + EXCLUDED.d4, d5 = t.d5 + EXCLUDED.d5"
-    return store_exec_arrays(
+    PGresult *r = store_query_arrays(
         s,
         "WITH d AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], "
         "$5::int[]) AS d(provider_id, item_code, period, score, sign)), "
@@ -249,12 +274,24 @@ static int store_sums(store *s, char *err, size_t errlen)
         "SELECT provider_id, item_code, period, score, sign FROM d WHERE item_code <> ''), "
         "s AS (INSERT INTO rating_scores AS t (provider_id, item_code, n, sum, d1, d2, d3, d4, d5) "
         "SELECT provider_id, item_code, sum(sign), sum(sign * score), " STORE_DIST
-        " FROM x GROUP BY 1, 2 ON CONFLICT (provider_id, item_code) DO UPDATE SET " STORE_ADD ") "
-        "INSERT INTO rating_monthly AS t (provider_id, item_code, period, n, sum, d1, d2, d3, d4, "
-        "d5) SELECT provider_id, item_code, period, sum(sign), sum(sign * score), " STORE_DIST
+        " FROM x GROUP BY 1, 2 ON CONFLICT (provider_id, item_code) DO UPDATE SET " STORE_ADD
+        " RETURNING t.*), "
+        "m AS (INSERT INTO rating_monthly AS t (provider_id, item_code, period, n, sum, d1, d2, "
+        "d3, d4, d5) SELECT provider_id, item_code, period, sum(sign), sum(sign * "
+        "score), " STORE_DIST
         " FROM x GROUP BY 1, 2, 3 ON CONFLICT (provider_id, item_code, period) DO UPDATE "
-        "SET " STORE_ADD,
+        "SET " STORE_ADD ") "
+        "SELECT s.provider_id, s.item_code, coalesce(p.category, ''), s.n, s.sum, s.d1, s.d2, "
+        "s.d3, s.d4, s.d5, coalesce(s.published_milli, -1) FROM s LEFT JOIN rating_providers p "
+        "USING (provider_id)",
         5, err, errlen);
+    if (r == NULL)
+        return -1;
+    if (rows)
+        *rows = r;
+    else
+        PQclear(r);
+    return 0;
 }
 
 /* arr[0..2]: provider, tag, sign */
@@ -305,7 +342,7 @@ static int store_retract(store *s, store_item *items, int n, int64_t now_ms, cha
     for (int row = 0; row < rows; row++)
         store_delta(s, PQgetvalue(r, row, 0), PQgetvalue(r, row, 1), PQgetvalue(r, row, 2),
                     (int32_t)strtol(PQgetvalue(r, row, 3), NULL, 10), -1);
-    int rc = store_sums(s, err, errlen);
+    int rc = store_sums(s, NULL, err, errlen);
     if (rc == 0 && rows > 0) {
         store_arrays_reset(s, 3);
         for (int row = 0; row < rows; row++) {
@@ -421,45 +458,33 @@ static void store_scores_clear(store *s)
 }
 
 /* Computes the Bayesian score of every (provider, item) the accepted
- * ratings touched; those that moved materially are marked published and
- * queued for store_publish. */
-static int store_mark_scores(store *s, char *err, size_t errlen)
+ * ratings touched, r being those rows as store_sums returned them after
+ * the batch's move (NULL: none; the caller keeps it); those that moved
+ * materially are marked published and queued for store_publish. The prior
+ * is the mean of all ratings of the provider's category, read after the
+ * move. */
+static int store_mark_scores(store *s, PGresult *r, char *err, size_t errlen)
 {
     store_scores_clear(s);
-    store_arrays_reset(s, 2);
-    for (int i = 0; i < s->nratings; i++) {
-        const store_rating *r = &s->ratings[i];
-        if (r->verdict != RULES_OK)
-            continue;
-        pg_array_add(&s->arr[0], r->provider_id);
-        pg_array_add(&s->arr[1], "");
-        if (r->item_code && *r->item_code) {
-            pg_array_add(&s->arr[0], r->provider_id);
-            pg_array_add(&s->arr[1], r->item_code);
-        }
-    }
-    if (s->arr[0].n == 0)
+    if (r == NULL || PQntuples(r) == 0)
         return 0;
-    PGresult *r = store_query_arrays(
-        s,
-        "WITH k AS (SELECT DISTINCT * FROM unnest($1::text[], $2::text[]) AS k(provider_id, "
-        "item_code)), c AS (SELECT coalesce(p.category, '') AS category, sum(s.n) AS n, "
-        "sum(s.sum) AS sum FROM rating_scores s LEFT JOIN rating_providers p USING (provider_id) "
-        "WHERE s.item_code = '' GROUP BY 1) "
-        "SELECT s.provider_id, s.item_code, coalesce(p.category, ''), s.n, s.sum, s.d1, s.d2, "
-        "s.d3, s.d4, s.d5, coalesce(s.published_milli, -1), coalesce(c.n, 0), coalesce(c.sum, 0) "
-        "FROM rating_scores s JOIN k USING (provider_id, item_code) LEFT JOIN rating_providers p "
-        "USING (provider_id) LEFT JOIN c ON c.category = coalesce(p.category, '')",
-        2, err, errlen);
-    if (r == NULL)
+    PGresult *c = pg_query(
+        s->pg,
+        "SELECT coalesce(p.category, '') AS category, sum(s.n), sum(s.sum) "
+        "FROM rating_scores s LEFT JOIN rating_providers p USING (provider_id) "
+        "WHERE s.item_code = '' GROUP BY 1 ORDER BY coalesce(p.category, '') COLLATE \"C\"",
+        0, NULL, err, errlen);
+    if (c == NULL)
         return -1;
     store_arrays_reset(s, 3);
     for (int row = 0; row < PQntuples(r); row++) {
         int64_t n = strtoll(PQgetvalue(r, row, 3), NULL, 10);
         int64_t sum = strtoll(PQgetvalue(r, row, 4), NULL, 10);
         int32_t prev = (int32_t)strtol(PQgetvalue(r, row, 10), NULL, 10);
-        int32_t prior = score_mean_milli(strtoll(PQgetvalue(r, row, 11), NULL, 10),
-                                         strtoll(PQgetvalue(r, row, 12), NULL, 10));
+        int crow = store_find(c, 0, PQgetvalue(r, row, 2));
+        int32_t prior = crow < 0 ? score_mean_milli(0, 0)
+                                 : score_mean_milli(strtoll(PQgetvalue(c, crow, 1), NULL, 10),
+                                                    strtoll(PQgetvalue(c, crow, 2), NULL, 10));
         int32_t bayes = score_bayes_milli(n, sum, prior, s->cfg.prior_weight);
         if (!score_material(prev, bayes, (int32_t)s->cfg.publish_delta_milli))
             continue;
@@ -467,7 +492,7 @@ static int store_mark_scores(store *s, char *err, size_t errlen)
             int cap = s->cap_scores ? s->cap_scores * 2 : 256;
             store_score *sc = realloc(s->scores, (size_t)cap * sizeof(*sc));
             if (sc == NULL) {
-                PQclear(r);
+                PQclear(c);
                 snprintf(err, errlen, "out of memory");
                 return -1;
             }
@@ -483,7 +508,7 @@ static int store_mark_scores(store *s, char *err, size_t errlen)
         for (int d = 0; d < 5; d++)
             sc->dist[d] = strtoll(PQgetvalue(r, row, 5 + d), NULL, 10);
         if (sc->provider_id == NULL || sc->item_code == NULL || sc->category == NULL) {
-            PQclear(r);
+            PQclear(c);
             snprintf(err, errlen, "out of memory");
             return -1;
         }
@@ -491,7 +516,7 @@ static int store_mark_scores(store *s, char *err, size_t errlen)
         pg_array_add(&s->arr[1], sc->item_code);
         pg_array_add_int(&s->arr[2], bayes);
     }
-    PQclear(r);
+    PQclear(c);
     if (s->arr[0].n == 0)
         return 0;
     return store_exec_arrays(s,
@@ -691,7 +716,9 @@ static int store_write(store *s, bool final, int64_t now_ms, char *err, size_t e
             return -1;
     }
 
-    /* sums and tags */
+    /* sums and tags; the categories of new providers first, for the scores */
+    if (store_providers(s, err, errlen) < 0)
+        return -1;
     store_arrays_reset(s, 5);
     for (int i = 0; i < s->nratings; i++) {
         const store_rating *r = &s->ratings[i];
@@ -699,7 +726,8 @@ static int store_write(store *s, bool final, int64_t now_ms, char *err, size_t e
             store_delta(s, r->provider_id, r->item_code ? r->item_code : "", r->period, r->score,
                         1);
     }
-    if (store_sums(s, err, errlen) < 0)
+    PGresult *moved = NULL;
+    if (store_sums(s, &moved, err, errlen) < 0)
         return -1;
     store_arrays_reset(s, 3);
     for (int i = 0; i < s->nratings; i++) {
@@ -720,8 +748,11 @@ static int store_write(store *s, bool final, int64_t now_ms, char *err, size_t e
             t += len + (end != NULL);
         }
     }
-    if (store_tags(s, err, errlen) < 0)
+    if (store_tags(s, err, errlen) < 0) {
+        if (moved)
+            PQclear(moved);
         return -1;
+    }
 
     /* 5-star bursts per terminal and window */
     store_arrays_reset(s, 3);
@@ -754,8 +785,11 @@ static int store_write(store *s, bool final, int64_t now_ms, char *err, size_t e
                          4, p, err, errlen);
         else
             snprintf(err, errlen, "out of memory");
-        if (r == NULL)
+        if (r == NULL) {
+            if (moved)
+                PQclear(moved);
             return -1;
+        }
         for (int row = 0; row < PQntuples(r); row++) {
             s->bursts_flagged++;
             log_kv(LOG_WARN, "rating_burst_flagged", "terminal_id", PQgetvalue(r, row, 0),
@@ -764,9 +798,10 @@ static int store_write(store *s, bool final, int64_t now_ms, char *err, size_t e
         }
         PQclear(r);
     }
-    if (store_providers(s, err, errlen) < 0)
-        return -1;
-    return store_mark_scores(s, err, errlen);
+    int rc = store_mark_scores(s, moved, err, errlen);
+    if (moved)
+        PQclear(moved);
+    return rc;
 }
 
 /* Decides every rating of s->ratings (see rules.h), then writes them. final:
@@ -779,11 +814,16 @@ static int store_decide(store *s, bool final, int64_t now_ms, char *err, size_t 
             pg_array_add(&s->arr[0], s->ratings[i].swipe_id);
     PGresult *r = NULL;
     if (s->arr[0].n > 0) {
+        /* A join driven by the batch's swipe ids. Written as EXISTS (...
+         * rating_accepted ...) per swipe, it was planned as a hashed subplan
+         * that read the whole of rating_accepted in every batch: a cost that
+         * grew with every rating ever accepted. */
         r = store_query_arrays(
             s,
-            "SELECT swipe_id, terminal_id, provider_id, item_code, occurred_at_ms, authorized, "
-            "reversed, EXISTS (SELECT 1 FROM rating_accepted a WHERE a.swipe_id = s.swipe_id) "
-            "FROM rating_swipes s WHERE swipe_id = ANY($1::text[]) ORDER BY swipe_id COLLATE \"C\"",
+            "SELECT s.swipe_id, s.terminal_id, s.provider_id, s.item_code, s.occurred_at_ms, "
+            "s.authorized, s.reversed, a.swipe_id IS NOT NULL FROM (SELECT DISTINCT "
+            "unnest($1::text[]) AS id) u JOIN rating_swipes s ON s.swipe_id = u.id LEFT JOIN "
+            "rating_accepted a ON a.swipe_id = s.swipe_id ORDER BY s.swipe_id COLLATE \"C\"",
             1, err, errlen);
         if (r == NULL)
             return -1;
@@ -946,7 +986,7 @@ int store_apply(store *s, store_item *items, int n, int64_t now_ms, char *err, s
         items[i].duplicate = false;
         items[i].rating_idx = -1;
     }
-    if (pg_begin(s->pg, err, errlen) < 0)
+    if (store_begin(s, err, errlen) < 0)
         return -1;
     if (store_mark_duplicates(s, items, n, err, errlen) < 0 ||
         store_swipes(s, items, n, err, errlen) < 0 ||
@@ -992,17 +1032,21 @@ int store_resolve_pending(store *s, int64_t now_ms, int64_t grace_ms, bool caugh
     store_scores_clear(s);
     store_counts_reset(s);
     *n = 0;
-    if (pg_begin(s->pg, err, errlen) < 0)
+    if (store_begin(s, err, errlen) < 0)
         return -1;
     char before[24], lim[16];
     snprintf(before, sizeof(before), "%lld", (long long)(now_ms - grace_ms));
     snprintf(lim, sizeof(lim), "%d", limit);
     const char *p[] = {before, caught_up ? "true" : "false", lim};
+    /* A join, not EXISTS (...) OR ...: with tens of thousands of ratings
+     * parked (a service catching up) the EXISTS was planned as a hashed
+     * subplan (and JIT-compiled) at about twice the cost of the join. */
     s->held = pg_query(s->pg,
-                       "SELECT " STORE_PARKED_COLUMNS " FROM rating_pending p WHERE EXISTS "
-                       "(SELECT 1 FROM rating_swipes s WHERE s.swipe_id = p.swipe_id AND "
-                       "(s.authorized OR s.reversed)) OR ($2::boolean AND p.parked_at_ms < "
-                       "$1::bigint) ORDER BY p.parked_at_ms LIMIT $3::int FOR UPDATE SKIP LOCKED",
+                       "SELECT " STORE_PARKED_COLUMNS " FROM rating_pending p LEFT JOIN "
+                       "rating_swipes s ON s.swipe_id = p.swipe_id AND (s.authorized OR "
+                       "s.reversed) WHERE s.swipe_id IS NOT NULL OR ($2::boolean AND "
+                       "p.parked_at_ms < $1::bigint) ORDER BY p.parked_at_ms LIMIT $3::int FOR "
+                       "UPDATE OF p SKIP LOCKED",
                        3, p, err, errlen);
     if (s->held == NULL)
         goto fail;
