@@ -325,12 +325,22 @@ void kafka_producer_free(kafka_producer *p, int timeout_ms)
 
 /* ============================================================== consumer */
 
+#define KAFKA_START_MAX 256
+
 struct kafka_consumer {
     rd_kafka_t *rk;
     kafka_offsets_fn offsets;
     void *offsets_arg;
     kafka_producer *dlq;
     bool assigned;
+    /* the offsets of the current assignment: a partition nothing was read
+     * from since has no position yet, and its lag runs from there */
+    struct {
+        char topic[64];
+        int32_t partition;
+        int64_t offset;
+    } start[KAFKA_START_MAX];
+    int nstart;
 };
 
 static void kafka_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
@@ -353,6 +363,14 @@ static void kafka_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                    "offset", off, NULL);
         }
         rd_kafka_assign(rk, parts);
+        c->nstart = 0;
+        for (int i = 0; i < parts->cnt && c->nstart < KAFKA_START_MAX; i++) {
+            snprintf(c->start[c->nstart].topic, sizeof(c->start[0].topic), "%s",
+                     parts->elems[i].topic);
+            c->start[c->nstart].partition = parts->elems[i].partition;
+            c->start[c->nstart].offset = parts->elems[i].offset;
+            c->nstart++;
+        }
         c->assigned = true;
     } else {
         log_info("kafka_revoke", "%d partition(s) revoked", parts->cnt);
@@ -562,6 +580,10 @@ int64_t kafka_consumer_lag(kafka_consumer *c)
                                            &lo, &hi) != 0)
             continue;
         int64_t pos = parts->elems[i].offset;
+        for (int k = 0; pos < 0 && k < c->nstart; k++) /* nothing read yet: as assigned */
+            if (c->start[k].partition == parts->elems[i].partition &&
+                strcmp(c->start[k].topic, parts->elems[i].topic) == 0)
+                pos = c->start[k].offset == RD_KAFKA_OFFSET_END ? hi : c->start[k].offset;
         if (pos < 0)
             pos = lo;
         if (hi > pos)

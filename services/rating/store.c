@@ -393,45 +393,51 @@ static int store_providers(store *s, char *err, size_t errlen)
         return 0;
     }
     int64_t now = event_now_ms();
-    if (s->redis == NULL && now >= s->redis_retry_ms && s->cfg.redis_host) {
-        char rerr[256];
-        s->redis =
-            redis_sync_connect(s->cfg.redis_host, s->cfg.redis_port, 1000, rerr, sizeof(rerr));
-        if (s->redis == NULL) {
-            log_warn("directory_unavailable", "provider categories wait: %s", rerr);
-            s->redis_retry_ms = now + 5000;
-        }
-    }
-    if (s->redis == NULL) {
-        PQclear(r);
-        return 0;
-    }
-    for (int row = 0; row < rows; row++) {
-        char key[KEYS_MAX];
-        keys_provider(key, sizeof(key), PQgetvalue(r, row, 0));
-        redisAppendCommand(s->redis, "HGET %s category", key);
-    }
-    store_arrays_reset(s, 2);
+    /* two tries: a connection Redis closed (a restart) shows only when it
+     * is used, and then a fresh one is made at once */
     bool broken = false;
-    for (int row = 0; row < rows && !broken; row++) {
-        redisReply *rep = NULL;
-        if (redisGetReply(s->redis, (void **)&rep) != REDIS_OK || rep == NULL) {
-            broken = true;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (s->redis == NULL && (attempt > 0 || now >= s->redis_retry_ms) && s->cfg.redis_host) {
+            char rerr[256];
+            s->redis =
+                redis_sync_connect(s->cfg.redis_host, s->cfg.redis_port, 1000, rerr, sizeof(rerr));
+            if (s->redis == NULL) {
+                log_warn("directory_unavailable", "provider categories wait: %s", rerr);
+                s->redis_retry_ms = now + 5000;
+            }
+        }
+        if (s->redis == NULL) {
+            PQclear(r);
+            return 0;
+        }
+        for (int row = 0; row < rows; row++) {
+            char key[KEYS_MAX];
+            keys_provider(key, sizeof(key), PQgetvalue(r, row, 0));
+            redisAppendCommand(s->redis, "HGET %s category", key);
+        }
+        store_arrays_reset(s, 2);
+        broken = false;
+        for (int row = 0; row < rows && !broken; row++) {
+            redisReply *rep = NULL;
+            if (redisGetReply(s->redis, (void **)&rep) != REDIS_OK || rep == NULL) {
+                broken = true;
+                break;
+            }
+            if (rep->type == REDIS_REPLY_STRING) {
+                pg_array_add(&s->arr[0], PQgetvalue(r, row, 0));
+                pg_array_add(&s->arr[1], rep->str);
+            } else if (rep->type == REDIS_REPLY_NIL) {
+                /* not in the directory: the provider gets the "" prior */
+                pg_array_add(&s->arr[0], PQgetvalue(r, row, 0));
+                pg_array_add(&s->arr[1], "");
+            }
+            freeReplyObject(rep);
+        }
+        if (!broken)
             break;
-        }
-        if (rep->type == REDIS_REPLY_STRING) {
-            pg_array_add(&s->arr[0], PQgetvalue(r, row, 0));
-            pg_array_add(&s->arr[1], rep->str);
-        } else if (rep->type == REDIS_REPLY_NIL) {
-            /* not in the directory: the provider gets the "" prior */
-            pg_array_add(&s->arr[0], PQgetvalue(r, row, 0));
-            pg_array_add(&s->arr[1], "");
-        }
-        freeReplyObject(rep);
-    }
-    if (broken) {
-        log_warn("directory_unavailable", "provider categories wait: %s",
-                 s->redis->errstr[0] ? s->redis->errstr : "no reply");
+        log_warn("directory_unavailable", "provider categories: %s%s",
+                 s->redis->errstr[0] ? s->redis->errstr : "no reply",
+                 attempt == 0 ? ": reconnecting" : "");
         redisFree(s->redis);
         s->redis = NULL;
         s->redis_retry_ms = now + 5000;
