@@ -23,6 +23,7 @@ static int pending_every_s;
 static int64_t pending_age_ms;
 static bool pending_running;
 static int64_t pending_seen, pending_resumed;
+static int64_t pending_young; /* pending, not old enough yet: look again soon */
 static metric *pending_m_resumed;
 
 static void pending_scan(const char *cursor);
@@ -45,8 +46,12 @@ static void pending_on_record(redisReply *reply, const char *errstr, void *arg)
     const char *state = pending_field(reply, "state");
     const char *at = pending_field(reply, "at");
     pending_seen++;
-    if (state == NULL || strcmp(state, "pending") != 0 || at == NULL ||
-        event_now_ms() - strtoll(at, NULL, 10) < pending_age_ms) {
+    if (state == NULL || strcmp(state, "pending") != 0 || at == NULL) {
+        free(key);
+        return;
+    }
+    if (event_now_ms() - strtoll(at, NULL, 10) < pending_age_ms) {
+        pending_young++; /* in flight, or its gateway just died: seen again soon */
         free(key);
         return;
     }
@@ -126,15 +131,33 @@ static void pending_scan(const char *cursor)
         pending_running = false;
 }
 
+static bool pending_followup; /* the tick after a sweep, half an age later */
+
 static void pending_on_tick(evutil_socket_t fd, short what, void *arg)
 {
-    if (!pending_running && redis_client_connected(pending_redis)) {
-        pending_running = true;
-        pending_seen = pending_resumed = 0;
-        pending_scan("0");
+    int64_t half = pending_age_ms / 2000 > 0 ? pending_age_ms / 2000 : 1;
+    struct timeval tv = {1, 0};
+    if (pending_running) { /* a sweep still in flight */
+        evtimer_add(pending_timer, &tv);
+        return;
     }
+    /* a sweep, then another half an age later for as long as records were
+     * pending but too young (a gateway that died moments before this one
+     * started), then every pending_every_s */
+    if ((!pending_followup || pending_young > 0) || !redis_client_connected(pending_redis)) {
+        if (redis_client_connected(pending_redis)) {
+            pending_running = true;
+            pending_followup = true;
+            pending_seen = pending_resumed = pending_young = 0;
+            pending_scan("0");
+        }
+        tv.tv_sec = (time_t)half;
+        evtimer_add(pending_timer, &tv);
+        return;
+    }
+    pending_followup = false;
     if (pending_every_s > 0) {
-        struct timeval tv = {pending_every_s, 0};
+        tv.tv_sec = pending_every_s;
         evtimer_add(pending_timer, &tv);
     }
 }

@@ -9,7 +9,8 @@
  * posts, and a terminal whose retries hear 503. So every gateway, shortly
  * after it starts and then every ONECARD_PENDING_SWEEP_S, walks the swipe
  * records (SCAN, in pages, never blocking Redis) and hands any record still
- * pending after ONECARD_PENDING_AGE_S to api_resume_swipe, which produces
+ * pending after ONECARD_PENDING_AGE_S to api_resume_swipe (a record pending
+ * but younger makes the next sweep come after half that age), which produces
  * the event with the event id of the record: if the dead gateway's copy
  * did reach the log, consumers drop the second by its id. The terminal's
  * next retry with its request_id then hears "approved".

@@ -50,6 +50,13 @@
          0,                                                                                        \
          0,                                                                                        \
          "the feed's consumer group (its offsets are stored in PostgreSQL)"},                      \
+        {"ONECARD_ELIGIBILITY_INSTANCE",                                                           \
+         CONFIG_STR,                                                                               \
+         &(c)->instance,                                                                           \
+         "eligibility-1",                                                                          \
+         0,                                                                                        \
+         0,                                                                                        \
+         "the feed's group.instance.id: unique per process (static membership)"},                  \
     {                                                                                              \
         "ONECARD_PIN_PEPPER", CONFIG_STR, &(c)->pin_pepper, "onecard-local-pepper", 0, 0,          \
             "PIN pepper, the gateway's"                                                            \

@@ -373,8 +373,12 @@ int feed_setup(struct event_base *base, elig_config *cfg, const char *group, cha
     }
     f.group = strdup(group);
     const char *topics[] = {TOPIC_ELIGIBILITY, NULL};
+    /* a static member: restarted after a crash, it gets its partitions
+     * back at once instead of after the dead member's session timeout */
+    const char *const extra[] = {"group.instance.id", cfg->instance, "session.timeout.ms", "10000",
+                                 NULL};
     f.kc = kafka_consumer_new(cfg->d.kafka_brokers, group, topics, feed_offsets, NULL, f.reg.kp,
-                              NULL, err, errlen);
+                              cfg->instance && cfg->instance[0] ? extra : extra + 2, err, errlen);
     if (f.kc == NULL)
         return -1;
     f.tick = event_new(base, -1, EV_PERSIST, feed_tick, NULL);

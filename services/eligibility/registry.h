@@ -27,6 +27,7 @@ typedef struct elig_config {
     char *id_salt;    /* ONECARD_ID_SALT */
     char *pin_pepper; /* ONECARD_PIN_PEPPER (the gateway's) */
     char *group;      /* ONECARD_ELIGIBILITY_GROUP: the feed's consumer group */
+    char *instance;   /* ONECARD_ELIGIBILITY_INSTANCE: its group.instance.id */
 } elig_config;
 
 typedef struct registry {
