@@ -24,6 +24,7 @@ static int64_t pending_age_ms;
 static bool pending_running;
 static int64_t pending_seen, pending_resumed;
 static int64_t pending_young; /* pending, not old enough yet: look again soon */
+#define PENDING_STRAY_MS 3000 /* pending longer than an answer ever takes */
 static metric *pending_m_resumed;
 
 static void pending_scan(const char *cursor);
@@ -50,8 +51,12 @@ static void pending_on_record(redisReply *reply, const char *errstr, void *arg)
         free(key);
         return;
     }
-    if (event_now_ms() - strtoll(at, NULL, 10) < pending_age_ms) {
-        pending_young++; /* in flight, or its gateway just died: seen again soon */
+    int64_t age = event_now_ms() - strtoll(at, NULL, 10);
+    if (age < pending_age_ms) {
+        /* older than any answer takes: its gateway may have just died, so
+         * look again soon (a swipe in flight, younger, is no reason to) */
+        if (age >= PENDING_STRAY_MS)
+            pending_young++;
         free(key);
         return;
     }
