@@ -141,29 +141,12 @@ static int bulk_issue_cards(registry *r, pg_array *created, long ncreated, const
     }
     pg_array cno = {0}, salt = {0}, hash = {0}, pins = {0};
     for (long i = 0; i < ncreated; i++) {
-        char card[20], s[33], proof[SIGN_HEX_LEN + 1], h[41], pn[8];
-        unsigned char rnd[22];
-        if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
-            abort();
-        snprintf(card, sizeof(card), "62881%s", PQgetvalue(seq, (int)i, 0));
-        size_t cl = strlen(card);
-        card[cl] = ident_luhn_digit(card);
-        card[cl + 1] = '\0';
-        for (int k = 0; k < 16; k++)
-            snprintf(s + 2 * k, 3, "%02x", rnd[k]);
-        if (pin)
-            snprintf(pn, sizeof(pn), "%s", pin);
-        else {
-            for (int k = 0; k < 6; k++)
-                pn[k] = (char)('0' + rnd[16 + k] % 10);
-            pn[6] = '\0';
-        }
-        sign_pin_proof(proof, r->cfg->pin_pepper, card, pn);
-        sign_pin_hash(h, s, proof);
-        pg_array_add(&cno, card);
-        pg_array_add(&salt, s);
-        pg_array_add(&hash, h);
-        pg_array_add(&pins, pn);
+        registry_card nc;
+        registry_card_make(r, PQgetvalue(seq, (int)i, 0), pin, &nc);
+        pg_array_add(&cno, nc.card_no);
+        pg_array_add(&salt, nc.salt);
+        pg_array_add(&hash, nc.hash);
+        pg_array_add(&pins, nc.pin);
     }
     PQclear(seq);
     const char *q[] = {pg_array_text(created), pg_array_text(&cno), pg_array_text(&salt),

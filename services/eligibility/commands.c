@@ -7,6 +7,7 @@
 #include "commands.h"
 
 #include "bulk.h"
+#include "carryover.h"
 #include "ident.h"
 #include "synth.h"
 
@@ -297,56 +298,24 @@ static int cmd_person_add(registry *r, int argc, char **argv)
     return 0;
 }
 
-/* Re-projects the entitlements of the person's current card. */
-static int project_person(registry *r, const char *pid)
-{
-    char err[512];
-    const char *p[] = {pid};
-    PGresult *res = pg_query(r->pg,
-                             "SELECT c.card_no, p.category, p.household, p.status, p.grade, "
-                             "p.care_level, p.birth_date FROM elig_persons p JOIN elig_cards c "
-                             "USING (person_id) WHERE p.person_id = $1 AND c.status IN ('active', "
-                             "'frozen')",
-                             1, p, err, sizeof(err));
-    if (res == NULL) {
-        registry_fail("%s", err);
-        return -1;
-    }
-    int rc = 0;
-    if (PQntuples(res) == 1) {
-        catalogue c;
-        int32_t bday = 0;
-        if (registry_catalogue(r, &c) < 0) {
-            PQclear(res);
-            return -1;
-        }
-        if (rules_date_parse(PQgetvalue(res, 0, 6), &bday, err, sizeof(err)) < 0)
-            bday = 0;
-        rules_person rp = {PQgetvalue(res, 0, 1),       PQgetvalue(res, 0, 2),
-                           PQgetvalue(res, 0, 3),       atoi(PQgetvalue(res, 0, 4)),
-                           atoi(PQgetvalue(res, 0, 5)), bday};
-        registry_project_entitlements(r, &c, PQgetvalue(res, 0, 0), &rp, registry_today());
-        rc = registry_sync(r);
-        catalogue_free(&c);
-    }
-    PQclear(res);
-    return rc;
-}
-
 /* Sets a card's status in PostgreSQL (when it is in from), Redis, and
- * publishes CardStatusChanged. Returns 0, 1 when the card is not in from,
- * -1 on failure. Inside no transaction: opens its own. */
+ * publishes CardStatusChanged. A freeze records who froze: "operator", or
+ * "eligibility" for a person's status (which unfreezes it again when the
+ * person becomes active). Returns 0, 1 when the card is not in from, -1
+ * on failure. Inside no transaction: opens its own. */
 static int card_set_status(registry *r, const char *card_no, const char *from, const char *to,
-                           const char *reason, const char *actor, char *person, size_t personlen)
+                           const char *by, const char *reason, const char *actor, char *person,
+                           size_t personlen)
 {
     char err[512];
     if (registry_begin(r, actor) < 0)
         return -1;
-    const char *p[] = {card_no, from, to};
+    const char *p[] = {card_no, from, to, by};
     PGresult *res = pg_query(r->pg,
-                             "UPDATE elig_cards SET status = $3, updated_at = now() WHERE card_no "
-                             "= $1 AND status = ANY(string_to_array($2, ',')) RETURNING person_id",
-                             3, p, err, sizeof(err));
+                             "UPDATE elig_cards SET status = $3, frozen_by = CASE WHEN $3 = "
+                             "'frozen' THEN $4 END, updated_at = now() WHERE card_no = $1 AND "
+                             "status = ANY(string_to_array($2, ',')) RETURNING person_id",
+                             4, p, err, sizeof(err));
     if (res == NULL) {
         registry_fail("%s", err);
         pg_rollback(r->pg);
@@ -458,24 +427,34 @@ static int cmd_person_modify(registry *r, int argc, char **argv)
     }
     if (registry_commit(r) < 0)
         return 2;
-    /* a death, revocation or move stops the card at once */
-    if (st && strcmp(st, "active") != 0) {
+    /* the card follows the status in force today: a death, revocation or
+     * move stops it at once; becoming active again restarts a card that
+     * was stopped for that reason (never one an operator froze) */
+    if (st) {
         res = pg_query(r->pg,
-                       "SELECT card_no FROM elig_cards WHERE person_id = $1 AND status = 'active'",
+                       "SELECT c.card_no, c.status, p.status FROM elig_cards c JOIN elig_persons "
+                       "p USING (person_id) WHERE c.person_id = $1 AND ((c.status = 'active' AND "
+                       "p.status <> 'active') OR (c.status = 'frozen' AND c.frozen_by = "
+                       "'eligibility' AND p.status = 'active'))",
                        1, q, err, sizeof(err));
         if (res && PQntuples(res) == 1) {
-            char card[24], person[IDENT_PERSON_LEN + 1];
+            char card[24], pst[16], person[IDENT_PERSON_LEN + 1];
             snprintf(card, sizeof(card), "%s", PQgetvalue(res, 0, 0));
-            if (card_set_status(r, card, "active", "frozen",
-                                strcmp(st, "deceased") == 0 ? "death" : st, actor, person,
-                                sizeof(person)) < 0) {
+            snprintf(pst, sizeof(pst), "%s", PQgetvalue(res, 0, 2));
+            bool stop = strcmp(PQgetvalue(res, 0, 1), "active") == 0;
+            if (card_set_status(r, card, stop ? "active" : "frozen", stop ? "frozen" : "active",
+                                "eligibility",
+                                !stop                            ? "reinstated"
+                                : strcmp(pst, "deceased") == 0 ? "death"
+                                                               : pst,
+                                actor, person, sizeof(person)) < 0) {
                 PQclear(res);
                 return 2;
             }
         }
         PQclear(res);
     }
-    if (project_person(r, pid) < 0)
+    if (registry_project_person(r, pid) < 0)
         return 2;
     Onecard__V1__PersonChanged pc = ONECARD__V1__PERSON_CHANGED__INIT;
     char eid[EVENT_ID_LEN + 1];
@@ -499,17 +478,8 @@ static int cmd_card_issue(registry *r, int argc, char **argv)
     const char *pin = opt(argc, argv, "pin"), *actor = opt(argc, argv, "actor");
     if (npos != 1 || need(actor, "actor"))
         return 1;
-    char pinbuf[8], err[512];
-    if (pin == NULL) {
-        unsigned char b[6];
-        if (getrandom(b, 6, 0) != 6)
-            return 2;
-        for (int i = 0; i < 6; i++)
-            pinbuf[i] = (char)('0' + b[i] % 10);
-        pinbuf[6] = '\0';
-        pin = pinbuf;
-    }
-    if (strlen(pin) != 6 || strspn(pin, "0123456789") != 6) {
+    char err[512];
+    if (pin != NULL && (strlen(pin) != 6 || strspn(pin, "0123456789") != 6)) {
         registry_fail("--pin must be 6 digits");
         return 1;
     }
@@ -526,16 +496,11 @@ static int cmd_card_issue(registry *r, int argc, char **argv)
         pg_rollback(r->pg);
         return res ? 1 : 2;
     }
-    char card[20], salt[33], proof[SIGN_HEX_LEN + 1], hash[41];
-    snprintf(card, sizeof(card), "62881%s", PQgetvalue(res, 0, 0));
+    registry_card nc;
+    registry_card_make(r, PQgetvalue(res, 0, 0), pin, &nc);
     PQclear(res);
-    size_t cl = strlen(card);
-    card[cl] = ident_luhn_digit(card);
-    card[cl + 1] = '\0';
-    random_hex(salt, 16);
-    sign_pin_proof(proof, r->cfg->pin_pepper, card, pin);
-    sign_pin_hash(hash, salt, proof);
-    const char *q[] = {card, argv[0], salt, hash};
+    const char *card = nc.card_no;
+    const char *q[] = {card, argv[0], nc.salt, nc.hash};
     if (pg_exec(r->pg,
                 "INSERT INTO elig_cards (card_no, person_id, status, pin_salt, pin_hash) VALUES "
                 "($1, $2, 'active', $3, $4)",
@@ -550,22 +515,22 @@ static int cmd_card_issue(registry *r, int argc, char **argv)
     }
     if (registry_commit(r) < 0)
         return 2;
-    directory_put_card_hashed(&r->dir, card, argv[0], "active", salt, hash);
-    if (registry_sync(r) < 0 || project_person(r, argv[0]) < 0)
+    directory_put_card_hashed(&r->dir, card, argv[0], "active", nc.salt, nc.hash);
+    if (registry_sync(r) < 0 || registry_project_person(r, argv[0]) < 0)
         return 2;
     Onecard__V1__CardChanged cc = ONECARD__V1__CARD_CHANGED__INIT;
     char eid[EVENT_ID_LEN + 1];
     event_new_id(eid);
     cc.event_id = eid;
     cc.op = ONECARD__V1__REGISTRY_OP__CREATED;
-    cc.card_no = card;
+    cc.card_no = (char *)card;
     cc.person_id = argv[0];
     cc.status = "active";
     cc.actor = (char *)actor;
     cc.occurred_at_ms = event_now_ms();
     if (registry_publish(r, &cc.base, card) < 0)
         return 2;
-    printf("card %s pin %s\n", card, pin);
+    printf("card %s pin %s\n", card, nc.pin);
     return 0;
 }
 
@@ -581,7 +546,7 @@ static int cmd_card_status(registry *r, bool freeze, int argc, char **argv)
     }
     char person[IDENT_PERSON_LEN + 1];
     int rc = card_set_status(r, argv[0], freeze ? "active" : "frozen", freeze ? "frozen" : "active",
-                             reason, actor, person, sizeof(person));
+                             "operator", reason, actor, person, sizeof(person));
     if (rc == 1) {
         registry_fail("card %s is not %s", argv[0], freeze ? "active" : "frozen");
         return 1;
@@ -590,6 +555,23 @@ static int cmd_card_status(registry *r, bool freeze, int argc, char **argv)
         return 2;
     printf("card %s %s\n", argv[0], freeze ? "frozen" : "active");
     return 0;
+}
+
+static int cmd_card_replace(registry *r, int argc, char **argv)
+{
+    int npos = opts_check(argc, argv, "reason,pin,wait,actor");
+    const char *reason = opt(argc, argv, "reason"), *actor = opt(argc, argv, "actor");
+    const char *w = opt(argc, argv, "wait");
+    int wait_s = 30;
+    if (npos != 1) {
+        registry_fail("usage: card replace CARD_NO --reason lost|damaged|other [--pin PIN] "
+                      "[--wait SECONDS] --actor A");
+        return 1;
+    }
+    if (need(reason, "reason") || need(actor, "actor") ||
+        (w && parse_int(w, "wait", 0, 3600, &wait_s)))
+        return 1;
+    return carryover_replace(r, argv[0], reason, opt(argc, argv, "pin"), wait_s, actor);
 }
 
 static int cmd_card_reset_pin(registry *r, int argc, char **argv)
@@ -1031,6 +1013,8 @@ int commands_run(int argc, char **argv, const config_var *table, elig_config *cf
         rc = cmd_card_reset_pin(&r, argc - 2, argv + 2);
     else if (strcmp(cmd, "card") == 0 && strcmp(sub, "issue") == 0)
         rc = cmd_card_issue(&r, argc - 2, argv + 2);
+    else if (strcmp(cmd, "card") == 0 && strcmp(sub, "replace") == 0)
+        rc = cmd_card_replace(&r, argc - 2, argv + 2);
     else if (strcmp(cmd, "card") == 0 &&
              (strcmp(sub, "freeze") == 0 || strcmp(sub, "unfreeze") == 0))
         rc = cmd_card_status(&r, sub[0] == 'f', argc - 2, argv + 2);

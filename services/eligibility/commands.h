@@ -13,6 +13,8 @@
  *   card issue PERSON_ID [--pin PIN] --actor A      (prints the card and PIN)
  *   card reset-pin CARD_NO --pin PIN --actor A      (also clears a PIN lock)
  *   card freeze|unfreeze CARD_NO --reason R --actor A
+ *   card replace CARD_NO --reason lost|damaged|other [--pin PIN] [--wait S]
+ *          --actor A      (a new card; its balances follow: carryover.h)
  *   provider add ID --name N --district D --category C --items A,B --actor A
  *   provider designate ID --items A,B --actor A
  *   provider suspend|reinstate ID --reason R --actor A

@@ -3,6 +3,8 @@
  */
 #include "feed.h"
 
+#include "carryover.h"
+
 #include "common/event.h"
 #include "common/log.h"
 
@@ -13,7 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FEED_BATCH 500
+#define FEED_BATCH        500
+#define FEED_CARRYOVER_MS 5000
 
 static struct {
     registry reg;
@@ -115,9 +118,10 @@ static const char feed_snapshot_sql[] =
     "coalesce(s.care_level::int, p.care_level), coalesce(s.household, p.household), "
     "coalesce(s.status, p.status))";
 
-/* Inside the transaction: recomputes the persons' current values and
- * freezes the cards of those no longer active (*frozen: card_no,
- * person_id, status of each). 0 / -1 (logged). */
+/* Inside the transaction: recomputes the persons' current values, freezes
+ * the cards of those no longer active and unfreezes those the feed froze
+ * of persons active again (*frozen: card_no, person_id, the person's
+ * status and the card's new one, of each). 0 / -1 (logged). */
 static int feed_settle(pg_array *persons, PGresult **frozen)
 {
     char err[512];
@@ -125,10 +129,13 @@ static int feed_settle(pg_array *persons, PGresult **frozen)
     const char *q[] = {pg_array_text(persons)};
     if (q[0] == NULL || pg_exec(r->pg, feed_snapshot_sql, 1, q, err, sizeof(err)) < 0 ||
         (*frozen = pg_query(r->pg,
-                            "UPDATE elig_cards c SET status = 'frozen', updated_at = now() FROM "
-                            "elig_persons p WHERE p.person_id = c.person_id AND c.person_id = "
-                            "ANY($1::text[]) AND c.status = 'active' AND p.status <> 'active' "
-                            "RETURNING c.card_no, c.person_id, p.status",
+                            "UPDATE elig_cards c SET status = CASE c.status WHEN 'active' THEN "
+                            "'frozen' ELSE 'active' END, frozen_by = CASE c.status WHEN 'active' "
+                            "THEN 'eligibility' END, updated_at = now() FROM elig_persons p WHERE "
+                            "p.person_id = c.person_id AND c.person_id = ANY($1::text[]) AND "
+                            "((c.status = 'active' AND p.status <> 'active') OR (c.status = "
+                            "'frozen' AND c.frozen_by = 'eligibility' AND p.status = 'active')) "
+                            "RETURNING c.card_no, c.person_id, p.status, c.status",
                             1, q, err, sizeof(err))) == NULL) {
         log_error("feed_apply_failed", "%s", q[0] ? err : "out of memory");
         return -1;
@@ -144,23 +151,28 @@ static void feed_effects(pg_array *persons, PGresult *frozen)
     registry *r = &f.reg;
     /* at once: the gateway reads the card's status on the next swipe */
     for (int i = 0; frozen && i < PQntuples(frozen); i++)
-        directory_set_card_status(&r->dir, PQgetvalue(frozen, i, 0), "frozen");
+        directory_set_card_status(&r->dir, PQgetvalue(frozen, i, 0), PQgetvalue(frozen, i, 3));
     if (directory_sync(&r->dir, err, sizeof(err)) < 0)
         log_error("feed_redis_failed", "%s (rebuild-directory repairs it)", err);
     for (int i = 0; frozen && i < PQntuples(frozen); i++) {
         Onecard__V1__CardStatusChanged cs = ONECARD__V1__CARD_STATUS_CHANGED__INIT;
         char id[EVENT_ID_LEN + 1];
         const char *st = PQgetvalue(frozen, i, 2);
+        bool stop = strcmp(PQgetvalue(frozen, i, 3), "frozen") == 0;
         event_new_id(id);
         cs.event_id = id;
         cs.card_no = PQgetvalue(frozen, i, 0);
         cs.person_id = PQgetvalue(frozen, i, 1);
-        cs.old_status = ONECARD__V1__CARD_STATUS__CARD_ACTIVE;
-        cs.new_status = ONECARD__V1__CARD_STATUS__CARD_FROZEN;
-        cs.reason = strcmp(st, "deceased") == 0 ? "death" : (char *)st;
+        cs.old_status = stop ? ONECARD__V1__CARD_STATUS__CARD_ACTIVE
+                             : ONECARD__V1__CARD_STATUS__CARD_FROZEN;
+        cs.new_status = stop ? ONECARD__V1__CARD_STATUS__CARD_FROZEN
+                             : ONECARD__V1__CARD_STATUS__CARD_ACTIVE;
+        cs.reason = !stop                          ? "reinstated"
+                    : strcmp(st, "deceased") == 0 ? "death"
+                                                  : (char *)st;
         cs.occurred_at_ms = event_now_ms();
         (void)registry_produce(r, &cs.base, cs.card_no);
-        log_info("card_frozen", "card %.4s****%s: person %s", cs.card_no,
+        log_info(stop ? "card_frozen" : "card_unfrozen", "card %.4s****%s: person %s", cs.card_no,
                  cs.card_no + strlen(cs.card_no) - 4, st);
     }
     if (frozen && PQntuples(frozen) > 0 && registry_flush(r) > 0)
@@ -343,6 +355,8 @@ static void feed_sweep(void)
     pg_array_free(&persons);
 }
 
+static int64_t feed_carried_ms;
+
 static void feed_tick(evutil_socket_t fd, short what, void *arg)
 {
     int64_t now = event_now_ms();
@@ -350,6 +364,15 @@ static void feed_tick(evutil_socket_t fd, short what, void *arg)
         feed_swept_ms = now;
         if (pg_alive(f.reg.pg)) /* reconnects after an outage */
             feed_sweep();
+    }
+    /* replaced cards whose carry-over a command could not send; a Redis
+     * connection lost to a restart is made again here */
+    if (feed_pending == 0 && now - feed_carried_ms >= FEED_CARRYOVER_MS) {
+        feed_carried_ms = now;
+        if (f.reg.rc->err && redisReconnect(f.reg.rc) != REDIS_OK)
+            log_warn("feed_redis_failed", "reconnecting: %s", f.reg.rc->errstr);
+        else if (pg_alive(f.reg.pg))
+            (void)carryover_send_pending(&f.reg, NULL, true);
     }
     if (feed_pending == 0)
         feed_pending = kafka_consumer_poll(f.kc, f.recs, FEED_BATCH, 0);

@@ -4,12 +4,16 @@
  */
 #include "registry.h"
 
+#include "ident.h"
+
 #include "common/redis.h"
+#include "common/sign.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 void registry_fail(const char *fmt, ...)
@@ -207,4 +211,62 @@ int32_t registry_today(void)
 {
     time_t t = time(NULL) + 8 * 3600;
     return (int32_t)(t / 86400);
+}
+
+int registry_project_person(registry *r, const char *pid)
+{
+    char err[512];
+    const char *p[] = {pid};
+    PGresult *res = pg_query(r->pg,
+                             "SELECT c.card_no, p.category, p.household, p.status, p.grade, "
+                             "p.care_level, p.birth_date FROM elig_persons p JOIN elig_cards c "
+                             "USING (person_id) WHERE p.person_id = $1 AND c.status IN ('active', "
+                             "'frozen')",
+                             1, p, err, sizeof(err));
+    if (res == NULL) {
+        registry_fail("%s", err);
+        return -1;
+    }
+    int rc = 0;
+    if (PQntuples(res) == 1) {
+        catalogue c;
+        int32_t bday = 0;
+        if (registry_catalogue(r, &c) < 0) {
+            PQclear(res);
+            return -1;
+        }
+        if (rules_date_parse(PQgetvalue(res, 0, 6), &bday, err, sizeof(err)) < 0)
+            bday = 0;
+        rules_person rp = {PQgetvalue(res, 0, 1),       PQgetvalue(res, 0, 2),
+                           PQgetvalue(res, 0, 3),       atoi(PQgetvalue(res, 0, 4)),
+                           atoi(PQgetvalue(res, 0, 5)), bday};
+        registry_project_entitlements(r, &c, PQgetvalue(res, 0, 0), &rp, registry_today());
+        rc = registry_sync(r);
+        catalogue_free(&c);
+    }
+    PQclear(res);
+    return rc;
+}
+
+void registry_card_make(const registry *r, const char *seq, const char *pin, registry_card *out)
+{
+    unsigned char rnd[22];
+    if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+        abort();
+    snprintf(out->card_no, sizeof(out->card_no), "62881%.10s", seq);
+    size_t cl = strlen(out->card_no);
+    out->card_no[cl] = ident_luhn_digit(out->card_no);
+    out->card_no[cl + 1] = '\0';
+    for (int k = 0; k < 16; k++)
+        snprintf(out->salt + 2 * k, 3, "%02x", rnd[k]);
+    if (pin) {
+        snprintf(out->pin, sizeof(out->pin), "%s", pin);
+    } else {
+        for (int k = 0; k < 6; k++)
+            out->pin[k] = (char)('0' + rnd[16 + k] % 10);
+        out->pin[6] = '\0';
+    }
+    char proof[SIGN_HEX_LEN + 1];
+    sign_pin_proof(proof, r->cfg->pin_pepper, out->card_no, out->pin);
+    sign_pin_hash(out->hash, out->salt, proof);
 }

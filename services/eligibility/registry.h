@@ -72,6 +72,18 @@ int registry_catalogue(registry *r, catalogue *c);
 void registry_project_entitlements(registry *r, const catalogue *c, const char *card_no,
                                    const rules_person *p, int32_t today);
 
+/* Re-projects the entitlements of the person's card in use (active or
+ * frozen) and sends the pipeline. 0 / -1 (printed). */
+int registry_project_person(registry *r, const char *person_id);
+
+/* A new card's credentials: its number (the issuer prefix, a value of
+ * elig_card_seq, the Luhn digit), its PIN (pin, or 6 random digits when
+ * NULL) and the PIN's salted hash as the gateway checks it. */
+typedef struct registry_card {
+    char card_no[24], pin[8], salt[33], hash[41];
+} registry_card;
+void registry_card_make(const registry *r, const char *seq, const char *pin, registry_card *out);
+
 /* Today (UTC+8, the federation's day) in days since 1970-01-01. */
 int32_t registry_today(void);
 

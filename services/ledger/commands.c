@@ -146,31 +146,38 @@ static int recon_offsets(recon *rc, PGconn *pg, const char *group)
         "j.src_partition = o.partition AND j.src_offset < o.next_offset), "
         "least((SELECT min(src_offset) FROM ledger_entries e WHERE e.src_topic = o.topic AND "
         "e.src_partition = o.partition), (SELECT min(src_offset) FROM ledger_rejections j WHERE "
-        "j.src_topic = o.topic AND j.src_partition = o.partition)) "
+        "j.src_topic = o.topic AND j.src_partition = o.partition), (SELECT min(src_offset) FROM "
+        "ledger_card_moves m WHERE m.src_topic = o.topic AND m.src_partition = o.partition)), "
+        "(SELECT count(*) FROM ledger_card_moves m WHERE m.src_topic = o.topic AND "
+        "m.src_partition = o.partition AND m.src_offset < o.next_offset) "
         "FROM consumer_offsets o WHERE o.consumer_group = $1 ORDER BY 1, 2",
         1, p, err, sizeof(err));
     if (r == NULL) {
         fprintf(stderr, "ledger: %s\n", err);
         return -1;
     }
-    int64_t tot_e = 0, tot_j = 0, bad = 0;
+    int64_t tot_e = 0, tot_j = 0, tot_m = 0, bad = 0;
     for (int i = 0; i < PQntuples(r); i++) {
         int64_t next = strtoll(PQgetvalue(r, i, 2), NULL, 10);
-        int64_t ne = strtoll(PQgetvalue(r, i, 3), NULL, 10);
+        int64_t nm = strtoll(PQgetvalue(r, i, 6), NULL, 10);
+        int64_t ne = strtoll(PQgetvalue(r, i, 3), NULL, 10) + nm; /* a carry-over counts */
         int64_t nj = strtoll(PQgetvalue(r, i, 4), NULL, 10);
         int64_t base = PQgetisnull(r, i, 5) ? next : strtoll(PQgetvalue(r, i, 5), NULL, 10);
-        tot_e += ne;
+        tot_e += ne - nm;
+        tot_m += nm;
         tot_j += nj;
         if (ne + nj != next - base) {
             bad++;
-            printf("  %s[%s]: offsets %lld..%lld hold %lld entries + %lld rejections\n",
+            printf("  %s[%s]: offsets %lld..%lld hold %lld entries and carry-overs + %lld "
+                   "rejections\n",
                    PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), (long long)base, (long long)next - 1,
                    (long long)ne, (long long)nj);
         }
     }
     recon_line(rc, bad == 0, "offsets",
-               "%d partitions: every offset passed is one entry or one rejection (%lld + %lld)",
-               PQntuples(r), (long long)tot_e, (long long)tot_j);
+               "%d partitions: every offset passed is one entry, carry-over or rejection (%lld + "
+               "%lld + %lld)",
+               PQntuples(r), (long long)tot_e, (long long)tot_m, (long long)tot_j);
     PQclear(r);
     bool ok = true;
     int64_t outbox = commands_int(pg, "SELECT count(*) FROM ledger_outbox", 0, NULL, &ok);

@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "common/metrics.h"
+#include "topup.pb-c.h"
 
 #include <event2/event.h>
 #include <fcntl.h>
@@ -39,7 +40,7 @@ static struct {
     void (*drained)(void);
 } c = {.wake_fd = {-1, -1}};
 
-static metric *m_applied[4], *m_rejected, *m_dead, *m_batches, *m_batch_size, *m_apply_s, *m_lag_s,
+static metric *m_applied[JOURNAL_KINDS], *m_moves, *m_rejected, *m_dead, *m_batches, *m_batch_size, *m_apply_s, *m_lag_s,
     *m_lag, *m_failures, *m_inflight;
 
 /* ------------------------------------------------------------ assignment */
@@ -77,6 +78,16 @@ static void consumer_items(void)
             continue;
         }
         char why[200];
+        if (rec->type && rec->type->desc == &onecard__v1__balance_carry_over__descriptor) {
+            if (journal_move_from_event(rec->msg, &it->mv, why, sizeof(why)) < 0) {
+                it->dead_letter = true;
+                it->reject_event_id = event_id_of(rec->msg);
+                snprintf(it->reason, sizeof(it->reason), "invalid: %s", why);
+            } else {
+                it->move = true;
+            }
+            continue;
+        }
         if (journal_from_event(rec->type, rec->msg, &it->e, why, sizeof(why)) < 0) {
             it->dead_letter = true;
             it->reject_event_id = event_id_of(rec->msg);
@@ -85,6 +96,29 @@ static void consumer_items(void)
         }
         it->ok = true;
     }
+}
+
+/* The sweep's transfers of the batch just committed: an outbox row of their
+ * own, relayed whole (there may be more of them than records in a batch). */
+static void consumer_relay_sweep(void)
+{
+    int n = c.st.nsweep;
+    if (n == 0)
+        return;
+    metrics_add(m_applied[JOURNAL_TRANSFER], n);
+    const journal_entry **ptrs = calloc((size_t)n, sizeof(*ptrs));
+    int64_t *ids = calloc((size_t)n, sizeof(*ids));
+    if (ptrs == NULL || ids == NULL) {
+        c.rl.dirty = true; /* the outbox has them */
+    } else {
+        for (int i = 0; i < n; i++) {
+            ptrs[i] = &c.st.sweep[i].e;
+            ids[i] = c.st.sweep[i].entry_id;
+        }
+        relay_entries(&c.rl, ptrs, ids, (size_t)n, ids[0]); /* ids ascend */
+    }
+    free(ptrs);
+    free(ids);
 }
 
 /* Applies the pending batch. 0 when committed (or nothing to do), -1 when
@@ -117,6 +151,12 @@ static int consumer_apply(void)
         store_item *it = &c.items[i];
         if (it->committed)
             continue;
+        if (it->move) {
+            metrics_add(m_moves, 1);
+            log_kv(LOG_INFO, "card_carried_over", "from", it->mv.from_card_no, "to",
+                   it->mv.to_card_no, "event_id", it->mv.event_id, NULL);
+            continue;
+        }
         if (!it->ok) {
             metrics_add(m_rejected, 1);
             log_kv(LOG_WARN, "event_rejected", "topic", it->topic, "event_id",
@@ -132,6 +172,7 @@ static int consumer_apply(void)
             outbox_key = it->entry_id;
     }
     relay_entries(&c.rl, c.ptrs, c.ids, k, outbox_key); /* the row keyed by the first entry */
+    consumer_relay_sweep();
     metrics_set(m_inflight, c.rl.inflight);
     kafka_records_release(c.recs, c.n);
     c.n = 0;
@@ -219,11 +260,16 @@ static void consumer_on_tick(evutil_socket_t fd, short what, void *arg)
 
 static void consumer_metrics(void)
 {
-    static const char *const kinds[] = {"kind=\"swipe\"", "kind=\"reversal\"", "kind=\"topup\"",
-                                        "kind=\"allocation\""};
-    for (int k = 0; k < 4; k++)
+    static const char *const kinds[JOURNAL_KINDS] = {"kind=\"swipe\"", "kind=\"reversal\"",
+                                                     "kind=\"topup\"", "kind=\"allocation\"",
+                                                     "kind=\"transfer\""};
+    for (int k = 0; k < JOURNAL_KINDS; k++)
         m_applied[k] = metrics_counter("ledger_entries_applied_total",
                                        "Journal entries committed, by kind.", kinds[k]);
+    m_moves = metrics_counter("ledger_cards_carried_over_total",
+                              "Replaced cards whose balances the ledger now moves to their "
+                              "replacement (BalanceCarryOver applied).",
+                              NULL);
     m_rejected = metrics_counter("ledger_events_rejected_total",
                                  "Events read and not applied (duplicate, invalid, over budget, "
                                  "undecodable), recorded in ledger_rejections.",

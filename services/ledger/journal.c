@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const journal_kinds[] = {"swipe", "reversal", "topup", "allocation"};
+static const char *const journal_kinds[JOURNAL_KINDS] = {"swipe", "reversal", "topup",
+                                                          "allocation", "transfer"};
 
 const char *journal_kind_name(journal_kind k)
 {
@@ -81,6 +82,16 @@ static int journal_wallet_account(journal_account *a, const journal_entry *e, ch
     return 0;
 }
 
+static int journal_to_wallet_account(journal_account *a, const journal_entry *e, char *err,
+                                     size_t errlen)
+{
+    if (journal_account_set(a, "wallet", e->to_card_no, e->wallet, 0, err, errlen) < 0)
+        return -1;
+    a->card_no = e->to_card_no;
+    a->wallet = e->wallet;
+    return 0;
+}
+
 static int journal_payable_account(journal_account *a, const journal_entry *e, char *err,
                                    size_t errlen)
 {
@@ -135,6 +146,18 @@ int journal_derive_lines(journal_entry *e, char *err, size_t errlen)
             l[3].amount_fen = -a;
             e->nlines = 4;
         }
+        return 0;
+    case JOURNAL_TRANSFER:
+        if (e->to_card_no == NULL || e->card_no == NULL || strcmp(e->card_no, e->to_card_no) == 0) {
+            snprintf(err, errlen, "a transfer needs two different cards");
+            return -1;
+        }
+        if (journal_wallet_account(&l[0].account, e, err, errlen) < 0 ||
+            journal_to_wallet_account(&l[1].account, e, err, errlen) < 0)
+            return -1;
+        l[0].amount_fen = a;
+        l[1].amount_fen = -a;
+        e->nlines = 2;
         return 0;
     case JOURNAL_ALLOCATION:
         if (e->fund_source && *e->fund_source) {
@@ -242,6 +265,36 @@ int journal_from_event(const event_type *type, const ProtobufCMessage *msg, jour
         return -1;
     }
     return journal_derive_lines(e, err, errlen);
+}
+
+int journal_move_from_event(const ProtobufCMessage *msg, journal_move *m, char *err,
+                            size_t errlen)
+{
+    memset(m, 0, sizeof(*m));
+    if (msg == NULL || msg->descriptor != &onecard__v1__balance_carry_over__descriptor) {
+        snprintf(err, errlen, "not a BalanceCarryOver");
+        return -1;
+    }
+    const Onecard__V1__BalanceCarryOver *b = (const void *)msg;
+    m->event_id = b->event_id;
+    m->from_card_no = b->from_card_no;
+    m->to_card_no = b->to_card_no;
+    m->person_id = journal_opt(b->person_id);
+    m->occurred_at_ms = b->occurred_at_ms;
+    JOURNAL_REQUIRE(b->event_id, "event_id", 64);
+    JOURNAL_REQUIRE(b->from_card_no, "from_card_no", 32);
+    JOURNAL_REQUIRE(b->to_card_no, "to_card_no", 32);
+    if (strcmp(b->from_card_no, b->to_card_no) == 0) {
+        snprintf(err, errlen, "from_card_no and to_card_no are the same card");
+        return -1;
+    }
+    if (m->person_id)
+        JOURNAL_REQUIRE(m->person_id, "person_id", 64);
+    if (m->occurred_at_ms <= 0) {
+        snprintf(err, errlen, "occurred_at_ms is missing");
+        return -1;
+    }
+    return 0;
 }
 
 void journal_posting_id(char *out, const char *source_event_id)

@@ -5,7 +5,8 @@
  * unit-tested from a table: a swipe debits the card's wallet and credits the
  * provider's payable, a reversal does the opposite, a top-up debits the fund
  * (and the programme's budget) and credits the wallet, an allocation puts
- * money into a fund or a budget. The account names and the sign convention
+ * money into a fund or a budget, a transfer moves a replaced card's wallet
+ * to the card that replaced it (debit the one, credit the other). The account names and the sign convention
  * are the ones of deploy/sql/0002_ledger.sql. The same code rebuilds the
  * lines of an entry read back from PostgreSQL, so the relay publishes the
  * same posting whether it comes from memory or from the outbox.
@@ -28,7 +29,10 @@ typedef enum journal_kind {
     JOURNAL_REVERSAL,
     JOURNAL_TOPUP,
     JOURNAL_ALLOCATION,
+    JOURNAL_TRANSFER,
 } journal_kind;
+
+#define JOURNAL_KINDS 5
 
 typedef struct journal_account {
     const char *kind; /* wallet, payable, fund, budget, obligated, appropriation, authority */
@@ -48,13 +52,22 @@ typedef struct journal_entry {
     journal_kind kind;
     const char *event_id, *card_no, *wallet, *provider_id, *terminal_id, *item_code;
     const char *fund_source, *programme, *period, *swipe_id, *request_id, *person_id;
+    const char *to_card_no; /* a transfer's destination; card_no is its source */
     int64_t amount_fen, occurred_at_ms;
     int year; /* of the top-up's period or the allocation */
     int nlines;
     journal_line lines[JOURNAL_LINES_MAX];
 } journal_entry;
 
-/* "swipe", "reversal", "topup", "allocation"; and back (-1 when unknown). */
+/* A card replaced: the move the ledger records from a BalanceCarryOver.
+ * The strings point into the event. */
+typedef struct journal_move {
+    const char *event_id, *from_card_no, *to_card_no, *person_id;
+    int64_t occurred_at_ms;
+} journal_move;
+
+/* "swipe", "reversal", "topup", "allocation", "transfer"; and back (-1 when
+ * unknown). */
 const char *journal_kind_name(journal_kind k);
 int journal_kind_parse(const char *s);
 
@@ -64,6 +77,11 @@ int journal_kind_parse(const char *s);
  * not take). */
 int journal_from_event(const event_type *type, const ProtobufCMessage *msg, journal_entry *e,
                        char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/* Fills m from a decoded BalanceCarryOver. 0, or -1 with what is wrong
+ * (a missing or malformed card number, the same card on both sides). */
+int journal_move_from_event(const ProtobufCMessage *msg, journal_move *m, char *err,
+                            size_t errlen) __attribute__((warn_unused_result));
 
 /* Derives e->lines from e's kind and fields (what journal_from_event does
  * after reading the event; also used for entries read back from the

@@ -78,11 +78,17 @@ static int projection_ledger(projection *p, PGconn *pg, const char *prefix, char
         w->ledger_fen = strtoll(PQgetvalue(r, i, 2), NULL, 10);
     }
     PQclear(r);
-    /* top-ups committed whose credit may not have reached Redis */
+    /* top-ups and transfers committed whose credits may not have reached
+     * Redis (a transfer is a debit of its source and a credit of its
+     * destination, each under its own marker) */
     r = pg_query(pg,
-                 "SELECT e.card_no, e.wallet, e.amount_fen, coalesce(e.request_id, e.event_id) "
-                 "FROM ledger_outbox o JOIN ledger_entries e USING (entry_id) WHERE e.kind = "
-                 "'topup' AND starts_with(e.card_no, $1)",
+                 "WITH e AS (SELECT e.* FROM ledger_outbox o CROSS JOIN LATERAL "
+                 "unnest(o.entry_ids) x(id) JOIN ledger_entries e ON e.entry_id = x.id WHERE "
+                 "e.kind IN ('topup', 'transfer')) "
+                 "SELECT card_no, wallet, CASE kind WHEN 'topup' THEN amount_fen ELSE -amount_fen "
+                 "END, coalesce(request_id, event_id) FROM e WHERE starts_with(card_no, $1) "
+                 "UNION ALL SELECT to_card_no, wallet, amount_fen, event_id FROM e WHERE kind = "
+                 "'transfer' AND starts_with(to_card_no, $1)",
                  1, params, err, errlen);
     if (r == NULL)
         return -1;

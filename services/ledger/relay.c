@@ -123,13 +123,34 @@ static bool relay_publish(relay *r, const journal_entry *e, int64_t entry_id, re
     return true;
 }
 
-/* Sends the entry's Redis effect; returns false when it was not sent, true
- * when sent (or when the entry has none, with *sent false). */
-static bool relay_redis(relay *r, const journal_entry *e, relay_batch *b, bool *sent)
+/* Queues one credit script (a signed amount on one wallet, once per
+ * marker) under the batch. false when it could not be sent. */
+static bool relay_credit(relay *r, const char *card_no, const char *wallet, const char *marker_id,
+                         int64_t fen, relay_batch *b)
 {
-    char k1[KEYS_MAX], k2[KEYS_MAX], k3[KEYS_MAX], amount[24];
-    *sent = false;
+    char k1[KEYS_MAX], k2[KEYS_MAX], amount[24];
+    keys_wallet(k1, sizeof(k1), card_no);
+    keys_topup(k2, sizeof(k2), card_no, marker_id);
+    snprintf(amount, sizeof(amount), "%lld", (long long)fen);
+    const char *argv[] = {k1, k2, wallet, amount, RELAY_TOPUP_MARKER_TTL_S};
+    size_t argvlen[] = {strlen(k1), strlen(k2), strlen(wallet), strlen(amount),
+                        strlen(RELAY_TOPUP_MARKER_TTL_S)};
+    b->outstanding++;
+    if (redis_evalsha(r->redis, &relay_s_credit, 2, 5, argv, argvlen, relay_on_redis, b) < 0) {
+        relay_ack(b, false);
+        return false;
+    }
+    return true;
+}
+
+/* Sends the entry's Redis effects under the batch; false when one could
+ * not be sent (the batch is then marked failed and stays in the outbox).
+ * A transfer is two credits, each under a marker in its own card's slot,
+ * so a relay repeated after a failure moves the money once. */
+static bool relay_redis(relay *r, const journal_entry *e, relay_batch *b)
+{
     if (e->kind == JOURNAL_SWIPE || e->kind == JOURNAL_REVERSAL) {
+        char k1[KEYS_MAX], k2[KEYS_MAX], k3[KEYS_MAX];
         keys_holds(k1, sizeof(k1), e->card_no);
         keys_idem(k2, sizeof(k2), e->card_no, e->terminal_id ? e->terminal_id : "",
                   e->request_id ? e->request_id : "");
@@ -140,21 +161,21 @@ static bool relay_redis(relay *r, const journal_entry *e, relay_batch *b, bool *
         const char *state = e->kind == JOURNAL_SWIPE ? "approved" : "";
         const char *argv[] = {k1, k2, k3, e->event_id, state};
         size_t argvlen[] = {strlen(k1), strlen(k2), strlen(k3), strlen(e->event_id), strlen(state)};
-        if (redis_evalsha(r->redis, &relay_s_posted, 3, 5, argv, argvlen, relay_on_redis, b) < 0)
+        b->outstanding++;
+        if (redis_evalsha(r->redis, &relay_s_posted, 3, 5, argv, argvlen, relay_on_redis, b) < 0) {
+            relay_ack(b, false);
             return false;
-    } else if (e->kind == JOURNAL_TOPUP) {
-        keys_wallet(k1, sizeof(k1), e->card_no);
-        keys_topup(k2, sizeof(k2), e->card_no, e->request_id ? e->request_id : e->event_id);
-        snprintf(amount, sizeof(amount), "%lld", (long long)e->amount_fen);
-        const char *argv[] = {k1, k2, e->wallet, amount, RELAY_TOPUP_MARKER_TTL_S};
-        size_t argvlen[] = {strlen(k1), strlen(k2), strlen(e->wallet), strlen(amount),
-                            strlen(RELAY_TOPUP_MARKER_TTL_S)};
-        if (redis_evalsha(r->redis, &relay_s_credit, 2, 5, argv, argvlen, relay_on_redis, b) < 0)
-            return false;
-    } else {
+        }
         return true;
     }
-    *sent = true;
+    if (e->kind == JOURNAL_TOPUP)
+        return relay_credit(r, e->card_no, e->wallet, e->request_id ? e->request_id : e->event_id,
+                            e->amount_fen, b);
+    if (e->kind == JOURNAL_TRANSFER) {
+        bool from = relay_credit(r, e->card_no, e->wallet, e->event_id, -e->amount_fen, b);
+        bool to = relay_credit(r, e->to_card_no, e->wallet, e->event_id, e->amount_fen, b);
+        return from && to;
+    }
     return true;
 }
 
@@ -181,15 +202,9 @@ void relay_entries(relay *r, const journal_entry *const *entries, const int64_t 
         b->outstanding++;
         if (!relay_publish(r, entries[i], entry_ids[i], b))
             relay_ack(b, false);
-        bool sent = false;
-        b->outstanding++;
-        if (!relay_redis(r, entries[i], b, &sent)) {
+        if (!relay_redis(r, entries[i], b))
             log_warn("relay_redis_failed", "redis unavailable: entry %lld kept in the outbox",
                      (long long)entry_ids[i]);
-            relay_ack(b, false);
-        } else if (!sent) {
-            b->outstanding--;
-        }
     }
     relay_ack(b, true);
 }
@@ -228,7 +243,7 @@ int relay_recover(relay *r, PGconn *pg, int limit, char *err, size_t errlen)
         "SELECT e.entry_id, e.kind, e.event_id, e.amount_fen, e.card_no, e.wallet, "
         "e.provider_id, e.terminal_id, e.item_code, e.fund_source, e.programme, e.period, "
         "e.swipe_id, e.request_id, e.person_id, e.occurred_at_ms, b.outbox_key, "
-        "(SELECT count(*) FROM ledger_outbox) > (SELECT count(*) FROM b) FROM b "
+        "(SELECT count(*) FROM ledger_outbox) > (SELECT count(*) FROM b), e.to_card_no FROM b "
         "CROSS JOIN LATERAL unnest(b.entry_ids) AS x(id) JOIN ledger_entries e ON "
         "e.entry_id = x.id ORDER BY b.outbox_key, e.entry_id",
         1, p, err, errlen);
@@ -273,6 +288,7 @@ int relay_recover(relay *r, PGconn *pg, int limit, char *err, size_t errlen)
         e->request_id = relay_col(res, row, 13);
         e->person_id = relay_col(res, row, 14);
         e->occurred_at_ms = strtoll(PQgetvalue(res, row, 15), NULL, 10);
+        e->to_card_no = relay_col(res, row, 18);
         e->year = e->kind == JOURNAL_ALLOCATION && e->period ? (int)strtol(e->period, NULL, 10)
                                                              : journal_period_year(e->period);
         char why[256];

@@ -271,7 +271,7 @@ static int store_entry_ids(store *s, store_item *items, int n, int nok, char *er
 static int store_entries(store *s, store_item *items, int n, int64_t now_ms, char *err,
                          size_t errlen)
 {
-    store_arrays_reset(s, 20);
+    store_arrays_reset(s, 21);
     for (int i = 0; i < n; i++) {
         const store_item *it = &items[i];
         if (!it->ok)
@@ -302,17 +302,18 @@ static int store_entries(store *s, store_item *items, int n, int64_t now_ms, cha
             pg_array_add(&s->arr[18], NULL);
             pg_array_add(&s->arr[19], NULL);
         }
+        pg_array_add(&s->arr[20], e->to_card_no);
     }
     if (store_exec_arrays(
             s,
             "INSERT INTO ledger_entries (entry_id, event_id, kind, amount_fen, card_no, wallet, "
             "provider_id, terminal_id, item_code, fund_source, programme, period, swipe_id, "
             "request_id, person_id, occurred_at_ms, posted_at_ms, src_topic, src_partition, "
-            "src_offset) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], "
-            "$5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], "
-            "$11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::bigint[], "
-            "$17::bigint[], $18::text[], $19::int[], $20::bigint[])",
-            20, err, errlen) < 0)
+            "src_offset, to_card_no) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], "
+            "$4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], "
+            "$10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], "
+            "$16::bigint[], $17::bigint[], $18::text[], $19::int[], $20::bigint[], $21::text[])",
+            21, err, errlen) < 0)
         return -1;
 
     store_arrays_reset(s, 3);
@@ -341,6 +342,144 @@ static int store_entries(store *s, store_item *items, int n, int64_t now_ms, cha
     return 0;
 }
 
+/* ------------------------------------------------------------------ moves */
+
+/* Records each carry-over in stream order: a card is replaced once (the
+ * same event again is a duplicate, another destination is refused), never
+ * into a card that was itself replaced, and a chain A -> B -> C is kept
+ * flat, so whatever still reaches A goes straight to C. */
+static int store_moves(store *s, store_item *items, int n, int64_t now_ms, char *err,
+                       size_t errlen)
+{
+    for (int i = 0; i < n; i++) {
+        store_item *it = &items[i];
+        if (!it->move)
+            continue;
+        const journal_move *m = &it->mv;
+        const char *p[] = {m->from_card_no, m->to_card_no};
+        PGresult *r = pg_query(s->pg,
+                               "SELECT from_card_no, to_card_no, event_id FROM ledger_card_moves "
+                               "WHERE from_card_no IN ($1, $2) ORDER BY from_card_no = $1 DESC",
+                               2, p, err, errlen);
+        if (r == NULL)
+            return -1;
+        const char *why = NULL;
+        bool dup = false;
+        char reason[sizeof(it->reason)];
+        if (PQntuples(r) > 0 && strcmp(PQgetvalue(r, 0, 0), m->from_card_no) == 0) {
+            dup = strcmp(PQgetvalue(r, 0, 2), m->event_id) == 0 ||
+                  strcmp(PQgetvalue(r, 0, 1), m->to_card_no) == 0;
+            snprintf(reason, sizeof(reason),
+                     dup ? "duplicate: the carry-over of card %s was applied already"
+                         : "refused: card %s was carried over to card %s already",
+                     m->from_card_no, PQgetvalue(r, 0, 1));
+            why = reason;
+        } else if (PQntuples(r) > 0) {
+            snprintf(reason, sizeof(reason), "refused: card %s was itself replaced by card %s",
+                     m->to_card_no, PQgetvalue(r, 0, 1));
+            why = reason;
+        }
+        PQclear(r);
+        if (why) {
+            it->move = false;
+            it->dead_letter = !dup;
+            it->reject_event_id = m->event_id;
+            snprintf(it->reason, sizeof(it->reason), "%s", why);
+            continue;
+        }
+        char at[24], part[16], off[24];
+        snprintf(at, sizeof(at), "%lld", (long long)now_ms);
+        snprintf(part, sizeof(part), "%d", (int)it->partition);
+        snprintf(off, sizeof(off), "%lld", (long long)it->offset);
+        const char *q[] = {m->from_card_no, m->to_card_no, m->event_id, m->person_id, at,
+                           it->topic,       it->topic ? part : NULL, it->topic ? off : NULL};
+        if (pg_exec(s->pg,
+                    "WITH flat AS (UPDATE ledger_card_moves SET to_card_no = $2 WHERE to_card_no "
+                    "= $1) INSERT INTO ledger_card_moves (from_card_no, to_card_no, event_id, "
+                    "person_id, moved_at_ms, src_topic, src_partition, src_offset) VALUES ($1, $2, "
+                    "$3, $4, $5::bigint, $6, $7::int, $8::bigint)",
+                    8, q, err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The sweep: every wallet of a replaced card the batch touched that is not
+ * at zero is moved to the card that replaced it (or, overdrawn by a swipe
+ * posted after the carry-over, made good from it). Wallet balances are
+ * credit-normal: money on a card is a negative balance. */
+static int store_sweep(store *s, store_item *items, int n, int64_t now_ms, char *err,
+                       size_t errlen)
+{
+    s->nsweep = 0;
+    PQclear(s->sweep_res);
+    s->sweep_res = NULL;
+    store_arrays_reset(s, 1);
+    for (int i = 0; i < n; i++) {
+        if (items[i].ok && items[i].e.card_no)
+            pg_array_add(&s->arr[0], items[i].e.card_no);
+        else if (items[i].move)
+            pg_array_add(&s->arr[0], items[i].mv.from_card_no);
+    }
+    if (s->arr[0].n == 0)
+        return 0;
+    PGresult *r = store_query_arrays(
+        s,
+        "SELECT a.card_no, a.wallet, a.balance_fen, m.to_card_no, m.person_id FROM "
+        "ledger_card_moves m JOIN ledger_accounts a ON a.kind = 'wallet' AND a.card_no = "
+        "m.from_card_no WHERE m.from_card_no = ANY($1::text[]) AND a.balance_fen <> 0 ORDER BY "
+        "a.account_id",
+        1, err, errlen);
+    if (r == NULL)
+        return -1;
+    s->sweep_res = r;
+    int rows = PQntuples(r);
+    if (rows == 0)
+        return 0;
+    if (rows > s->sweep_cap) {
+        store_item *it = realloc(s->sweep, (size_t)rows * sizeof(*it));
+        char(*ids)[48] = realloc(s->sweep_ids, (size_t)rows * sizeof(*ids));
+        if (it)
+            s->sweep = it;
+        if (ids)
+            s->sweep_ids = ids;
+        if (it == NULL || ids == NULL) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        s->sweep_cap = rows;
+    }
+    for (int row = 0; row < rows; row++) {
+        store_item *it = &s->sweep[row];
+        memset(it, 0, sizeof(*it));
+        it->ok = true;
+        journal_entry *e = &it->e;
+        int64_t bal = strtoll(PQgetvalue(r, row, 2), NULL, 10);
+        const char *old = PQgetvalue(r, row, 0), *new = PQgetvalue(r, row, 3);
+        e->kind = JOURNAL_TRANSFER;
+        e->card_no = bal < 0 ? old : new;
+        e->to_card_no = bal < 0 ? new : old;
+        e->wallet = PQgetvalue(r, row, 1);
+        e->person_id = PQgetisnull(r, row, 4) ? NULL : PQgetvalue(r, row, 4);
+        e->amount_fen = bal < 0 ? -bal : bal;
+        e->occurred_at_ms = now_ms;
+        if (journal_derive_lines(e, err, errlen) < 0)
+            return -1;
+    }
+    s->nsweep = rows;
+    if (store_entry_ids(s, s->sweep, rows, rows, err, errlen) < 0)
+        return -1;
+    for (int row = 0; row < rows; row++) {
+        snprintf(s->sweep_ids[row], sizeof(s->sweep_ids[row]), "transfer-%lld",
+                 (long long)s->sweep[row].entry_id);
+        s->sweep[row].e.event_id = s->sweep_ids[row];
+    }
+    if (store_accounts(s, s->sweep, rows, err, errlen) < 0 ||
+        store_entries(s, s->sweep, rows, now_ms, err, errlen) < 0)
+        return -1;
+    return 0;
+}
+
 /* -------------------------------------------------- rejections and offsets */
 
 static int store_rejections(store *s, store_item *items, int n, char *err, size_t errlen)
@@ -349,7 +488,7 @@ static int store_rejections(store *s, store_item *items, int n, char *err, size_
     int nrej = 0;
     for (int i = 0; i < n; i++) {
         const store_item *it = &items[i];
-        if (it->ok || it->topic == NULL || it->committed)
+        if (it->ok || it->move || it->topic == NULL || it->committed)
             continue;
         nrej++;
         pg_array_add(&s->arr[0], it->topic);
@@ -434,6 +573,7 @@ int store_mark_committed(store *s, store_item *items, int n, char *err, size_t e
                 strtol(PQgetvalue(r, row, 1), NULL, 10) == items[i].partition &&
                 strtoll(PQgetvalue(r, row, 2), NULL, 10) > items[i].offset) {
                 items[i].ok = false;
+                items[i].move = false;
                 items[i].dead_letter = false;
                 items[i].committed = true;
             }
@@ -454,14 +594,19 @@ int store_apply(store *s, store_item *items, int n, int64_t now_ms, char *err, s
     int nok = 0;
     for (int i = 0; i < n; i++)
         nok += items[i].ok;
+    s->nsweep = 0;
     if (nok > 0 && (store_entry_ids(s, items, n, nok, err, errlen) < 0 ||
                     store_entries(s, items, n, now_ms, err, errlen) < 0))
+        goto fail;
+    if (store_moves(s, items, n, now_ms, err, errlen) < 0 ||
+        store_sweep(s, items, n, now_ms, err, errlen) < 0)
         goto fail;
     if (store_rejections(s, items, n, err, errlen) < 0 ||
         store_offsets(s, items, n, err, errlen) < 0)
         goto fail;
     return 0;
 fail:
+    s->nsweep = 0;
     pg_rollback(s->pg);
     return -1;
 }
@@ -520,5 +665,8 @@ void store_cleanup(store *s)
     for (size_t i = 0; i < sizeof(s->arr) / sizeof(s->arr[0]); i++)
         pg_array_free(&s->arr[i]);
     free(s->done);
+    free(s->sweep);
+    free(s->sweep_ids);
+    PQclear(s->sweep_res);
     memset(s, 0, sizeof(*s));
 }

@@ -11,6 +11,12 @@
  * the store checks budgets first, so an over-budget top-up is rejected with
  * a reason instead of failing the whole batch.
  *
+ * A BalanceCarryOver is an item of its own kind (move): it records that a
+ * card was replaced. After the batch's entries are written, every replaced
+ * card the batch touched whose wallets are not at zero has them moved to
+ * its replacement by 'transfer' entries the store makes itself (the sweep),
+ * in the same transaction, with an outbox row of their own.
+ *
  * Usage: store_begin_batch(), store_apply() (decides which items become
  * entries and which are rejected, and writes them), then the caller
  * dead-letters what it must and calls store_commit(), or store_abort() on
@@ -35,6 +41,8 @@ typedef struct store_item {
     bool dead_letter; /* rejected here and must go to the DLQ */
     bool committed;   /* found committed by an earlier attempt: skipped */
     journal_entry e;  /* when ok */
+    bool move;        /* a card replaced (e unused): recorded, not an entry */
+    journal_move mv;  /* when move */
     const char *reject_event_id;
     int64_t reject_amount_fen;
     char reason[240]; /* when !ok */
@@ -48,6 +56,12 @@ typedef struct store {
     pg_array arr[24];
     int64_t *done; /* outbox rows whose effects are done, deleted with the next batch */
     size_t ndone, done_cap;
+    /* the sweep's transfers of the last store_apply, for the relay; they
+     * point into sweep_res and sweep_ids, valid until the next one */
+    store_item *sweep;
+    int nsweep, sweep_cap;
+    PGresult *sweep_res;
+    char (*sweep_ids)[48];
 } store;
 
 void store_init(store *s, PGconn *pg, const char *group);

@@ -67,10 +67,12 @@ static void consumer_items(void)
         char why[200];
         const Onecard__V1__LedgerPosting *m = (const void *)rec->msg;
         if (rec->type->desc == &onecard__v1__ledger_posting__descriptor && m->kind &&
-            strcmp(m->kind, "allocation") == 0) {
-            /* money into a fund or budget: no provider, nothing to settle */
+            (strcmp(m->kind, "allocation") == 0 || strcmp(m->kind, "transfer") == 0)) {
+            /* money into a fund or budget, or from a replaced card to its
+             * replacement: no provider, nothing to settle */
             it->reject_event_id = m->event_id;
-            snprintf(it->reason, sizeof(it->reason), "skipped: an allocation is not settled");
+            snprintf(it->reason, sizeof(it->reason), "skipped: %s is not settled",
+                     m->kind[0] == 'a' ? "an allocation" : "a card's carry-over");
             continue;
         }
         if (rec->type->desc != &onecard__v1__ledger_posting__descriptor) {

@@ -1,0 +1,299 @@
+/*
+ * carryover: card replacement and the balance carry-over. See carryover.h.
+ */
+#include "carryover.h"
+
+#include "ident.h"
+
+#include "common/event.h"
+#include "common/keys.h"
+#include "common/log.h"
+
+#include "eligibility.pb-c.h"
+#include "registry.pb-c.h"
+#include "topup.pb-c.h"
+
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The old card's cap usage onto the new card (each in its own slot, so two
+ * commands; the old card no longer swipes, so its usage no longer moves). */
+static int carryover_caps(registry *r, const char *from, const char *to)
+{
+    char kf[KEYS_MAX], kt[KEYS_MAX];
+    keys_caps(kf, sizeof(kf), from);
+    keys_caps(kt, sizeof(kt), to);
+    redisReply *rep = redisCommand(r->rc, "HGETALL %s", kf);
+    if (rep == NULL || rep->type != REDIS_REPLY_ARRAY) {
+        registry_fail("caps of card %s: %s", from, rep ? rep->str : r->rc->errstr);
+        freeReplyObject(rep);
+        return -1;
+    }
+    int rc = 0;
+    if (rep->elements >= 2) {
+        size_t argc = rep->elements + 2;
+        const char **argv = calloc(argc, sizeof(*argv));
+        size_t *argvlen = calloc(argc, sizeof(*argvlen));
+        if (argv == NULL || argvlen == NULL) {
+            rc = -1;
+        } else {
+            argv[0] = "HSET";
+            argv[1] = kt;
+            argvlen[0] = 4;
+            argvlen[1] = strlen(kt);
+            for (size_t i = 0; i < rep->elements; i++) {
+                argv[i + 2] = rep->element[i]->str;
+                argvlen[i + 2] = rep->element[i]->len;
+            }
+            redisReply *w = redisCommandArgv(r->rc, (int)argc, argv, argvlen);
+            if (w == NULL || w->type == REDIS_REPLY_ERROR) {
+                registry_fail("caps of card %s: %s", to, w ? w->str : r->rc->errstr);
+                rc = -1;
+            }
+            freeReplyObject(w);
+        }
+        free(argv);
+        free(argvlen);
+    }
+    freeReplyObject(rep);
+    return rc;
+}
+
+/* Swipes of the card approved and not yet posted (its holds), or -1. */
+static long long carryover_holds(registry *r, const char *card_no)
+{
+    char k[KEYS_MAX];
+    keys_holds(k, sizeof(k), card_no);
+    redisReply *rep = redisCommand(r->rc, "HLEN %s", k);
+    long long n = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer : -1;
+    freeReplyObject(rep);
+    return n;
+}
+
+int carryover_send_pending(registry *r, const char *old_card, bool quiet)
+{
+    char err[512], force[16];
+    snprintf(force, sizeof(force), "%d", CARRYOVER_FORCE_S);
+    const char *p[] = {old_card, force};
+    PGresult *res = pg_query(r->pg,
+                             "SELECT from_card_no, to_card_no, person_id, reason, actor, event_id, "
+                             "requested_at < now() - make_interval(secs => $2::int) FROM "
+                             "elig_card_carryovers WHERE sent_at IS NULL AND ($1::text IS NULL OR "
+                             "from_card_no = $1) ORDER BY requested_at LIMIT 100",
+                             2, p, err, sizeof(err));
+    if (res == NULL) {
+        if (quiet)
+            log_error("carryover_failed", "%s", err);
+        else
+            registry_fail("%s", err);
+        return -1;
+    }
+    int sent = 0, rc = 0;
+    for (int i = 0; i < PQntuples(res) && rc == 0; i++) {
+        const char *from = PQgetvalue(res, i, 0);
+        bool forced = strcmp(PQgetvalue(res, i, 6), "t") == 0;
+        long long holds = carryover_holds(r, from);
+        if (holds < 0) {
+            rc = -1;
+            break;
+        }
+        if (holds > 0 && !forced)
+            continue;
+        if (holds > 0)
+            log_warn("carryover_forced",
+                     "card %s still holds %lld unposted swipes after %d s: carried over anyway",
+                     from, holds, CARRYOVER_FORCE_S);
+        Onecard__V1__BalanceCarryOver b = ONECARD__V1__BALANCE_CARRY_OVER__INIT;
+        b.event_id = PQgetvalue(res, i, 5);
+        b.from_card_no = (char *)from;
+        b.to_card_no = PQgetvalue(res, i, 1);
+        b.person_id = PQgetvalue(res, i, 2);
+        b.reason = PQgetvalue(res, i, 3);
+        b.actor = PQgetvalue(res, i, 4);
+        b.occurred_at_ms = event_now_ms();
+        if (registry_publish(r, &b.base, from) < 0) {
+            rc = -1;
+            break;
+        }
+        const char *q[] = {from};
+        if (pg_exec(r->pg,
+                    "UPDATE elig_card_carryovers SET sent_at = now() WHERE from_card_no = $1", 1,
+                    q, err, sizeof(err)) < 0) {
+            /* sent again later: the ledger takes a card's carry-over once */
+            log_error("carryover_failed", "%s", err);
+            rc = -1;
+            break;
+        }
+        log_info("carryover_sent", "card %s: balances to card %s", from, b.to_card_no);
+        sent++;
+    }
+    PQclear(res);
+    return rc < 0 ? -1 : sent;
+}
+
+/* Publishes the registry events of a replacement; 0 / -1 (printed). */
+static int carryover_events(registry *r, const char *old, const char *new, const char *person,
+                            const char *old_status, const char *reason, const char *actor)
+{
+    char e1[EVENT_ID_LEN + 1], e2[EVENT_ID_LEN + 1], e3[EVENT_ID_LEN + 1];
+    event_new_id(e1);
+    event_new_id(e2);
+    event_new_id(e3);
+    int64_t now = event_now_ms();
+    Onecard__V1__CardStatusChanged cs = ONECARD__V1__CARD_STATUS_CHANGED__INIT;
+    cs.event_id = e1;
+    cs.card_no = (char *)old;
+    cs.person_id = (char *)person;
+    cs.old_status = strcmp(old_status, "frozen") == 0 ? ONECARD__V1__CARD_STATUS__CARD_FROZEN
+                    : strcmp(old_status, "lost") == 0 ? ONECARD__V1__CARD_STATUS__CARD_LOST
+                                                      : ONECARD__V1__CARD_STATUS__CARD_ACTIVE;
+    cs.new_status = ONECARD__V1__CARD_STATUS__CARD_REPLACED;
+    cs.reason = (char *)reason;
+    cs.occurred_at_ms = now;
+    Onecard__V1__CardChanged co = ONECARD__V1__CARD_CHANGED__INIT, cn = co;
+    co.event_id = e2;
+    co.op = ONECARD__V1__REGISTRY_OP__UPDATED;
+    co.card_no = (char *)old;
+    co.person_id = (char *)person;
+    co.status = "replaced";
+    co.actor = (char *)actor;
+    co.occurred_at_ms = now;
+    cn.event_id = e3;
+    cn.op = ONECARD__V1__REGISTRY_OP__CREATED;
+    cn.card_no = (char *)new;
+    cn.person_id = (char *)person;
+    cn.status = "active";
+    cn.actor = (char *)actor;
+    cn.occurred_at_ms = now;
+    if (registry_produce(r, &cs.base, old) < 0 || registry_produce(r, &co.base, old) < 0 ||
+        registry_produce(r, &cn.base, new) < 0)
+        return -1;
+    return registry_flush(r) > 0 ? -1 : 0;
+}
+
+/* The replacement's transaction (see carryover.h). Returns 0, 1 when
+ * refused (printed), 2 on failure; fills nc, person and the old status. */
+static int carryover_record(registry *r, const char *old, const char *reason, const char *pin,
+                            const char *actor, registry_card *nc, char *person, size_t personlen,
+                            char *old_status, size_t statuslen)
+{
+    char err[512], eid[EVENT_ID_LEN + 1];
+    if (registry_begin(r, actor) < 0)
+        return 2;
+    const char *p[] = {old};
+    PGresult *res = pg_query(r->pg,
+                             "SELECT c.person_id, c.status, p.status, lpad(nextval('elig_card_seq')"
+                             "::text, 10, '0') FROM elig_cards c JOIN elig_persons p USING "
+                             "(person_id) WHERE c.card_no = $1 FOR UPDATE OF c",
+                             1, p, err, sizeof(err));
+    if (res == NULL || PQntuples(res) != 1) {
+        registry_fail("%s", res ? "no such card" : err);
+        PQclear(res);
+        pg_rollback(r->pg);
+        return res ? 1 : 2;
+    }
+    const char *cst = PQgetvalue(res, 0, 1), *pst = PQgetvalue(res, 0, 2);
+    if (strcmp(cst, "active") != 0 && strcmp(cst, "frozen") != 0 && strcmp(cst, "lost") != 0) {
+        registry_fail("card %s is %s: only a card in use or reported lost is replaced", old, cst);
+        PQclear(res);
+        pg_rollback(r->pg);
+        return 1;
+    }
+    if (strcmp(pst, "active") != 0) {
+        registry_fail("the card holder is %s: no card is issued to them", pst);
+        PQclear(res);
+        pg_rollback(r->pg);
+        return 1;
+    }
+    snprintf(person, personlen, "%s", PQgetvalue(res, 0, 0));
+    snprintf(old_status, statuslen, "%s", cst);
+    registry_card_make(r, PQgetvalue(res, 0, 3), pin, nc);
+    PQclear(res);
+    event_new_id(eid);
+    /* the old card out of use first: one card in use per person */
+    const char *q1[] = {old};
+    const char *q2[] = {nc->card_no, person, nc->salt, nc->hash};
+    const char *q3[] = {old, nc->card_no, person, reason, actor, eid};
+    if (pg_exec(r->pg,
+                "UPDATE elig_cards SET status = 'replaced', frozen_by = NULL, updated_at = now() "
+                "WHERE card_no = $1",
+                1, q1, err, sizeof(err)) < 0 ||
+        pg_exec(r->pg,
+                "INSERT INTO elig_cards (card_no, person_id, status, pin_salt, pin_hash) VALUES "
+                "($1, $2, 'active', $3, $4)",
+                4, q2, err, sizeof(err)) < 0 ||
+        pg_exec(r->pg,
+                "WITH o AS (UPDATE elig_cards SET replaced_by = $2 WHERE card_no = $1), i AS "
+                "(UPDATE elig_issuances SET card_no = $2 WHERE card_no = $1 AND NOT published) "
+                "INSERT INTO elig_card_carryovers (from_card_no, to_card_no, person_id, reason, "
+                "actor, event_id) VALUES ($1, $2, $3, $4, $5, $6)",
+                6, q3, err, sizeof(err)) < 0) {
+        registry_fail("%s", err);
+        pg_rollback(r->pg);
+        return 2;
+    }
+    return registry_commit(r) < 0 ? 2 : 0;
+}
+
+int carryover_replace(registry *r, const char *old, const char *reason, const char *pin,
+                      int wait_s, const char *actor)
+{
+    if (!ident_card_ok(old)) {
+        registry_fail("card number %s fails the Luhn check or is not 16-19 digits", old);
+        return 1;
+    }
+    if (strcmp(reason, "lost") != 0 && strcmp(reason, "damaged") != 0 &&
+        strcmp(reason, "other") != 0) {
+        registry_fail("--reason %s is not lost, damaged or other", reason);
+        return 1;
+    }
+    if (pin != NULL && (strlen(pin) != 6 || strspn(pin, "0123456789") != 6)) {
+        registry_fail("--pin must be 6 digits");
+        return 1;
+    }
+    registry_card nc;
+    char person[IDENT_PERSON_LEN + 1], old_status[16];
+    int rc = carryover_record(r, old, reason, pin, actor, &nc, person, sizeof(person), old_status,
+                              sizeof(old_status));
+    if (rc != 0)
+        return rc;
+    /* at once: the old card declines, the new one works */
+    directory_set_card_status(&r->dir, old, "replaced");
+    directory_put_card_hashed(&r->dir, nc.card_no, person, "active", nc.salt, nc.hash);
+    if (registry_sync(r) < 0 || registry_project_person(r, person) < 0 ||
+        carryover_caps(r, old, nc.card_no) < 0)
+        return 2;
+    if (carryover_events(r, old, nc.card_no, person, old_status, reason, actor) < 0)
+        return 2;
+    printf("card %s replaced by card %s pin %s\n", old, nc.card_no, nc.pin);
+    /* the money, once every swipe of the old card is posted */
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        long long holds = carryover_holds(r, old);
+        if (holds < 0) {
+            registry_fail("redis: cannot read the holds of card %s", old);
+            return 2;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (holds == 0 || now.tv_sec - t0.tv_sec >= wait_s) {
+            if (holds > 0) {
+                printf("carry-over: pending, %lld swipes of card %s are not posted yet; the "
+                       "eligibility daemon sends it when they are\n",
+                       holds, old);
+                return 0;
+            }
+            break;
+        }
+        struct timespec nap = {0, 100 * 1000 * 1000};
+        nanosleep(&nap, NULL);
+    }
+    int sent = carryover_send_pending(r, old, false);
+    if (sent < 0)
+        return 2;
+    printf("carry-over: sent\n");
+    return 0;
+}
