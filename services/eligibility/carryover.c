@@ -120,8 +120,8 @@ int carryover_send_pending(registry *r, const char *old_card, bool quiet)
         }
         const char *q[] = {from};
         if (pg_exec(r->pg,
-                    "UPDATE elig_card_carryovers SET sent_at = now() WHERE from_card_no = $1", 1,
-                    q, err, sizeof(err)) < 0) {
+                    "UPDATE elig_card_carryovers SET sent_at = now() WHERE from_card_no = $1", 1, q,
+                    err, sizeof(err)) < 0) {
             /* sent again later: the ledger takes a card's carry-over once */
             log_error("carryover_failed", "%s", err);
             rc = -1;
@@ -238,8 +238,8 @@ static int carryover_record(registry *r, const char *old, const char *reason, co
     return registry_commit(r) < 0 ? 2 : 0;
 }
 
-int carryover_replace(registry *r, const char *old, const char *reason, const char *pin,
-                      int wait_s, const char *actor)
+int carryover_replace(registry *r, const char *old, const char *reason, const char *pin, int wait_s,
+                      const char *actor)
 {
     if (!ident_card_ok(old)) {
         registry_fail("card number %s fails the Luhn check or is not 16-19 digits", old);

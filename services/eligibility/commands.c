@@ -444,7 +444,7 @@ static int cmd_person_modify(registry *r, int argc, char **argv)
             bool stop = strcmp(PQgetvalue(res, 0, 1), "active") == 0;
             if (card_set_status(r, card, stop ? "active" : "frozen", stop ? "frozen" : "active",
                                 "eligibility",
-                                !stop                            ? "reinstated"
+                                !stop                          ? "reinstated"
                                 : strcmp(pst, "deceased") == 0 ? "death"
                                                                : pst,
                                 actor, person, sizeof(person)) < 0) {

@@ -163,13 +163,11 @@ static void feed_effects(pg_array *persons, PGresult *frozen)
         cs.event_id = id;
         cs.card_no = PQgetvalue(frozen, i, 0);
         cs.person_id = PQgetvalue(frozen, i, 1);
-        cs.old_status = stop ? ONECARD__V1__CARD_STATUS__CARD_ACTIVE
-                             : ONECARD__V1__CARD_STATUS__CARD_FROZEN;
-        cs.new_status = stop ? ONECARD__V1__CARD_STATUS__CARD_FROZEN
-                             : ONECARD__V1__CARD_STATUS__CARD_ACTIVE;
-        cs.reason = !stop                          ? "reinstated"
-                    : strcmp(st, "deceased") == 0 ? "death"
-                                                  : (char *)st;
+        cs.old_status =
+            stop ? ONECARD__V1__CARD_STATUS__CARD_ACTIVE : ONECARD__V1__CARD_STATUS__CARD_FROZEN;
+        cs.new_status =
+            stop ? ONECARD__V1__CARD_STATUS__CARD_FROZEN : ONECARD__V1__CARD_STATUS__CARD_ACTIVE;
+        cs.reason = !stop ? "reinstated" : strcmp(st, "deceased") == 0 ? "death" : (char *)st;
         cs.occurred_at_ms = event_now_ms();
         (void)registry_produce(r, &cs.base, cs.card_no);
         log_info(stop ? "card_frozen" : "card_unfrozen", "card %.4s****%s: person %s", cs.card_no,

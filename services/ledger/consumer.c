@@ -40,8 +40,8 @@ static struct {
     void (*drained)(void);
 } c = {.wake_fd = {-1, -1}};
 
-static metric *m_applied[JOURNAL_KINDS], *m_moves, *m_rejected, *m_dead, *m_batches, *m_batch_size, *m_apply_s, *m_lag_s,
-    *m_lag, *m_failures, *m_inflight;
+static metric *m_applied[JOURNAL_KINDS], *m_moves, *m_rejected, *m_dead, *m_batches, *m_batch_size,
+    *m_apply_s, *m_lag_s, *m_lag, *m_failures, *m_inflight;
 
 /* ------------------------------------------------------------ assignment */
 

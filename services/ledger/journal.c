@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const journal_kinds[JOURNAL_KINDS] = {"swipe", "reversal", "topup",
-                                                          "allocation", "transfer"};
+static const char *const journal_kinds[JOURNAL_KINDS] = {"swipe", "reversal", "topup", "allocation",
+                                                         "transfer"};
 
 const char *journal_kind_name(journal_kind k)
 {
@@ -267,8 +267,7 @@ int journal_from_event(const event_type *type, const ProtobufCMessage *msg, jour
     return journal_derive_lines(e, err, errlen);
 }
 
-int journal_move_from_event(const ProtobufCMessage *msg, journal_move *m, char *err,
-                            size_t errlen)
+int journal_move_from_event(const ProtobufCMessage *msg, journal_move *m, char *err, size_t errlen)
 {
     memset(m, 0, sizeof(*m));
     if (msg == NULL || msg->descriptor != &onecard__v1__balance_carry_over__descriptor) {

@@ -6,10 +6,10 @@
  * provider's payable, a reversal does the opposite, a top-up debits the fund
  * (and the programme's budget) and credits the wallet, an allocation puts
  * money into a fund or a budget, a transfer moves a replaced card's wallet
- * to the card that replaced it (debit the one, credit the other). The account names and the sign convention
- * are the ones of deploy/sql/0002_ledger.sql. The same code rebuilds the
- * lines of an entry read back from PostgreSQL, so the relay publishes the
- * same posting whether it comes from memory or from the outbox.
+ * to the card that replaced it (debit the one, credit the other). The account names and the sign
+ * convention are the ones of deploy/sql/0002_ledger.sql. The same code rebuilds the lines of an
+ * entry read back from PostgreSQL, so the relay publishes the same posting whether it comes from
+ * memory or from the outbox.
  */
 #ifndef LEDGER_JOURNAL_H
 #define LEDGER_JOURNAL_H
@@ -80,8 +80,8 @@ int journal_from_event(const event_type *type, const ProtobufCMessage *msg, jour
 
 /* Fills m from a decoded BalanceCarryOver. 0, or -1 with what is wrong
  * (a missing or malformed card number, the same card on both sides). */
-int journal_move_from_event(const ProtobufCMessage *msg, journal_move *m, char *err,
-                            size_t errlen) __attribute__((warn_unused_result));
+int journal_move_from_event(const ProtobufCMessage *msg, journal_move *m, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 
 /* Derives e->lines from e's kind and fields (what journal_from_event does
  * after reading the event; also used for entries read back from the

@@ -348,8 +348,7 @@ static int store_entries(store *s, store_item *items, int n, int64_t now_ms, cha
  * same event again is a duplicate, another destination is refused), never
  * into a card that was itself replaced, and a chain A -> B -> C is kept
  * flat, so whatever still reaches A goes straight to C. */
-static int store_moves(store *s, store_item *items, int n, int64_t now_ms, char *err,
-                       size_t errlen)
+static int store_moves(store *s, store_item *items, int n, int64_t now_ms, char *err, size_t errlen)
 {
     for (int i = 0; i < n; i++) {
         store_item *it = &items[i];
@@ -391,8 +390,9 @@ static int store_moves(store *s, store_item *items, int n, int64_t now_ms, char 
         snprintf(at, sizeof(at), "%lld", (long long)now_ms);
         snprintf(part, sizeof(part), "%d", (int)it->partition);
         snprintf(off, sizeof(off), "%lld", (long long)it->offset);
-        const char *q[] = {m->from_card_no, m->to_card_no, m->event_id, m->person_id, at,
-                           it->topic,       it->topic ? part : NULL, it->topic ? off : NULL};
+        const char *q[] = {
+            m->from_card_no, m->to_card_no,           m->event_id,           m->person_id, at,
+            it->topic,       it->topic ? part : NULL, it->topic ? off : NULL};
         if (pg_exec(s->pg,
                     "WITH flat AS (UPDATE ledger_card_moves SET to_card_no = $2 WHERE to_card_no "
                     "= $1) INSERT INTO ledger_card_moves (from_card_no, to_card_no, event_id, "
@@ -408,8 +408,7 @@ static int store_moves(store *s, store_item *items, int n, int64_t now_ms, char 
  * at zero is moved to the card that replaced it (or, overdrawn by a swipe
  * posted after the carry-over, made good from it). Wallet balances are
  * credit-normal: money on a card is a negative balance. */
-static int store_sweep(store *s, store_item *items, int n, int64_t now_ms, char *err,
-                       size_t errlen)
+static int store_sweep(store *s, store_item *items, int n, int64_t now_ms, char *err, size_t errlen)
 {
     s->nsweep = 0;
     PQclear(s->sweep_res);

@@ -410,3 +410,125 @@ def test_provider_rows_with_unknown_items_are_refused(el, tmp_path):
     r = elig(stack, "provider", "designate", "PX%s1" % el["run"], "--items", "S01-CARE,NOPE",
              "--actor", "test", check=False)
     assert r.returncode == 1 and "unknown item code(s): NOPE" in r.stderr
+
+
+def ledger_money(stack, card, w):
+    """What the journal says the card's wallet holds (balances are credit-normal)."""
+    v = stack.psql("SELECT -balance_fen FROM ledger_accounts WHERE kind = 'wallet' AND "
+                   "card_no = '%s' AND wallet = '%s'" % (card, w))
+    return int(v or 0)
+
+
+def reconciled(stack, card):
+    env = dict(stack.env, ONECARD_PG_DSN=stack.pg_dsn, ONECARD_KAFKA_BROKERS=stack.brokers,
+               ONECARD_REDIS_PORT=str(stack.redis_port))
+    r = subprocess.run([os.path.join(BUILD, "bin", "onecard-ledger"), "reconcile",
+                        "--card-prefix", card], env=env, capture_output=True, text=True,
+                       timeout=120)
+    return "reconcile: OK" in r.stdout
+
+
+def test_a_replaced_card_carries_its_balance_over_to_the_fen(el):
+    """Replacement of a lost card: the old card declines at once, the new one
+    swipes with its own PIN, the journal and the hot balances move to the
+    fen, cap usage follows, and what reaches the old card later (a reversal
+    of one of its swipes) follows too. The carry-over is applied once even
+    when it is sent again."""
+    stack, t = el["stack"], el["terminal"]
+    nid, pid, old = person(el)
+    elig(stack, "issue", "--period", PERIOD, "--actor", "test")
+    wait_for(lambda: wallet(stack, old, "rehab") == 150000, 30, "the limb rehabilitation credit")
+    st, doc = t.swipe(old, 1000, item="R01-LIMB")
+    assert doc["decision"] == "approved", doc
+    st, doc = t.swipe(old, 12345, item="R01-LIMB")
+    assert doc["decision"] == "approved", doc
+    late = doc["swipe_id"]
+    caps_old = redis(stack, "HGET", "caps:{c:%s}:%s" % (card_tag(old), old), "y:R01-LIMB")
+    r = elig(stack, "card", "replace", old, "--reason", "lost", "--pin", "654321", "--actor",
+             "service-desk")
+    new = r.stdout.split("replaced by card ")[1].split()[0]
+    assert "carry-over: sent" in r.stdout, r.stdout
+    assert t.swipe(old, 100, item="R01-LIMB")[1].get("reason") == "card_lost"
+    # the journal, then the hot balances, to the fen
+    left = 150000 - 1000 - 12345
+    wait_for(lambda: ledger_money(stack, new, "rehab") == left, 30, "the carry-over entry")
+    assert ledger_money(stack, old, "rehab") == 0
+    wait_for(lambda: wallet(stack, new, "rehab") == left, 30, "the new card's hot balance")
+    assert wallet(stack, old, "rehab") == 0
+    assert redis(stack, "HGET", "caps:{c:%s}:%s" % (card_tag(new), new), "y:R01-LIMB") == \
+        caps_old
+    assert t.swipe(new, 100, item="R01-LIMB", pin="123456")[1].get("reason") == "pin_invalid"
+    st, doc = t.swipe(new, 100, item="R01-LIMB", pin="654321")
+    assert doc["decision"] == "approved" and doc["balance_fen"] == left - 100, doc
+    # a swipe of the old card reversed after the replacement: its money
+    # lands on the old card and is moved on
+    st, doc = t.post("/v1/swipes/%s/reversal" % late, {"request_id": "rv-" + late})
+    assert st == 200 and doc["decision"] == "reversed", doc
+    wait_for(lambda: ledger_money(stack, new, "rehab") == left - 100 + 12345, 30,
+             "the reversal to follow")
+    wait_for(lambda: wallet(stack, new, "rehab") == left - 100 + 12345, 30, "the hot balance")
+    assert ledger_money(stack, old, "rehab") == 0 and wallet(stack, old, "rehab") == 0
+    assert stack.psql("SELECT count(*) FROM ledger_entries WHERE kind = 'transfer' AND "
+                      "card_no = '%s' AND to_card_no = '%s' AND wallet = 'rehab'"
+                      % (old, new)) == "2"
+    # every wallet of the old card, not only this one, is at zero
+    assert stack.psql("SELECT count(*) FROM ledger_accounts WHERE card_no = '%s'" % old) > "1"
+    assert stack.psql("SELECT count(*) FROM ledger_accounts WHERE card_no = '%s' AND "
+                      "balance_fen <> 0" % old) == "0"
+    # registry: one card in use, the replacement audited and published
+    assert stack.psql("SELECT status || ' ' || replaced_by FROM elig_cards WHERE card_no = '%s'"
+                      % old) == "replaced " + new
+    assert stack.psql("SELECT count(*) FROM elig_cards WHERE person_id = '%s' AND status IN "
+                      "('active', 'frozen')" % pid) == "1"
+    assert stack.psql("SELECT actor FROM elig_audit WHERE tbl = 'elig_card_carryovers' AND "
+                      "after->>'from_card_no' = '%s' LIMIT 1" % old) == "service-desk"
+    r = elig(stack, "card", "replace", old, "--reason", "lost", "--actor", "x", check=False)
+    assert r.returncode == 1 and "is replaced" in r.stderr, r.stderr
+    # sent again (as the daemon would after a lost acknowledgement): applied once
+    stack.psql("UPDATE elig_card_carryovers SET sent_at = NULL WHERE from_card_no = '%s'" % old)
+    wait_for(lambda: stack.psql("SELECT count(*) FROM ledger_rejections WHERE reason LIKE "
+                                "'duplicate: the carry-over of card %s%%'" % old) == "1", 30,
+             "the daemon to send it again and the ledger to refuse it")
+    assert ledger_money(stack, new, "rehab") == left - 100 + 12345
+    wait_for(lambda: reconciled(stack, old) and reconciled(stack, new), 30, "reconcile")
+    # the next month is issued to the new card
+    assert stack.psql("SELECT card_no FROM elig_persons p JOIN elig_cards c USING (person_id) "
+                      "WHERE p.person_id = '%s' AND c.status = 'active'" % pid) == new
+
+
+def test_a_carry_over_waits_for_the_old_cards_swipes_to_be_posted(el):
+    """A swipe of the old card still on its way to the ledger (its hold in
+    Redis) holds the carry-over back; the daemon sends it once it is posted."""
+    stack, t = el["stack"], el["terminal"]
+    nid, pid, old = person(el)
+    elig(stack, "issue", "--period", PERIOD, "--actor", "test")
+    wait_for(lambda: wallet(stack, old, "rehab") == 150000, 30, "the credit")
+    holds = "holds:{c:%s}:%s" % (card_tag(old), old)
+    redis(stack, "HSET", holds, "e2e-in-flight", "-1")
+    r = elig(stack, "card", "replace", old, "--reason", "damaged", "--wait", "1",
+             "--actor", "service-desk")
+    new = r.stdout.split("replaced by card ")[1].split()[0]
+    assert "carry-over: pending" in r.stdout, r.stdout
+    time.sleep(6)
+    assert ledger_money(stack, new, "rehab") == 0 and ledger_money(stack, old, "rehab") == 150000
+    redis(stack, "HDEL", holds, "e2e-in-flight")
+    wait_for(lambda: ledger_money(stack, new, "rehab") == 150000, 30, "the daemon's carry-over")
+    wait_for(lambda: wallet(stack, new, "rehab") == 150000, 30, "the hot balance")
+    assert wallet(stack, old, "rehab") == 0
+
+
+def test_a_card_stopped_by_a_status_restarts_but_not_one_an_operator_froze(el):
+    stack, t = el["stack"], el["terminal"]
+    status = lambda c: redis(stack, "HGET", "card:{c:%s}:%s" % (card_tag(c), c), "status")
+    for operator_froze in (False, True):
+        nid, pid, card = person(el)
+        if operator_froze:
+            elig(stack, "card", "freeze", card, "--reason", "reported stolen", "--actor", "desk")
+        elig(stack, "person", "modify", pid, "--status", "revoked", "--effective", "2026-11-01",
+             "--actor", "caseworker")
+        assert status(card) == "frozen"
+        elig(stack, "person", "modify", pid, "--status", "active", "--effective", "2026-11-02",
+             "--actor", "caseworker")
+        assert status(card) == ("frozen" if operator_froze else "active"), operator_froze
+        assert stack.psql("SELECT status FROM elig_cards WHERE card_no = '%s'" % card) == \
+            ("frozen" if operator_froze else "active")
