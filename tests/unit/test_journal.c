@@ -1,7 +1,8 @@
 /*
  * Unit tests of the ledger's journal: what each event means in double
  * entry (accounts, signs, zero sum), and the events it refuses, one row per
- * case; plus the pg array literal every batch travels in.
+ * case; a replaced card's transfer lines and the carry-overs it refuses;
+ * plus the pg array literal every batch travels in.
  */
 #include "check.h"
 #include "common/pg.h"
@@ -134,6 +135,90 @@ int main(void)
         }
         CHECK(sum == 0, "row %zu: lines sum to %lld", i, (long long)sum);
     }
+
+    /* a transfer: debit the source wallet, credit the destination's */
+    static const struct {
+        const char *from, *to, *wallet;
+        int64_t amount;
+        const char *err;
+    } xfers[] = {
+        {"6288100000000011", "6288100000000029", "rehab", 13655, NULL},
+        {"6288100000000011", "6288100000000011", "rehab", 100, "two different cards"},
+        {"6288100000000011", NULL, "rehab", 100, "two different cards"},
+        {"6288100000000011", "6288100000000029", "rehab", 0, "out of range"},
+    };
+    for (size_t i = 0; i < sizeof(xfers) / sizeof(xfers[0]); i++) {
+        journal_entry e;
+        memset(&e, 0, sizeof(e));
+        e.kind = JOURNAL_TRANSFER;
+        e.card_no = xfers[i].from;
+        e.to_card_no = xfers[i].to;
+        e.wallet = xfers[i].wallet;
+        e.amount_fen = xfers[i].amount;
+        char err[256] = "", want0[80], want1[80];
+        int rc = journal_derive_lines(&e, err, sizeof(err));
+        if (xfers[i].err) {
+            CHECK(rc < 0 && strstr(err, xfers[i].err), "transfer %zu: want \"%s\", got %d \"%s\"",
+                  i, xfers[i].err, rc, err);
+            continue;
+        }
+        snprintf(want0, sizeof(want0), "wallet:%s:%s", xfers[i].from, xfers[i].wallet);
+        snprintf(want1, sizeof(want1), "wallet:%s:%s", xfers[i].to, xfers[i].wallet);
+        CHECK(rc == 0 && e.nlines == 2, "transfer %zu: %d %s", i, rc, err);
+        CHECK(strcmp(e.lines[0].account.name, want0) == 0 &&
+                  e.lines[0].amount_fen == xfers[i].amount &&
+                  strcmp(e.lines[1].account.name, want1) == 0 &&
+                  e.lines[1].amount_fen == -xfers[i].amount,
+              "transfer %zu: %s %lld / %s %lld", i, e.lines[0].account.name,
+              (long long)e.lines[0].amount_fen, e.lines[1].account.name,
+              (long long)e.lines[1].amount_fen);
+        CHECK(strcmp(journal_kind_name(e.kind), "transfer") == 0 &&
+                  journal_kind_parse("transfer") == JOURNAL_TRANSFER,
+              "transfer kind name");
+    }
+
+    /* carry-overs: what the ledger records, and what it refuses */
+    static const struct {
+        const char *event_id, *from, *to, *person;
+        int64_t at;
+        const char *err;
+    } moves[] = {
+        {"ev-1", "6288100000000011", "6288100000000029", "ab12", 1795430000000, NULL},
+        {"ev-1", "6288100000000011", "6288100000000029", "", 1795430000000, NULL},
+        {"", "6288100000000011", "6288100000000029", "ab12", 1795430000000, "event_id"},
+        {"ev-1", "", "6288100000000029", "ab12", 1795430000000, "from_card_no"},
+        {"ev-1", "6288100000000011", "62881 0000000029", "ab12", 1795430000000, "to_card_no"},
+        {"ev-1", "6288100000000011", "6288100000000011", "ab12", 1795430000000, "same card"},
+        {"ev-1", "6288100000000011", "6288100000000029", "a|b", 1795430000000, "person_id"},
+        {"ev-1", "6288100000000011", "6288100000000029", "ab12", 0, "occurred_at_ms"},
+    };
+    for (size_t i = 0; i < sizeof(moves) / sizeof(moves[0]); i++) {
+        Onecard__V1__BalanceCarryOver b;
+        onecard__v1__balance_carry_over__init(&b);
+        b.event_id = (char *)moves[i].event_id;
+        b.from_card_no = (char *)moves[i].from;
+        b.to_card_no = (char *)moves[i].to;
+        b.person_id = (char *)moves[i].person;
+        b.occurred_at_ms = moves[i].at;
+        journal_move mv;
+        char err[256] = "";
+        int rc = journal_move_from_event(&b.base, &mv, err, sizeof(err));
+        if (moves[i].err)
+            CHECK(rc < 0 && strstr(err, moves[i].err), "move %zu: want \"%s\", got %d \"%s\"", i,
+                  moves[i].err, rc, err);
+        else
+            CHECK(rc == 0 && strcmp(mv.from_card_no, moves[i].from) == 0 &&
+                      strcmp(mv.to_card_no, moves[i].to) == 0 &&
+                      (mv.person_id == NULL) == (moves[i].person[0] == '\0'),
+                  "move %zu: %d %s", i, rc, err);
+    }
+    journal_move mv;
+    char merr[128] = "";
+    Onecard__V1__TopupIssued other;
+    onecard__v1__topup_issued__init(&other);
+    CHECK(journal_move_from_event(&other.base, &mv, merr, sizeof(merr)) < 0 &&
+              strstr(merr, "not a BalanceCarryOver"),
+          "a top-up read as a carry-over: %s", merr);
 
     /* posting ids are stable and UUID-shaped */
     char a[40], b[40];
