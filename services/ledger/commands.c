@@ -458,7 +458,8 @@ static int rebuild_money(commands_ctx *x, projection *pj, int *queued)
 }
 
 /* Daily and annual cap counters: the year's swipes less their reversals,
- * from the journal and the pending events. */
+ * from the journal and the pending events; a replaced card's count on the
+ * card that replaced it. */
 static int rebuild_caps(commands_ctx *x, projection *pj, const char *prefix, int *queued,
                         int64_t *ncaps)
 {
@@ -470,13 +471,15 @@ static int rebuild_caps(commands_ctx *x, projection *pj, const char *prefix, int
         x->pg,
         "SELECT card_no, item_code, "
         "sum(amount_fen) FILTER (WHERE d = to_char(now() AT TIME ZONE 'UTC' + make_interval(mins "
-        "=> $2::int), 'YYYYMMDD')), sum(amount_fen) FROM (SELECT s.card_no, s.item_code, "
+        "=> $2::int), 'YYYYMMDD')), sum(amount_fen) FROM (SELECT coalesce(m.to_card_no, "
+        "s.card_no) card_no, s.item_code, "
         "CASE WHEN s.kind = 'swipe' THEN s.amount_fen ELSE -s.amount_fen END amount_fen, "
         "to_char(to_timestamp(coalesce(o.occurred_at_ms, s.occurred_at_ms) / 1000.0) AT TIME ZONE "
         "'UTC' + make_interval(mins => $2::int), 'YYYYMMDD') d FROM ledger_entries s LEFT JOIN "
         "ledger_entries o ON s.kind = 'reversal' AND o.kind = 'swipe' AND o.swipe_id = s.swipe_id "
-        "WHERE s.kind IN ('swipe', 'reversal') AND s.item_code IS NOT NULL AND "
-        "starts_with(s.card_no, $1)) x WHERE left(d, 4) = $3 GROUP BY 1, 2",
+        "LEFT JOIN ledger_card_moves m ON m.from_card_no = s.card_no "
+        "WHERE s.kind IN ('swipe', 'reversal') AND s.item_code IS NOT NULL) x WHERE "
+        "starts_with(card_no, $1) AND left(d, 4) = $3 GROUP BY 1, 2",
         3, p, err, sizeof(err));
     if (r == NULL) {
         fprintf(stderr, "ledger: %s\n", err);

@@ -491,6 +491,11 @@ def test_a_replaced_card_carries_its_balance_over_to_the_fen(el):
              "the daemon to send it again and the ledger to refuse it")
     assert ledger_money(stack, new, "rehab") == left - 100 + 12345
     wait_for(lambda: reconciled(stack, old) and reconciled(stack, new), 30, "reconcile")
+    # a rebuilt cache counts the old card's swipes against the new card's caps
+    ledger(stack, "rebuild-cache", "--card-prefix", new)
+    assert wallet(stack, new, "rehab") == left - 100 + 12345
+    assert redis(stack, "HGET", "caps:{c:%s}:%s" % (card_tag(new), new), "y:R01-LIMB") == \
+        "%s|%d" % (time.strftime("%Y"), 1000 + 100)
     # the next month is issued to the new card
     assert stack.psql("SELECT card_no FROM elig_persons p JOIN elig_cards c USING (person_id) "
                       "WHERE p.person_id = '%s' AND c.status = 'active'" % pid) == new
