@@ -127,7 +127,8 @@ int carryover_send_pending(registry *r, const char *old_card, bool quiet)
             rc = -1;
             break;
         }
-        log_info("carryover_sent", "card %s: balances to card %s", from, b.to_card_no);
+        if (quiet) /* the daemon's log; a command prints its own line */
+            log_info("carryover_sent", "card %s: balances to card %s", from, b.to_card_no);
         sent++;
     }
     PQclear(res);
