@@ -649,6 +649,13 @@ static int cmd_person_show(registry *r, int argc, char **argv)
         {"issuances", "SELECT period, item_code, amount_fen, wallet, fund_source, programme, "
                       "published FROM elig_issuances WHERE person_id = $1 ORDER BY period, "
                       "item_code"},
+        {"corrections",
+         "SELECT period, item_code, seq, amount_fen, CASE WHEN amount_fen > 0 THEN 'arrears' "
+         "ELSE 'overpaid' END AS kind, card_no, published FROM elig_issuance_corrections WHERE "
+         "person_id = $1 ORDER BY period, item_code, seq"},
+        {"carry-overs", "SELECT from_card_no, to_card_no, reason, requested_at, coalesce(sent_at::"
+                        "text, 'pending') AS sent_at FROM elig_card_carryovers WHERE person_id = "
+                        "$1 ORDER BY requested_at"},
         {"audit", "SELECT at, actor, tbl, op, coalesce(before::text, '-'), coalesce(after::text, "
                   "'-') FROM elig_audit WHERE coalesce(after, before)->>'person_id' = $1 ORDER "
                   "BY audit_id"},

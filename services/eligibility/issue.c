@@ -10,8 +10,10 @@
  *    resolved).
  * 3. Insert the grants into elig_issuances in batches (unnest arrays, ON
  *    CONFLICT DO NOTHING on (person, item, period)): a re-run inserts
- *    nothing it inserted before.
- * 4. Publish every unpublished issuance of the period (50,000 at a time)
+ *    nothing it inserted before. Then correct what was issued before a
+ *    late change came in (issue_correct): arrears when more is due now,
+ *    an overpayment to recover when less (0010_issuance_corrections.sql).
+ * 4. Publish every unpublished issuance and arrears of the period (50,000 at a time)
  *    as a TopupIssued on onecard.topups.v1 (key: card_no) and mark it
  *    published once the broker acknowledged it. A run that stopped between 3 and 4 is completed by
  *    the next one; the topup_id (stable per person, item and period) lets
@@ -58,11 +60,12 @@ static int issue_flush(registry *r, issue_batch *b, const char *period, long *in
         }
     PGresult *res = pg_query(
         r->pg,
-        "WITH i AS (INSERT INTO elig_issuances (person_id, item_code, period, topup_id, card_no, "
-        "wallet, amount_fen, fund_source, programme) SELECT p, i, $9, t, c, w, a, f, g FROM "
-        "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], "
-        "$7::text[], $8::text[]) x(p, i, t, c, w, a, f, g) ON CONFLICT DO NOTHING RETURNING 1) "
-        "SELECT count(*) FROM i",
+        "WITH x AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], "
+        "$5::text[], $6::bigint[], $7::text[], $8::text[]) x(p, i, t, c, w, a, f, g)), "
+        "k AS (INSERT INTO issue_computed SELECT p, i, a, c FROM x), "
+        "i AS (INSERT INTO elig_issuances (person_id, item_code, period, topup_id, card_no, "
+        "wallet, amount_fen, fund_source, programme) SELECT p, i, $9, t, c, w, a, f, g FROM x "
+        "ON CONFLICT DO NOTHING RETURNING 1) SELECT count(*) FROM i",
         9, p, err, sizeof(err));
     if (res == NULL) {
         registry_fail("issuances: %s", err);
@@ -164,6 +167,51 @@ static void issue_apply(rules_person *p, int *grade, int *care, const char *attr
         *care = atoi(v);
 }
 
+/* ---------------------------------------------------------- corrections */
+
+/* Inside the run's transaction, once every grant of the period is in
+ * issue_computed: what is due now against what was granted (the issuance
+ * and its corrections), for every issuance of the period of a person with
+ * a card in use. More due: an arrears row on the person's card; less: an
+ * overpayment row (see 0010_issuance_corrections.sql). */
+static int issue_correct(registry *r, const char *period, long *n_more, int64_t *fen_more,
+                         long *n_less, int64_t *fen_less)
+{
+    char err[512];
+    const char *p[] = {period};
+    PGresult *res = pg_query(
+        r->pg,
+        "WITH g AS (SELECT i.person_id, i.item_code, i.topup_id, i.card_no, i.wallet, "
+        "i.fund_source, i.programme, i.amount_fen + coalesce(sum(k.amount_fen), 0) AS granted, "
+        "count(k.seq) AS n FROM elig_issuances i LEFT JOIN elig_issuance_corrections k USING "
+        "(person_id, item_code, period) WHERE i.period = $1 AND EXISTS (SELECT 1 FROM "
+        "elig_cards c WHERE c.person_id = i.person_id AND c.status IN ('active', 'frozen')) "
+        "GROUP BY i.person_id, i.item_code, i.topup_id, i.card_no, i.wallet, i.fund_source, "
+        "i.programme, i.amount_fen), "
+        "d AS (SELECT g.*, coalesce(x.amount_fen, 0) - g.granted AS delta, coalesce(x.card_no, "
+        "(SELECT c.card_no FROM elig_cards c WHERE c.person_id = g.person_id AND c.status IN "
+        "('active', 'frozen'))) AS card FROM g LEFT JOIN issue_computed x USING (person_id, "
+        "item_code)), "
+        "ins AS (INSERT INTO elig_issuance_corrections (person_id, item_code, period, seq, "
+        "topup_id, card_no, wallet, amount_fen, fund_source, programme) SELECT person_id, "
+        "item_code, $1, n + 1, topup_id || '-' || (n + 1), card, wallet, delta, fund_source, "
+        "programme FROM d WHERE delta <> 0 RETURNING amount_fen) "
+        "SELECT count(*) FILTER (WHERE amount_fen > 0), coalesce(sum(amount_fen) FILTER (WHERE "
+        "amount_fen > 0), 0), count(*) FILTER (WHERE amount_fen < 0), coalesce(sum(amount_fen) "
+        "FILTER (WHERE amount_fen < 0), 0) FROM ins",
+        1, p, err, sizeof(err));
+    if (res == NULL) {
+        registry_fail("corrections: %s", err);
+        return -1;
+    }
+    *n_more = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+    *fen_more = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+    *n_less = strtol(PQgetvalue(res, 0, 2), NULL, 10);
+    *fen_less = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+    PQclear(res);
+    return 0;
+}
+
 /* ----------------------------------------------------------- publishing */
 
 typedef struct issue_ack {
@@ -197,7 +245,10 @@ static int issue_publish_chunk(registry *r, const char *period, long *published,
     PGresult *res = pg_query(r->pg,
                              "SELECT topup_id, card_no, person_id, wallet, item_code, "
                              "fund_source, programme, amount_fen FROM elig_issuances WHERE "
-                             "period = $1 AND NOT published LIMIT 50000",
+                             "period = $1 AND NOT published UNION ALL SELECT topup_id, card_no, "
+                             "person_id, wallet, item_code, fund_source, programme, amount_fen "
+                             "FROM elig_issuance_corrections WHERE period = $1 AND NOT "
+                             "published AND amount_fen > 0 LIMIT 50000",
                              1, p, err, sizeof(err));
     if (res == NULL) {
         registry_fail("%s", err);
@@ -242,7 +293,9 @@ static int issue_publish_chunk(registry *r, const char *period, long *published,
             pg_array_add(&a, ack.acked[i]);
         const char *q[] = {pg_array_text(&a)};
         if (q[0] == NULL || pg_exec(r->pg,
-                                    "UPDATE elig_issuances SET published = true WHERE topup_id = "
+                                    "WITH c AS (UPDATE elig_issuance_corrections SET published "
+                                    "= true WHERE topup_id = ANY($1::text[])) UPDATE "
+                                    "elig_issuances SET published = true WHERE topup_id = "
                                     "ANY($1::text[])",
                                     1, q, err, sizeof(err)) < 0) {
             registry_fail("marking published: %s", err);
@@ -295,6 +348,15 @@ int issue_run(registry *r, const char *period, const char *actor)
     snprintf(month_end, sizeof(month_end), "%04d-%02d-%02d", y, m, rules_days_in_month(y, m));
     const char *p[] = {month_end};
     if (registry_begin(r, actor) < 0) {
+        catalogue_free(&c);
+        return 2;
+    }
+    if (pg_exec(r->pg,
+                "CREATE TEMP TABLE issue_computed (person_id text, item_code text, amount_fen "
+                "bigint, card_no text) ON COMMIT DROP",
+                0, NULL, err, sizeof(err)) < 0) {
+        registry_fail("%s", err);
+        pg_rollback(r->pg);
         catalogue_free(&c);
         return 2;
     }
@@ -408,6 +470,10 @@ int issue_run(registry *r, const char *period, const char *actor)
     issue_cursor_close(&cc);
     if (rc == 0 && issue_flush(r, &b, period, &inserted) < 0)
         rc = 2;
+    long n_more = 0, n_less = 0;
+    int64_t fen_more = 0, fen_less = 0;
+    if (rc == 0 && issue_correct(r, period, &n_more, &fen_more, &n_less, &fen_less) < 0)
+        rc = 2;
     if (rc == 0 && registry_commit(r) < 0)
         rc = 2;
     if (rc != 0)
@@ -422,6 +488,10 @@ int issue_run(registry *r, const char *period, const char *actor)
                period, persons, granted, (long long)total, inserted, published, secs);
         for (int j = 0; j < nsums; j++)
             printf("  %-40s %lld fen\n", names[j], (long long)sums[j]);
+        if (n_more > 0 || n_less > 0)
+            printf("  corrections: %ld arrears (%lld fen, published with the top-ups), %ld "
+                   "overpayments to recover (%lld fen)\n",
+                   n_more, (long long)fen_more, n_less, (long long)-fen_less);
     }
     pg_array_free(&b.person), pg_array_free(&b.item), pg_array_free(&b.topup);
     pg_array_free(&b.card), pg_array_free(&b.wallet), pg_array_free(&b.amount);

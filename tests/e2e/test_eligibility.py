@@ -537,3 +537,48 @@ def test_a_card_stopped_by_a_status_restarts_but_not_one_an_operator_froze(el):
         assert status(card) == ("frozen" if operator_froze else "active"), operator_froze
         assert stack.psql("SELECT status FROM elig_cards WHERE card_no = '%s'" % card) == \
             ("frozen" if operator_froze else "active")
+
+
+def test_a_late_change_corrects_a_month_already_issued(el, tmp_path):
+    """Civil affairs report late: a grade raised from the 11th and a death
+    on the 21st, both after the month was issued. Issuing the month again
+    pays the arrears of the first (a top-up of its own, applied once by the
+    ledger) and records the overpayment of the second; a third run finds
+    nothing more."""
+    stack = el["stack"]
+    nid, pid, card = person(el, category="limb", grade=2, care=3)
+    nid2, pid2, card2 = person(el, category="limb", grade=2, care=3)
+    elig(stack, "issue", "--period", PERIOD, "--actor", "test")
+    issued = lambda p: int(stack.psql("SELECT amount_fen FROM elig_issuances WHERE person_id = "
+                                      "'%s' AND item_code = 'S01-CARE' AND period = '%s'"
+                                      % (p, PERIOD)))
+    assert issued(pid) == 67500 and issued(pid2) == 67500
+    feed = tmp_path / "late.csv"
+    feed.write_text("national_id,change,effective_date,household,grade\n"
+                    "%s,grade,2026-11-11,,1\n%s,death,2026-11-21,,\n" % (nid, nid2))
+    elig(stack, "import-feed", str(feed), "--source", "civil-affairs-late", "--period", PERIOD)
+    wait_for(lambda: stack.psql("SELECT count(*) FROM elig_person_changes WHERE source = "
+                                "'civil-affairs-late' AND person_id IN ('%s', '%s')"
+                                % (pid, pid2)) == "2", 10, "the feed")
+    r = elig(stack, "issue", "--period", PERIOD, "--actor", "test")
+    assert "corrections:" in r.stdout, r.stdout
+    corr = lambda p: stack.psql("SELECT item_code, amount_fen, published FROM "
+                                "elig_issuance_corrections WHERE person_id = '%s' ORDER BY 1"
+                                % p).splitlines()
+    # care: 10 days at grade 2 and 20 at grade 1, of 30, against 30 at grade 2
+    due = (67500 * 10 + 101000 * 20) // 30
+    assert "S01-CARE|%d|t" % (due - 67500) in corr(pid), corr(pid)
+    # the death: 20 of 30 days were due, the rest is to recover, never published
+    assert "S01-CARE|%d|f" % (67500 * 20 // 30 - 67500) in corr(pid2), corr(pid2)
+    topup = stack.psql("SELECT topup_id FROM elig_issuance_corrections WHERE person_id = '%s' "
+                       "AND item_code = 'S01-CARE'" % pid)
+    wait_for(lambda: stack.psql("SELECT amount_fen FROM ledger_entries WHERE kind = 'topup' AND "
+                                "request_id = '%s'" % topup) == str(due - 67500), 30,
+             "the ledger to apply the arrears")
+    wait_for(lambda: wallet(stack, card, "care") == due, 30, "the arrears on the card")
+    before = corr(pid) + corr(pid2)
+    r = elig(stack, "issue", "--period", PERIOD, "--actor", "test")
+    assert "corrections:" not in r.stdout and " 0 new, 0 published" in r.stdout, r.stdout
+    assert corr(pid) + corr(pid2) == before
+    show = elig(stack, "person", "show", pid2).stdout
+    assert "kind=overpaid" in show, show
