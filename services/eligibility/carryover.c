@@ -20,13 +20,18 @@
 #include <time.h>
 
 /* The old card's cap usage onto the new card (each in its own slot, so two
- * commands; the old card no longer swipes, so its usage no longer moves). */
+ * commands), before the new card can swipe. */
 static int carryover_caps(registry *r, const char *from, const char *to)
 {
     char kf[KEYS_MAX], kt[KEYS_MAX];
     keys_caps(kf, sizeof(kf), from);
     keys_caps(kt, sizeof(kt), to);
-    redisReply *rep = redisCommand(r->rc, "HGETALL %s", kf);
+    redisReply *rep = redisCommand(r->rc, "EXISTS %s", kt);
+    bool there = rep && rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
+    freeReplyObject(rep);
+    if (there) /* copied before, and the new card may have swiped since */
+        return 0;
+    rep = redisCommand(r->rc, "HGETALL %s", kf);
     if (rep == NULL || rep->type != REDIS_REPLY_ARRAY) {
         registry_fail("caps of card %s: %s", from, rep ? rep->str : r->rc->errstr);
         freeReplyObject(rep);
@@ -73,6 +78,51 @@ static long long carryover_holds(registry *r, const char *card_no)
     return n;
 }
 
+/* The Redis side of a replacement: the old card's cap usage onto the new
+ * card, the old card declining (card_lost), the new card and its
+ * entitlements. Idempotent: the daemon runs it again for a replacement
+ * whose command died after its commit. 0 / -1 (printed). */
+static int carryover_redis(registry *r, const char *old, const char *new, const char *person,
+                           const char *status, const char *salt, const char *hash)
+{
+    if (carryover_caps(r, old, new) < 0)
+        return -1;
+    directory_set_card_status(&r->dir, old, "replaced");
+    directory_put_card_hashed(&r->dir, new, person, status, salt, hash);
+    return registry_sync(r) < 0 || registry_project_person(r, person) < 0 ? -1 : 0;
+}
+
+/* Makes sure the old card of a pending carry-over is stopped in Redis (the
+ * command that replaced it may have died between its commit and Redis):
+ * 0 when it is, -1 when it could not be checked or done. */
+static int carryover_ensure_stopped(registry *r, const char *old, const char *new)
+{
+    char k[KEYS_MAX], err[512];
+    keys_card(k, sizeof(k), old);
+    redisReply *rep = redisCommand(r->rc, "HGET %s status", k);
+    if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
+        freeReplyObject(rep);
+        return -1;
+    }
+    bool stopped = rep->type == REDIS_REPLY_STRING && strcmp(rep->str, "replaced") == 0;
+    freeReplyObject(rep);
+    if (stopped)
+        return 0;
+    const char *p[] = {new};
+    PGresult *res = pg_query(r->pg,
+                             "SELECT person_id, status, pin_salt, pin_hash FROM elig_cards WHERE "
+                             "card_no = $1",
+                             1, p, err, sizeof(err));
+    int rc = res && PQntuples(res) == 1
+                 ? carryover_redis(r, old, new, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+                                   PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3))
+                 : -1;
+    if (rc == 0)
+        log_warn("carryover_redis_redone", "card %s was not stopped in Redis: stopped now", old);
+    PQclear(res);
+    return rc;
+}
+
 int carryover_send_pending(registry *r, const char *old_card, bool quiet)
 {
     char err[512], force[16];
@@ -95,6 +145,10 @@ int carryover_send_pending(registry *r, const char *old_card, bool quiet)
     for (int i = 0; i < PQntuples(res) && rc == 0; i++) {
         const char *from = PQgetvalue(res, i, 0);
         bool forced = strcmp(PQgetvalue(res, i, 6), "t") == 0;
+        if (carryover_ensure_stopped(r, from, PQgetvalue(res, i, 1)) < 0) {
+            rc = -1;
+            break;
+        }
         long long holds = carryover_holds(r, from);
         if (holds < 0) {
             rc = -1;
@@ -261,15 +315,14 @@ int carryover_replace(registry *r, const char *old, const char *reason, const ch
                               sizeof(old_status));
     if (rc != 0)
         return rc;
-    /* at once: the old card declines, the new one works */
-    directory_set_card_status(&r->dir, old, "replaced");
-    directory_put_card_hashed(&r->dir, nc.card_no, person, "active", nc.salt, nc.hash);
-    if (registry_sync(r) < 0 || registry_project_person(r, person) < 0 ||
-        carryover_caps(r, old, nc.card_no) < 0)
-        return 2;
-    if (carryover_events(r, old, nc.card_no, person, old_status, reason, actor) < 0)
-        return 2;
+    /* committed: the new card and its PIN are the cardholder's now, whatever
+     * fails next (the daemon completes the Redis side and the carry-over) */
     printf("card %s replaced by card %s pin %s\n", old, nc.card_no, nc.pin);
+    fflush(stdout);
+    /* at once: the old card declines, the new one works */
+    if (carryover_redis(r, old, nc.card_no, person, "active", nc.salt, nc.hash) < 0 ||
+        carryover_events(r, old, nc.card_no, person, old_status, reason, actor) < 0)
+        return 2;
     /* the money, once every swipe of the old card is posted */
     struct timespec t0, now;
     clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -185,6 +185,18 @@ static int recon_offsets(recon *rc, PGconn *pg, const char *group)
         return -1;
     recon_line(rc, outbox == 0, "relay", "%lld entries whose posting or Redis effect is pending",
                (long long)outbox);
+    /* a replaced card's wallets are moved on in the batch that touches them */
+    int64_t moved = commands_int(pg, "SELECT count(*) FROM ledger_card_moves", 0, NULL, &ok);
+    int64_t left = commands_int(pg,
+                                "SELECT count(*) FROM ledger_card_moves m JOIN ledger_accounts a "
+                                "ON a.kind = 'wallet' AND a.card_no = m.from_card_no WHERE "
+                                "a.balance_fen <> 0",
+                                0, NULL, &ok);
+    if (!ok)
+        return -1;
+    recon_line(rc, left == 0, "carry-overs",
+               "%lld replaced cards, %lld of their wallets not at zero", (long long)moved,
+               (long long)left);
     return 0;
 }
 

@@ -111,11 +111,14 @@ static void consumer_relay_sweep(void)
     if (ptrs == NULL || ids == NULL) {
         c.rl.dirty = true; /* the outbox has them */
     } else {
+        int64_t key = INT64_MAX; /* the outbox row is keyed by the first entry */
         for (int i = 0; i < n; i++) {
             ptrs[i] = &c.st.sweep[i].e;
             ids[i] = c.st.sweep[i].entry_id;
+            if (ids[i] < key)
+                key = ids[i];
         }
-        relay_entries(&c.rl, ptrs, ids, (size_t)n, ids[0]); /* ids ascend */
+        relay_entries(&c.rl, ptrs, ids, (size_t)n, key);
     }
     free(ptrs);
     free(ids);

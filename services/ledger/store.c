@@ -345,9 +345,12 @@ static int store_entries(store *s, store_item *items, int n, int64_t now_ms, cha
 /* ------------------------------------------------------------------ moves */
 
 /* Records each carry-over in stream order: a card is replaced once (the
- * same event again is a duplicate, another destination is refused), never
- * into a card that was itself replaced, and a chain A -> B -> C is kept
- * flat, so whatever still reaches A goes straight to C. */
+ * same event again is a duplicate, another destination is refused). The
+ * moves are kept flat: a carry-over into a card that was itself replaced
+ * already (B -> C read before A -> B: they are keyed by different cards, so
+ * on different partitions) is recorded as A -> C, and recording B -> C
+ * points every A -> B at C, so whatever still reaches A goes straight to
+ * the card in use. */
 static int store_moves(store *s, store_item *items, int n, int64_t now_ms, char *err, size_t errlen)
 {
     for (int i = 0; i < n; i++) {
@@ -355,44 +358,56 @@ static int store_moves(store *s, store_item *items, int n, int64_t now_ms, char 
         if (!it->move)
             continue;
         const journal_move *m = &it->mv;
-        const char *p[] = {m->from_card_no, m->to_card_no};
+        const char *p[] = {m->from_card_no, m->to_card_no, m->event_id};
         PGresult *r = pg_query(s->pg,
                                "SELECT from_card_no, to_card_no, event_id FROM ledger_card_moves "
-                               "WHERE from_card_no IN ($1, $2) ORDER BY from_card_no = $1 DESC",
-                               2, p, err, errlen);
+                               "WHERE from_card_no IN ($1, $2) OR event_id = $3 ORDER BY "
+                               "from_card_no = $1 DESC, event_id = $3 DESC FOR UPDATE",
+                               3, p, err, errlen);
         if (r == NULL)
             return -1;
-        const char *why = NULL;
+        char reason[sizeof(it->reason)] = "", to[64];
         bool dup = false;
-        char reason[sizeof(it->reason)];
-        if (PQntuples(r) > 0 && strcmp(PQgetvalue(r, 0, 0), m->from_card_no) == 0) {
-            dup = strcmp(PQgetvalue(r, 0, 2), m->event_id) == 0 ||
-                  strcmp(PQgetvalue(r, 0, 1), m->to_card_no) == 0;
-            snprintf(reason, sizeof(reason),
-                     dup ? "duplicate: the carry-over of card %s was applied already"
-                         : "refused: card %s was carried over to card %s already",
-                     m->from_card_no, PQgetvalue(r, 0, 1));
-            why = reason;
-        } else if (PQntuples(r) > 0) {
-            snprintf(reason, sizeof(reason), "refused: card %s was itself replaced by card %s",
-                     m->to_card_no, PQgetvalue(r, 0, 1));
-            why = reason;
+        snprintf(to, sizeof(to), "%s", m->to_card_no);
+        for (int row = 0; row < PQntuples(r) && reason[0] == '\0'; row++) {
+            const char *f = PQgetvalue(r, row, 0), *t = PQgetvalue(r, row, 1);
+            if (strcmp(f, m->from_card_no) == 0) {
+                dup = strcmp(PQgetvalue(r, row, 2), m->event_id) == 0;
+                snprintf(reason, sizeof(reason),
+                         dup ? "duplicate: the carry-over of card %s was applied already"
+                             : "refused: card %s was carried over to card %s already",
+                         m->from_card_no, t);
+            } else if (strcmp(PQgetvalue(r, row, 2), m->event_id) == 0) {
+                snprintf(reason, sizeof(reason),
+                         "refused: event id %s was the carry-over of card %s", m->event_id, f);
+            } else if (strcmp(f, m->to_card_no) == 0) {
+                snprintf(to, sizeof(to), "%s", t); /* the card in use now */
+                if (strcmp(to, m->from_card_no) == 0)
+                    snprintf(reason, sizeof(reason),
+                             "refused: cards %s and %s would replace each other", f,
+                             m->from_card_no);
+            }
         }
         PQclear(r);
-        if (why) {
+        if (reason[0]) {
             it->move = false;
             it->dead_letter = !dup;
             it->reject_event_id = m->event_id;
-            snprintf(it->reason, sizeof(it->reason), "%s", why);
+            snprintf(it->reason, sizeof(it->reason), "%s", reason);
             continue;
         }
         char at[24], part[16], off[24];
         snprintf(at, sizeof(at), "%lld", (long long)now_ms);
         snprintf(part, sizeof(part), "%d", (int)it->partition);
         snprintf(off, sizeof(off), "%lld", (long long)it->offset);
-        const char *q[] = {
-            m->from_card_no, m->to_card_no,           m->event_id,           m->person_id, at,
-            it->topic,       it->topic ? part : NULL, it->topic ? off : NULL};
+        const char *q[] = {m->from_card_no,
+                           to,
+                           m->event_id,
+                           m->person_id,
+                           at,
+                           it->topic,
+                           it->topic ? part : NULL,
+                           it->topic ? off : NULL};
         if (pg_exec(s->pg,
                     "WITH flat AS (UPDATE ledger_card_moves SET to_card_no = $2 WHERE to_card_no "
                     "= $1) INSERT INTO ledger_card_moves (from_card_no, to_card_no, event_id, "
@@ -407,7 +422,9 @@ static int store_moves(store *s, store_item *items, int n, int64_t now_ms, char 
 /* The sweep: every wallet of a replaced card the batch touched that is not
  * at zero is moved to the card that replaced it (or, overdrawn by a swipe
  * posted after the carry-over, made good from it). Wallet balances are
- * credit-normal: money on a card is a negative balance. */
+ * credit-normal: money on a card is a negative balance. The rows are
+ * locked, so a second ledger process moving the same cards waits and then
+ * reads what this one committed. */
 static int store_sweep(store *s, store_item *items, int n, int64_t now_ms, char *err, size_t errlen)
 {
     s->nsweep = 0;
@@ -427,7 +444,7 @@ static int store_sweep(store *s, store_item *items, int n, int64_t now_ms, char 
         "SELECT a.card_no, a.wallet, a.balance_fen, m.to_card_no, m.person_id FROM "
         "ledger_card_moves m JOIN ledger_accounts a ON a.kind = 'wallet' AND a.card_no = "
         "m.from_card_no WHERE m.from_card_no = ANY($1::text[]) AND a.balance_fen <> 0 ORDER BY "
-        "a.account_id",
+        "a.account_id FOR SHARE OF m FOR UPDATE OF a",
         1, err, errlen);
     if (r == NULL)
         return -1;

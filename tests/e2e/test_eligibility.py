@@ -503,23 +503,41 @@ def test_a_replaced_card_carries_its_balance_over_to_the_fen(el):
 
 def test_a_carry_over_waits_for_the_old_cards_swipes_to_be_posted(el):
     """A swipe of the old card still on its way to the ledger (its hold in
-    Redis) holds the carry-over back; the daemon sends it once it is posted."""
+    Redis) holds the carry-over back; the daemon sends it once it is posted.
+    Meanwhile the new card is lost too and replaced at once: the first
+    carry-over, read after the second, goes to the card in use. And a
+    replacement whose command died before Redis is completed by the daemon."""
     stack, t = el["stack"], el["terminal"]
-    nid, pid, old = person(el)
+    status = lambda c: redis(stack, "HGET", "card:{c:%s}:%s" % (card_tag(c), c), "status")
+    nid, pid, a = person(el)
     elig(stack, "issue", "--period", PERIOD, "--actor", "test")
-    wait_for(lambda: wallet(stack, old, "rehab") == 150000, 30, "the credit")
-    holds = "holds:{c:%s}:%s" % (card_tag(old), old)
+    wait_for(lambda: wallet(stack, a, "rehab") == 150000, 30, "the credit")
+    holds = "holds:{c:%s}:%s" % (card_tag(a), a)
     redis(stack, "HSET", holds, "e2e-in-flight", "-1")
-    r = elig(stack, "card", "replace", old, "--reason", "damaged", "--wait", "1",
+    r = elig(stack, "card", "replace", a, "--reason", "damaged", "--wait", "1",
              "--actor", "service-desk")
-    new = r.stdout.split("replaced by card ")[1].split()[0]
+    b = r.stdout.split("replaced by card ")[1].split()[0]
     assert "carry-over: pending" in r.stdout, r.stdout
+    # as if the command had died between its commit and Redis
+    redis(stack, "HSET", "card:{c:%s}:%s" % (card_tag(a), a), "status", "active")
+    wait_for(lambda: status(a) == "replaced", 15, "the daemon to stop the old card")
+    assert t.swipe(a, 100, item="R01-LIMB")[1].get("reason") == "card_lost"
+    r = elig(stack, "card", "replace", b, "--reason", "lost", "--pin", "123456",
+             "--actor", "service-desk")
+    c = r.stdout.split("replaced by card ")[1].split()[0]
+    assert "carry-over: sent" in r.stdout, r.stdout
     time.sleep(6)
-    assert ledger_money(stack, new, "rehab") == 0 and ledger_money(stack, old, "rehab") == 150000
+    assert ledger_money(stack, a, "rehab") == 150000 and ledger_money(stack, c, "rehab") == 0
     redis(stack, "HDEL", holds, "e2e-in-flight")
-    wait_for(lambda: ledger_money(stack, new, "rehab") == 150000, 30, "the daemon's carry-over")
-    wait_for(lambda: wallet(stack, new, "rehab") == 150000, 30, "the hot balance")
-    assert wallet(stack, old, "rehab") == 0
+    wait_for(lambda: ledger_money(stack, c, "rehab") == 150000, 30, "the daemon's carry-over")
+    assert ledger_money(stack, a, "rehab") == 0 and ledger_money(stack, b, "rehab") == 0
+    assert stack.psql("SELECT to_card_no FROM ledger_card_moves WHERE from_card_no = '%s'"
+                      % a) == c
+    wait_for(lambda: wallet(stack, c, "rehab") == 150000, 30, "the hot balance")
+    assert wallet(stack, a, "rehab") == 0 and wallet(stack, b, "rehab") == 0
+    st, doc = t.swipe(c, 100, item="R01-LIMB")
+    assert doc["decision"] == "approved", doc
+    wait_for(lambda: all(reconciled(stack, x) for x in (a, b, c)), 30, "reconcile")
 
 
 def test_a_card_stopped_by_a_status_restarts_but_not_one_an_operator_froze(el):
