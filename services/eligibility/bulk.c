@@ -253,17 +253,8 @@ static int bulk_persons_file(registry *r, const char *path, const char *since, b
                 registry_project_entitlements(r, &c, card, &rp, today);
                 if (i % 500 == 499 && registry_sync(r) < 0)
                     rc = 2;
-                Onecard__V1__CardChanged cc = ONECARD__V1__CARD_CHANGED__INIT;
-                char eid[EVENT_ID_LEN + 1];
-                event_new_id(eid);
-                cc.event_id = eid;
-                cc.op = ONECARD__V1__REGISTRY_OP__CREATED;
-                cc.card_no = (char *)card;
-                cc.person_id = (char *)pid;
-                cc.status = "active";
-                cc.actor = (char *)actor;
-                cc.occurred_at_ms = event_now_ms();
-                if (registry_produce(r, &cc.base, card) < 0)
+                if (registry_card_changed(r, ONECARD__V1__REGISTRY_OP__CREATED, card, pid, "active",
+                                          actor) < 0)
                     rc = 2;
                 if (pin == NULL)
                     printf("card %s pin %s person %s\n", card, PQgetvalue(issued, i, 4), pid);

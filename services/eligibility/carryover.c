@@ -193,11 +193,8 @@ int carryover_send_pending(registry *r, const char *old_card, bool quiet)
 static int carryover_events(registry *r, const char *old, const char *new, const char *person,
                             const char *old_status, const char *reason, const char *actor)
 {
-    char e1[EVENT_ID_LEN + 1], e2[EVENT_ID_LEN + 1], e3[EVENT_ID_LEN + 1];
+    char e1[EVENT_ID_LEN + 1];
     event_new_id(e1);
-    event_new_id(e2);
-    event_new_id(e3);
-    int64_t now = event_now_ms();
     Onecard__V1__CardStatusChanged cs = ONECARD__V1__CARD_STATUS_CHANGED__INIT;
     cs.event_id = e1;
     cs.card_no = (char *)old;
@@ -207,24 +204,12 @@ static int carryover_events(registry *r, const char *old, const char *new, const
                                                       : ONECARD__V1__CARD_STATUS__CARD_ACTIVE;
     cs.new_status = ONECARD__V1__CARD_STATUS__CARD_REPLACED;
     cs.reason = (char *)reason;
-    cs.occurred_at_ms = now;
-    Onecard__V1__CardChanged co = ONECARD__V1__CARD_CHANGED__INIT, cn = co;
-    co.event_id = e2;
-    co.op = ONECARD__V1__REGISTRY_OP__UPDATED;
-    co.card_no = (char *)old;
-    co.person_id = (char *)person;
-    co.status = "replaced";
-    co.actor = (char *)actor;
-    co.occurred_at_ms = now;
-    cn.event_id = e3;
-    cn.op = ONECARD__V1__REGISTRY_OP__CREATED;
-    cn.card_no = (char *)new;
-    cn.person_id = (char *)person;
-    cn.status = "active";
-    cn.actor = (char *)actor;
-    cn.occurred_at_ms = now;
-    if (registry_produce(r, &cs.base, old) < 0 || registry_produce(r, &co.base, old) < 0 ||
-        registry_produce(r, &cn.base, new) < 0)
+    cs.occurred_at_ms = event_now_ms();
+    if (registry_produce(r, &cs.base, old) < 0 ||
+        registry_card_changed(r, ONECARD__V1__REGISTRY_OP__UPDATED, old, person, "replaced",
+                              actor) < 0 ||
+        registry_card_changed(r, ONECARD__V1__REGISTRY_OP__CREATED, new, person, "active", actor) <
+            0)
         return -1;
     return registry_flush(r) > 0 ? -1 : 0;
 }

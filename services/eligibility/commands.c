@@ -518,17 +518,9 @@ static int cmd_card_issue(registry *r, int argc, char **argv)
     directory_put_card_hashed(&r->dir, card, argv[0], "active", nc.salt, nc.hash);
     if (registry_sync(r) < 0 || registry_project_person(r, argv[0]) < 0)
         return 2;
-    Onecard__V1__CardChanged cc = ONECARD__V1__CARD_CHANGED__INIT;
-    char eid[EVENT_ID_LEN + 1];
-    event_new_id(eid);
-    cc.event_id = eid;
-    cc.op = ONECARD__V1__REGISTRY_OP__CREATED;
-    cc.card_no = (char *)card;
-    cc.person_id = argv[0];
-    cc.status = "active";
-    cc.actor = (char *)actor;
-    cc.occurred_at_ms = event_now_ms();
-    if (registry_publish(r, &cc.base, card) < 0)
+    if (registry_card_changed(r, ONECARD__V1__REGISTRY_OP__CREATED, card, argv[0], "active",
+                              actor) < 0 ||
+        registry_flush(r) > 0)
         return 2;
     printf("card %s pin %s\n", card, nc.pin);
     return 0;
@@ -609,17 +601,13 @@ static int cmd_card_reset_pin(registry *r, int argc, char **argv)
     /* the full record: also clears the wrong-PIN counter and the lock */
     directory_put_card(&r->dir, argv[0], PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), pin,
                        r->cfg->pin_pepper);
-    Onecard__V1__CardChanged cc = ONECARD__V1__CARD_CHANGED__INIT;
-    char eid[EVENT_ID_LEN + 1];
-    event_new_id(eid);
-    cc.event_id = eid;
-    cc.op = ONECARD__V1__REGISTRY_OP__UPDATED;
-    cc.card_no = argv[0];
-    cc.person_id = PQgetvalue(res, 0, 0);
-    cc.status = PQgetvalue(res, 0, 1);
-    cc.actor = (char *)actor;
-    cc.occurred_at_ms = event_now_ms();
-    int rc = registry_sync(r) < 0 || registry_publish(r, &cc.base, argv[0]) < 0 ? 2 : 0;
+    int rc =
+        registry_sync(r) < 0 ||
+                registry_card_changed(r, ONECARD__V1__REGISTRY_OP__UPDATED, argv[0],
+                                      PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), actor) < 0 ||
+                registry_flush(r) > 0
+            ? 2
+            : 0;
     PQclear(res);
     if (rc == 0)
         printf("card %s PIN reset\n", argv[0]);

@@ -7,7 +7,10 @@
 #include "ident.h"
 
 #include "common/redis.h"
+#include "common/event.h"
 #include "common/sign.h"
+
+#include "registry.pb-c.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -127,6 +130,22 @@ int registry_produce(registry *r, const ProtobufCMessage *msg, const char *key)
         return -1;
     }
     return 0;
+}
+
+int registry_card_changed(registry *r, int op, const char *card_no, const char *person_id,
+                          const char *status, const char *actor)
+{
+    Onecard__V1__CardChanged cc = ONECARD__V1__CARD_CHANGED__INIT;
+    char eid[EVENT_ID_LEN + 1];
+    event_new_id(eid);
+    cc.event_id = eid;
+    cc.op = (Onecard__V1__RegistryOp)op;
+    cc.card_no = (char *)card_no;
+    cc.person_id = (char *)person_id;
+    cc.status = (char *)status;
+    cc.actor = (char *)actor;
+    cc.occurred_at_ms = event_now_ms();
+    return registry_produce(r, &cc.base, card_no);
 }
 
 int registry_flush(registry *r)

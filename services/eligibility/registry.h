@@ -59,6 +59,11 @@ int registry_publish(registry *r, const ProtobufCMessage *msg, const char *key);
 int registry_produce(registry *r, const ProtobufCMessage *msg, const char *key);
 int registry_flush(registry *r);
 
+/* Queues a CardChanged (op: 1 created, 2 updated) for the card; like
+ * registry_produce, registry_flush waits for it. 0 / -1 (printed). */
+int registry_card_changed(registry *r, int op, const char *card_no, const char *person_id,
+                          const char *status, const char *actor);
+
 /* Sends the directory pipeline. 0 / -1 (printed). */
 int registry_sync(registry *r);
 

@@ -7,7 +7,11 @@ is declined (the latency is printed); a grade change re-tiers and a
 household change starts the living subsidy from its effective date; a
 provider suspended the way the rating service does it is declined at once;
 the directory is rebuilt from PostgreSQL; a death reported in advance takes
-effect on its day.
+effect on its day. A lost card is replaced and its balances follow to the
+fen (also what reaches the old card later, also when the carry-over waits
+for the old card's swipes or is read after the new card's own), a card the
+feed stopped restarts with its holder, and a change reported after its
+month was issued corrects that month.
 """
 import os
 import random
