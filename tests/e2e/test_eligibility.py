@@ -448,6 +448,7 @@ def test_a_replaced_card_carries_its_balance_over_to_the_fen(el):
     assert doc["decision"] == "approved", doc
     late = doc["swipe_id"]
     caps_old = redis(stack, "HGET", "caps:{c:%s}:%s" % (card_tag(old), old), "y:R01-LIMB")
+    t0 = time.time()
     r = elig(stack, "card", "replace", old, "--reason", "lost", "--pin", "654321", "--actor",
              "service-desk")
     new = r.stdout.split("replaced by card ")[1].split()[0]
@@ -458,6 +459,9 @@ def test_a_replaced_card_carries_its_balance_over_to_the_fen(el):
     wait_for(lambda: ledger_money(stack, new, "rehab") == left, 30, "the carry-over entry")
     assert ledger_money(stack, old, "rehab") == 0
     wait_for(lambda: wallet(stack, new, "rehab") == left, 30, "the new card's hot balance")
+    print("\n[eligibility] card replaced and its balance spendable on the new card %.0f ms "
+          "after the command started (command %s)" % ((time.time() - t0) * 1000,
+                                                      r.stdout.splitlines()[-1]))
     assert wallet(stack, old, "rehab") == 0
     assert redis(stack, "HGET", "caps:{c:%s}:%s" % (card_tag(new), new), "y:R01-LIMB") == \
         caps_old
