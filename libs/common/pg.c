@@ -2,6 +2,7 @@
  * pg: libpq helpers. See pg.h.
  */
 #include "common/pg.h"
+#include "common/event.h"
 #include "common/log.h"
 
 #include <stdio.h>
@@ -210,4 +211,36 @@ void pg_array_free(pg_array *a)
 {
     free(a->buf);
     memset(a, 0, sizeof(*a));
+}
+
+PGresult *pg_query_arrays(PGconn *conn, const char *sql, pg_array *arrs, const int *idx, int n,
+                          char *err, size_t errlen)
+{
+    const char *p[PG_ARRAYS_MAX];
+    if (n > PG_ARRAYS_MAX) {
+        snprintf(err, errlen, "%d array parameters: at most %d", n, PG_ARRAYS_MAX);
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) {
+        p[i] = pg_array_text(&arrs[idx ? idx[i] : i]);
+        if (p[i] == NULL) {
+            snprintf(err, errlen, "out of memory building a batch");
+            return NULL;
+        }
+    }
+    int64_t t0 = log_min_level <= LOG_DEBUG ? event_now_ms() : 0;
+    PGresult *r = pg_query(conn, sql, n, p, err, errlen);
+    if (log_min_level <= LOG_DEBUG)
+        log_debug("statement", "%lld ms: %.70s", (long long)(event_now_ms() - t0), sql);
+    return r;
+}
+
+int pg_exec_arrays(PGconn *conn, const char *sql, pg_array *arrs, const int *idx, int n, char *err,
+                   size_t errlen)
+{
+    PGresult *r = pg_query_arrays(conn, sql, arrs, idx, n, err, errlen);
+    if (r == NULL)
+        return -1;
+    PQclear(r);
+    return 0;
 }

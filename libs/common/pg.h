@@ -78,4 +78,14 @@ void pg_array_add_int(pg_array *a, int64_t v);
 const char *pg_array_text(pg_array *a);
 void pg_array_free(pg_array *a);
 
+/* Runs sql with n arrays as its parameters: $k is arrs[idx[k-1]] (or
+ * arrs[k-1] when idx is NULL), n <= PG_ARRAYS_MAX. Logs the statement's
+ * time at debug level. The result, or NULL with err (out of memory, or the
+ * server's error). pg_exec_arrays: the same, for a statement without rows. */
+#define PG_ARRAYS_MAX 32
+PGresult *pg_query_arrays(PGconn *conn, const char *sql, pg_array *arrs, const int *idx, int n,
+                          char *err, size_t errlen);
+int pg_exec_arrays(PGconn *conn, const char *sql, pg_array *arrs, const int *idx, int n, char *err,
+                   size_t errlen) __attribute__((warn_unused_result));
+
 #endif

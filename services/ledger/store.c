@@ -22,29 +22,6 @@ static void store_arrays_reset(store *s, int n)
         pg_array_reset(&s->arr[i]);
 }
 
-/* Runs sql with the first n arrays as parameters. */
-static PGresult *store_query_arrays(store *s, const char *sql, int n, char *err, size_t errlen)
-{
-    const char *p[24];
-    for (int i = 0; i < n; i++) {
-        p[i] = pg_array_text(&s->arr[i]);
-        if (p[i] == NULL) {
-            snprintf(err, errlen, "out of memory building a batch");
-            return NULL;
-        }
-    }
-    return pg_query(s->pg, sql, n, p, err, errlen);
-}
-
-static int store_exec_arrays(store *s, const char *sql, int n, char *err, size_t errlen)
-{
-    PGresult *r = store_query_arrays(s, sql, n, err, errlen);
-    if (r == NULL)
-        return -1;
-    PQclear(r);
-    return 0;
-}
-
 /* Turns an entry into a rejection; the caller writes the reason. */
 static void store_reject(store_item *it)
 {
@@ -96,12 +73,12 @@ static int store_mark_duplicates(store *s, store_item *items, int n, char *err, 
     }
     if (s->arr[0].n == 0 && s->arr[1].n == 0)
         return 0;
-    PGresult *r = store_query_arrays(
-        s,
+    PGresult *r = pg_query_arrays(
+        s->pg,
         "SELECT event_id FROM ledger_entries WHERE event_id = ANY($1::text[]) UNION ALL "
         "SELECT E'topup\\t' || request_id FROM ledger_entries WHERE kind = 'topup' AND "
         "request_id = ANY($2::text[])",
-        2, err, errlen);
+        s->arr, NULL, 2, err, errlen);
     if (r == NULL)
         return -1;
     for (int row = 0; row < PQntuples(r); row++) {
@@ -142,10 +119,10 @@ static int store_check_budgets(store *s, store_item *items, int n, char *err, si
     }
     if (ntop == 0)
         return 0;
-    PGresult *r = store_query_arrays(s,
-                                     "SELECT name, balance_fen FROM ledger_accounts WHERE name = "
-                                     "ANY($1::text[]) ORDER BY account_id FOR UPDATE",
-                                     1, err, errlen);
+    PGresult *r = pg_query_arrays(s->pg,
+                                  "SELECT name, balance_fen FROM ledger_accounts WHERE name = "
+                                  "ANY($1::text[]) ORDER BY account_id FOR UPDATE",
+                                  s->arr, NULL, 1, err, errlen);
     if (r == NULL)
         return -1;
     int nf = PQntuples(r);
@@ -225,8 +202,8 @@ static int store_accounts(store *s, store_item *items, int n, char *err, size_t 
     }
     if (s->names.n == 0)
         return 0;
-    PGresult *r = store_query_arrays(
-        s,
+    PGresult *r = pg_query_arrays(
+        s->pg,
         "WITH v AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], "
         "$5::text[], $6::text[], $7::text[], $8::int[]) AS v(name, kind, card_no, wallet, "
         "provider_id, fund_source, programme, year)), "
@@ -235,7 +212,7 @@ static int store_accounts(store *s, store_item *items, int n, char *err, size_t 
         "RETURNING account_id, name) "
         "SELECT account_id, name FROM ins UNION ALL "
         "SELECT a.account_id, a.name FROM ledger_accounts a JOIN v ON a.name = v.name",
-        8, err, errlen);
+        s->arr, NULL, 8, err, errlen);
     if (r == NULL)
         return -1;
     for (int row = 0; row < PQntuples(r); row++) {
@@ -304,8 +281,8 @@ static int store_entries(store *s, store_item *items, int n, int64_t now_ms, cha
         }
         pg_array_add(&s->arr[20], e->to_card_no);
     }
-    if (store_exec_arrays(
-            s,
+    if (pg_exec_arrays(
+            s->pg,
             "INSERT INTO ledger_entries (entry_id, event_id, kind, amount_fen, card_no, wallet, "
             "provider_id, terminal_id, item_code, fund_source, programme, period, swipe_id, "
             "request_id, person_id, occurred_at_ms, posted_at_ms, src_topic, src_partition, "
@@ -313,7 +290,7 @@ static int store_entries(store *s, store_item *items, int n, int64_t now_ms, cha
             "$4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], "
             "$10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], "
             "$16::bigint[], $17::bigint[], $18::text[], $19::int[], $20::bigint[], $21::text[])",
-            21, err, errlen) < 0)
+            s->arr, NULL, 21, err, errlen) < 0)
         return -1;
 
     store_arrays_reset(s, 3);
@@ -332,12 +309,12 @@ static int store_entries(store *s, store_item *items, int n, int64_t now_ms, cha
         }
     }
     /* lines, then the batch's outbox row: keyed by its first entry */
-    if (store_exec_arrays(s,
-                          "WITH l AS (INSERT INTO ledger_lines (entry_id, account_id, amount_fen) "
-                          "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])) "
-                          "INSERT INTO ledger_outbox (entry_id, entry_ids) SELECT min(x), "
-                          "array_agg(DISTINCT x) FROM unnest($1::bigint[]) x HAVING count(*) > 0",
-                          3, err, errlen) < 0)
+    if (pg_exec_arrays(s->pg,
+                       "WITH l AS (INSERT INTO ledger_lines (entry_id, account_id, amount_fen) "
+                       "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])) "
+                       "INSERT INTO ledger_outbox (entry_id, entry_ids) SELECT min(x), "
+                       "array_agg(DISTINCT x) FROM unnest($1::bigint[]) x HAVING count(*) > 0",
+                       s->arr, NULL, 3, err, errlen) < 0)
         return -1;
     return 0;
 }
@@ -439,13 +416,13 @@ static int store_sweep(store *s, store_item *items, int n, int64_t now_ms, char 
     }
     if (s->arr[0].n == 0)
         return 0;
-    PGresult *r = store_query_arrays(
-        s,
+    PGresult *r = pg_query_arrays(
+        s->pg,
         "SELECT a.card_no, a.wallet, a.balance_fen, m.to_card_no, m.person_id FROM "
         "ledger_card_moves m JOIN ledger_accounts a ON a.kind = 'wallet' AND a.card_no = "
         "m.from_card_no WHERE m.from_card_no = ANY($1::text[]) AND a.balance_fen <> 0 ORDER BY "
         "a.account_id FOR SHARE OF m FOR UPDATE OF a",
-        1, err, errlen);
+        s->arr, NULL, 1, err, errlen);
     if (r == NULL)
         return -1;
     s->sweep_res = r;
@@ -520,12 +497,12 @@ static int store_rejections(store *s, store_item *items, int n, char *err, size_
     }
     if (nrej == 0)
         return 0;
-    return store_exec_arrays(s,
-                             "INSERT INTO ledger_rejections (src_topic, src_partition, "
-                             "src_offset, event_id, reason, amount_fen) SELECT * FROM "
-                             "unnest($1::text[], $2::int[], $3::bigint[], $4::text[], "
-                             "$5::text[], $6::bigint[])",
-                             6, err, errlen);
+    return pg_exec_arrays(s->pg,
+                          "INSERT INTO ledger_rejections (src_topic, src_partition, "
+                          "src_offset, event_id, reason, amount_fen) SELECT * FROM "
+                          "unnest($1::text[], $2::int[], $3::bigint[], $4::text[], "
+                          "$5::text[], $6::bigint[])",
+                          s->arr, NULL, 6, err, errlen);
 }
 
 static int store_offsets(store *s, store_item *items, int n, char *err, size_t errlen)
@@ -550,13 +527,13 @@ static int store_offsets(store *s, store_item *items, int n, char *err, size_t e
     }
     if (nparts == 0)
         return 0;
-    return store_exec_arrays(
-        s,
+    return pg_exec_arrays(
+        s->pg,
         "INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset) "
         "SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[]) "
         "ON CONFLICT (consumer_group, topic, partition) DO UPDATE SET next_offset = "
         "EXCLUDED.next_offset, updated_at = now()",
-        4, err, errlen);
+        s->arr, NULL, 4, err, errlen);
 }
 
 static int store_delete_done(store *s, char *err, size_t errlen)
@@ -566,8 +543,8 @@ static int store_delete_done(store *s, char *err, size_t errlen)
     store_arrays_reset(s, 1);
     for (size_t i = 0; i < s->ndone; i++)
         pg_array_add_int(&s->arr[0], s->done[i]);
-    return store_exec_arrays(s, "DELETE FROM ledger_outbox WHERE entry_id = ANY($1::bigint[])", 1,
-                             err, errlen);
+    return pg_exec_arrays(s->pg, "DELETE FROM ledger_outbox WHERE entry_id = ANY($1::bigint[])",
+                          s->arr, NULL, 1, err, errlen);
 }
 
 /* ------------------------------------------------------------------ batch */

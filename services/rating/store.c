@@ -29,31 +29,6 @@ static void store_arrays_reset(store *s, int n)
         pg_array_reset(&s->arr[i]);
 }
 
-static PGresult *store_query_arrays(store *s, const char *sql, int n, char *err, size_t errlen)
-{
-    const char *p[24];
-    for (int i = 0; i < n; i++) {
-        p[i] = pg_array_text(&s->arr[i]);
-        if (p[i] == NULL) {
-            snprintf(err, errlen, "out of memory building a batch");
-            return NULL;
-        }
-    }
-    int64_t t0 = log_min_level <= LOG_DEBUG ? event_now_ms() : 0;
-    PGresult *r = pg_query(s->pg, sql, n, p, err, errlen);
-    log_debug("statement", "%lld ms: %.70s", (long long)(event_now_ms() - t0), sql);
-    return r;
-}
-
-static int store_exec_arrays(store *s, const char *sql, int n, char *err, size_t errlen)
-{
-    PGresult *r = store_query_arrays(s, sql, n, err, errlen);
-    if (r == NULL)
-        return -1;
-    PQclear(r);
-    return 0;
-}
-
 /* Opens the transaction of a batch or a resolution. JIT compilation is off
  * in it: a batch is a dozen short statements over a few thousand rows, and
  * the planner's estimates for a scan behind one of them are enough to
@@ -144,12 +119,11 @@ static int store_mark_duplicates(store *s, store_item *items, int n, char *err, 
         }
     if (k == 0)
         return 0;
-    PGresult *r =
-        store_query_arrays(s,
-                           "WITH ins AS (INSERT INTO rating_events (event_id) SELECT "
-                           "unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING event_id) "
-                           "SELECT event_id FROM ins ORDER BY event_id COLLATE \"C\"",
-                           1, err, errlen);
+    PGresult *r = pg_query_arrays(s->pg,
+                                  "WITH ins AS (INSERT INTO rating_events (event_id) SELECT "
+                                  "unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING event_id) "
+                                  "SELECT event_id FROM ins ORDER BY event_id COLLATE \"C\"",
+                                  s->arr, NULL, 1, err, errlen);
     if (r == NULL)
         return -1;
     /* new ids come back once each; the first item carrying one is new */
@@ -193,8 +167,8 @@ static int store_swipes(store *s, store_item *items, int n, char *err, size_t er
         s->swipes++;
     }
     if (s->arr[0].n > 0 &&
-        store_exec_arrays(
-            s,
+        pg_exec_arrays(
+            s->pg,
             "INSERT INTO rating_swipes AS t (swipe_id, card_no, provider_id, terminal_id, "
             "item_code, occurred_at_ms, authorized) SELECT DISTINCT ON (swipe_id) *, true FROM "
             "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS "
@@ -202,7 +176,7 @@ static int store_swipes(store *s, store_item *items, int n, char *err, size_t er
             "ON CONFLICT (swipe_id) DO UPDATE SET card_no = EXCLUDED.card_no, provider_id = "
             "EXCLUDED.provider_id, terminal_id = EXCLUDED.terminal_id, item_code = "
             "EXCLUDED.item_code, occurred_at_ms = EXCLUDED.occurred_at_ms, authorized = true",
-            6, err, errlen) < 0)
+            s->arr, NULL, 6, err, errlen) < 0)
         return -1;
 
     store_arrays_reset(s, 6);
@@ -219,15 +193,15 @@ static int store_swipes(store *s, store_item *items, int n, char *err, size_t er
         s->reversals++;
     }
     if (s->arr[0].n > 0 &&
-        store_exec_arrays(
-            s,
+        pg_exec_arrays(
+            s->pg,
             "INSERT INTO rating_swipes AS t (swipe_id, card_no, provider_id, terminal_id, "
             "item_code, reversed_at_ms, reversed) SELECT DISTINCT ON (swipe_id) *, true FROM "
             "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS "
             "u(swipe_id, card_no, provider_id, terminal_id, item_code, at_ms) "
             "ON CONFLICT (swipe_id) DO UPDATE SET reversed = true, reversed_at_ms = "
             "EXCLUDED.reversed_at_ms",
-            6, err, errlen) < 0)
+            s->arr, NULL, 6, err, errlen) < 0)
         return -1;
     return 0;
 }
@@ -266,8 +240,8 @@ static int store_sums(store *s, PGresult **rows, char *err, size_t errlen)
 #define STORE_ADD                                                                                  \
     "n = t.n + EXCLUDED.n, sum = t.sum + EXCLUDED.sum, d1 = t.d1 + EXCLUDED.d1, d2 = t.d2 + "      \
     "EXCLUDED.d2, d3 = t.d3 + EXCLUDED.d3, d4 = t.d4 + EXCLUDED.d4, d5 = t.d5 + EXCLUDED.d5"
-    PGresult *r = store_query_arrays(
-        s,
+    PGresult *r = pg_query_arrays(
+        s->pg,
         "WITH d AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], "
         "$5::int[]) AS d(provider_id, item_code, period, score, sign)), "
         "x AS (SELECT provider_id, ''::text AS item_code, period, score, sign FROM d UNION ALL "
@@ -284,7 +258,7 @@ static int store_sums(store *s, PGresult **rows, char *err, size_t errlen)
         "SELECT s.provider_id, s.item_code, coalesce(p.category, ''), s.n, s.sum, s.d1, s.d2, "
         "s.d3, s.d4, s.d5, coalesce(s.published_milli, -1) FROM s LEFT JOIN rating_providers p "
         "USING (provider_id)",
-        5, err, errlen);
+        s->arr, NULL, 5, err, errlen);
     if (r == NULL)
         return -1;
     if (rows)
@@ -299,12 +273,12 @@ static int store_tags(store *s, char *err, size_t errlen)
 {
     if (s->arr[0].n == 0)
         return 0;
-    return store_exec_arrays(s,
-                             "INSERT INTO rating_tags AS t (provider_id, tag, n) SELECT p, tag, "
-                             "sum(sign) FROM unnest($1::text[], $2::text[], $3::int[]) AS "
-                             "u(p, tag, sign) GROUP BY 1, 2 ON CONFLICT (provider_id, tag) DO "
-                             "UPDATE SET n = t.n + EXCLUDED.n",
-                             3, err, errlen);
+    return pg_exec_arrays(s->pg,
+                          "INSERT INTO rating_tags AS t (provider_id, tag, n) SELECT p, tag, "
+                          "sum(sign) FROM unnest($1::text[], $2::text[], $3::int[]) AS "
+                          "u(p, tag, sign) GROUP BY 1, 2 ON CONFLICT (provider_id, tag) DO "
+                          "UPDATE SET n = t.n + EXCLUDED.n",
+                          s->arr, NULL, 3, err, errlen);
 }
 
 /* Accepted ratings taken back because their swipe has now been reversed:
@@ -380,11 +354,10 @@ static int store_providers(store *s, char *err, size_t errlen)
             pg_array_add(&s->arr[0], s->ratings[i].provider_id);
     if (s->arr[0].n == 0)
         return 0;
-    PGresult *r =
-        store_query_arrays(s,
-                           "SELECT DISTINCT p FROM unnest($1::text[]) AS p WHERE NOT "
-                           "EXISTS (SELECT 1 FROM rating_providers WHERE provider_id = p)",
-                           1, err, errlen);
+    PGresult *r = pg_query_arrays(s->pg,
+                                  "SELECT DISTINCT p FROM unnest($1::text[]) AS p WHERE NOT "
+                                  "EXISTS (SELECT 1 FROM rating_providers WHERE provider_id = p)",
+                                  s->arr, NULL, 1, err, errlen);
     if (r == NULL)
         return -1;
     int rows = PQntuples(r);
@@ -445,10 +418,10 @@ static int store_providers(store *s, char *err, size_t errlen)
     PQclear(r);
     if (s->arr[0].n == 0)
         return 0;
-    return store_exec_arrays(s,
-                             "INSERT INTO rating_providers (provider_id, category) SELECT * FROM "
-                             "unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING",
-                             2, err, errlen);
+    return pg_exec_arrays(s->pg,
+                          "INSERT INTO rating_providers (provider_id, category) SELECT * FROM "
+                          "unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING",
+                          s->arr, NULL, 2, err, errlen);
 }
 
 /* ----------------------------------------------------------------- scores */
@@ -525,11 +498,11 @@ static int store_mark_scores(store *s, PGresult *r, char *err, size_t errlen)
     PQclear(c);
     if (s->arr[0].n == 0)
         return 0;
-    return store_exec_arrays(s,
-                             "UPDATE rating_scores t SET published_milli = u.b FROM unnest("
-                             "$1::text[], $2::text[], $3::int[]) AS u(p, i, b) WHERE "
-                             "t.provider_id = u.p AND t.item_code = u.i",
-                             3, err, errlen);
+    return pg_exec_arrays(s->pg,
+                          "UPDATE rating_scores t SET published_milli = u.b FROM unnest("
+                          "$1::text[], $2::text[], $3::int[]) AS u(p, i, b) WHERE "
+                          "t.provider_id = u.p AND t.item_code = u.i",
+                          s->arr, NULL, 3, err, errlen);
 }
 
 /* ------------------------------------------------------------- decisions */
@@ -579,12 +552,12 @@ static int store_caps(store *s, char *err, size_t errlen)
         free(ix);
         return 0;
     }
-    PGresult *r = store_query_arrays(
-        s,
+    PGresult *r = pg_query_arrays(
+        s->pg,
         "SELECT k, count(*) FROM (SELECT card_no || E'\\t' || provider_id || E'\\t' || period AS "
         "k FROM rating_accepted WHERE (card_no, provider_id, period) IN (SELECT * FROM "
         "unnest($1::text[], $2::text[], $3::text[]))) x GROUP BY k ORDER BY k COLLATE \"C\"",
-        3, err, errlen);
+        s->arr, NULL, 3, err, errlen);
     if (r == NULL) {
         free(ix);
         return -1;
@@ -643,8 +616,8 @@ static int store_write(store *s, bool final, int64_t now_ms, char *err, size_t e
         snprintf(now, sizeof(now), "%lld", (long long)now_ms);
         pg_array_reset(&s->arr[12]);
         pg_array_add(&s->arr[12], now);
-        if (store_exec_arrays(
-                s,
+        if (pg_exec_arrays(
+                s->pg,
                 "INSERT INTO rating_accepted (event_id, rating_id, swipe_id, card_no, provider_id, "
                 "terminal_id, item_code, score, tags, period, occurred_at_ms, swipe_at_ms, "
                 "accepted_at_ms) SELECT e, r, sw, c, p, t, i, sc, CASE WHEN tg = '' THEN "
@@ -652,7 +625,7 @@ static int store_write(store *s, bool final, int64_t now_ms, char *err, size_t e
                 "($13::bigint[])[1] FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], "
                 "$5::text[], $6::text[], $7::text[], $8::int[], $9::text[], $10::text[], "
                 "$11::bigint[], $12::bigint[]) AS u(e, r, sw, c, p, t, i, sc, tg, per, occ, sat)",
-                13, err, errlen) < 0)
+                s->arr, NULL, 13, err, errlen) < 0)
             return -1;
     }
 
@@ -679,13 +652,13 @@ static int store_write(store *s, bool final, int64_t now_ms, char *err, size_t e
         snprintf(now, sizeof(now), "%lld", (long long)now_ms);
         pg_array_reset(&s->arr[10]);
         pg_array_add(&s->arr[10], now);
-        if (store_exec_arrays(s,
-                              "INSERT INTO rating_rejected (event_id, rating_id, swipe_id, "
-                              "provider_id, terminal_id, card_no, score, reason_code, reason, "
-                              "occurred_at_ms, rejected_at_ms) SELECT *, ($11::bigint[])[1] FROM "
-                              "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "
-                              "$6::text[], $7::int[], $8::text[], $9::text[], $10::bigint[])",
-                              11, err, errlen) < 0)
+        if (pg_exec_arrays(s->pg,
+                           "INSERT INTO rating_rejected (event_id, rating_id, swipe_id, "
+                           "provider_id, terminal_id, card_no, score, reason_code, reason, "
+                           "occurred_at_ms, rejected_at_ms) SELECT *, ($11::bigint[])[1] FROM "
+                           "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "
+                           "$6::text[], $7::int[], $8::text[], $9::text[], $10::bigint[])",
+                           s->arr, NULL, 11, err, errlen) < 0)
             return -1;
     }
 
@@ -710,15 +683,15 @@ static int store_write(store *s, bool final, int64_t now_ms, char *err, size_t e
         snprintf(now, sizeof(now), "%lld", (long long)now_ms);
         pg_array_reset(&s->arr[9]);
         pg_array_add(&s->arr[9], now);
-        if (store_exec_arrays(
-                s,
+        if (pg_exec_arrays(
+                s->pg,
                 "INSERT INTO rating_pending (event_id, rating_id, swipe_id, card_no, provider_id, "
                 "terminal_id, score, tags, occurred_at_ms, parked_at_ms) SELECT e, r, sw, c, p, t, "
                 "sc, CASE WHEN tg = '' THEN '{}'::text[] ELSE string_to_array(tg, E'\\x1f') END, "
                 "occ, ($10::bigint[])[1] FROM unnest($1::text[], $2::text[], $3::text[], "
                 "$4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::bigint[]) AS u(e, "
                 "r, sw, c, p, t, sc, tg, occ) ON CONFLICT (event_id) DO NOTHING",
-                10, err, errlen) < 0)
+                s->arr, NULL, 10, err, errlen) < 0)
             return -1;
     }
 
@@ -824,13 +797,13 @@ static int store_decide(store *s, bool final, int64_t now_ms, char *err, size_t 
          * rating_accepted ...) per swipe, it was planned as a hashed subplan
          * that read the whole of rating_accepted in every batch: a cost that
          * grew with every rating ever accepted. */
-        r = store_query_arrays(
-            s,
+        r = pg_query_arrays(
+            s->pg,
             "SELECT s.swipe_id, s.terminal_id, s.provider_id, s.item_code, s.occurred_at_ms, "
             "s.authorized, s.reversed, a.swipe_id IS NOT NULL FROM (SELECT DISTINCT "
             "unnest($1::text[]) AS id) u JOIN rating_swipes s ON s.swipe_id = u.id LEFT JOIN "
             "rating_accepted a ON a.swipe_id = s.swipe_id ORDER BY s.swipe_id COLLATE \"C\"",
-            1, err, errlen);
+            s->arr, NULL, 1, err, errlen);
         if (r == NULL)
             return -1;
     }
@@ -922,10 +895,10 @@ static int store_unpark(store *s, store_item *items, int n, char *err, size_t er
     }
     if (s->arr[0].n == 0)
         return 0;
-    s->held = store_query_arrays(s,
-                                 "DELETE FROM rating_pending p WHERE p.swipe_id = "
-                                 "ANY($1::text[]) RETURNING " STORE_PARKED_COLUMNS,
-                                 1, err, errlen);
+    s->held = pg_query_arrays(s->pg,
+                              "DELETE FROM rating_pending p WHERE p.swipe_id = "
+                              "ANY($1::text[]) RETURNING " STORE_PARKED_COLUMNS,
+                              s->arr, NULL, 1, err, errlen);
     if (s->held == NULL)
         return -1;
     return store_parked_add(s, s->held, err, errlen);
@@ -952,13 +925,13 @@ static int store_offsets(store *s, store_item *items, int n, char *err, size_t e
     }
     if (s->arr[0].n == 0)
         return 0;
-    return store_exec_arrays(
-        s,
+    return pg_exec_arrays(
+        s->pg,
         "INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset) "
         "SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[]) "
         "ON CONFLICT (consumer_group, topic, partition) DO UPDATE SET next_offset = "
         "EXCLUDED.next_offset, updated_at = now()",
-        4, err, errlen);
+        s->arr, NULL, 4, err, errlen);
 }
 
 /* ------------------------------------------------------------------ batch */
@@ -1067,8 +1040,8 @@ int store_resolve_pending(store *s, int64_t now_ms, int64_t grace_ms, bool caugh
         store_release(s);
         return 0;
     }
-    if (store_exec_arrays(s, "DELETE FROM rating_pending WHERE event_id = ANY($1::text[])", 1, err,
-                          errlen) < 0 ||
+    if (pg_exec_arrays(s->pg, "DELETE FROM rating_pending WHERE event_id = ANY($1::text[])", s->arr,
+                       NULL, 1, err, errlen) < 0 ||
         store_decide(s, true, now_ms, err, errlen) < 0)
         goto fail;
     *n = rows;

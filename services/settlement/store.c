@@ -27,45 +27,6 @@ static void store_reset(store *s, int n)
         pg_array_reset(&s->arr[i]);
 }
 
-/* Runs sql with arrays idx[0..n) as $1..$n (the first n when idx is NULL). */
-static PGresult *store_query_idx(store *s, const char *sql, const int *idx, int n, char *err,
-                                 size_t errlen)
-{
-    const char *p[16];
-    for (int i = 0; i < n; i++) {
-        p[i] = pg_array_text(&s->arr[idx ? idx[i] : i]);
-        if (p[i] == NULL) {
-            snprintf(err, errlen, "out of memory building a batch");
-            return NULL;
-        }
-    }
-    return pg_query(s->pg, sql, n, p, err, errlen);
-}
-
-static PGresult *store_query(store *s, const char *sql, int n, char *err, size_t errlen)
-{
-    return store_query_idx(s, sql, NULL, n, err, errlen);
-}
-
-static int store_exec_idx(store *s, const char *sql, const int *idx, int n, char *err,
-                          size_t errlen)
-{
-    PGresult *r = store_query_idx(s, sql, idx, n, err, errlen);
-    if (r == NULL)
-        return -1;
-    PQclear(r);
-    return 0;
-}
-
-static int store_exec(store *s, const char *sql, int n, char *err, size_t errlen)
-{
-    PGresult *r = store_query(s, sql, n, err, errlen);
-    if (r == NULL)
-        return -1;
-    PQclear(r);
-    return 0;
-}
-
 bool store_target_period(const period *nat, char closed[][PERIOD_LEN], int nclosed, period *target)
 {
     *target = *nat;
@@ -181,14 +142,14 @@ static int store_postings(store *s, store_item *items, int n, char *err, size_t 
     }
     if (k == 0)
         return 0;
-    PGresult *r = store_query(
-        s,
+    PGresult *r = pg_query_arrays(
+        s->pg,
         "INSERT INTO settlement_postings (event_id, kind, provider_id, card_no, item_code, "
         "fund_source, wallet, amount_fen, occurred_at_ms, day, month, src_partition, src_offset) "
         "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "
         "$6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::text[], $11::text[], "
         "$12::int[], $13::bigint[]) ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
-        13, err, errlen);
+        s->arr, NULL, 13, err, errlen);
     if (r == NULL)
         return -1;
     int nn = PQntuples(r);
@@ -258,28 +219,29 @@ static int store_accumulate(store *s, store_item *items, int n, char *err, size_
         }
     }
     if (k > 0 &&
-        (store_exec(s,
-                    "INSERT INTO settlement_accum AS a (provider_id, grain, period, item_code, "
-                    "fund_source, swipes, amount_fen, reversals, reversed_fen, adj_count, "
-                    "adj_fen) SELECT p, g, per, i, f, sum(sw), sum(am), sum(rv), sum(rf), "
-                    "sum(ac), sum(af) FROM unnest($1::text[], $2::text[], $3::text[], "
-                    "$4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], "
-                    "$9::bigint[], $10::bigint[], $11::bigint[]) u(p, g, per, i, f, sw, am, rv, "
-                    "rf, ac, af) GROUP BY 1, 2, 3, 4, 5 ON CONFLICT (grain, period, provider_id, "
-                    "item_code, fund_source) DO UPDATE SET swipes = a.swipes + "
-                    "EXCLUDED.swipes, amount_fen = a.amount_fen + EXCLUDED.amount_fen, "
-                    "reversals = a.reversals + EXCLUDED.reversals, reversed_fen = "
-                    "a.reversed_fen + EXCLUDED.reversed_fen, adj_count = a.adj_count + "
-                    "EXCLUDED.adj_count, adj_fen = a.adj_fen + EXCLUDED.adj_fen",
-                    11, err, errlen) < 0 ||
-         store_exec_idx(s,
+        (pg_exec_arrays(
+             s->pg,
+             "INSERT INTO settlement_accum AS a (provider_id, grain, period, item_code, "
+             "fund_source, swipes, amount_fen, reversals, reversed_fen, adj_count, "
+             "adj_fen) SELECT p, g, per, i, f, sum(sw), sum(am), sum(rv), sum(rf), "
+             "sum(ac), sum(af) FROM unnest($1::text[], $2::text[], $3::text[], "
+             "$4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], "
+             "$9::bigint[], $10::bigint[], $11::bigint[]) u(p, g, per, i, f, sw, am, rv, "
+             "rf, ac, af) GROUP BY 1, 2, 3, 4, 5 ON CONFLICT (grain, period, provider_id, "
+             "item_code, fund_source) DO UPDATE SET swipes = a.swipes + "
+             "EXCLUDED.swipes, amount_fen = a.amount_fen + EXCLUDED.amount_fen, "
+             "reversals = a.reversals + EXCLUDED.reversals, reversed_fen = "
+             "a.reversed_fen + EXCLUDED.reversed_fen, adj_count = a.adj_count + "
+             "EXCLUDED.adj_count, adj_fen = a.adj_fen + EXCLUDED.adj_fen",
+             s->arr, NULL, 11, err, errlen) < 0 ||
+         pg_exec_arrays(s->pg,
                         "INSERT INTO settlement_carried AS c (provider_id, grain, from_period, "
                         "to_period, count, fen) SELECT p, g, fp, per, sum(ac), sum(af) FROM "
                         "unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], "
                         "$6::text[]) u(p, g, per, ac, af, fp) WHERE fp IS NOT NULL GROUP BY 1, 2, "
                         "3, 4 ON CONFLICT (grain, from_period, to_period, provider_id) DO UPDATE "
                         "SET count = c.count + EXCLUDED.count, fen = c.fen + EXCLUDED.fen",
-                        carried_idx, 6, err, errlen) < 0))
+                        s->arr, carried_idx, 6, err, errlen) < 0))
         goto out;
     rc = 0;
 out:
@@ -314,19 +276,20 @@ static int store_usage(store *s, store_item *items, int n, char *err, size_t err
     }
     if (k == 0)
         return 0;
-    return store_exec(s,
-                      "INSERT INTO settlement_usage AS u (month, item_code, wallet, fund_source, "
-                      "district, credited_fen, spent_fen, reversed_fen) SELECT m, i, w, f, "
-                      "coalesce(ep.district, ''), sum(c), sum(sp), sum(r) FROM unnest($1::text[], "
-                      "$2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], "
-                      "$7::bigint[], $8::text[]) x(m, i, w, f, c, sp, r, card) LEFT JOIN "
-                      "elig_cards ec ON ec.card_no = x.card LEFT JOIN elig_persons ep ON "
-                      "ep.person_id = ec.person_id GROUP BY 1, 2, 3, 4, 5 ON CONFLICT (month, "
-                      "item_code, wallet, fund_source, district) DO UPDATE SET credited_fen = "
-                      "u.credited_fen + EXCLUDED.credited_fen, spent_fen = "
-                      "u.spent_fen + EXCLUDED.spent_fen, reversed_fen = u.reversed_fen + "
-                      "EXCLUDED.reversed_fen",
-                      8, err, errlen);
+    return pg_exec_arrays(
+        s->pg,
+        "INSERT INTO settlement_usage AS u (month, item_code, wallet, fund_source, "
+        "district, credited_fen, spent_fen, reversed_fen) SELECT m, i, w, f, "
+        "coalesce(ep.district, ''), sum(c), sum(sp), sum(r) FROM unnest($1::text[], "
+        "$2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], "
+        "$7::bigint[], $8::text[]) x(m, i, w, f, c, sp, r, card) LEFT JOIN "
+        "elig_cards ec ON ec.card_no = x.card LEFT JOIN elig_persons ep ON "
+        "ep.person_id = ec.person_id GROUP BY 1, 2, 3, 4, 5 ON CONFLICT (month, "
+        "item_code, wallet, fund_source, district) DO UPDATE SET credited_fen = "
+        "u.credited_fen + EXCLUDED.credited_fen, spent_fen = "
+        "u.spent_fen + EXCLUDED.spent_fen, reversed_fen = u.reversed_fen + "
+        "EXCLUDED.reversed_fen",
+        s->arr, NULL, 8, err, errlen);
 }
 
 static int store_rejections(store *s, store_item *items, int n, char *err, size_t errlen)
@@ -344,11 +307,11 @@ static int store_rejections(store *s, store_item *items, int n, char *err, size_
     }
     if (k == 0)
         return 0;
-    return store_exec(s,
-                      "INSERT INTO settlement_rejections (src_partition, src_offset, event_id, "
-                      "reason) SELECT * FROM unnest($1::int[], $2::bigint[], $3::text[], "
-                      "$4::text[]) ON CONFLICT DO NOTHING",
-                      4, err, errlen);
+    return pg_exec_arrays(s->pg,
+                          "INSERT INTO settlement_rejections (src_partition, src_offset, event_id, "
+                          "reason) SELECT * FROM unnest($1::int[], $2::bigint[], $3::text[], "
+                          "$4::text[]) ON CONFLICT DO NOTHING",
+                          s->arr, NULL, 4, err, errlen);
 }
 
 /* The next offset of every partition of the batch. */
