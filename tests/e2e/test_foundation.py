@@ -53,7 +53,7 @@ def kcat_one(stack, topic, partition, offset, fmt):
 def test_one_event_of_each_type_round_trips_through_kafka(stack):
     out = stack.tool("onecard-emit", stack.brokers).stdout.decode()
     events = [json.loads(line) for line in out.splitlines()]
-    assert len(events) == 14, out
+    assert len(events) == 15, out
     for ev in events:
         headers = kcat_one(stack, ev["topic"], ev["partition"], ev["offset"], "%h").decode()
         hdr = dict(kv.split("=", 1) for kv in headers.split(","))
