@@ -565,6 +565,36 @@ def test_a_card_stopped_by_a_status_restarts_but_not_one_an_operator_froze(el):
             ("frozen" if operator_froze else "active")
 
 
+def test_the_feed_restarts_a_card_it_stopped_when_a_certificate_is_issued_again(el, tmp_path):
+    stack, t = el["stack"], el["terminal"]
+    status = lambda c: redis(stack, "HGET", "card:{c:%s}:%s" % (card_tag(c), c), "status")
+    nid, pid, card = person(el)
+    feed = tmp_path / "certificates.csv"
+    feed.write_text("national_id,change,effective_date,household,grade\n"
+                    "%s,revoked,2026-11-03,,\n%s,issued,2026-11-04,,2\n" % (nid, nid))
+    elig(stack, "import-feed", str(feed), "--source", "federation-certificates",
+         "--period", PERIOD)
+    wait_for(lambda: stack.psql("SELECT count(*) FROM elig_person_changes WHERE source = "
+                                "'federation-certificates' AND person_id = '%s'" % pid) == "3",
+             10, "the feed")
+    assert stack.psql("SELECT status FROM elig_persons WHERE person_id = '%s'" % pid) == "active"
+    assert status(card) == "active"
+    assert t.swipe(card, 100, item="R01-LIMB")[1].get("reason") != "card_frozen"
+    # revoked later in the month: stopped; issued again after that: restarted
+    feed.write_text("national_id,change,effective_date,household,grade\n"
+                    "%s,revoked,2026-11-20,,\n" % nid)
+    elig(stack, "import-feed", str(feed), "--source", "federation-certificates-2",
+         "--period", PERIOD)
+    wait_for(lambda: status(card) == "frozen", 10, "the card to stop")
+    feed.write_text("national_id,change,effective_date,household,grade\n"
+                    "%s,issued,2026-11-22,,2\n" % nid)
+    elig(stack, "import-feed", str(feed), "--source", "federation-certificates-3",
+         "--period", PERIOD)
+    wait_for(lambda: status(card) == "active", 10, "the card to restart")
+    assert stack.psql("SELECT status || ' ' || coalesce(frozen_by, '-') FROM elig_cards WHERE "
+                      "card_no = '%s'" % card) == "active -"
+
+
 def test_a_late_change_corrects_a_month_already_issued(el, tmp_path):
     """Civil affairs report late: a grade raised from the 11th and a death
     on the 21st, both after the month was issued. Issuing the month again
