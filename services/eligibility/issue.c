@@ -13,6 +13,8 @@
  *    nothing it inserted before. Then correct what was issued before a
  *    late change came in (issue_correct): arrears when more is due now,
  *    an overpayment to recover when less (0010_issuance_corrections.sql).
+ *    Top-ups of the period the ledger refused as over budget and never
+ *    applied are made unpublished again (issue_requeue_refused).
  * 4. Publish every unpublished issuance and arrears of the period (50,000 at a time)
  *    as a TopupIssued on onecard.topups.v1 (key: card_no) and mark it
  *    published once the broker acknowledged it. A run that stopped between 3 and 4 is completed by
@@ -210,6 +212,35 @@ static int issue_correct(registry *r, const char *period, long *n_more, int64_t 
     *fen_less = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
     PQclear(res);
     return 0;
+}
+
+/* Top-ups of the period the ledger refused as over budget, and never
+ * applied since, are published again (their budget may have been
+ * allocated meanwhile): the same topup_id, so the ledger applies each once
+ * whatever happens. Returns how many, or -1 (printed). */
+static long issue_requeue_refused(registry *r, const char *period)
+{
+    char err[512];
+    const char *p[] = {period};
+    PGresult *res = pg_query(
+        r->pg,
+        "WITH refused AS (SELECT DISTINCT substr(j.event_id, 7) AS topup_id FROM "
+        "ledger_rejections j WHERE j.event_id LIKE 'issue-%' AND j.reason LIKE 'over budget:%' "
+        "AND NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.kind = 'topup' AND e.request_id "
+        "= substr(j.event_id, 7))), "
+        "a AS (UPDATE elig_issuances i SET published = false FROM refused x WHERE i.topup_id = "
+        "x.topup_id AND i.period = $1 AND i.published RETURNING 1), "
+        "b AS (UPDATE elig_issuance_corrections i SET published = false FROM refused x WHERE "
+        "i.topup_id = x.topup_id AND i.period = $1 AND i.published RETURNING 1) "
+        "SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM b)",
+        1, p, err, sizeof(err));
+    if (res == NULL) {
+        registry_fail("refused top-ups: %s", err);
+        return -1;
+    }
+    long n = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return n;
 }
 
 /* ----------------------------------------------------------- publishing */
@@ -470,9 +501,11 @@ int issue_run(registry *r, const char *period, const char *actor)
     issue_cursor_close(&cc);
     if (rc == 0 && issue_flush(r, &b, period, &inserted) < 0)
         rc = 2;
-    long n_more = 0, n_less = 0;
+    long n_more = 0, n_less = 0, requeued = 0;
     int64_t fen_more = 0, fen_less = 0;
     if (rc == 0 && issue_correct(r, period, &n_more, &fen_more, &n_less, &fen_less) < 0)
+        rc = 2;
+    if (rc == 0 && (requeued = issue_requeue_refused(r, period)) < 0)
         rc = 2;
     if (rc == 0 && registry_commit(r) < 0)
         rc = 2;
@@ -488,6 +521,8 @@ int issue_run(registry *r, const char *period, const char *actor)
                period, persons, granted, (long long)total, inserted, published, secs);
         for (int j = 0; j < nsums; j++)
             printf("  %-40s %lld fen\n", names[j], (long long)sums[j]);
+        if (requeued > 0)
+            printf("  %ld top-up(s) the ledger refused as over budget published again\n", requeued);
         if (n_more > 0 || n_less > 0)
             printf("  corrections: %ld arrears (%lld fen, published with the top-ups), %ld "
                    "overpayments to recover (%lld fen)\n",

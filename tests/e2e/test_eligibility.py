@@ -10,8 +10,9 @@ the directory is rebuilt from PostgreSQL; a death reported in advance takes
 effect on its day. A lost card is replaced and its balances follow to the
 fen (also what reaches the old card later, also when the carry-over waits
 for the old card's swipes or is read after the new card's own), a card the
-feed stopped restarts with its holder, and a change reported after its
-month was issued corrects that month.
+feed stopped restarts with its holder, a change reported after its month
+was issued corrects that month, and a top-up refused as over budget is
+published again once the budget is there.
 """
 import os
 import random
@@ -638,3 +639,39 @@ def test_a_late_change_corrects_a_month_already_issued(el, tmp_path):
     assert corr(pid) + corr(pid2) == before
     show = elig(stack, "person", "show", pid2).stdout
     assert "kind=overpaid" in show, show
+
+
+def test_top_ups_refused_as_over_budget_are_published_again_once_there_is_budget(el):
+    """The care subsidy is paid from a programme whose budget is not
+    allocated yet: the ledger refuses its top-up. Once the budget is
+    allocated, issuing the month again publishes it again, and the ledger
+    applies it once."""
+    stack = el["stack"]
+    prog = "e2e-unfunded-" + el["run"]
+    was = stack.psql("SELECT programme FROM elig_catalogue_items WHERE code = 'S01-CARE'")
+    stack.psql("UPDATE elig_catalogue_items SET programme = '%s' WHERE code = 'S01-CARE'" % prog)
+    try:
+        nid, pid, card = person(el)
+        elig(stack, "issue", "--period", PERIOD, "--actor", "test")
+    finally:
+        stack.psql("UPDATE elig_catalogue_items SET programme = '%s' WHERE code = 'S01-CARE'"
+                   % was)
+    topup = stack.psql("SELECT topup_id FROM elig_issuances WHERE person_id = '%s' AND "
+                       "item_code = 'S01-CARE'" % pid)
+    assert topup, "no care subsidy issued"
+    wait_for(lambda: stack.psql("SELECT count(*) FROM ledger_rejections WHERE event_id = "
+                                "'issue-%s' AND reason LIKE 'over budget: budget:%s:%%'"
+                                % (topup, prog)) == "1", 60, "the ledger to refuse it")
+    r = elig(stack, "issue", "--period", PERIOD, "--actor", "test")
+    assert "1 top-up(s) the ledger refused as over budget published again" in r.stdout, r.stdout
+    ledger(stack, "allocate", "--programme", prog, "--year", "2026", "--amount-fen", "10000000",
+           "--ref", "e2e-" + prog)
+    r = elig(stack, "issue", "--period", PERIOD, "--actor", "test")
+    assert "published again" in r.stdout, r.stdout
+    amount = stack.psql("SELECT amount_fen FROM elig_issuances WHERE topup_id = '%s'" % topup)
+    wait_for(lambda: stack.psql("SELECT amount_fen FROM ledger_entries WHERE kind = 'topup' AND "
+                                "request_id = '%s'" % topup) == amount, 60,
+             "the ledger to apply it")
+    wait_for(lambda: wallet(stack, card, "care") == int(amount), 30, "the credit")
+    r = elig(stack, "issue", "--period", PERIOD, "--actor", "test")
+    assert "published again" not in r.stdout and " 0 new, 0 published" in r.stdout, r.stdout
