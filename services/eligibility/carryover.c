@@ -173,9 +173,12 @@ int carryover_send_pending(registry *r, const char *old_card, bool quiet)
             break;
         }
         const char *q[] = {from};
-        if (pg_exec(r->pg,
+        if (registry_begin(r, "eligibility-carryover") < 0 ||
+            pg_exec(r->pg,
                     "UPDATE elig_card_carryovers SET sent_at = now() WHERE from_card_no = $1", 1, q,
-                    err, sizeof(err)) < 0) {
+                    err, sizeof(err)) < 0 ||
+            registry_commit(r) < 0) {
+            pg_rollback(r->pg);
             /* sent again later: the ledger takes a card's carry-over once */
             log_error("carryover_failed", "%s", err);
             rc = -1;

@@ -489,8 +489,9 @@ def test_a_replaced_card_carries_its_balance_over_to_the_fen(el):
                       % old) == "replaced " + new
     assert stack.psql("SELECT count(*) FROM elig_cards WHERE person_id = '%s' AND status IN "
                       "('active', 'frozen')" % pid) == "1"
-    assert stack.psql("SELECT actor FROM elig_audit WHERE tbl = 'elig_card_carryovers' AND "
-                      "after->>'from_card_no' = '%s' LIMIT 1" % old) == "service-desk"
+    assert stack.psql("SELECT string_agg(op || ' ' || actor, ', ' ORDER BY audit_id) FROM "
+                      "elig_audit WHERE tbl = 'elig_card_carryovers' AND after->>'from_card_no' "
+                      "= '%s'" % old) == "INSERT service-desk, UPDATE eligibility-carryover"
     r = elig(stack, "card", "replace", old, "--reason", "lost", "--actor", "x", check=False)
     assert r.returncode == 1 and "is replaced" in r.stderr, r.stderr
     # sent again (as the daemon would after a lost acknowledgement): applied once
