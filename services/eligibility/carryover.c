@@ -156,6 +156,28 @@ int carryover_send_pending(registry *r, const char *old_card, bool quiet)
         }
         if (holds > 0 && !forced)
             continue;
+        /* one sender at a time (a command and the daemon may both try):
+         * the row stays locked from the check to the mark */
+        const char *q[] = {from};
+        PGresult *lk = NULL;
+        if (registry_begin(r, "eligibility-carryover") < 0 ||
+            (lk = pg_query(r->pg,
+                           quiet ? "SELECT 1 FROM elig_card_carryovers WHERE from_card_no = $1 "
+                                   "AND sent_at IS NULL FOR UPDATE SKIP LOCKED"
+                                 : "SELECT 1 FROM elig_card_carryovers WHERE from_card_no = $1 "
+                                   "AND sent_at IS NULL FOR UPDATE",
+                           1, q, err, sizeof(err))) == NULL) {
+            pg_rollback(r->pg);
+            log_error("carryover_failed", "%s", err);
+            rc = -1;
+            break;
+        }
+        int mine = PQntuples(lk);
+        PQclear(lk);
+        if (mine == 0) { /* sent meanwhile, or being sent */
+            pg_rollback(r->pg);
+            continue;
+        }
         if (holds > 0)
             log_warn("carryover_forced",
                      "card %s still holds %lld unposted swipes after %d s: carried over anyway",
@@ -169,12 +191,11 @@ int carryover_send_pending(registry *r, const char *old_card, bool quiet)
         b.actor = PQgetvalue(res, i, 4);
         b.occurred_at_ms = event_now_ms();
         if (registry_publish(r, &b.base, from) < 0) {
+            pg_rollback(r->pg);
             rc = -1;
             break;
         }
-        const char *q[] = {from};
-        if (registry_begin(r, "eligibility-carryover") < 0 ||
-            pg_exec(r->pg,
+        if (pg_exec(r->pg,
                     "UPDATE elig_card_carryovers SET sent_at = now() WHERE from_card_no = $1", 1, q,
                     err, sizeof(err)) < 0 ||
             registry_commit(r) < 0) {
@@ -333,9 +354,17 @@ int carryover_replace(registry *r, const char *old, const char *reason, const ch
         struct timespec nap = {0, 100 * 1000 * 1000};
         nanosleep(&nap, NULL);
     }
-    int sent = carryover_send_pending(r, old, false);
-    if (sent < 0)
+    /* (the daemon may have sent it first: the command waited for it) */
+    if (carryover_send_pending(r, old, false) < 0)
         return 2;
-    printf("carry-over: sent\n");
+    char err[512];
+    const char *p[] = {old};
+    PGresult *res = pg_query(r->pg,
+                             "SELECT sent_at IS NOT NULL FROM elig_card_carryovers WHERE "
+                             "from_card_no = $1",
+                             1, p, err, sizeof(err));
+    bool done = res && PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    printf("carry-over: %s\n", done ? "sent" : "pending; the eligibility daemon sends it");
     return 0;
 }

@@ -38,8 +38,10 @@ int carryover_replace(registry *r, const char *old_card, const char *reason, con
 
 /* Publishes the carry-overs not yet acknowledged (only old_card's when not
  * NULL) whose old card has no hold left, or that are older than
- * CARRYOVER_FORCE_S, and marks them sent. Returns how many were sent, or
- * -1 when PostgreSQL, Redis or the broker failed (logged or printed). */
+ * CARRYOVER_FORCE_S, and marks them sent, one sender at a time per row
+ * (quiet: the daemon, which skips a row a command is sending and logs
+ * instead of printing). Returns how many were sent, or -1 when PostgreSQL,
+ * Redis or the broker failed. */
 int carryover_send_pending(registry *r, const char *old_card, bool quiet);
 
 #endif
