@@ -159,19 +159,19 @@ static int recon_offsets(recon *rc, PGconn *pg, const char *group)
     int64_t tot_e = 0, tot_j = 0, tot_m = 0, bad = 0;
     for (int i = 0; i < PQntuples(r); i++) {
         int64_t next = strtoll(PQgetvalue(r, i, 2), NULL, 10);
-        int64_t nm = strtoll(PQgetvalue(r, i, 6), NULL, 10);
-        int64_t ne = strtoll(PQgetvalue(r, i, 3), NULL, 10) + nm; /* a carry-over counts */
+        int64_t ne = strtoll(PQgetvalue(r, i, 3), NULL, 10);
         int64_t nj = strtoll(PQgetvalue(r, i, 4), NULL, 10);
+        int64_t nm = strtoll(PQgetvalue(r, i, 6), NULL, 10);
         int64_t base = PQgetisnull(r, i, 5) ? next : strtoll(PQgetvalue(r, i, 5), NULL, 10);
-        tot_e += ne - nm;
-        tot_m += nm;
+        tot_e += ne;
         tot_j += nj;
-        if (ne + nj != next - base) {
+        tot_m += nm;
+        if (ne + nm + nj != next - base) {
             bad++;
-            printf("  %s[%s]: offsets %lld..%lld hold %lld entries and carry-overs + %lld "
+            printf("  %s[%s]: offsets %lld..%lld hold %lld entries + %lld carry-overs + %lld "
                    "rejections\n",
                    PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), (long long)base, (long long)next - 1,
-                   (long long)ne, (long long)nj);
+                   (long long)ne, (long long)nm, (long long)nj);
         }
     }
     recon_line(rc, bad == 0, "offsets",

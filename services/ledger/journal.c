@@ -72,22 +72,14 @@ static int journal_account_set(journal_account *a, const char *kind, const char 
     return 0;
 }
 
-static int journal_wallet_account(journal_account *a, const journal_entry *e, char *err,
-                                  size_t errlen)
+/* wallet:<card>:<wallet>, of the entry's card or (a transfer's) the card it
+ * moves money to */
+static int journal_wallet_account(journal_account *a, const char *card_no, const journal_entry *e,
+                                  char *err, size_t errlen)
 {
-    if (journal_account_set(a, "wallet", e->card_no, e->wallet, 0, err, errlen) < 0)
+    if (journal_account_set(a, "wallet", card_no, e->wallet, 0, err, errlen) < 0)
         return -1;
-    a->card_no = e->card_no;
-    a->wallet = e->wallet;
-    return 0;
-}
-
-static int journal_to_wallet_account(journal_account *a, const journal_entry *e, char *err,
-                                     size_t errlen)
-{
-    if (journal_account_set(a, "wallet", e->to_card_no, e->wallet, 0, err, errlen) < 0)
-        return -1;
-    a->card_no = e->to_card_no;
+    a->card_no = card_no;
     a->wallet = e->wallet;
     return 0;
 }
@@ -121,7 +113,7 @@ int journal_derive_lines(journal_entry *e, char *err, size_t errlen)
     case JOURNAL_SWIPE:
     case JOURNAL_REVERSAL: {
         int64_t sign = e->kind == JOURNAL_SWIPE ? 1 : -1;
-        if (journal_wallet_account(&l[0].account, e, err, errlen) < 0 ||
+        if (journal_wallet_account(&l[0].account, e->card_no, e, err, errlen) < 0 ||
             journal_payable_account(&l[1].account, e, err, errlen) < 0)
             return -1;
         l[0].amount_fen = sign * a;
@@ -131,7 +123,7 @@ int journal_derive_lines(journal_entry *e, char *err, size_t errlen)
     }
     case JOURNAL_TOPUP:
         if (journal_pair("fund", e->fund_source, e->year, &l[0].account, err, errlen) < 0 ||
-            journal_wallet_account(&l[1].account, e, err, errlen) < 0)
+            journal_wallet_account(&l[1].account, e->card_no, e, err, errlen) < 0)
             return -1;
         l[0].account.fund_source = e->fund_source;
         l[0].amount_fen = a;
@@ -152,8 +144,8 @@ int journal_derive_lines(journal_entry *e, char *err, size_t errlen)
             snprintf(err, errlen, "a transfer needs two different cards");
             return -1;
         }
-        if (journal_wallet_account(&l[0].account, e, err, errlen) < 0 ||
-            journal_to_wallet_account(&l[1].account, e, err, errlen) < 0)
+        if (journal_wallet_account(&l[0].account, e->card_no, e, err, errlen) < 0 ||
+            journal_wallet_account(&l[1].account, e->to_card_no, e, err, errlen) < 0)
             return -1;
         l[0].amount_fen = a;
         l[1].amount_fen = -a;

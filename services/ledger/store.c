@@ -587,7 +587,6 @@ int store_apply(store *s, store_item *items, int n, int64_t now_ms, char *err, s
     int nok = 0;
     for (int i = 0; i < n; i++)
         nok += items[i].ok;
-    s->nsweep = 0;
     if (nok > 0 && (store_entry_ids(s, items, n, nok, err, errlen) < 0 ||
                     store_entries(s, items, n, now_ms, err, errlen) < 0))
         goto fail;
