@@ -305,19 +305,6 @@ static int carryover_record(registry *r, const char *old, const char *reason, co
 int carryover_replace(registry *r, const char *old, const char *reason, const char *pin, int wait_s,
                       const char *actor)
 {
-    if (!ident_card_ok(old)) {
-        registry_fail("card number %s fails the Luhn check or is not 16-19 digits", old);
-        return 1;
-    }
-    if (strcmp(reason, "lost") != 0 && strcmp(reason, "damaged") != 0 &&
-        strcmp(reason, "other") != 0) {
-        registry_fail("--reason %s is not lost, damaged or other", reason);
-        return 1;
-    }
-    if (pin != NULL && (strlen(pin) != 6 || strspn(pin, "0123456789") != 6)) {
-        registry_fail("--pin must be 6 digits");
-        return 1;
-    }
     registry_card nc;
     char person[IDENT_PERSON_LEN + 1], old_status[16];
     int rc = carryover_record(r, old, reason, pin, actor, &nc, person, sizeof(person), old_status,

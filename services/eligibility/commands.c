@@ -12,7 +12,6 @@
 #include "synth.h"
 
 #include "common/event.h"
-#include "common/sign.h"
 
 #include "eligibility.pb-c.h"
 #include "registry.pb-c.h"
@@ -81,6 +80,26 @@ static int parse_int(const char *v, const char *name, int lo, int hi, int *out)
         return -1;
     }
     *out = (int)x;
+    return 0;
+}
+
+/* A PIN as the gateway takes it: 6 digits. Prints why not. */
+static int pin_arg_ok(const char *pin)
+{
+    if (strlen(pin) != 6 || strspn(pin, "0123456789") != 6) {
+        registry_fail("--pin must be 6 digits");
+        return -1;
+    }
+    return 0;
+}
+
+/* A card number: 16-19 digits with its Luhn digit. Prints why not. */
+static int card_arg_ok(const char *card_no)
+{
+    if (!ident_card_ok(card_no)) {
+        registry_fail("card number %s fails the Luhn check or is not 16-19 digits", card_no);
+        return -1;
+    }
     return 0;
 }
 
@@ -479,10 +498,8 @@ static int cmd_card_issue(registry *r, int argc, char **argv)
     if (npos != 1 || need(actor, "actor"))
         return 1;
     char err[512];
-    if (pin != NULL && (strlen(pin) != 6 || strspn(pin, "0123456789") != 6)) {
-        registry_fail("--pin must be 6 digits");
+    if (pin != NULL && pin_arg_ok(pin) < 0)
         return 1;
-    }
     if (registry_begin(r, actor) < 0)
         return 2;
     const char *p[] = {argv[0]};
@@ -532,10 +549,8 @@ static int cmd_card_status(registry *r, bool freeze, int argc, char **argv)
     const char *reason = opt(argc, argv, "reason"), *actor = opt(argc, argv, "actor");
     if (npos != 1 || need(reason, "reason") || need(actor, "actor"))
         return 1;
-    if (!ident_card_ok(argv[0])) {
-        registry_fail("card number %s fails the Luhn check or is not 16-19 digits", argv[0]);
+    if (card_arg_ok(argv[0]) < 0)
         return 1;
-    }
     char person[IDENT_PERSON_LEN + 1];
     int rc = card_set_status(r, argv[0], freeze ? "active" : "frozen", freeze ? "frozen" : "active",
                              "operator", reason, actor, person, sizeof(person));
@@ -560,26 +575,27 @@ static int cmd_card_replace(registry *r, int argc, char **argv)
                       "[--wait SECONDS] --actor A");
         return 1;
     }
+    const char *pin = opt(argc, argv, "pin");
     if (need(reason, "reason") || need(actor, "actor") ||
-        (w && parse_int(w, "wait", 0, 3600, &wait_s)))
+        (w && parse_int(w, "wait", 0, 3600, &wait_s)) || card_arg_ok(argv[0]) < 0 ||
+        (pin && pin_arg_ok(pin) < 0))
         return 1;
-    return carryover_replace(r, argv[0], reason, opt(argc, argv, "pin"), wait_s, actor);
+    static const char *const reasons[] = {"lost", "damaged", "other", NULL};
+    if (!one_of(reason, reasons)) {
+        registry_fail("--reason %s is not lost, damaged or other", reason);
+        return 1;
+    }
+    return carryover_replace(r, argv[0], reason, pin, wait_s, actor);
 }
 
 static int cmd_card_reset_pin(registry *r, int argc, char **argv)
 {
     int npos = opts_check(argc, argv, "pin,actor");
     const char *pin = opt(argc, argv, "pin"), *actor = opt(argc, argv, "actor");
-    if (npos != 1 || need(pin, "pin") || need(actor, "actor"))
+    if (npos != 1 || need(pin, "pin") || need(actor, "actor") || pin_arg_ok(pin) < 0)
         return 1;
-    if (strlen(pin) != 6 || strspn(pin, "0123456789") != 6) {
-        registry_fail("--pin must be 6 digits");
-        return 1;
-    }
-    char salt[33], proof[SIGN_HEX_LEN + 1], hash[41], err[512];
-    random_hex(salt, 16);
-    sign_pin_proof(proof, r->cfg->pin_pepper, argv[0], pin);
-    sign_pin_hash(hash, salt, proof);
+    char salt[33], hash[41], err[512];
+    registry_pin_hash(r, argv[0], pin, salt, hash);
     if (registry_begin(r, actor) < 0)
         return 2;
     const char *p[] = {argv[0], salt, hash};
@@ -1036,8 +1052,7 @@ int commands_run(int argc, char **argv, const config_var *table, elig_config *cf
                    (rules_date_parse(since, &d, err, sizeof(err)) < 0 || d > registry_today())) {
             registry_fail("--since %s is not a date up to today", since);
             rc = 1;
-        } else if (pin && (strlen(pin) != 6 || strspn(pin, "0123456789") != 6)) {
-            registry_fail("--pin must be 6 digits");
+        } else if (pin && pin_arg_ok(pin) < 0) {
             rc = 1;
         } else {
             rc = bulk_import(&r, argv[1], argv[2], since ? since : today,

@@ -267,25 +267,34 @@ int registry_project_person(registry *r, const char *pid)
     return rc;
 }
 
-void registry_card_make(const registry *r, const char *seq, const char *pin, registry_card *out)
+void registry_pin_hash(const registry *r, const char *card_no, const char *pin, char salt[33],
+                       char hash[41])
 {
-    unsigned char rnd[22];
+    unsigned char rnd[16];
     if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
         abort();
+    for (int k = 0; k < 16; k++)
+        snprintf(salt + 2 * k, 3, "%02x", rnd[k]);
+    char proof[SIGN_HEX_LEN + 1];
+    sign_pin_proof(proof, r->cfg->pin_pepper, card_no, pin);
+    sign_pin_hash(hash, salt, proof);
+}
+
+void registry_card_make(const registry *r, const char *seq, const char *pin, registry_card *out)
+{
     snprintf(out->card_no, sizeof(out->card_no), "62881%.10s", seq);
     size_t cl = strlen(out->card_no);
     out->card_no[cl] = ident_luhn_digit(out->card_no);
     out->card_no[cl + 1] = '\0';
-    for (int k = 0; k < 16; k++)
-        snprintf(out->salt + 2 * k, 3, "%02x", rnd[k]);
     if (pin) {
         snprintf(out->pin, sizeof(out->pin), "%s", pin);
     } else {
+        unsigned char rnd[6];
+        if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+            abort();
         for (int k = 0; k < 6; k++)
-            out->pin[k] = (char)('0' + rnd[16 + k] % 10);
+            out->pin[k] = (char)('0' + rnd[k] % 10);
         out->pin[6] = '\0';
     }
-    char proof[SIGN_HEX_LEN + 1];
-    sign_pin_proof(proof, r->cfg->pin_pepper, out->card_no, out->pin);
-    sign_pin_hash(out->hash, out->salt, proof);
+    registry_pin_hash(r, out->card_no, out->pin, out->salt, out->hash);
 }

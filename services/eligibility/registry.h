@@ -89,6 +89,11 @@ typedef struct registry_card {
 } registry_card;
 void registry_card_make(const registry *r, const char *seq, const char *pin, registry_card *out);
 
+/* A fresh salt (32 hex) and the salted hash (40 hex) of card_no's PIN, as
+ * the gateway checks it: what card_make and a PIN reset store. */
+void registry_pin_hash(const registry *r, const char *card_no, const char *pin, char salt[33],
+                       char hash[41]);
+
 /* Today (UTC+8, the federation's day) in days since 1970-01-01. */
 int32_t registry_today(void);
 
