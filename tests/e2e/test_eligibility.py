@@ -39,22 +39,23 @@ def national_id(birth, seq):
     return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, WEIGHTS)) % 11]
 
 
-def elig(stack, *args, check=True, timeout=300):
+def tool(stack, binary, args, check, timeout):
+    """Runs one of the stack's commands with the stack's environment."""
     env = dict(stack.env, ONECARD_PG_DSN=stack.pg_dsn, ONECARD_KAFKA_BROKERS=stack.brokers,
                ONECARD_REDIS_PORT=str(stack.redis_port))
-    r = subprocess.run([os.path.join(BUILD, "bin", "onecard-eligibility")] + list(args),
-                       env=env, capture_output=True, text=True, timeout=timeout)
+    r = subprocess.run([os.path.join(BUILD, "bin", binary)] + list(args), env=env,
+                       capture_output=True, text=True, timeout=timeout)
     if check:
         assert r.returncode == 0, r.stdout + r.stderr
     return r
 
 
-def ledger(stack, *args):
-    env = dict(stack.env, ONECARD_PG_DSN=stack.pg_dsn, ONECARD_KAFKA_BROKERS=stack.brokers,
-               ONECARD_REDIS_PORT=str(stack.redis_port))
-    r = subprocess.run([os.path.join(BUILD, "bin", "onecard-ledger")] + list(args), env=env,
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stdout + r.stderr
+def elig(stack, *args, check=True, timeout=300):
+    return tool(stack, "onecard-eligibility", args, check, timeout)
+
+
+def ledger(stack, *args, check=True):
+    return tool(stack, "onecard-ledger", args, check, 120)
 
 
 def wait_for(pred, timeout=30, what="condition"):
@@ -425,12 +426,8 @@ def ledger_money(stack, card, w):
 
 
 def reconciled(stack, card):
-    env = dict(stack.env, ONECARD_PG_DSN=stack.pg_dsn, ONECARD_KAFKA_BROKERS=stack.brokers,
-               ONECARD_REDIS_PORT=str(stack.redis_port))
-    r = subprocess.run([os.path.join(BUILD, "bin", "onecard-ledger"), "reconcile",
-                        "--card-prefix", card], env=env, capture_output=True, text=True,
-                       timeout=120)
-    return "reconcile: OK" in r.stdout
+    return "reconcile: OK" in ledger(stack, "reconcile", "--card-prefix", card,
+                                     check=False).stdout
 
 
 def test_a_replaced_card_carries_its_balance_over_to_the_fen(el):
