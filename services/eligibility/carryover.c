@@ -217,19 +217,7 @@ int carryover_send_pending(registry *r, const char *old_card, bool quiet)
 static int carryover_events(registry *r, const char *old, const char *new, const char *person,
                             const char *old_status, const char *reason, const char *actor)
 {
-    char e1[EVENT_ID_LEN + 1];
-    event_new_id(e1);
-    Onecard__V1__CardStatusChanged cs = ONECARD__V1__CARD_STATUS_CHANGED__INIT;
-    cs.event_id = e1;
-    cs.card_no = (char *)old;
-    cs.person_id = (char *)person;
-    cs.old_status = strcmp(old_status, "frozen") == 0 ? ONECARD__V1__CARD_STATUS__CARD_FROZEN
-                    : strcmp(old_status, "lost") == 0 ? ONECARD__V1__CARD_STATUS__CARD_LOST
-                                                      : ONECARD__V1__CARD_STATUS__CARD_ACTIVE;
-    cs.new_status = ONECARD__V1__CARD_STATUS__CARD_REPLACED;
-    cs.reason = (char *)reason;
-    cs.occurred_at_ms = event_now_ms();
-    if (registry_produce(r, &cs.base, old) < 0 ||
+    if (registry_card_status_changed(r, old, person, old_status, "replaced", reason) < 0 ||
         registry_card_changed(r, ONECARD__V1__REGISTRY_OP__UPDATED, old, person, "replaced",
                               actor) < 0 ||
         registry_card_changed(r, ONECARD__V1__REGISTRY_OP__CREATED, new, person, "active", actor) <

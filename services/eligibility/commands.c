@@ -318,23 +318,22 @@ static int cmd_person_add(registry *r, int argc, char **argv)
 }
 
 /* Sets a card's status in PostgreSQL (when it is in from), Redis, and
- * publishes CardStatusChanged. A freeze records who froze: "operator", or
- * "eligibility" for a person's status (which unfreezes it again when the
- * person becomes active). Returns 0, 1 when the card is not in from, -1
- * on failure. Inside no transaction: opens its own. */
+ * publishes CardStatusChanged: an operator's freeze or unfreeze (a freeze
+ * records frozen_by 'operator', so a person's status never lifts it).
+ * Returns 0, 1 when the card is not in from, -1 on failure. Inside no
+ * transaction: opens its own. */
 static int card_set_status(registry *r, const char *card_no, const char *from, const char *to,
-                           const char *by, const char *reason, const char *actor, char *person,
-                           size_t personlen)
+                           const char *reason, const char *actor, char *person, size_t personlen)
 {
     char err[512];
     if (registry_begin(r, actor) < 0)
         return -1;
-    const char *p[] = {card_no, from, to, by};
+    const char *p[] = {card_no, from, to};
     PGresult *res = pg_query(r->pg,
                              "UPDATE elig_cards SET status = $3, frozen_by = CASE WHEN $3 = "
-                             "'frozen' THEN $4 END, updated_at = now() WHERE card_no = $1 AND "
-                             "status = ANY(string_to_array($2, ',')) RETURNING person_id",
-                             4, p, err, sizeof(err));
+                             "'frozen' THEN 'operator' END, updated_at = now() WHERE card_no = $1 "
+                             "AND status = $2 RETURNING person_id",
+                             3, p, err, sizeof(err));
     if (res == NULL) {
         registry_fail("%s", err);
         pg_rollback(r->pg);
@@ -351,22 +350,10 @@ static int card_set_status(registry *r, const char *card_no, const char *from, c
     directory_set_card_status(&r->dir, card_no, to);
     if (registry_sync(r) < 0)
         return -1;
-    static const char *const names[] = {"", "active", "frozen", "lost", "replaced", "closed"};
-    Onecard__V1__CardStatusChanged cs = ONECARD__V1__CARD_STATUS_CHANGED__INIT;
-    char eid[EVENT_ID_LEN + 1];
-    event_new_id(eid);
-    cs.event_id = eid;
-    cs.card_no = (char *)card_no;
-    cs.person_id = person;
-    for (int i = 1; i < 6; i++) {
-        if (strstr(from, names[i]))
-            cs.old_status = (Onecard__V1__CardStatus)i;
-        if (strcmp(to, names[i]) == 0)
-            cs.new_status = (Onecard__V1__CardStatus)i;
-    }
-    cs.reason = (char *)reason;
-    cs.occurred_at_ms = event_now_ms();
-    return registry_publish(r, &cs.base, card_no);
+    return registry_card_status_changed(r, card_no, person, from, to, reason) < 0 ||
+                   registry_flush(r) > 0
+               ? -1
+               : 0;
 }
 
 static int cmd_person_modify(registry *r, int argc, char **argv)
@@ -425,54 +412,24 @@ static int cmd_person_modify(registry *r, int argc, char **argv)
         return res ? 1 : 2;
     }
     PQclear(res);
-    /* the snapshot: each attribute's latest change in force today */
-    const char *q[] = {pid};
-    if (pg_exec(r->pg,
-                "UPDATE elig_persons p SET category = coalesce(s.category, p.category), grade = "
-                "coalesce(s.grade::int, p.grade), care_level = coalesce(s.care_level::int, "
-                "p.care_level), household = coalesce(s.household, p.household), status = "
-                "coalesce(s.status, p.status), updated_at = now() FROM (SELECT "
-                "max(value) FILTER (WHERE attr = 'category') category, max(value) FILTER (WHERE "
-                "attr = 'grade') grade, max(value) FILTER (WHERE attr = 'care_level') care_level, "
-                "max(value) FILTER (WHERE attr = 'household') household, max(value) FILTER (WHERE "
-                "attr = 'status') status FROM (SELECT DISTINCT ON (attr) attr, value FROM "
-                "elig_person_changes WHERE person_id = $1 AND effective_from <= (now() AT TIME "
-                "ZONE 'Asia/Shanghai')::date ORDER BY attr, effective_from DESC, event_id DESC) "
-                "l) s WHERE p.person_id = $1",
-                1, q, err, sizeof(err)) < 0) {
-        registry_fail("%s", err);
+    /* the attributes in force today, and the card following the status
+     * at once (a death, revocation or move stops it; becoming active again
+     * restarts one stopped that way) */
+    pg_array one = {0};
+    pg_array_add(&one, pid);
+    const char *persons = pg_array_text(&one);
+    PGresult *cards = persons ? registry_settle(r, persons) : NULL;
+    pg_array_free(&one);
+    if (cards == NULL) {
         pg_rollback(r->pg);
         return 2;
     }
-    if (registry_commit(r) < 0)
+    if (registry_commit(r) < 0) {
+        PQclear(cards);
         return 2;
-    /* the card follows the status in force today: a death, revocation or
-     * move stops it at once; becoming active again restarts a card that
-     * was stopped for that reason (never one an operator froze) */
-    if (st) {
-        res = pg_query(r->pg,
-                       "SELECT c.card_no, c.status, p.status FROM elig_cards c JOIN elig_persons "
-                       "p USING (person_id) WHERE c.person_id = $1 AND ((c.status = 'active' AND "
-                       "p.status <> 'active') OR (c.status = 'frozen' AND c.frozen_by = "
-                       "'eligibility' AND p.status = 'active'))",
-                       1, q, err, sizeof(err));
-        if (res && PQntuples(res) == 1) {
-            char card[24], pst[16], person[IDENT_PERSON_LEN + 1];
-            snprintf(card, sizeof(card), "%s", PQgetvalue(res, 0, 0));
-            snprintf(pst, sizeof(pst), "%s", PQgetvalue(res, 0, 2));
-            bool stop = strcmp(PQgetvalue(res, 0, 1), "active") == 0;
-            if (card_set_status(r, card, stop ? "active" : "frozen", stop ? "frozen" : "active",
-                                "eligibility",
-                                !stop                          ? "reinstated"
-                                : strcmp(pst, "deceased") == 0 ? "death"
-                                                               : pst,
-                                actor, person, sizeof(person)) < 0) {
-                PQclear(res);
-                return 2;
-            }
-        }
-        PQclear(res);
     }
+    if (registry_settled(r, cards) < 0)
+        return 2;
     if (registry_project_person(r, pid) < 0)
         return 2;
     Onecard__V1__PersonChanged pc = ONECARD__V1__PERSON_CHANGED__INIT;
@@ -553,7 +510,7 @@ static int cmd_card_status(registry *r, bool freeze, int argc, char **argv)
         return 1;
     char person[IDENT_PERSON_LEN + 1];
     int rc = card_set_status(r, argv[0], freeze ? "active" : "frozen", freeze ? "frozen" : "active",
-                             "operator", reason, actor, person, sizeof(person));
+                             reason, actor, person, sizeof(person));
     if (rc == 1) {
         registry_fail("card %s is not %s", argv[0], freeze ? "active" : "frozen");
         return 1;

@@ -102,80 +102,29 @@ static int feed_check(const Onecard__V1__EligibilityChanged *e, const char **att
     return 0;
 }
 
-static const char feed_snapshot_sql[] =
-    "UPDATE elig_persons p SET category = coalesce(s.category, p.category), grade = "
-    "coalesce(s.grade::int, p.grade), care_level = coalesce(s.care_level::int, p.care_level), "
-    "household = coalesce(s.household, p.household), status = coalesce(s.status, p.status), "
-    "updated_at = now() FROM (SELECT person_id, max(value) FILTER (WHERE attr = 'category') "
-    "category, max(value) FILTER (WHERE attr = 'grade') grade, max(value) FILTER (WHERE attr = "
-    "'care_level') care_level, max(value) FILTER (WHERE attr = 'household') household, "
-    "max(value) FILTER (WHERE attr = 'status') status FROM (SELECT DISTINCT ON (person_id, attr) "
-    "person_id, attr, value FROM elig_person_changes WHERE person_id = ANY($1::text[]) AND "
-    "effective_from <= (now() AT TIME ZONE 'Asia/Shanghai')::date ORDER BY person_id, attr, "
-    "effective_from DESC, event_id DESC) l GROUP BY person_id) s WHERE p.person_id = s.person_id "
-    "AND (p.category, p.grade, p.care_level, p.household, p.status) IS DISTINCT FROM "
-    "(coalesce(s.category, p.category), coalesce(s.grade::int, p.grade), "
-    "coalesce(s.care_level::int, p.care_level), coalesce(s.household, p.household), "
-    "coalesce(s.status, p.status))";
-
-/* Inside the transaction: recomputes the persons' current values, freezes
- * the cards of those no longer active and unfreezes those the feed froze
- * of persons active again (*frozen: card_no, person_id, the person's
- * status and the card's new one, of each). 0 / -1 (logged). */
+/* Inside the transaction: recomputes the persons' current values and lets
+ * their cards follow (registry_settle). 0 / -1 (logged). */
 static int feed_settle(pg_array *persons, PGresult **frozen)
 {
-    char err[512];
-    registry *r = &f.reg;
-    const char *q[] = {pg_array_text(persons)};
-    if (q[0] == NULL || pg_exec(r->pg, feed_snapshot_sql, 1, q, err, sizeof(err)) < 0 ||
-        (*frozen = pg_query(r->pg,
-                            "UPDATE elig_cards c SET status = CASE c.status WHEN 'active' THEN "
-                            "'frozen' ELSE 'active' END, frozen_by = CASE c.status WHEN 'active' "
-                            "THEN 'eligibility' END, updated_at = now() FROM elig_persons p WHERE "
-                            "p.person_id = c.person_id AND c.person_id = ANY($1::text[]) AND "
-                            "((c.status = 'active' AND p.status <> 'active') OR (c.status = "
-                            "'frozen' AND c.frozen_by = 'eligibility' AND p.status = 'active')) "
-                            "RETURNING c.card_no, c.person_id, p.status, c.status",
-                            1, q, err, sizeof(err))) == NULL) {
-        log_error("feed_apply_failed", "%s", q[0] ? err : "out of memory");
+    const char *q = pg_array_text(persons);
+    if (q == NULL || (*frozen = registry_settle(&f.reg, q)) == NULL) {
+        log_error("feed_apply_failed", "%s",
+                  q ? "the persons' changes not applied" : "out of memory");
         return -1;
     }
     return 0;
 }
 
-/* After the commit: the frozen cards into Redis at once, their
- * CardStatusChanged, the persons' entitlements re-projected. Frees frozen. */
+/* After the commit: the cards that followed their persons into Redis at
+ * once with their CardStatusChanged, the persons' entitlements
+ * re-projected. Frees frozen. */
 static void feed_effects(pg_array *persons, PGresult *frozen)
 {
     char err[512];
     registry *r = &f.reg;
-    /* at once: the gateway reads the card's status on the next swipe */
-    for (int i = 0; frozen && i < PQntuples(frozen); i++)
-        directory_set_card_status(&r->dir, PQgetvalue(frozen, i, 0), PQgetvalue(frozen, i, 3));
-    if (directory_sync(&r->dir, err, sizeof(err)) < 0)
-        log_error("feed_redis_failed", "%s (rebuild-directory repairs it)", err);
-    for (int i = 0; frozen && i < PQntuples(frozen); i++) {
-        Onecard__V1__CardStatusChanged cs = ONECARD__V1__CARD_STATUS_CHANGED__INIT;
-        char id[EVENT_ID_LEN + 1];
-        const char *st = PQgetvalue(frozen, i, 2);
-        bool stop = strcmp(PQgetvalue(frozen, i, 3), "frozen") == 0;
-        event_new_id(id);
-        cs.event_id = id;
-        cs.card_no = PQgetvalue(frozen, i, 0);
-        cs.person_id = PQgetvalue(frozen, i, 1);
-        cs.old_status =
-            stop ? ONECARD__V1__CARD_STATUS__CARD_ACTIVE : ONECARD__V1__CARD_STATUS__CARD_FROZEN;
-        cs.new_status =
-            stop ? ONECARD__V1__CARD_STATUS__CARD_FROZEN : ONECARD__V1__CARD_STATUS__CARD_ACTIVE;
-        cs.reason = !stop ? "reinstated" : strcmp(st, "deceased") == 0 ? "death" : (char *)st;
-        cs.occurred_at_ms = event_now_ms();
-        (void)registry_produce(r, &cs.base, cs.card_no);
-        log_info(stop ? "card_frozen" : "card_unfrozen", "card %.4s****%s: person %s", cs.card_no,
-                 cs.card_no + strlen(cs.card_no) - 4, st);
-    }
-    if (frozen && PQntuples(frozen) > 0 && registry_flush(r) > 0)
-        log_error("feed_publish_failed", "CardStatusChanged not acknowledged");
-    PQclear(frozen);
+    if (registry_settled(r, frozen) < 0)
+        log_error("feed_effects_failed", "card status not in Redis or not published "
+                                         "(rebuild-directory repairs Redis)");
     /* entitlements follow the new attributes */
     if (persons->n > 0) {
         catalogue c;

@@ -8,8 +8,10 @@
 
 #include "common/redis.h"
 #include "common/event.h"
+#include "common/log.h"
 #include "common/sign.h"
 
+#include "eligibility.pb-c.h"
 #include "registry.pb-c.h"
 
 #include <stdarg.h>
@@ -146,6 +148,92 @@ int registry_card_changed(registry *r, int op, const char *card_no, const char *
     cc.actor = (char *)actor;
     cc.occurred_at_ms = event_now_ms();
     return registry_produce(r, &cc.base, card_no);
+}
+
+static Onecard__V1__CardStatus registry_card_status(const char *name)
+{
+    static const char *const names[] = {"", "active", "frozen", "lost", "replaced", "closed"};
+    for (int i = 1; i < 6; i++)
+        if (strcmp(name, names[i]) == 0)
+            return (Onecard__V1__CardStatus)i;
+    return ONECARD__V1__CARD_STATUS__CARD_STATUS_UNSPECIFIED;
+}
+
+int registry_card_status_changed(registry *r, const char *card_no, const char *person_id,
+                                 const char *from, const char *to, const char *reason)
+{
+    Onecard__V1__CardStatusChanged cs = ONECARD__V1__CARD_STATUS_CHANGED__INIT;
+    char eid[EVENT_ID_LEN + 1];
+    event_new_id(eid);
+    cs.event_id = eid;
+    cs.card_no = (char *)card_no;
+    cs.person_id = (char *)person_id;
+    cs.old_status = registry_card_status(from);
+    cs.new_status = registry_card_status(to);
+    cs.reason = (char *)reason;
+    cs.occurred_at_ms = event_now_ms();
+    return registry_produce(r, &cs.base, card_no);
+}
+
+static const char registry_snapshot_sql[] =
+    "UPDATE elig_persons p SET category = coalesce(s.category, p.category), grade = "
+    "coalesce(s.grade::int, p.grade), care_level = coalesce(s.care_level::int, p.care_level), "
+    "household = coalesce(s.household, p.household), status = coalesce(s.status, p.status), "
+    "updated_at = now() FROM (SELECT person_id, max(value) FILTER (WHERE attr = 'category') "
+    "category, max(value) FILTER (WHERE attr = 'grade') grade, max(value) FILTER (WHERE attr = "
+    "'care_level') care_level, max(value) FILTER (WHERE attr = 'household') household, "
+    "max(value) FILTER (WHERE attr = 'status') status FROM (SELECT DISTINCT ON (person_id, attr) "
+    "person_id, attr, value FROM elig_person_changes WHERE person_id = ANY($1::text[]) AND "
+    "effective_from <= (now() AT TIME ZONE 'Asia/Shanghai')::date ORDER BY person_id, attr, "
+    "effective_from DESC, event_id DESC) l GROUP BY person_id) s WHERE p.person_id = s.person_id "
+    "AND (p.category, p.grade, p.care_level, p.household, p.status) IS DISTINCT FROM "
+    "(coalesce(s.category, p.category), coalesce(s.grade::int, p.grade), "
+    "coalesce(s.care_level::int, p.care_level), coalesce(s.household, p.household), "
+    "coalesce(s.status, p.status))";
+
+PGresult *registry_settle(registry *r, const char *persons)
+{
+    char err[512];
+    const char *q[] = {persons};
+    PGresult *res = NULL;
+    if (pg_exec(r->pg, registry_snapshot_sql, 1, q, err, sizeof(err)) < 0 ||
+        (res = pg_query(r->pg,
+                        "UPDATE elig_cards c SET status = CASE c.status WHEN 'active' THEN "
+                        "'frozen' ELSE 'active' END, frozen_by = CASE c.status WHEN 'active' "
+                        "THEN 'eligibility' END, updated_at = now() FROM elig_persons p WHERE "
+                        "p.person_id = c.person_id AND c.person_id = ANY($1::text[]) AND "
+                        "((c.status = 'active' AND p.status <> 'active') OR (c.status = "
+                        "'frozen' AND c.frozen_by = 'eligibility' AND p.status = 'active')) "
+                        "RETURNING c.card_no, c.person_id, p.status, c.status",
+                        1, q, err, sizeof(err))) == NULL)
+        registry_fail("%s", err);
+    return res;
+}
+
+int registry_settled(registry *r, PGresult *cards)
+{
+    int n = cards ? PQntuples(cards) : 0, rc = 0;
+    /* at once: the gateway reads the card's status on the next swipe */
+    for (int i = 0; i < n; i++)
+        directory_set_card_status(&r->dir, PQgetvalue(cards, i, 0), PQgetvalue(cards, i, 3));
+    if (n > 0 && registry_sync(r) < 0)
+        rc = -1;
+    for (int i = 0; i < n; i++) {
+        const char *card = PQgetvalue(cards, i, 0), *st = PQgetvalue(cards, i, 2);
+        bool stop = strcmp(PQgetvalue(cards, i, 3), "frozen") == 0;
+        if (registry_card_status_changed(r, card, PQgetvalue(cards, i, 1),
+                                         stop ? "active" : "frozen", stop ? "frozen" : "active",
+                                         !stop                         ? "reinstated"
+                                         : strcmp(st, "deceased") == 0 ? "death"
+                                                                       : st) < 0)
+            rc = -1;
+        log_info(stop ? "card_frozen" : "card_unfrozen", "card %.4s****%s: person %s", card,
+                 card + strlen(card) - 4, st);
+    }
+    if (n > 0 && registry_flush(r) > 0)
+        rc = -1;
+    PQclear(cards);
+    return rc;
 }
 
 int registry_flush(registry *r)

@@ -64,6 +64,26 @@ int registry_flush(registry *r);
 int registry_card_changed(registry *r, int op, const char *card_no, const char *person_id,
                           const char *status, const char *actor);
 
+/* Queues a CardStatusChanged for the card, from one status to another by
+ * name (active, frozen, lost, replaced, closed); registry_flush waits for
+ * it. 0 / -1 (printed). */
+int registry_card_status_changed(registry *r, const char *card_no, const char *person_id,
+                                 const char *from, const char *to, const char *reason);
+
+/* Inside a transaction: each person's attributes as in force today (the
+ * latest change of each attribute effective by today), and their cards
+ * following their status: a card in use of a person no longer active is
+ * frozen (frozen_by 'eligibility'), a card frozen that way of a person
+ * active again is restarted; a card an operator froze stays frozen.
+ * persons: a text[] literal. Returns the cards changed (card_no,
+ * person_id, the person's status, the card's new status), or NULL
+ * (printed). */
+PGresult *registry_settle(registry *r, const char *persons);
+
+/* After the commit: those cards' status into Redis, and their
+ * CardStatusChanged (waited for). Frees cards. 0 / -1 (printed). */
+int registry_settled(registry *r, PGresult *cards);
+
 /* Sends the directory pipeline. 0 / -1 (printed). */
 int registry_sync(registry *r);
 
