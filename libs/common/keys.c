@@ -126,9 +126,40 @@ int keys_provider(char *buf, size_t len, const char *provider_id)
     return keys_fmt(buf, len, "prov:{p:%s}", provider_id);
 }
 
-int keys_rating_idem(char *buf, size_t len, const char *terminal_id, const char *request_id)
+/* "idem:{c:<tag>}:<op>:<terminal>:<request>", the tag from the swipe id. */
+static int keys_swipe_op_idem(char *buf, size_t len, const char *op, const char *swipe_id,
+                              const char *terminal_id, const char *request_id)
 {
-    return keys_fmt(buf, len, "idem:{t:%s}:%s", terminal_id, request_id);
+    char skey[KEYS_MAX];
+    if (keys_swipe(skey, sizeof(skey), swipe_id) < 0) {
+        if (len > 0)
+            buf[0] = '\0';
+        return -1;
+    }
+    return keys_fmt(buf, len, "idem:{c:%.*s}:%s:%s:%s", KEYS_TAG_LEN, swipe_id, op, terminal_id,
+                    request_id);
+}
+
+int keys_reversal_idem(char *buf, size_t len, const char *swipe_id, const char *terminal_id,
+                       const char *request_id)
+{
+    return keys_swipe_op_idem(buf, len, "rv", swipe_id, terminal_id, request_id);
+}
+
+int keys_rating_idem(char *buf, size_t len, const char *swipe_id, const char *terminal_id,
+                     const char *request_id)
+{
+    return keys_swipe_op_idem(buf, len, "rt", swipe_id, terminal_id, request_id);
+}
+
+int keys_gateways(char *buf, size_t len)
+{
+    return keys_fmt(buf, len, "gw:{gw}:alive");
+}
+
+int keys_inflight(char *buf, size_t len, const char *gateway_id)
+{
+    return keys_fmt(buf, len, "gw:{gw}:inflight:%s", gateway_id);
 }
 
 /* CRC16-CCITT (XModem), as Redis Cluster uses. */

@@ -22,7 +22,12 @@
  *   term:{t:X}              hash    provider, secret, status
  *   prov:{p:P}              hash    status, category, items ("A,B,C")
  *   catalogue               hash    <item> = "wallet|standard|daily_cap|annual_cap|category"
- *   idem:{t:X}:<req>        string  a rating's stored answer (24 h)
+ *   idem:{c:T}:rv:<term>:<req>  string  a reversal's stored answer (24 h), T from the swipe id
+ *   idem:{c:T}:rt:<term>:<req>  string  a rating's stored answer (24 h), T from the swipe id
+ *   gw:{gw}:alive           hash    <gateway id> -> last heartbeat (Redis time, ms)
+ *   gw:{gw}:inflight:<id>   zset    "<kind>|<swipe key>" -> ms: what gateway <id> has
+ *                                   changed in Redis and not yet seen acknowledged
+ *                                   (kind s swipe, r reversal, t rating)
  *
  * Each function writes the key into buf and returns its length, or -1 when
  * it does not fit (buf is then an empty string).
@@ -53,7 +58,16 @@ void keys_swipe_id(char *out, size_t len, const char *card_no);
 int keys_nonce(char *buf, size_t len, const char *terminal_id, const char *nonce);
 int keys_terminal(char *buf, size_t len, const char *terminal_id);
 int keys_provider(char *buf, size_t len, const char *provider_id);
-int keys_rating_idem(char *buf, size_t len, const char *terminal_id, const char *request_id);
+/* A reversal's and a rating's stored answer, in the slot of the swipe they
+ * name (-1 if swipe_id carries no card tag). The ledger's relay finalizes
+ * a reversal's answer through the same key. */
+int keys_reversal_idem(char *buf, size_t len, const char *swipe_id, const char *terminal_id,
+                       const char *request_id);
+int keys_rating_idem(char *buf, size_t len, const char *swipe_id, const char *terminal_id,
+                     const char *request_id);
+/* The gateways' heartbeats, and what one gateway has in flight. */
+int keys_gateways(char *buf, size_t len);
+int keys_inflight(char *buf, size_t len, const char *gateway_id);
 
 /* The Redis Cluster slot of a key (CRC16 of the hash tag, mod 16384). */
 unsigned keys_slot(const char *key, size_t len);

@@ -170,7 +170,8 @@ static void redis_on_script_reply(redisAsyncContext *ac, void *r, void *priv)
             return;
         reply = NULL;
     }
-    call->cb(reply, reply ? NULL : "redis connection lost", call->arg);
+    if (call->cb)
+        call->cb(reply, reply ? NULL : "redis connection lost", call->arg);
     redis_call_free(call);
 }
 
@@ -229,7 +230,8 @@ typedef struct redis_plain {
 static void redis_on_reply(redisAsyncContext *ac, void *r, void *priv)
 {
     redis_plain *p = priv;
-    p->cb(r, r ? NULL : "redis connection lost", p->arg);
+    if (p->cb)
+        p->cb(r, r ? NULL : "redis connection lost", p->arg);
     free(p);
 }
 

@@ -39,7 +39,8 @@ bool redis_client_connected(const redis_client *c);
 void redis_script_init(redis_script *s, const char *name, const char *source);
 
 /* Runs the script with keys then args. Returns 0 when sent (cb is called
- * exactly once), -1 when not connected (cb is not called). */
+ * exactly once), -1 when not connected (cb is not called). cb may be NULL
+ * (fire and forget). Commands sent on one client reach Redis in order. */
 int redis_evalsha(redis_client *c, const redis_script *s, int nkeys, int argc, const char **argv,
                   const size_t *argvlen, redis_reply_fn cb, void *arg);
 

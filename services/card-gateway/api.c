@@ -5,6 +5,7 @@
 #include "api.h"
 #include "auth.h"
 #include "dcache.h"
+#include "inflight.h"
 #include "json.h"
 #include "lua_scripts.h"
 
@@ -50,6 +51,9 @@ typedef struct api_req {
     char rated_provider[65];
     int64_t balance;
     char idem_key[KEYS_MAX], swipe_key[KEYS_MAX];
+    /* a request another gateway left in flight, finished by this one */
+    api_final_fn on_final;
+    void *final_arg;
 } api_req;
 
 static redis_client *api_redis;
@@ -108,6 +112,23 @@ static void api_unavailable(api_req *r, const char *what)
     log_kv(LOG_WARN, "unavailable", "terminal", r->auth.terminal_id, "request_id", r->request_id,
            "reason", what, NULL);
     api_error(r, 503, "unavailable", what);
+}
+
+/* The request's part of the swipe record (resume.h) and its in-flight member. */
+static int api_part(const api_req *r)
+{
+    return r->kind == API_SWIPE ? RESUME_SWIPE : r->kind == API_REVERSAL ? RESUME_REVERSAL
+                                                                          : RESUME_RATING;
+}
+
+static void api_track(const api_req *r)
+{
+    inflight_add(api_part(r), r->swipe_key, r->event_id);
+}
+
+static void api_untrack(const api_req *r)
+{
+    inflight_remove(api_part(r), r->swipe_key, r->event_id);
 }
 
 /* Splits a tab-separated stored answer into at most max fields (in place). */
@@ -274,13 +295,6 @@ static void api_answer_swipe(api_req *r, char **f, int nf)
     api_unavailable(r, "stored answer unreadable");
 }
 
-static void api_on_release(redisReply *reply, const char *errstr, void *arg)
-{
-    if (reply == NULL || reply->type == REDIS_REPLY_ERROR)
-        log_error("release_failed", "hold not released: %s",
-                  reply ? reply->str : (errstr ? errstr : "?"));
-}
-
 static void api_on_finalized(redisReply *reply, const char *errstr, void *arg)
 {
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR)
@@ -288,12 +302,49 @@ static void api_on_finalized(redisReply *reply, const char *errstr, void *arg)
                  reply ? reply->str : (errstr ? errstr : "?"));
 }
 
-static void api_finalize(api_req *r, const char *swipe_state)
+/* The broker acknowledged r's event: its stored answer becomes final, its
+ * part of the swipe record done, and it leaves our in-flight set. */
+static void api_finalize(api_req *r)
 {
-    const char *argv[] = {r->idem_key, r->swipe_key, swipe_state};
-    size_t argvlen[] = {strlen(r->idem_key), strlen(r->swipe_key), strlen(swipe_state)};
+    const char *part = resume_kind_name(api_part(r));
+    const char *argv[] = {r->idem_key, r->swipe_key, part};
+    size_t argvlen[] = {strlen(r->idem_key), strlen(r->swipe_key), strlen(part)};
     if (redis_evalsha(api_redis, &api_s_finalize, 2, 3, argv, argvlen, api_on_finalized, NULL) < 0)
         log_warn("finalize_failed", "redis unavailable: answer left pending");
+    else
+        api_untrack(r);
+}
+
+/* The compensating scripts answer 0 when another gateway took the request
+ * over (pending.c): it produces the event, and the money stays. */
+static void api_on_undone(redisReply *reply, const char *errstr, void *arg)
+{
+    char *what = arg;
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR)
+        log_error("release_failed", "%s not undone: %s", what,
+                  reply ? reply->str : (errstr ? errstr : "?"));
+    else if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 0)
+        log_kv(LOG_WARN, "undo_skipped", "event_id", what, "reason",
+               "another gateway took the request over and produces its event", NULL);
+    free(what);
+}
+
+/* Runs a compensating script for r (its event was not delivered), then
+ * forgets r's in-flight member. */
+static void api_undo(api_req *r, const redis_script *s, int nkeys, int argc, const char **argv)
+{
+    size_t argvlen[16];
+    for (int i = 0; i < argc; i++)
+        argvlen[i] = strlen(argv[i]);
+    char *what = strdup(r->event_id);
+    if (what == NULL ||
+        redis_evalsha(api_redis, s, nkeys, argc, argv, argvlen, api_on_undone, what) < 0) {
+        free(what);
+        log_error("release_failed", "redis unavailable: %s kept, for another gateway to finish",
+                  r->event_id);
+        return;
+    }
+    api_untrack(r);
 }
 
 /* -------------------------------------------------------------- republish */
@@ -331,8 +382,13 @@ static void api_on_republished(void *opaque, int err, const char *errstr, int32_
                "reason", why, NULL);
     } else {
         metrics_add(api_m_republished, 1);
-        api_finalize(c, c->kind == API_SWIPE ? "approved" : "");
+        api_finalize(c);
         log_kv(LOG_INFO, "republished", "swipe_id", c->swipe_id, "event_id", c->event_id, NULL);
+        if (c->on_final) {
+            resume_request q = {.kind = api_part(c), .swipe_id = c->swipe_id,
+                                .event_id = c->event_id, .at_ms = c->now_ms};
+            c->on_final(c->final_arg, &q, event_now_ms());
+        }
     }
     api_republishing--;
     free(c);
@@ -361,31 +417,52 @@ static void api_republish(api_req *r, const char *errstr)
     api_republishing++;
 }
 
-void api_resume_swipe(const api_pending_swipe *p)
+void api_resume(const resume_request *q, const char *swipe_key, api_final_fn done, void *arg)
 {
     api_req *c = calloc(1, sizeof(*c));
     if (c == NULL) {
-        log_error("republish_failed", "out of memory: %s left pending", p->event_id);
+        log_error("republish_failed", "out of memory: %s left pending", q->event_id);
         return;
     }
-    c->kind = API_SWIPE;
-    snprintf(c->swipe_key, sizeof(c->swipe_key), "%s", p->swipe_key);
-    snprintf(c->swipe_id, sizeof(c->swipe_id), "%s", p->swipe_id);
-    snprintf(c->card_no, sizeof(c->card_no), "%s", p->card_no);
-    snprintf(c->auth.terminal_id, sizeof(c->auth.terminal_id), "%s", p->terminal_id);
-    snprintf(c->provider_id, sizeof(c->provider_id), "%s", p->provider_id);
-    snprintf(c->person, sizeof(c->person), "%s", p->person);
-    snprintf(c->item_code, sizeof(c->item_code), "%s", p->item_code);
-    snprintf(c->wallet, sizeof(c->wallet), "%s", p->wallet);
-    snprintf(c->fund, sizeof(c->fund), "%s", p->fund);
-    snprintf(c->request_id, sizeof(c->request_id), "%s", p->request_id);
-    snprintf(c->approval, sizeof(c->approval), "%s", p->approval);
-    snprintf(c->event_id, sizeof(c->event_id), "%s", p->event_id);
-    c->amount = p->amount;
-    c->balance = p->balance;
-    c->now_ms = p->at_ms;
-    keys_idem(c->idem_key, sizeof(c->idem_key), c->card_no, c->auth.terminal_id, c->request_id);
-    api_republish(c, "left pending by a gateway that stopped before the broker's report");
+    c->kind = q->kind == RESUME_SWIPE ? API_SWIPE : q->kind == RESUME_REVERSAL ? API_REVERSAL
+                                                                               : API_RATING;
+    c->on_final = done;
+    c->final_arg = arg;
+    snprintf(c->swipe_key, sizeof(c->swipe_key), "%s", swipe_key);
+    snprintf(c->swipe_id, sizeof(c->swipe_id), "%s", q->swipe_id);
+    snprintf(c->card_no, sizeof(c->card_no), "%s", q->card_no);
+    snprintf(c->card_for_event, sizeof(c->card_for_event), "%s", q->card_no);
+    snprintf(c->auth.terminal_id, sizeof(c->auth.terminal_id), "%s", q->terminal_id);
+    snprintf(c->provider_id, sizeof(c->provider_id), "%s", q->provider_id);
+    snprintf(c->rated_provider, sizeof(c->rated_provider), "%s", q->provider_id);
+    snprintf(c->person, sizeof(c->person), "%s", q->person);
+    snprintf(c->item_code, sizeof(c->item_code), "%s", q->item_code);
+    snprintf(c->item, sizeof(c->item), "%s", q->item_code);
+    snprintf(c->request_id, sizeof(c->request_id), "%s", q->request_id);
+    snprintf(c->event_id, sizeof(c->event_id), "%s", q->event_id);
+    if (q->kind != RESUME_RATING) {
+        snprintf(c->wallet, sizeof(c->wallet), "%s", q->wallet);
+        snprintf(c->fund, sizeof(c->fund), "%s", q->fund);
+        c->amount = q->amount;
+        c->balance = q->balance;
+    }
+    if (q->kind == RESUME_SWIPE)
+        snprintf(c->approval, sizeof(c->approval), "%s", q->approval);
+    c->score = q->score;
+    c->ntags = q->ntags < JSON_ARRAY_MAX ? q->ntags : JSON_ARRAY_MAX;
+    for (int i = 0; i < c->ntags; i++)
+        snprintf(c->tags[i], sizeof(c->tags[i]), "%s", q->tags[i]);
+    c->now_ms = q->at_ms;
+    if (q->kind == RESUME_SWIPE)
+        keys_idem(c->idem_key, sizeof(c->idem_key), c->card_no, c->auth.terminal_id,
+                  c->request_id);
+    else if (q->kind == RESUME_REVERSAL)
+        keys_reversal_idem(c->idem_key, sizeof(c->idem_key), c->swipe_id, c->auth.terminal_id,
+                           c->request_id);
+    else
+        keys_rating_idem(c->idem_key, sizeof(c->idem_key), c->swipe_id, c->auth.terminal_id,
+                         c->request_id);
+    api_republish(c, "left in flight by a gateway that stopped before the broker's report");
     free(c);
 }
 
@@ -407,21 +484,17 @@ static void api_on_swipe_acked(void *opaque, int err, const char *errstr, int32_
         keys_holds(hkey, sizeof(hkey), r->card_no);
         keys_caps(ckey, sizeof(ckey), r->card_no);
         snprintf(amount, sizeof(amount), "%" PRId64, r->amount);
-        const char *argv[] = {r->idem_key, wkey,   hkey,         ckey,   r->swipe_key, r->event_id,
-                              r->wallet,   amount, r->item_code, r->day, r->year};
-        size_t argvlen[11];
-        for (int i = 0; i < 11; i++)
-            argvlen[i] = strlen(argv[i]);
-        if (redis_evalsha(api_redis, &api_s_release, 5, 11, argv, argvlen, api_on_release, NULL) <
-            0)
-            log_error("release_failed", "redis unavailable: hold of %s kept", r->swipe_id);
+        const char *argv[] = {r->idem_key, wkey,         hkey,   ckey,    r->swipe_key,
+                              r->event_id, r->wallet,    amount, r->item_code, r->day,
+                              r->year,     inflight_id()};
+        api_undo(r, &api_s_release, 5, 12, argv);
         log_kv(LOG_WARN, "swipe_not_durable", "request_id", r->request_id, "swipe_id", r->swipe_id,
                "reason", errstr, NULL);
         api_unavailable(r, "the swipe could not be recorded; retry with the same request_id");
         return;
     }
     metrics_add(api_m_approved, 1);
-    api_finalize(r, "approved");
+    api_finalize(r);
     char *f[] = {"approved", r->swipe_id, r->approval, r->wallet, bal};
     api_answer_swipe(r, f, 5);
 }
@@ -460,6 +533,9 @@ static void api_on_swipe_script(redisReply *reply, const char *errstr, void *arg
     char stored[512];
     char *f[9];
     bool replay;
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
+        strcmp(reply->element[0]->str, "new") != 0 || reply->element[1]->str[0] != 'P')
+        api_untrack(r); /* nothing of this request is pending */
     int nf = api_script_answer(r, reply, "swipe", stored, sizeof(stored), f, 9, 2, &replay);
     if (nf < 0)
         return;
@@ -563,11 +639,13 @@ static void api_on_provider(void *arg, const dcache_provider *p, const char *err
                           r->card_no,
                           r->approval,
                           r->event_id,
-                          r->request_id};
-    size_t argvlen[22];
-    for (int i = 0; i < 22; i++)
+                          r->request_id,
+                          inflight_id()};
+    size_t argvlen[23];
+    for (int i = 0; i < 23; i++)
         argvlen[i] = strlen(argv[i]);
-    if (redis_evalsha(api_redis, &api_s_swipe, 6, 22, argv, argvlen, api_on_swipe_script, r) < 0)
+    api_track(r);
+    if (redis_evalsha(api_redis, &api_s_swipe, 6, 23, argv, argvlen, api_on_swipe_script, r) < 0)
         api_unavailable(r, "redis unavailable");
 }
 
@@ -583,15 +661,12 @@ static void api_on_reversal_acked(void *opaque, int err, const char *errstr, int
         return;
     }
     if (err) {
-        const char *argv[] = {r->swipe_key, r->idem_key, r->event_id};
-        size_t argvlen[] = {strlen(argv[0]), strlen(argv[1]), strlen(argv[2])};
-        if (redis_evalsha(api_redis, &api_s_unreverse, 2, 3, argv, argvlen, api_on_release, NULL) <
-            0)
-            log_error("release_failed", "redis unavailable: reversal of %s kept", r->swipe_id);
+        const char *argv[] = {r->swipe_key, r->idem_key, r->event_id, inflight_id()};
+        api_undo(r, &api_s_unreverse, 2, 4, argv);
         api_unavailable(r, "the reversal could not be recorded; retry with the same request_id");
         return;
     }
-    api_finalize(r, "");
+    api_finalize(r);
     char body[256];
     snprintf(body, sizeof(body),
              "{\"swipe_id\":\"%s\",\"decision\":\"reversed\",\"balance_fen\":%" PRId64 "}",
@@ -610,6 +685,8 @@ static void api_on_reverse_script(redisReply *reply, const char *errstr, void *a
     char stored[256];
     char *f[4];
     bool replay;
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 8)
+        api_untrack(r); /* not a new reversal: nothing of this request is pending */
     if (api_script_answer(r, reply, "reverse", stored, sizeof(stored), f, 4, 3, &replay) < 0)
         return;
     if (strcmp(f[1], "conflict") == 0) {
@@ -672,14 +749,12 @@ static void api_on_rating_acked(void *opaque, int err, const char *errstr, int32
         return;
     }
     if (err) {
-        const char *argv[] = {r->swipe_key, r->idem_key};
-        size_t argvlen[] = {strlen(argv[0]), strlen(argv[1])};
-        if (redis_evalsha(api_redis, &api_s_unrate, 2, 2, argv, argvlen, api_on_release, NULL) < 0)
-            log_error("release_failed", "redis unavailable: rating of %s kept", r->swipe_id);
+        const char *argv[] = {r->swipe_key, r->idem_key, r->event_id, inflight_id()};
+        api_undo(r, &api_s_unrate, 2, 4, argv);
         api_unavailable(r, "the rating could not be recorded; retry with the same request_id");
         return;
     }
-    api_finalize(r, "");
+    api_finalize(r);
     char body[160];
     snprintf(body, sizeof(body), "{\"rating_id\":\"%s\",\"status\":\"accepted\"}", r->event_id);
     api_finish(r, 202, NULL, body);
@@ -691,6 +766,8 @@ static void api_on_rate_script(redisReply *reply, const char *errstr, void *arg)
     char stored[256];
     char *f[4];
     bool replay;
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 5)
+        api_untrack(r); /* not a new rating: nothing of this request is pending */
     int nf = api_script_answer(r, reply, "rate", stored, sizeof(stored), f, 4, 2, &replay);
     if (nf < 0)
         return;
@@ -903,20 +980,35 @@ static void api_after_auth(api_req *r)
         api_unavailable(r, "broker unavailable");
         return;
     }
-    snprintf(r->idem_key, sizeof(r->idem_key), "idem:{c:%.8s}:%s:%s:%s", r->swipe_id,
-             r->kind == API_REVERSAL ? "rv" : "rt", r->auth.terminal_id, r->request_id);
-    const char *argv[] = {r->swipe_key, r->idem_key, r->fp, r->auth.terminal_id, now, r->event_id};
-    size_t argvlen[6];
-    for (int i = 0; i < 6; i++)
-        argvlen[i] = strlen(argv[i]);
-    if (r->kind == API_REVERSAL) {
-        if (redis_evalsha(api_redis, &api_s_reverse, 2, 6, argv, argvlen, api_on_reverse_script,
-                          r) < 0)
-            api_unavailable(r, "redis unavailable");
-    } else {
-        if (redis_evalsha(api_redis, &api_s_rate, 2, 5, argv, argvlen, api_on_rate_script, r) < 0)
-            api_unavailable(r, "redis unavailable");
+    if (r->kind == API_REVERSAL)
+        keys_reversal_idem(r->idem_key, sizeof(r->idem_key), r->swipe_id, r->auth.terminal_id,
+                           r->request_id);
+    else
+        keys_rating_idem(r->idem_key, sizeof(r->idem_key), r->swipe_id, r->auth.terminal_id,
+                         r->request_id);
+    /* reverse.lua and rate.lua: KEYS swipe, idem; ARGV fingerprint, terminal,
+     * now, event id, gateway id, request id, then for a rating the score and
+     * the tags */
+    char score[8];
+    snprintf(score, sizeof(score), "%" PRId64, r->score);
+    const char *argv[8 + JSON_ARRAY_MAX] = {r->swipe_key, r->idem_key,    r->fp,
+                                            r->auth.terminal_id, now,  r->event_id,
+                                            inflight_id(), r->request_id, score};
+    int argc = 8;
+    if (r->kind == API_RATING) {
+        argc = 9;
+        for (int i = 0; i < r->ntags; i++)
+            argv[argc++] = r->tags[i];
     }
+    size_t argvlen[9 + JSON_ARRAY_MAX];
+    for (int i = 0; i < argc; i++)
+        argvlen[i] = strlen(argv[i]);
+    api_track(r);
+    if (redis_evalsha(api_redis, r->kind == API_REVERSAL ? &api_s_reverse : &api_s_rate, 2, argc,
+                      argv, argvlen,
+                      r->kind == API_REVERSAL ? api_on_reverse_script : api_on_rate_script,
+                      r) < 0)
+        api_unavailable(r, "redis unavailable");
 }
 
 /* Matches the path; returns the kind or -1 (404). */

@@ -15,6 +15,7 @@
 #include "common/kafka.h"
 #include "common/redis.h"
 #include "http.h"
+#include "resume.h"
 
 #include <stdint.h>
 
@@ -34,17 +35,15 @@ void api_handle(http_conn *c, http_request *req, void *arg);
 int api_in_flight(void);
 void api_cleanup(void);
 
-/* A swipe approved in Redis whose event may never have been produced (its
- * gateway stopped before the broker's report): its swipe record's fields. */
-typedef struct api_pending_swipe {
-    const char *swipe_key, *swipe_id, *card_no, *terminal_id, *provider_id, *person, *item_code,
-        *wallet, *fund, *request_id, *approval, *event_id;
-    int64_t amount, balance, at_ms;
-} api_pending_swipe;
+/* Called when a request another gateway left in flight is final (its
+ * event acknowledged), with the time it became final. */
+typedef void (*api_final_fn)(void *arg, const resume_request *q, int64_t final_ms);
 
-/* Produces the swipe's event (its own event id: a copy already in the log
- * is dropped by every consumer) until the broker acknowledges it, then
- * makes the answer final, approved. Copies what it needs. Loop thread. */
-void api_resume_swipe(const api_pending_swipe *p);
+/* Produces the event of a request another gateway left in flight (its own
+ * event id: a copy already in the log is dropped by every consumer) until
+ * the broker acknowledges it, then makes its stored answer final and its
+ * part of the record done, and calls done. Copies what it needs. The
+ * request's member must already be in our in-flight set. Loop thread. */
+void api_resume(const resume_request *q, const char *swipe_key, api_final_fn done, void *arg);
 
 #endif

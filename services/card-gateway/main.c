@@ -13,8 +13,9 @@
  * connection), and stops once none is left, or after ONECARD_DRAIN_MS.
  */
 #include "api.h"
-#include "pending.h"
 #include "http.h"
+#include "inflight.h"
+#include "pending.h"
 
 #include "common/daemon.h"
 #include "common/deps.h"
@@ -27,7 +28,7 @@ static struct {
     char *http_addr;
     int64_t http_port, max_connections, request_timeout_s, idle_timeout_s, ack_timeout_ms;
     int64_t tz_offset_min, terminal_rate, terminal_burst, declines_per_s;
-    int64_t pending_sweep_s, pending_age_s;
+    int64_t pending_sweep_s, pending_age_s, dead_ms, pending_bound_ms;
     char *pin_pepper;
 } cfg;
 
@@ -51,10 +52,14 @@ static const config_var config_table[] = {
      "request burst per terminal"},
     {"ONECARD_DECLINES_PER_S", CONFIG_INT, &cfg.declines_per_s, "1000", 0, 1000000,
      "declines published to onecard.declines.v1 per second, at most"},
+    {"ONECARD_GATEWAY_DEAD_MS", CONFIG_INT, &cfg.dead_ms, "3000", 1500, 60000,
+     "a gateway without a heartbeat this long is dead; another finishes what it left in flight"},
+    {"ONECARD_PENDING_BOUND_MS", CONFIG_INT, &cfg.pending_bound_ms, "10000", 1000, 3600000,
+     "a request left in flight and made final later than this is counted as overdue"},
     {"ONECARD_PENDING_SWEEP_S", CONFIG_INT, &cfg.pending_sweep_s, "600", 0, 86400,
-     "how often swipes left pending by a stopped gateway are looked for (0: at start only)"},
+     "how often every swipe record is read for parts left pending (0: at start only)"},
     {"ONECARD_PENDING_AGE_S", CONFIG_INT, &cfg.pending_age_s, "30", 5, 86400,
-     "a swipe still pending after this long is finished by producing its event"},
+     "that sweep finishes a part pending this long whose gateway is not alive"},
     {"ONECARD_PIN_PEPPER", CONFIG_STR, &cfg.pin_pepper, "onecard-local-pepper", 0, 0,
      "secret mixed into PIN proofs (set it in production)"},
     {NULL, CONFIG_STR, NULL, NULL, 0, 0, NULL},
@@ -105,9 +110,11 @@ int main(int argc, char **argv)
     if (api_setup(base, gateway_deps.redis, gateway_deps.producer, &acfg) < 0)
         daemon_die("cannot set up the API");
 
-    /* 3b. the swipes a stopped gateway left pending: looked for 5 s after start */
-    if (pending_setup(base, gateway_deps.redis, 5, (int)cfg.pending_sweep_s,
-                      cfg.pending_age_s * 1000) < 0)
+    /* 3b. our heartbeat, and what a stopped gateway left in flight */
+    inflight_setup(gateway_deps.redis);
+    pending_config pcfg = {cfg.dead_ms, 5, (int)cfg.pending_sweep_s, cfg.pending_age_s * 1000,
+                           cfg.pending_bound_ms};
+    if (pending_setup(base, gateway_deps.redis, &pcfg) < 0)
         daemon_die("cannot set up the pending sweep");
 
     /* 4. the terminal port, last; one descriptor a connection, plus our own */

@@ -152,13 +152,17 @@ static bool relay_redis(relay *r, const journal_entry *e, relay_batch *b)
     if (e->kind == JOURNAL_SWIPE || e->kind == JOURNAL_REVERSAL) {
         char k1[KEYS_MAX], k2[KEYS_MAX], k3[KEYS_MAX];
         keys_holds(k1, sizeof(k1), e->card_no);
-        keys_idem(k2, sizeof(k2), e->card_no, e->terminal_id ? e->terminal_id : "",
-                  e->request_id ? e->request_id : "");
+        const char *term = e->terminal_id ? e->terminal_id : "",
+                   *req = e->request_id ? e->request_id : "";
+        if (e->kind == JOURNAL_SWIPE)
+            keys_idem(k2, sizeof(k2), e->card_no, term, req);
+        else if (e->swipe_id == NULL || keys_reversal_idem(k2, sizeof(k2), e->swipe_id, term, req) < 0)
+            snprintf(k2, sizeof(k2), "%s", k1); /* no answer to finalize: a string key never */
         /* a swipe id without the card's tag has no swipe record: point the
          * script at the holds hash, where 'state' is never a field */
         if (e->swipe_id == NULL || keys_swipe(k3, sizeof(k3), e->swipe_id) < 0)
             snprintf(k3, sizeof(k3), "%s", k1);
-        const char *state = e->kind == JOURNAL_SWIPE ? "approved" : "";
+        const char *state = e->kind == JOURNAL_SWIPE ? "swipe" : "reversal";
         const char *argv[] = {k1, k2, k3, e->event_id, state};
         size_t argvlen[] = {strlen(k1), strlen(k2), strlen(k3), strlen(e->event_id), strlen(state)};
         b->outstanding++;

@@ -289,7 +289,7 @@ def test_swipe_left_pending_by_a_killed_gateway_is_finished(stack, fleet, restor
     assert st == 200 and doc["decision"] == "approved", (st, doc)
     assert balance(stack, terminal_id, card) == before - AMOUNT
     m = http_get("http://127.0.0.1:%d/metrics" % stack.admin_port("gateway"))[1]
-    assert "onecard_gateway_pending_resumed_total 1" in m, m[-3000:]
+    assert "onecard_gateway_pending_resumed_total{kind=\"swipe\"} 1" in m, m[-3000:]
     # posted once (the dead gateway's copy may have reached the log too:
     # the ledger drops the second by its event id)
     sql = "SELECT count(*) FROM ledger_entries WHERE swipe_id = '%s'" % doc["swipe_id"]

@@ -67,5 +67,20 @@ int main(void)
     int lb = keys_idem(b, sizeof(b), "6222000000000001234", "T9", "req-1");
     CHECK(la > 0 && lb > 0, "keys built");
     CHECK(keys_slot(a, (size_t)la) == keys_slot(b, (size_t)lb), "card keys share a slot");
+    /* a reversal's and a rating's answer: in the slot of the card the swipe
+     * id names, the same key whoever builds it (gateway, ledger's relay) */
+    char rv[KEYS_MAX], rt[KEYS_MAX];
+    int lrv = keys_reversal_idem(rv, sizeof(rv), sid, "T9", "req-1");
+    int lrt = keys_rating_idem(rt, sizeof(rt), sid, "T9", "req-1");
+    CHECK(lrv > 0 && lrt > 0, "reversal and rating answer keys built");
+    CHECK(strcmp(rv, rt) != 0, "a reversal and a rating with one request id do not collide");
+    CHECK(keys_slot(rv, (size_t)lrv) == keys_slot(a, (size_t)la), "reversal answer in the card's slot");
+    CHECK(keys_slot(rt, (size_t)lrt) == keys_slot(a, (size_t)la), "rating answer in the card's slot");
+    CHECK(keys_reversal_idem(rv, sizeof(rv), "not-a-swipe", "T9", "r") == -1 && rv[0] == '\0',
+          "a swipe id without a tag has no answer key");
+    char g[KEYS_MAX], f[KEYS_MAX];
+    int lg = keys_gateways(g, sizeof(g)), lf = keys_inflight(f, sizeof(f), "abc");
+    CHECK(lg > 0 && lf > 0 && keys_slot(g, (size_t)lg) == keys_slot(f, (size_t)lf),
+          "heartbeats and in-flight sets share one slot");
     return CHECK_DONE();
 }

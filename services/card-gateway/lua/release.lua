@@ -1,8 +1,14 @@
 -- release.lua: the broker did not acknowledge a swipe's event in time:
 -- give the money and the caps back, drop the hold, the swipe and the
 -- pending answer, so that a retry with the same request id starts afresh.
+-- Only while the swipe is still pending and still this gateway's: a
+-- gateway that took it over (pending.c) is producing its event, and the
+-- money must then stay where it is.
 -- KEYS: 1 idem, 2 wallet, 3 holds, 4 caps, 5 swipe
--- ARGV: 1 event id, 2 wallet, 3 amount, 4 item, 5 day, 6 year
+-- ARGV: 1 event id, 2 wallet, 3 amount, 4 item, 5 day, 6 year, 7 gateway id
+-- Returns 1 when released, 0 when left to the gateway that owns it now.
+local own = redis.call('HMGET', KEYS[5], 'state', 'gw')
+if own[1] and (own[1] ~= 'pending' or (own[2] or '') ~= ARGV[7]) then return 0 end
 local amount = tonumber(ARGV[3])
 if redis.call('HDEL', KEYS[3], ARGV[1]) == 1 then
   redis.call('HINCRBY', KEYS[2], ARGV[2], amount)

@@ -2,8 +2,12 @@
 -- hours, once. Credits the wallet, records a positive hold and gives the
 -- caps back. Every key belongs to the swipe's card (one slot); the wallet,
 -- holds and caps keys are derived from the swipe's tag and card number.
+-- The swipe record keeps what producing the reversal's event needs and the
+-- gateway that owns it (rv_*), so that another gateway can finish it if
+-- this one dies before the broker's acknowledgement (pending.c).
 -- KEYS: 1 swipe, 2 idem
--- ARGV: 1 fingerprint, 2 terminal, 3 now (ms), 4 event id
+-- ARGV: 1 fingerprint, 2 terminal, 3 now (ms), 4 event id, 5 gateway id,
+--       6 request id
 -- Returns {'conflict'} | {'replay', stored} | {'new', stored, card, wallet,
 -- amount, item, fund, provider}; stored "F\tconflict\t<reason>" or
 -- "P\treversed\t<balance>".
@@ -41,7 +45,8 @@ if caps[2] then
   local y, v = string.match(caps[2], '^(%d+)|(%d+)$')
   if y == s[9] then redis.call('HSET', ckey, 'y:' .. s[7], y .. '|' .. math.max(0, tonumber(v) - amount)) end
 end
-redis.call('HSET', KEYS[1], 'state', 'reversed', 'reversal_event', ARGV[4])
+redis.call('HSET', KEYS[1], 'state', 'reversed', 'reversal_event', ARGV[4], 'rv_state', 'pending',
+           'rv_request', ARGV[6], 'rv_at', ARGV[3], 'rv_balance', newbal, 'rv_gw', ARGV[5])
 local stored = 'P\treversed\t' .. newbal
 redis.call('SET', KEYS[2], ARGV[1] .. '\t' .. stored, 'EX', IDEM_TTL)
 return {'new', stored, s[1], s[3], s[4], s[7], s[10] or '', s[11] or ''}

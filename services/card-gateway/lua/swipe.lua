@@ -8,10 +8,11 @@
 --       4 item "wallet|standard|daily_cap|annual_cap|category" ('' if unknown),
 --       5 provider state (ok | suspended | not_designated), 6 amount (fen),
 --       7 day yyyymmdd, 8 year yyyy, 9 swipe id, 10 terminal, 11 provider,
---       12 now (ms), 13 card number, 14 approval code, 15 event id, 16 request id
--- The swipe record keeps what producing its event needs, so that a gateway
--- can finish a swipe another one approved and died before producing
--- (pending.c).
+--       12 now (ms), 13 card number, 14 approval code, 15 event id, 16 request id,
+--       17 gateway id
+-- The swipe record keeps what producing its event needs, and the gateway
+-- that owns it ('gw'), so that a gateway can finish a swipe another one
+-- approved and died before seeing acknowledged (pending.c).
 -- Returns {'conflict'} | {'replay', stored} | {'new', stored}; stored is
 -- "STATE\tdecision\t..." with STATE P (pending broker ack) or F (final).
 local IDEM_TTL = 86400
@@ -75,7 +76,7 @@ redis.call('HSET', KEYS[6], 'card', ARGV[13], 'terminal', ARGV[10], 'provider', 
            'item', item, 'wallet', wallet, 'amount', amount, 'fund', fund, 'at', ARGV[12],
            'day', ARGV[7], 'year', ARGV[8], 'event', ARGV[15], 'state', 'pending',
            'person', card[6] or '', 'request', ARGV[16], 'approval', ARGV[14],
-           'balance', newbal)
+           'balance', newbal, 'gw', ARGV[17])
 redis.call('PEXPIRE', KEYS[6], 8 * 86400 * 1000)
 local stored = 'P\tapproved\t' .. ARGV[9] .. '\t' .. ARGV[14] .. '\t' .. wallet .. '\t' ..
                newbal .. '\t' .. fund .. '\t' .. (card[6] or '')
