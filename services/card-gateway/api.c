@@ -602,6 +602,11 @@ static void api_on_provider(void *arg, const dcache_provider *p, const char *err
     else
         snprintf(r->provider_state, sizeof(r->provider_state), "ok");
 
+    if (!dcache_catalogue_loaded()) {
+        /* just started: "item_unknown" would be a wrong, final answer */
+        api_unavailable(r, "service catalogue not loaded yet");
+        return;
+    }
     const dcache_item *item = dcache_item_get(r->item_code);
     snprintf(r->item_info, sizeof(r->item_info), "%s", item ? item->info : "");
     sign_pin_proof(r->proof, api_cfg.pin_pepper, r->card_no, r->pin);

@@ -13,6 +13,7 @@
  * connection), and stops once none is left, or after ONECARD_DRAIN_MS.
  */
 #include "api.h"
+#include "dcache.h"
 #include "http.h"
 #include "inflight.h"
 #include "pending.h"
@@ -71,7 +72,13 @@ static struct event_base *gateway_base;
 
 static bool gateway_ready(void *arg, char *why, size_t whylen)
 {
-    return deps_ready(&gateway_deps, why, whylen);
+    if (!deps_ready(&gateway_deps, why, whylen))
+        return false;
+    if (!dcache_catalogue_loaded()) {
+        snprintf(why, whylen, "service catalogue not loaded from Redis yet");
+        return false;
+    }
+    return true;
 }
 
 /* Done when every request is answered and every answer written. */

@@ -85,6 +85,15 @@ class Terminal:
                                         "card_no": card, "pin": pin, "item_code": item,
                                         "amount_fen": amount})
 
+    def reverse(self, swipe_id, request_id=None):
+        return self.post("/v1/swipes/%s/reversal" % swipe_id,
+                         {"request_id": request_id or uuid.uuid4().hex})
+
+    def rate(self, swipe_id, score, request_id=None, tags=("on_time",)):
+        return self.post("/v1/ratings", {"request_id": request_id or uuid.uuid4().hex,
+                                         "swipe_id": swipe_id, "score": score,
+                                         "tags": list(tags)})
+
     def balance(self, card, pin="123456"):
         return self.post("/v1/balance-inquiries", {"request_id": uuid.uuid4().hex,
                                                    "card_no": card, "pin": pin})
