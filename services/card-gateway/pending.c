@@ -88,8 +88,8 @@ static void pending_gone_done(pending_gone *g)
         return;
     const char *argv[] = {pending_alive_key, g->set, g->id};
     size_t argvlen[] = {strlen(argv[0]), strlen(argv[1]), strlen(argv[2])};
-    if (redis_evalsha(pending_redis, &pending_s_forget, 2, 3, argv, argvlen, pending_on_forget,
-                      g) < 0)
+    if (redis_evalsha(pending_redis, &pending_s_forget, 2, 3, argv, argvlen, pending_on_forget, g) <
+        0)
         free(g); /* the lease lapses and someone looks again */
 }
 

@@ -57,8 +57,7 @@ static bool resume_int(const char *s, int64_t *out)
 }
 
 resume_verdict resume_decide(const resume_record *r, int kind, const char *me, const char *dead_id,
-                             resume_alive_fn alive, void *alive_arg, int64_t now_ms,
-                             int64_t age_ms)
+                             resume_alive_fn alive, void *alive_arg, int64_t now_ms, int64_t age_ms)
 {
     const resume_part *p = resume_part_of(kind);
     if (p == NULL)

@@ -68,8 +68,8 @@ resume_verdict resume_decide(const resume_record *r, int kind, const char *me, c
 /* One part's event, read from the record (pointers into it). */
 typedef struct resume_request {
     int kind;
-    const char *swipe_id, *card_no, *terminal_id, *provider_id, *person, *item_code, *wallet,
-        *fund, *approval;
+    const char *swipe_id, *card_no, *terminal_id, *provider_id, *person, *item_code, *wallet, *fund,
+        *approval;
     const char *request_id, *event_id, *owner; /* of the part */
     int64_t amount, balance, at_ms, score;
     const char *tags[RESUME_MAX_TAGS];

@@ -156,7 +156,8 @@ static bool relay_redis(relay *r, const journal_entry *e, relay_batch *b)
                    *req = e->request_id ? e->request_id : "";
         if (e->kind == JOURNAL_SWIPE)
             keys_idem(k2, sizeof(k2), e->card_no, term, req);
-        else if (e->swipe_id == NULL || keys_reversal_idem(k2, sizeof(k2), e->swipe_id, term, req) < 0)
+        else if (e->swipe_id == NULL ||
+                 keys_reversal_idem(k2, sizeof(k2), e->swipe_id, term, req) < 0)
             snprintf(k2, sizeof(k2), "%s", k1); /* no answer to finalize: a string key never */
         /* a swipe id without the card's tag has no swipe record: point the
          * script at the holds hash, where 'state' is never a field */

@@ -74,8 +74,10 @@ int main(void)
     int lrt = keys_rating_idem(rt, sizeof(rt), sid, "T9", "req-1");
     CHECK(lrv > 0 && lrt > 0, "reversal and rating answer keys built");
     CHECK(strcmp(rv, rt) != 0, "a reversal and a rating with one request id do not collide");
-    CHECK(keys_slot(rv, (size_t)lrv) == keys_slot(a, (size_t)la), "reversal answer in the card's slot");
-    CHECK(keys_slot(rt, (size_t)lrt) == keys_slot(a, (size_t)la), "rating answer in the card's slot");
+    CHECK(keys_slot(rv, (size_t)lrv) == keys_slot(a, (size_t)la),
+          "reversal answer in the card's slot");
+    CHECK(keys_slot(rt, (size_t)lrt) == keys_slot(a, (size_t)la),
+          "rating answer in the card's slot");
     CHECK(keys_reversal_idem(rv, sizeof(rv), "not-a-swipe", "T9", "r") == -1 && rv[0] == '\0',
           "a swipe id without a tag has no answer key");
     char g[KEYS_MAX], f[KEYS_MAX];
