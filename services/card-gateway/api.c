@@ -9,6 +9,7 @@
 #include "json.h"
 #include "lua_scripts.h"
 
+#include "common/card.h"
 #include "common/event.h"
 #include "common/keys.h"
 #include "common/log.h"
@@ -117,8 +118,9 @@ static void api_unavailable(api_req *r, const char *what)
 /* The request's part of the swipe record (resume.h) and its in-flight member. */
 static int api_part(const api_req *r)
 {
-    return r->kind == API_SWIPE ? RESUME_SWIPE : r->kind == API_REVERSAL ? RESUME_REVERSAL
-                                                                          : RESUME_RATING;
+    return r->kind == API_SWIPE      ? RESUME_SWIPE
+           : r->kind == API_REVERSAL ? RESUME_REVERSAL
+                                     : RESUME_RATING;
 }
 
 static void api_track(const api_req *r)
@@ -251,10 +253,8 @@ static void api_decline_event(api_req *r, const char *reason)
         return;
     }
     api_decline_tokens -= 1.0;
-    char masked[JSON_STR_MAX + 16], err[256], id[EVENT_ID_LEN + 1], sid[40];
-    size_t n = strlen(r->card_no);
-    snprintf(masked, sizeof(masked), "%.6s%.*s%s", r->card_no, (int)(n > 10 ? n - 10 : 0),
-             "*********", r->card_no + (n > 4 ? n - 4 : 0));
+    char masked[CARD_MASKED_MAX], err[256], id[EVENT_ID_LEN + 1], sid[40];
+    card_mask(masked, sizeof(masked), r->card_no);
     event_new_id(id);
     keys_swipe_id(sid, sizeof(sid), r->card_no);
     Onecard__V1__SwipeDeclined ev = ONECARD__V1__SWIPE_DECLINED__INIT;
@@ -385,8 +385,10 @@ static void api_on_republished(void *opaque, int err, const char *errstr, int32_
         api_finalize(c);
         log_kv(LOG_INFO, "republished", "swipe_id", c->swipe_id, "event_id", c->event_id, NULL);
         if (c->on_final) {
-            resume_request q = {.kind = api_part(c), .swipe_id = c->swipe_id,
-                                .event_id = c->event_id, .at_ms = c->now_ms};
+            resume_request q = {.kind = api_part(c),
+                                .swipe_id = c->swipe_id,
+                                .event_id = c->event_id,
+                                .at_ms = c->now_ms};
             c->on_final(c->final_arg, &q, event_now_ms());
         }
     }
@@ -424,8 +426,9 @@ void api_resume(const resume_request *q, const char *swipe_key, api_final_fn don
         log_error("republish_failed", "out of memory: %s left pending", q->event_id);
         return;
     }
-    c->kind = q->kind == RESUME_SWIPE ? API_SWIPE : q->kind == RESUME_REVERSAL ? API_REVERSAL
-                                                                               : API_RATING;
+    c->kind = q->kind == RESUME_SWIPE      ? API_SWIPE
+              : q->kind == RESUME_REVERSAL ? API_REVERSAL
+                                           : API_RATING;
     c->on_final = done;
     c->final_arg = arg;
     snprintf(c->swipe_key, sizeof(c->swipe_key), "%s", swipe_key);
@@ -454,8 +457,7 @@ void api_resume(const resume_request *q, const char *swipe_key, api_final_fn don
         snprintf(c->tags[i], sizeof(c->tags[i]), "%s", q->tags[i]);
     c->now_ms = q->at_ms;
     if (q->kind == RESUME_SWIPE)
-        keys_idem(c->idem_key, sizeof(c->idem_key), c->card_no, c->auth.terminal_id,
-                  c->request_id);
+        keys_idem(c->idem_key, sizeof(c->idem_key), c->card_no, c->auth.terminal_id, c->request_id);
     else if (q->kind == RESUME_REVERSAL)
         keys_reversal_idem(c->idem_key, sizeof(c->idem_key), c->swipe_id, c->auth.terminal_id,
                            c->request_id);
@@ -484,9 +486,9 @@ static void api_on_swipe_acked(void *opaque, int err, const char *errstr, int32_
         keys_holds(hkey, sizeof(hkey), r->card_no);
         keys_caps(ckey, sizeof(ckey), r->card_no);
         snprintf(amount, sizeof(amount), "%" PRId64, r->amount);
-        const char *argv[] = {r->idem_key, wkey,         hkey,   ckey,    r->swipe_key,
-                              r->event_id, r->wallet,    amount, r->item_code, r->day,
-                              r->year,     inflight_id()};
+        const char *argv[] = {r->idem_key,  wkey,        hkey,      ckey,
+                              r->swipe_key, r->event_id, r->wallet, amount,
+                              r->item_code, r->day,      r->year,   inflight_id()};
         api_undo(r, &api_s_release, 5, 12, argv);
         log_kv(LOG_WARN, "swipe_not_durable", "request_id", r->request_id, "swipe_id", r->swipe_id,
                "reason", errstr, NULL);
@@ -920,7 +922,7 @@ static int api_parse_body(api_req *r)
     if (r->kind == API_SWIPE || r->kind == API_BALANCE) {
         snprintf(r->card_no, sizeof(r->card_no), "%s", f[1].str);
         snprintf(r->pin, sizeof(r->pin), "%s", f[2].str);
-        if (!auth_card_no_valid(r->card_no)) {
+        if (!card_no_valid(r->card_no)) {
             api_error(r, 400, "invalid_request",
                       "field \"card_no\" must be 16-19 digits with a valid Luhn check digit");
             return -1;
@@ -996,9 +998,9 @@ static void api_after_auth(api_req *r)
      * the tags */
     char score[8];
     snprintf(score, sizeof(score), "%" PRId64, r->score);
-    const char *argv[8 + JSON_ARRAY_MAX] = {r->swipe_key, r->idem_key,    r->fp,
-                                            r->auth.terminal_id, now,  r->event_id,
-                                            inflight_id(), r->request_id, score};
+    const char *argv[8 + JSON_ARRAY_MAX] = {r->swipe_key,        r->idem_key,   r->fp,
+                                            r->auth.terminal_id, now,           r->event_id,
+                                            inflight_id(),       r->request_id, score};
     int argc = 8;
     if (r->kind == API_RATING) {
         argc = 9;
@@ -1011,8 +1013,7 @@ static void api_after_auth(api_req *r)
     api_track(r);
     if (redis_evalsha(api_redis, r->kind == API_REVERSAL ? &api_s_reverse : &api_s_rate, 2, argc,
                       argv, argvlen,
-                      r->kind == API_REVERSAL ? api_on_reverse_script : api_on_rate_script,
-                      r) < 0)
+                      r->kind == API_REVERSAL ? api_on_reverse_script : api_on_rate_script, r) < 0)
         api_unavailable(r, "redis unavailable");
 }
 

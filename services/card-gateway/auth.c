@@ -81,24 +81,3 @@ bool auth_verify(const auth_headers *h, const char *secret, const char *method, 
     sign_request(want, secret, method, path, h->timestamp, h->nonce, body, bodylen);
     return sign_equal(want, h->signature, h->siglen);
 }
-
-bool auth_card_no_valid(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 16 || n > 19)
-        return false;
-    int sum = 0;
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[n - 1 - i];
-        if (ch < '0' || ch > '9')
-            return false;
-        int d = ch - '0';
-        if (i % 2 == 1) {
-            d *= 2;
-            if (d > 9)
-                d -= 9;
-        }
-        sum += d;
-    }
-    return sum % 10 == 0;
-}

@@ -34,7 +34,4 @@ int auth_parse_headers(const http_request *req, int64_t now_s, auth_headers *out
 bool auth_verify(const auth_headers *h, const char *secret, const char *method, const char *path,
                  const char *body, size_t bodylen);
 
-/* 16-19 digits with a valid Luhn check digit. */
-bool auth_card_no_valid(const char *s);
-
 #endif

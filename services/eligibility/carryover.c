@@ -5,6 +5,7 @@
 
 #include "ident.h"
 
+#include "common/card.h"
 #include "common/event.h"
 #include "common/keys.h"
 #include "common/log.h"
@@ -117,8 +118,10 @@ static int carryover_ensure_stopped(registry *r, const char *old, const char *ne
                  ? carryover_redis(r, old, new, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
                                    PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3))
                  : -1;
+    char masked[CARD_MASKED_MAX];
     if (rc == 0)
-        log_warn("carryover_redis_redone", "card %s was not stopped in Redis: stopped now", old);
+        log_warn("carryover_redis_redone", "card %s was not stopped in Redis: stopped now",
+                 card_mask(masked, sizeof(masked), old));
     PQclear(res);
     return rc;
 }
@@ -178,10 +181,12 @@ int carryover_send_pending(registry *r, const char *old_card, bool quiet)
             pg_rollback(r->pg);
             continue;
         }
+        char mfrom[CARD_MASKED_MAX], mto[CARD_MASKED_MAX];
+        card_mask(mfrom, sizeof(mfrom), from);
         if (holds > 0)
             log_warn("carryover_forced",
                      "card %s still holds %lld unposted swipes after %d s: carried over anyway",
-                     from, holds, CARRYOVER_FORCE_S);
+                     mfrom, holds, CARRYOVER_FORCE_S);
         Onecard__V1__BalanceCarryOver b = ONECARD__V1__BALANCE_CARRY_OVER__INIT;
         b.event_id = PQgetvalue(res, i, 5);
         b.from_card_no = (char *)from;
@@ -206,7 +211,8 @@ int carryover_send_pending(registry *r, const char *old_card, bool quiet)
             break;
         }
         if (quiet) /* the daemon's log; a command prints its own line */
-            log_info("carryover_sent", "card %s: balances to card %s", from, b.to_card_no);
+            log_info("carryover_sent", "card %s: balances to card %s", mfrom,
+                     card_mask(mto, sizeof(mto), b.to_card_no));
         sent++;
     }
     PQclear(res);

@@ -11,6 +11,7 @@
 #include "ident.h"
 #include "synth.h"
 
+#include "common/card.h"
 #include "common/event.h"
 
 #include "eligibility.pb-c.h"
@@ -96,7 +97,7 @@ static int pin_arg_ok(const char *pin)
 /* A card number: 16-19 digits with its Luhn digit. Prints why not. */
 static int card_arg_ok(const char *card_no)
 {
-    if (!ident_card_ok(card_no)) {
+    if (!card_no_valid(card_no)) {
         registry_fail("card number %s fails the Luhn check or is not 16-19 digits", card_no);
         return -1;
     }

@@ -54,36 +54,3 @@ void ident_person_id(char *out, const char *salt, const char *id)
         buf[i] = (char)toupper((unsigned char)buf[i]);
     sign_sha256_hex(out, buf, (size_t)n);
 }
-
-static int ident_luhn_sum(const char *digits, bool with_check)
-{
-    size_t n = strlen(digits);
-    int sum = 0;
-    for (size_t i = 0; i < n; i++) {
-        int d = digits[n - 1 - i] - '0';
-        bool dbl = with_check ? (i % 2 == 1) : (i % 2 == 0);
-        if (dbl) {
-            d *= 2;
-            if (d > 9)
-                d -= 9;
-        }
-        sum += d;
-    }
-    return sum;
-}
-
-bool ident_card_ok(const char *card_no)
-{
-    size_t n = strlen(card_no);
-    if (n < 16 || n > 19)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!isdigit((unsigned char)card_no[i]))
-            return false;
-    return ident_luhn_sum(card_no, true) % 10 == 0;
-}
-
-char ident_luhn_digit(const char *digits)
-{
-    return (char)('0' + (10 - ident_luhn_sum(digits, false) % 10) % 10);
-}

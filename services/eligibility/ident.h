@@ -1,8 +1,8 @@
 /*
  * ident: the identifiers of the registry, checked before anything is
  * stored: the 18-character national id (GB 11643, ISO 7064 MOD 11-2 check
- * character), the person id derived from it, and card numbers (16-19
- * digits, Luhn check digit).
+ * character) and the person id derived from it (card numbers follow
+ * libs/common/card.h).
  *
  * The national id is never stored: person_id = hex(SHA-256(salt ":" id)),
  * with the id's trailing 'x' upper-cased first, so the same person always
@@ -24,11 +24,5 @@ int ident_national_id_check(const char *id, char *err, size_t errlen)
 
 /* Writes the person id (IDENT_PERSON_LEN hex + NUL) of a checked id. */
 void ident_person_id(char *out, const char *salt, const char *id);
-
-/* True when card_no is 16-19 digits with a correct Luhn check digit. */
-bool ident_card_ok(const char *card_no);
-
-/* The Luhn check digit ('0'..'9') that completes digits. */
-char ident_luhn_digit(const char *digits);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "ident.h"
 
+#include "common/card.h"
 #include "common/redis.h"
 #include "common/event.h"
 #include "common/log.h"
@@ -227,8 +228,9 @@ int registry_settled(registry *r, PGresult *cards)
                                          : strcmp(st, "deceased") == 0 ? "death"
                                                                        : st) < 0)
             rc = -1;
-        log_info(stop ? "card_frozen" : "card_unfrozen", "card %.4s****%s: person %s", card,
-                 card + strlen(card) - 4, st);
+        char masked[CARD_MASKED_MAX];
+        log_info(stop ? "card_frozen" : "card_unfrozen", "card %s: person %s",
+                 card_mask(masked, sizeof(masked), card), st);
     }
     if (n > 0 && registry_flush(r) > 0)
         rc = -1;
@@ -372,7 +374,7 @@ void registry_card_make(const registry *r, const char *seq, const char *pin, reg
 {
     snprintf(out->card_no, sizeof(out->card_no), "62881%.10s", seq);
     size_t cl = strlen(out->card_no);
-    out->card_no[cl] = ident_luhn_digit(out->card_no);
+    out->card_no[cl] = card_check_digit(out->card_no);
     out->card_no[cl + 1] = '\0';
     if (pin) {
         snprintf(out->pin, sizeof(out->pin), "%s", pin);

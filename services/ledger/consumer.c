@@ -6,6 +6,7 @@
 #include "relay.h"
 #include "store.h"
 
+#include "common/card.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "topup.pb-c.h"
@@ -156,8 +157,10 @@ static int consumer_apply(void)
             continue;
         if (it->move) {
             metrics_add(m_moves, 1);
-            log_kv(LOG_INFO, "card_carried_over", "from", it->mv.from_card_no, "to",
-                   it->mv.to_card_no, "event_id", it->mv.event_id, NULL);
+            char from[CARD_MASKED_MAX], to[CARD_MASKED_MAX];
+            log_kv(LOG_INFO, "card_carried_over", "from",
+                   card_mask(from, sizeof(from), it->mv.from_card_no), "to",
+                   card_mask(to, sizeof(to), it->mv.to_card_no), "event_id", it->mv.event_id, NULL);
             continue;
         }
         if (!it->ok) {

@@ -3,8 +3,10 @@ script with its state in a temporary folder and on ports of its own, so a
 developer's running stack (and the machine's PostgreSQL and Redis on the
 standard ports) are never touched.
 """
+import glob
 import json
 import os
+import re
 import socket
 import subprocess
 import time
@@ -140,6 +142,31 @@ class Stack:
         return out.stdout.strip()
 
 
+_CARD_RUN = re.compile(r"(?<![0-9A-Za-z])([0-9]{16,19})(?![0-9A-Za-z])")
+
+
+def _luhn_ok(digits):
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def card_numbers_in_logs(folder):
+    """Every log line of the stack (services, Kafka, Redis, PostgreSQL)
+    holding what looks like a whole card number: 16-19 digits standing
+    alone with a valid Luhn check digit. Masked numbers (622288******1234)
+    do not match."""
+    found = []
+    for path in sorted(glob.glob(os.path.join(folder, "*.log"))):
+        with open(path, errors="replace") as f:
+            for n, line in enumerate(f, 1):
+                if any(_luhn_ok(m) for m in _CARD_RUN.findall(line)):
+                    found.append("%s:%d: %s" % (os.path.basename(path), n, line.strip()[:300]))
+    return found
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
     state = str(tmp_path_factory.mktemp("stack"))
@@ -154,6 +181,8 @@ def stack(tmp_path_factory):
         pytest.fail("stack up failed:\n%s\n%s\n%s" % (up.stdout, up.stderr, logs.stdout[-4000:]))
     yield s
     s.run("down", check=False)
+    leaks = card_numbers_in_logs(os.path.join(state, "logs"))
+    assert not leaks, "a full card number in a log line:\n%s" % "\n".join(leaks[:5])
     deadline = time.time() + 20
     left = s.all_ports()
     while time.time() < deadline:

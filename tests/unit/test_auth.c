@@ -5,6 +5,7 @@
  */
 #include "auth.h"
 #include "check.h"
+#include "common/card.h"
 #include "common/sign.h"
 #include "http.h"
 
@@ -110,6 +111,6 @@ int main(void)
         {"00000000000000000", true},   {"", false},
     };
     for (size_t i = 0; i < sizeof(cards) / sizeof(cards[0]); i++)
-        CHECK(auth_card_no_valid(cards[i].card) == cards[i].ok, "card %s", cards[i].card);
+        CHECK(card_no_valid(cards[i].card) == cards[i].ok, "card %s", cards[i].card);
     return CHECK_DONE();
 }

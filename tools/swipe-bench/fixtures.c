@@ -4,6 +4,7 @@
  */
 #include "fixtures.h"
 
+#include "common/card.h"
 #include "common/directory.h"
 #include "common/keys.h"
 #include "common/sign.h"
@@ -13,46 +14,10 @@
 
 #define FIXTURES_CHUNK 1000 /* cards per pipeline round trip */
 
-int fixtures_luhn_digit(const char *payload)
-{
-    size_t n = strlen(payload);
-    if (n == 0)
-        return -1;
-    /* from the right, every other digit of the payload is doubled, starting
-     * with the rightmost (the check digit will sit to its right) */
-    int sum = 0;
-    for (size_t i = 0; i < n; i++) {
-        char ch = payload[n - 1 - i];
-        if (ch < '0' || ch > '9')
-            return -1;
-        int d = ch - '0';
-        if (i % 2 == 0) {
-            d *= 2;
-            if (d > 9)
-                d -= 9;
-        }
-        sum += d;
-    }
-    return '0' + (10 - sum % 10) % 10;
-}
-
-bool fixtures_luhn_valid(const char *number)
-{
-    size_t n = strlen(number);
-    if (n < 2)
-        return false;
-    char payload[64];
-    if (n > sizeof(payload))
-        return false;
-    memcpy(payload, number, n - 1);
-    payload[n - 1] = '\0';
-    return fixtures_luhn_digit(payload) == number[n - 1];
-}
-
 void fixtures_card_no(char *out, uint64_t index)
 {
     snprintf(out, FIXTURES_CARD_LEN + 1, "622288%012" PRIu64, index % UINT64_C(1000000000000));
-    out[FIXTURES_CARD_LEN - 1] = (char)fixtures_luhn_digit(out);
+    out[FIXTURES_CARD_LEN - 1] = card_check_digit(out);
     out[FIXTURES_CARD_LEN] = '\0';
 }
 

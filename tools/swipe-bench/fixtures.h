@@ -31,13 +31,6 @@
 #define FIXTURES_ID_MAX       32
 #define FIXTURES_SECRET_MAX   (FIXTURES_ID_MAX + 8)
 
-/* The Luhn check digit ('0'..'9') that completes the digits in payload, or
- * -1 when payload is empty or holds a non-digit. */
-int fixtures_luhn_digit(const char *payload);
-
-/* Whether number (check digit last) passes the Luhn check. */
-bool fixtures_luhn_valid(const char *number);
-
 /* The index-th bench card (0-based): "6222" "88" + 12-digit index + check
  * digit, 19 digits + NUL into out (FIXTURES_CARD_LEN + 1). */
 void fixtures_card_no(char *out, uint64_t index);

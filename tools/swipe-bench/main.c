@@ -22,6 +22,7 @@
 #include "fleet.h"
 #include "report.h"
 
+#include "common/card.h"
 #include "common/redis.h"
 
 #include <getopt.h>
@@ -259,8 +260,7 @@ int main(int argc, char **argv)
         if (n > 0 && n < 16) {
             fixtures_card_no(
                 card, (uint64_t)bench_int("--print-keys index", o.print_keys, 0, 999999999999LL));
-        } else if (n <= 19 && strspn(o.print_keys, "0123456789") == n &&
-                   fixtures_luhn_valid(o.print_keys)) {
+        } else if (card_no_valid(o.print_keys)) {
             snprintf(card, sizeof(card), "%s", o.print_keys);
         } else {
             bench_die("--print-keys card number", o.print_keys);
