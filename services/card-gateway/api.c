@@ -9,6 +9,7 @@
 #include "json.h"
 #include "lua_scripts.h"
 
+#include "common/calendar.h"
 #include "common/card.h"
 #include "common/event.h"
 #include "common/keys.h"
@@ -581,11 +582,7 @@ static void api_random_digits(char *out, int n)
 
 static void api_local_date(api_req *r)
 {
-    time_t t = (time_t)(r->now_ms / 1000 + api_cfg.tz_offset_min * 60);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    snprintf(r->day, sizeof(r->day), "%04d%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-    snprintf(r->year, sizeof(r->year), "%04d", tm.tm_year + 1900);
+    calendar_cap_keys(r->now_ms, (int)api_cfg.tz_offset_min, r->day, r->year);
 }
 
 static void api_on_provider(void *arg, const dcache_provider *p, const char *err)

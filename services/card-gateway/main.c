@@ -18,6 +18,7 @@
 #include "inflight.h"
 #include "pending.h"
 
+#include "common/calendar.h"
 #include "common/daemon.h"
 #include "common/deps.h"
 #include "common/log.h"
@@ -45,8 +46,7 @@ static const config_var config_table[] = {
      "seconds an idle keep-alive connection is kept"},
     {"ONECARD_ACK_TIMEOUT_MS", CONFIG_INT, &cfg.ack_timeout_ms, "2000", 100, 60000,
      "how long an approval waits for the broker before 503"},
-    {"ONECARD_TZ_OFFSET_MIN", CONFIG_INT, &cfg.tz_offset_min, "480", -720, 840,
-     "the local calendar of daily and annual caps, minutes from UTC"},
+    CALENDAR_CONFIG_ROW(&cfg.tz_offset_min),
     {"ONECARD_TERMINAL_RATE", CONFIG_INT, &cfg.terminal_rate, "50", 1, 1000000,
      "requests per second per terminal"},
     {"ONECARD_TERMINAL_BURST", CONFIG_INT, &cfg.terminal_burst, "100", 1, 1000000,

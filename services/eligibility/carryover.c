@@ -34,7 +34,9 @@ static int carryover_caps(registry *r, const char *from, const char *to)
         return 0;
     rep = redisCommand(r->rc, "HGETALL %s", kf);
     if (rep == NULL || rep->type != REDIS_REPLY_ARRAY) {
-        registry_fail("caps of card %s: %s", from, rep ? rep->str : r->rc->errstr);
+        char m[CARD_MASKED_MAX];
+        registry_fail("caps of card %s: %s", card_mask(m, sizeof(m), from),
+                      rep ? rep->str : r->rc->errstr);
         freeReplyObject(rep);
         return -1;
     }
@@ -56,7 +58,9 @@ static int carryover_caps(registry *r, const char *from, const char *to)
             }
             redisReply *w = redisCommandArgv(r->rc, (int)argc, argv, argvlen);
             if (w == NULL || w->type == REDIS_REPLY_ERROR) {
-                registry_fail("caps of card %s: %s", to, w ? w->str : r->rc->errstr);
+                char m[CARD_MASKED_MAX];
+                registry_fail("caps of card %s: %s", card_mask(m, sizeof(m), to),
+                              w ? w->str : r->rc->errstr);
                 rc = -1;
             }
             freeReplyObject(w);
@@ -255,7 +259,9 @@ static int carryover_record(registry *r, const char *old, const char *reason, co
     }
     const char *cst = PQgetvalue(res, 0, 1), *pst = PQgetvalue(res, 0, 2);
     if (strcmp(cst, "active") != 0 && strcmp(cst, "frozen") != 0 && strcmp(cst, "lost") != 0) {
-        registry_fail("card %s is %s: only a card in use or reported lost is replaced", old, cst);
+        char m[CARD_MASKED_MAX];
+        registry_fail("card %s is %s: only a card in use or reported lost is replaced",
+                      card_mask(m, sizeof(m), old), cst);
         PQclear(res);
         pg_rollback(r->pg);
         return 1;
@@ -319,7 +325,8 @@ int carryover_replace(registry *r, const char *old, const char *reason, const ch
     for (;;) {
         long long holds = carryover_holds(r, old);
         if (holds < 0) {
-            registry_fail("redis: cannot read the holds of card %s", old);
+            char m[CARD_MASKED_MAX];
+            registry_fail("redis: cannot read the holds of card %s", card_mask(m, sizeof(m), old));
             return 2;
         }
         clock_gettime(CLOCK_MONOTONIC, &now);

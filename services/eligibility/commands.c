@@ -513,7 +513,9 @@ static int cmd_card_status(registry *r, bool freeze, int argc, char **argv)
     int rc = card_set_status(r, argv[0], freeze ? "active" : "frozen", freeze ? "frozen" : "active",
                              reason, actor, person, sizeof(person));
     if (rc == 1) {
-        registry_fail("card %s is not %s", argv[0], freeze ? "active" : "frozen");
+        char m[CARD_MASKED_MAX];
+        registry_fail("card %s is not %s", card_mask(m, sizeof(m), argv[0]),
+                      freeze ? "active" : "frozen");
         return 1;
     }
     if (rc < 0)

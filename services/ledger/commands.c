@@ -393,14 +393,7 @@ static int cmd_reconcile(int argc, char **argv, commands_ctx *x)
 
 static void rebuild_day(int64_t ms, int tz_min, char *day, char *year)
 {
-    time_t t = (time_t)(ms / 1000) + tz_min * 60;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    /* years 0..9999 keep the fixed width */
-    unsigned y = (unsigned)(tm.tm_year + 1900) % 10000u, m = (unsigned)tm.tm_mon % 12u + 1,
-             d = (unsigned)tm.tm_mday % 32u;
-    snprintf(day, 9, "%04u%02u%02u", y, m, d);
-    snprintf(year, 5, "%04u", y);
+    calendar_cap_keys(ms, tz_min, day, year);
 }
 
 static int rebuild_append(commands_ctx *x, int *queued, int argc, const char **argv)

@@ -17,6 +17,7 @@
 #ifndef LEDGER_COMMANDS_H
 #define LEDGER_COMMANDS_H
 
+#include "common/calendar.h"
 #include "common/config.h"
 #include "common/daemon.h"
 
@@ -60,10 +61,7 @@ typedef struct ledger_config {
          1,                                                                                        \
          10000000,                                                                                 \
          "committed entries whose effects may await acknowledgement"},                             \
-    {                                                                                              \
-        "ONECARD_TZ_OFFSET_MIN", CONFIG_INT, &(c)->tz_offset_min, "480", -720, 840,                \
-            "the gateway's time zone, minutes east of UTC (daily caps)"                            \
-    }
+        CALENDAR_CONFIG_ROW(&(c)->tz_offset_min)
 
 /* Runs argv[0] as a command. Returns the process exit code. */
 int commands_run(int argc, char **argv, const config_var *table, ledger_config *cfg);

@@ -3,6 +3,7 @@
  */
 #include "store.h"
 
+#include "common/card.h"
 #include "common/log.h"
 
 #include <stdio.h>
@@ -348,21 +349,24 @@ static int store_moves(store *s, store_item *items, int n, int64_t now_ms, char 
         snprintf(to, sizeof(to), "%s", m->to_card_no);
         for (int row = 0; row < PQntuples(r) && reason[0] == '\0'; row++) {
             const char *f = PQgetvalue(r, row, 0), *t = PQgetvalue(r, row, 1);
+            /* reasons are logged: card numbers masked */
+            char mf[CARD_MASKED_MAX], mt[CARD_MASKED_MAX];
             if (strcmp(f, m->from_card_no) == 0) {
                 dup = strcmp(PQgetvalue(r, row, 2), m->event_id) == 0;
                 snprintf(reason, sizeof(reason),
                          dup ? "duplicate: the carry-over of card %s was applied already"
                              : "refused: card %s was carried over to card %s already",
-                         m->from_card_no, t);
+                         card_mask(mf, sizeof(mf), m->from_card_no), card_mask(mt, sizeof(mt), t));
             } else if (strcmp(PQgetvalue(r, row, 2), m->event_id) == 0) {
                 snprintf(reason, sizeof(reason),
-                         "refused: event id %s was the carry-over of card %s", m->event_id, f);
+                         "refused: event id %s was the carry-over of card %s", m->event_id,
+                         card_mask(mf, sizeof(mf), f));
             } else if (strcmp(f, m->to_card_no) == 0) {
                 snprintf(to, sizeof(to), "%s", t); /* the card in use now */
                 if (strcmp(to, m->from_card_no) == 0)
-                    snprintf(reason, sizeof(reason),
-                             "refused: cards %s and %s would replace each other", f,
-                             m->from_card_no);
+                    snprintf(
+                        reason, sizeof(reason), "refused: cards %s and %s would replace each other",
+                        card_mask(mf, sizeof(mf), f), card_mask(mt, sizeof(mt), m->from_card_no));
             }
         }
         PQclear(r);

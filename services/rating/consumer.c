@@ -428,9 +428,9 @@ int consumer_setup(struct event_base *base, deps *d, const rating_config *cfg, c
     c.d = d;
     c.cfg = cfg;
     consumer_metrics();
-    store_config sc = {cfg->cap_per_month,   cfg->burst_after_ms,   cfg->burst_window_ms,
-                       cfg->burst_threshold, cfg->prior_weight,     cfg->publish_delta_milli,
-                       cfg->d.redis_host,    (int)cfg->d.redis_port};
+    store_config sc = {cfg->cap_per_month,   cfg->burst_after_ms,    cfg->burst_window_ms,
+                       cfg->burst_threshold, cfg->prior_weight,      cfg->publish_delta_milli,
+                       cfg->d.redis_host,    (int)cfg->d.redis_port, (int)cfg->tz_offset_min};
     store_init(&c.st, d->pg, cfg->group, &sc);
     c.recs = calloc((size_t)cfg->batch_max, sizeof(*c.recs));
     c.items = calloc((size_t)cfg->batch_max, sizeof(*c.items));

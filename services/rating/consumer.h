@@ -26,6 +26,7 @@
 
 #include "store.h"
 
+#include "common/calendar.h"
 #include "common/config.h"
 #include "common/daemon.h"
 #include "common/deps.h"
@@ -42,6 +43,7 @@ typedef struct rating_config {
     int64_t burst_after_ms, burst_window_ms, burst_threshold;
     int64_t prior_weight;
     int64_t publish_delta_milli;
+    int64_t tz_offset_min; /* ONECARD_TZ_OFFSET_MIN: the months of the cap and the scores */
 } rating_config;
 
 #define RATING_CONFIG_ROWS(c)                                                                      \
@@ -108,10 +110,14 @@ typedef struct rating_config {
          0,                                                                                        \
          1000000,                                                                                  \
          "weight of the category prior in the Bayesian score, in ratings"},                        \
-    {                                                                                              \
-        "ONECARD_RATING_PUBLISH_DELTA_MILLI", CONFIG_INT, &(c)->publish_delta_milli, "50", 1,      \
-            5000, "a score that moved this much (milli-stars) is published again"                  \
-    }
+        {"ONECARD_RATING_PUBLISH_DELTA_MILLI",                                                     \
+         CONFIG_INT,                                                                               \
+         &(c)->publish_delta_milli,                                                                \
+         "50",                                                                                     \
+         1,                                                                                        \
+         5000,                                                                                     \
+         "a score that moved this much (milli-stars) is published again"},                         \
+        CALENDAR_CONFIG_ROW(&(c)->tz_offset_min)
 
 /* Subscribes and starts reading. 0, or -1 with err (start-up). */
 int consumer_setup(struct event_base *base, deps *d, const rating_config *cfg, char *err,

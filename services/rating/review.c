@@ -147,7 +147,7 @@ int review_suspend(const char *bin, const char *provider_id, const char *reason,
                    char *err, size_t errlen)
 {
     if (access(bin, X_OK) != 0) {
-        snprintf(err, errlen, "cannot run %s: %s", bin, strerror(errno));
+        snprintf(err, errlen, "cannot run %.256s: %s", bin, strerror(errno));
         return -1;
     }
     pid_t pid = fork();
@@ -177,7 +177,7 @@ int review_suspend(const char *bin, const char *provider_id, const char *reason,
         if (waited >= timeout_ms) {
             kill(pid, SIGKILL);
             waitpid(pid, &status, 0);
-            snprintf(err, errlen, "%s did not finish within %d ms: killed", bin, timeout_ms);
+            snprintf(err, errlen, "%.256s did not finish within %d ms: killed", bin, timeout_ms);
             return -1;
         }
         struct timespec ts = {0, 50 * 1000 * 1000};
@@ -186,11 +186,11 @@ int review_suspend(const char *bin, const char *provider_id, const char *reason,
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
     if (WIFEXITED(status))
-        snprintf(err, errlen, "%s provider suspend %s exited with status %d", bin, provider_id,
-                 WEXITSTATUS(status));
+        snprintf(err, errlen, "%.256s provider suspend %.64s exited with status %d", bin,
+                 provider_id, WEXITSTATUS(status));
     else
-        snprintf(err, errlen, "%s provider suspend %s was killed by signal %d", bin, provider_id,
-                 WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+        snprintf(err, errlen, "%.256s provider suspend %.64s was killed by signal %d", bin,
+                 provider_id, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
     return -1;
 }
 

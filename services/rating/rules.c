@@ -3,6 +3,8 @@
  */
 #include "rules.h"
 
+#include "common/calendar.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -86,15 +88,15 @@ rules_verdict rules_check(const rules_rating *r, const rules_swipe *s, char *rea
     return RULES_OK;
 }
 
-void rules_period(char *out, size_t len, int64_t ms)
+void rules_period(char *out, size_t len, int64_t ms, int tz_offset_min)
 {
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    if (ms < 0 || gmtime_r(&t, &tm) == NULL) {
+    char month[8];
+    if (ms < 0) {
         snprintf(out, len, "0000-00");
         return;
     }
-    snprintf(out, len, "%04d-%02d", (tm.tm_year + 1900) % 10000, tm.tm_mon + 1);
+    calendar_month(ms, tz_offset_min, month);
+    snprintf(out, len, "%s", month);
 }
 
 bool rules_burst_candidate(int32_t score, int64_t rating_ms, int64_t swipe_ms, int64_t after_ms)

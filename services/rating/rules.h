@@ -61,8 +61,9 @@ rules_verdict rules_check(const rules_rating *r, const rules_swipe *s, char *rea
 /* The reason code of a verdict ("swipe_reversed", ...). */
 const char *rules_code(rules_verdict v);
 
-/* "YYYY-MM" (UTC) of a Unix-ms time into out (at least 8 bytes). */
-void rules_period(char *out, size_t len, int64_t ms);
+/* The local month "YYYY-MM" (calendar.h: UTC shifted by tz_offset_min, as
+ * settlement counts months) of a Unix-ms time into out (at least 8 bytes). */
+void rules_period(char *out, size_t len, int64_t ms, int tz_offset_min);
 
 /* True when a rating is part of what a 5-star burst is made of: 5 stars,
  * given at most after_ms after its swipe. */

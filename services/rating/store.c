@@ -817,7 +817,7 @@ static int store_decide(store *s, bool final, int64_t now_ms, char *err, size_t 
     }
     for (int i = 0; i < s->nratings; i++) {
         store_rating *x = &s->ratings[i];
-        rules_period(x->period, sizeof(x->period), x->occurred_at_ms);
+        rules_period(x->period, sizeof(x->period), x->occurred_at_ms, s->cfg.tz_offset_min);
         int row = r && x->swipe_id ? store_find(r, 0, x->swipe_id) : -1;
         rules_swipe sw = {0};
         if (row >= 0) {
@@ -1095,7 +1095,7 @@ int store_publish(store *s, kafka_producer *p, int64_t now_ms)
 {
     int queued = 0;
     char period[8];
-    rules_period(period, sizeof(period), now_ms);
+    rules_period(period, sizeof(period), now_ms, s->cfg.tz_offset_min);
     for (int i = 0; i < s->nscores; i++) {
         const store_score *sc = &s->scores[i];
         char id[EVENT_ID_LEN + 1];

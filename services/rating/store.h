@@ -45,6 +45,7 @@ typedef struct store_config {
     int64_t publish_delta_milli; /* a score moved this much is published again */
     const char *redis_host;      /* the directory, for provider categories */
     int redis_port;
+    int tz_offset_min; /* the local calendar of rating months */
 } store_config;
 
 /* One rating being decided (from the stream or from rating_pending). */

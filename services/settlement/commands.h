@@ -14,6 +14,7 @@
 #ifndef SETTLEMENT_COMMANDS_H
 #define SETTLEMENT_COMMANDS_H
 
+#include "common/calendar.h"
 #include "common/config.h"
 #include "common/daemon.h"
 
@@ -49,8 +50,7 @@ typedef struct settlement_config {
                        0, 0, "the ledger's consumer group (close waits for it to catch up)"),      \
         SETTLEMENT_ROW("ONECARD_SETTLEMENT_BATCH", CONFIG_INT, &(c)->batch_max, "2000", 1, 100000, \
                        "postings applied per PostgreSQL transaction, at most"),                    \
-        SETTLEMENT_ROW("ONECARD_TZ_OFFSET_MIN", CONFIG_INT, &(c)->tz_offset_min, "480", -720, 840, \
-                       "local time zone of the periods, minutes east of UTC"),                     \
+        CALENDAR_CONFIG_ROW(&(c)->tz_offset_min),                                                  \
         SETTLEMENT_ROW("ONECARD_SETTLEMENT_PAYOUT_DIR", CONFIG_STR, &(c)->payout_dir, ".", 0, 0,   \
                        "where close writes payout files (--out overrides)"),                       \
         SETTLEMENT_ROW("ONECARD_SETTLEMENT_MAX_SWIPES_PER_CARD_DAY", CONFIG_INT,                   \

@@ -1,10 +1,11 @@
 /*
  * period: local days and months. See period.h.
  *
- * Civil dates from day numbers with Howard Hinnant's algorithm, so there
- * is no dependence on the process's TZ or on timegm.
+ * Civil dates and day numbers come from libs/common/calendar.c.
  */
 #include "period.h"
+
+#include "common/calendar.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -25,30 +26,6 @@ static int period_days_in_month(int y, int m)
 {
     static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     return m == 2 && period_leap(y) ? 29 : days[m - 1];
-}
-
-/* Days since 1970-01-01 of a civil date. */
-static int64_t period_days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void period_civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
 }
 
 static int period_digits(const char *s, int n)
@@ -108,18 +85,11 @@ void period_format(const period *p, char *out)
         snprintf(out, PERIOD_LEN, "%04u-%02u", y, m);
 }
 
-static int64_t period_floor_div(int64_t a, int64_t b)
-{
-    return a / b - (a % b != 0 && (a < 0) != (b < 0));
-}
-
 void period_of_ms(int64_t ms, int tz_offset_min, period *day, period *month)
 {
-    int64_t days = period_floor_div(ms + (int64_t)tz_offset_min * 60000, 86400000);
-    int y, m, d;
-    period_civil_from_days(days, &y, &m, &d);
-    *day = (period){PERIOD_DAY, y, m, d};
-    *month = (period){PERIOD_MONTH, y, m, 0};
+    calendar_date c = calendar_of_ms(ms, tz_offset_min);
+    *day = (period){PERIOD_DAY, c.year, c.month, c.day};
+    *month = (period){PERIOD_MONTH, c.year, c.month, 0};
 }
 
 void period_next(const period *p, period *next)
@@ -133,16 +103,20 @@ void period_next(const period *p, period *next)
         }
         return;
     }
-    int64_t z = period_days_from_civil(p->year, p->month, p->day) + 1;
-    period_civil_from_days(z, &next->year, &next->month, &next->day);
+    calendar_date c =
+        calendar_civil_from_days(calendar_days_from_civil(p->year, p->month, p->day) + 1);
+    next->year = c.year;
+    next->month = c.month;
+    next->day = c.day;
 }
 
 void period_bounds_ms(const period *p, int tz_offset_min, int64_t *start, int64_t *end)
 {
-    int64_t first = period_days_from_civil(p->year, p->month, p->grain == PERIOD_DAY ? p->day : 1);
+    int64_t first =
+        calendar_days_from_civil(p->year, p->month, p->grain == PERIOD_DAY ? p->day : 1);
     period nx;
     period_next(p, &nx);
-    int64_t last = period_days_from_civil(nx.year, nx.month, nx.grain == PERIOD_DAY ? nx.day : 1);
+    int64_t last = calendar_days_from_civil(nx.year, nx.month, nx.grain == PERIOD_DAY ? nx.day : 1);
     int64_t shift = (int64_t)tz_offset_min * 60000;
     *start = first * 86400000 - shift;
     *end = last * 86400000 - shift;

@@ -158,10 +158,16 @@ static void test_rules(void)
         CHECK((v == RULES_OK) == (reason[0] == '\0'), "%s: reason \"%s\"", c->name, reason);
     }
     char p[8];
-    rules_period(p, sizeof(p), 1767225599999LL); /* 2025-12-31T23:59:59.999Z */
+    rules_period(p, sizeof(p), 1767225599999LL, 0); /* 2025-12-31T23:59:59.999Z */
     CHECK(strcmp(p, "2025-12") == 0, "%s", p);
-    rules_period(p, sizeof(p), 1767225600000LL);
+    rules_period(p, sizeof(p), 1767225600000LL, 0);
     CHECK(strcmp(p, "2026-01") == 0, "%s", p);
+    /* 00:30 on 1 January 2026 in Beijing is 16:30 UTC on 31 December: the
+     * rating falls in January, the month settlement puts its swipe in */
+    rules_period(p, sizeof(p), 1767198600000LL, 480);
+    CHECK(strcmp(p, "2026-01") == 0, "00:30 local on the 1st: %s", p);
+    rules_period(p, sizeof(p), 1767198600000LL - 3600000LL, 480);
+    CHECK(strcmp(p, "2025-12") == 0, "23:30 local on the 31st: %s", p);
     CHECK(rules_burst_candidate(5, T0 + 119000, T0, 120000), "5 stars after 119 s");
     CHECK(!rules_burst_candidate(5, T0 + 121000, T0, 120000), "5 stars after 121 s");
     CHECK(!rules_burst_candidate(4, T0 + 1000, T0, 120000), "4 stars");

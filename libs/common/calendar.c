@@ -1,0 +1,60 @@
+/*
+ * calendar: see calendar.h.
+ */
+#include "common/calendar.h"
+
+#include <stdio.h>
+
+static int64_t calendar_floor_div(int64_t a, int64_t b)
+{
+    return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+int64_t calendar_days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+calendar_date calendar_civil_from_days(int64_t z)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    calendar_date c;
+    c.day = (int)(doy - (153 * mp + 2) / 5 + 1);
+    c.month = (int)(mp < 10 ? mp + 3 : mp - 9);
+    c.year = (int)(yoe + era * 400 + (c.month <= 2));
+    return c;
+}
+
+calendar_date calendar_of_ms(int64_t ms, int tz_offset_min)
+{
+    return calendar_civil_from_days(
+        calendar_floor_div(ms + (int64_t)tz_offset_min * 60000, 86400000));
+}
+
+void calendar_cap_keys(int64_t ms, int tz_offset_min, char *day9, char *year5)
+{
+    calendar_date c = calendar_of_ms(ms, tz_offset_min);
+    /* years 0..9999 keep the fixed width */
+    unsigned y = (unsigned)c.year % 10000u, m = (unsigned)c.month % 100u,
+             d = (unsigned)c.day % 100u;
+    if (day9)
+        snprintf(day9, 9, "%04u%02u%02u", y, m, d);
+    if (year5)
+        snprintf(year5, 5, "%04u", y);
+}
+
+void calendar_month(int64_t ms, int tz_offset_min, char *month8)
+{
+    calendar_date c = calendar_of_ms(ms, tz_offset_min);
+    snprintf(month8, 8, "%04u-%02u", (unsigned)c.year % 10000u, (unsigned)c.month % 100u);
+}

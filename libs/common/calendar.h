@@ -1,0 +1,46 @@
+/*
+ * calendar: the federation's local calendar, from one setting.
+ *
+ * Daily and annual caps (gateway, ledger's rebuild), settlement days and
+ * months, and rating months all count in local time: UTC shifted by
+ * ONECARD_TZ_OFFSET_MIN (480, China Standard Time, which has no daylight
+ * saving). A swipe at 00:30 on the 1st, local, belongs to the 1st and its
+ * month for every service. Civil dates come from day numbers (Howard
+ * Hinnant's algorithms), so nothing depends on the process's TZ or timegm.
+ * Pure functions; any thread.
+ */
+#ifndef ONECARD_CALENDAR_H
+#define ONECARD_CALENDAR_H
+
+#include "common/config.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The config row every service that counts days or months declares. */
+#define CALENDAR_CONFIG_ROW(ptr)                                                                   \
+    {                                                                                              \
+        "ONECARD_TZ_OFFSET_MIN", CONFIG_INT, (ptr), "480", -720, 840,                              \
+            "the local calendar (days, months, years of caps, settlement and ratings), minutes "   \
+            "from UTC"                                                                             \
+    }
+
+typedef struct calendar_date {
+    int year, month, day;
+} calendar_date;
+
+/* The local date of a Unix time in ms. */
+calendar_date calendar_of_ms(int64_t ms, int tz_offset_min);
+
+/* Days since 1970-01-01 of a civil date, and back. */
+int64_t calendar_days_from_civil(int year, int month, int day);
+calendar_date calendar_civil_from_days(int64_t days);
+
+/* The local "yyyymmdd" (9 bytes) and "yyyy" (5 bytes) of a time: the keys
+ * of the daily and annual cap counters. */
+void calendar_cap_keys(int64_t ms, int tz_offset_min, char *day9, char *year5);
+
+/* The local month "YYYY-MM" (8 bytes) of a time. */
+void calendar_month(int64_t ms, int tz_offset_min, char *month8);
+
+#endif
