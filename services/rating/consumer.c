@@ -3,65 +3,52 @@
  */
 #include "consumer.h"
 
+#include "common/batch.h"
 #include "common/log.h"
 #include "common/metrics.h"
 
-#include <event2/event.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#define CONSUMER_BATCHES_PER_WAKE 8
-#define CONSUMER_PENDING_LIMIT    5000
-#define CONSUMER_MAX_PARTITIONS   256 /* of onecard.swipes.v1 that consumer_pace follows */
+#define CONSUMER_PENDING_LIMIT  5000
+#define CONSUMER_MAX_PARTITIONS 256 /* of onecard.swipes.v1 that consumer_pace follows */
 
+/* The walk (wake, pump, retry, drain, offsets) is libs/common/batch.c's;
+ * this file paces the two topics, decides ratings and publishes scores. */
 static struct {
-    struct event_base *base;
     deps *d;
     const rating_config *cfg;
-    kafka_consumer *kc;
+    batch_consumer *bc;
     store st;
-    kafka_record *recs;
+    const kafka_record *recs; /* the batch being applied */
     store_item *items;
-    int n;
-    bool pending;
-    int64_t retry_at_ms, pending_at_ms;
-    int wake_fd[2];
-    struct event *wake_ev, *tick_ev;
-    bool draining;
+    int64_t pending_at_ms;
     bool ratings_paused; /* swipes first: see consumer_pace */
     uint64_t assignment; /* hash of the assignment consumer_pace last saw */
     int64_t swipes_start[CONSUMER_MAX_PARTITIONS]; /* where each swipes partition starts */
-} c = {.wake_fd = {-1, -1}};
+} c;
 
 static metric *m_ratings[RULES_NVERDICTS], *m_swipes, *m_reversals, *m_duplicates, *m_dead,
-    *m_batches, *m_batch_size, *m_apply_s, *m_failures, *m_lag, *m_parked, *m_published, *m_bursts;
+    *m_batches, *m_batch_size, *m_apply_s, *m_parked, *m_published, *m_bursts;
 
 /* ------------------------------------------------------------ assignment */
 
-static int consumer_offsets(void *arg, rd_kafka_topic_partition_list_t *parts, char *err,
-                            size_t errlen)
+/* Where each swipes partition starts (PostgreSQL's offsets), for the pace. */
+static void consumer_assigned_at(void *arg, const rd_kafka_topic_partition_list_t *parts)
 {
-    if (!pg_alive(c.d->pg)) {
-        snprintf(err, errlen, "postgresql is unavailable");
-        return -1;
-    }
-    if (pg_offsets_load(c.d->pg, c.cfg->group, parts, err, errlen) < 0)
-        return -1;
+    (void)arg;
     for (int i = 0; i < parts->cnt; i++) {
         const rd_kafka_topic_partition_t *tp = &parts->elems[i];
         if (strcmp(tp->topic, TOPIC_SWIPES) == 0 && tp->partition >= 0 &&
             tp->partition < CONSUMER_MAX_PARTITIONS)
             c.swipes_start[tp->partition] = tp->offset;
     }
-    return 0;
 }
 
 bool consumer_assigned(void)
 {
-    return c.kc && kafka_consumer_assigned(c.kc);
+    return batch_assigned(c.bc);
 }
 
 /* ---------------------------------------------------------- swipes first */
@@ -86,9 +73,9 @@ bool consumer_assigned(void)
  * current state to all ratings partitions again. */
 static void consumer_pace(void)
 {
-    if (c.kc == NULL)
+    if (c.bc == NULL)
         return;
-    rd_kafka_t *rk = kafka_consumer_handle(c.kc);
+    rd_kafka_t *rk = kafka_consumer_handle(batch_kafka(c.bc));
     rd_kafka_topic_partition_list_t *parts = NULL;
     if (rd_kafka_assignment(rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR)
         return;
@@ -139,10 +126,10 @@ static void consumer_pace(void)
 
 /* ----------------------------------------------------------------- batch */
 
-static void consumer_items(void)
+static void consumer_items(const kafka_record *recs, int n)
 {
-    for (int i = 0; i < c.n; i++) {
-        kafka_record *rec = &c.recs[i];
+    for (int i = 0; i < n; i++) {
+        const kafka_record *rec = &recs[i];
         store_item *it = &c.items[i];
         memset(it, 0, sizeof(*it));
         it->topic = rec->topic;
@@ -258,42 +245,43 @@ static int consumer_dead_letters(char *err, size_t errlen)
     return 0;
 }
 
-static void consumer_failed(const char *err)
+/* The batch's hook: decide, one transaction with the offsets, dead
+ * letters, then publish the scores that moved. On a retry the items are the
+ * first attempt's, marked where that attempt did commit. */
+static int consumer_apply(void *arg, kafka_record *recs, int n, bool retry, char *err,
+                          size_t errlen)
 {
-    metrics_add(m_failures, 1);
-    log_error("batch_not_applied", "%d events kept, retrying in 1 s: %s", c.n, err);
-    c.pending = true;
-    c.retry_at_ms = event_now_ms() + 1000;
-}
-
-/* Applies the pending batch. 0 when committed, -1 when it must be retried. */
-static int consumer_apply(void)
-{
-    char err[512];
+    (void)arg;
+    c.recs = recs;
+    if (!retry)
+        consumer_items(recs, n);
+    else if (store_mark_committed(&c.st, c.items, n, err, errlen) < 0)
+        return -1;
     int64_t t0 = event_now_ms();
-    if (store_apply(&c.st, c.items, c.n, t0, err, sizeof(err)) < 0) {
-        consumer_failed(err);
+    if (store_apply(&c.st, c.items, n, t0, err, errlen) < 0)
         return -1;
-    }
-    if (consumer_dead_letters(err, sizeof(err)) < 0) {
+    if (consumer_dead_letters(err, errlen) < 0) {
         store_abort(&c.st);
-        consumer_failed(err);
         return -1;
     }
-    if (store_commit(&c.st, err, sizeof(err)) < 0) {
-        consumer_failed(err);
+    if (store_commit(&c.st, err, errlen) < 0)
         return -1;
-    }
     int64_t now = event_now_ms();
     metrics_observe(m_apply_s, (double)(now - t0) / 1000.0);
     metrics_add(m_batches, 1);
-    metrics_observe(m_batch_size, c.n);
+    metrics_observe(m_batch_size, n);
     consumer_account();
     metrics_add(m_published, store_publish(&c.st, c.d->producer, now));
-    kafka_records_release(c.recs, c.n);
-    c.n = 0;
-    c.pending = false;
+    c.recs = NULL;
     return 0;
+}
+
+/* Swipes first (consumer_pace), then read. */
+static bool consumer_may_read(void *arg)
+{
+    (void)arg;
+    consumer_pace();
+    return true;
 }
 
 /* Decides parked ratings again (see consumer.h). */
@@ -301,7 +289,7 @@ static void consumer_parked(void)
 {
     char err[512];
     int64_t now = event_now_ms();
-    int64_t lag = kafka_consumer_lag(c.kc);
+    int64_t lag = kafka_consumer_lag(batch_kafka(c.bc));
     bool caught_up = lag == 0 && consumer_assigned();
     int n = 0;
     if (store_resolve_pending(&c.st, now, c.cfg->grace_ms, caught_up, CONSUMER_PENDING_LIMIT, &n,
@@ -325,60 +313,15 @@ static void consumer_parked(void)
     log_info("parked_decided", "%d parked ratings decided", n);
 }
 
-static void consumer_pump(void)
+static void consumer_tick(void *arg, bool idle)
 {
-    if (c.draining)
-        return;
-    if (c.pending) {
-        if (event_now_ms() < c.retry_at_ms)
-            return;
-        if (!pg_alive(c.d->pg)) {
-            c.retry_at_ms = event_now_ms() + 1000;
-            return;
-        }
-        char err[512];
-        if (store_mark_committed(&c.st, c.items, c.n, err, sizeof(err)) < 0) {
-            log_warn("batch_check_failed", "%s", err);
-            c.retry_at_ms = event_now_ms() + 1000;
-            return;
-        }
-        if (consumer_apply() < 0)
-            return;
-    }
-    for (int b = 0; b < CONSUMER_BATCHES_PER_WAKE; b++) {
-        consumer_pace();
-        c.n = kafka_consumer_poll(c.kc, c.recs, (int)c.cfg->batch_max, 0);
-        if (c.n == 0)
-            return;
-        consumer_items();
-        if (consumer_apply() < 0)
-            return;
-        if (c.n < c.cfg->batch_max && b > 0)
-            return;
-    }
-    event_active(c.wake_ev, EV_READ, 0);
-}
-
-static void consumer_on_wake(evutil_socket_t fd, short what, void *arg)
-{
-    char buf[256];
-    while (read(fd, buf, sizeof(buf)) > 0)
-        ;
-    consumer_pump();
-}
-
-static void consumer_on_tick(evutil_socket_t fd, short what, void *arg)
-{
-    if (!c.pending && !c.draining)
-        consumer_pace();
-    consumer_pump();
+    (void)arg;
     int64_t now = event_now_ms();
-    if (!c.pending && !c.draining && now >= c.pending_at_ms && pg_alive(c.d->pg)) {
+    if (idle && now >= c.pending_at_ms && pg_alive(c.d->pg)) {
         c.pending_at_ms = now + 1000;
         consumer_parked();
         metrics_set(m_parked, store_pending_count(&c.st));
     }
-    metrics_set(m_lag, kafka_consumer_lag(c.kc));
 }
 
 /* ----------------------------------------------------------------- setup */
@@ -400,16 +343,12 @@ static void consumer_metrics(void)
     m_dead = metrics_counter("rating_events_undecodable_total",
                              "Records dead-lettered before decoding.", NULL);
     m_batches = metrics_counter("rating_batches_total", "Transactions committed.", NULL);
-    m_failures =
-        metrics_counter("rating_batch_failures_total", "Batches rolled back and retried.", NULL);
     static const double sizes[] = {1, 10, 50, 100, 250, 500, 1000, 2000, 5000, 10000};
     m_batch_size = metrics_histogram("rating_batch_events", "Events per transaction.", NULL, sizes,
                                      (int)(sizeof(sizes) / sizeof(sizes[0])));
     m_apply_s =
         metrics_histogram("rating_batch_apply_seconds", "Time to apply and commit one batch.", NULL,
                           metrics_latency_bounds, metrics_latency_nbounds);
-    m_lag = metrics_gauge("rating_consumer_lag_messages",
-                          "Messages behind the high watermark of the assignment.", NULL);
     m_parked = metrics_gauge("rating_parked_ratings",
                              "Ratings waiting for their swipe (rating_pending).", NULL);
     m_published =
@@ -424,7 +363,6 @@ static void consumer_metrics(void)
 int consumer_setup(struct event_base *base, deps *d, const rating_config *cfg, char *err,
                    size_t errlen)
 {
-    c.base = base;
     c.d = d;
     c.cfg = cfg;
     consumer_metrics();
@@ -432,69 +370,35 @@ int consumer_setup(struct event_base *base, deps *d, const rating_config *cfg, c
                        cfg->burst_threshold, cfg->prior_weight,      cfg->publish_delta_milli,
                        cfg->d.redis_host,    (int)cfg->d.redis_port, (int)cfg->tz_offset_min};
     store_init(&c.st, d->pg, cfg->group, &sc);
-    c.recs = calloc((size_t)cfg->batch_max, sizeof(*c.recs));
     c.items = calloc((size_t)cfg->batch_max, sizeof(*c.items));
-    if (c.recs == NULL || c.items == NULL) {
+    if (c.items == NULL) {
         snprintf(err, errlen, "out of memory for a batch of %lld", (long long)cfg->batch_max);
         return -1;
     }
     const char *const topics[] = {TOPIC_RATINGS, TOPIC_SWIPES, NULL};
     /* prefetch at most 8 MiB: the batch is the unit of work, and the
      * default (64 MiB) is most of the service's memory */
-    const char *const extra[] = {"group.instance.id",
-                                 cfg->instance,
-                                 "session.timeout.ms",
-                                 "10000",
-                                 "queued.max.messages.kbytes",
-                                 "8192",
-                                 NULL};
-    c.kc = kafka_consumer_new(cfg->d.kafka_brokers, cfg->group, topics, consumer_offsets, NULL,
-                              d->producer, cfg->instance[0] ? extra : extra + 2, err, errlen);
-    if (c.kc == NULL)
-        return -1;
-    if (pipe2(c.wake_fd, O_NONBLOCK | O_CLOEXEC) < 0) {
-        snprintf(err, errlen, "pipe failed");
-        return -1;
-    }
-    rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(kafka_consumer_handle(c.kc));
-    rd_kafka_queue_io_event_enable(q, c.wake_fd[1], "1", 1);
-    rd_kafka_queue_destroy(q);
-    c.wake_ev = event_new(base, c.wake_fd[0], EV_READ | EV_PERSIST, consumer_on_wake, NULL);
-    c.tick_ev = event_new(base, -1, EV_PERSIST, consumer_on_tick, NULL);
-    struct timeval tick = {0, 100 * 1000};
-    if (c.wake_ev == NULL || c.tick_ev == NULL || event_add(c.wake_ev, NULL) < 0 ||
-        event_add(c.tick_ev, &tick) < 0) {
-        snprintf(err, errlen, "cannot add the consumer's events");
-        return -1;
-    }
-    return 0;
+    const char *const extra[] = {"queued.max.messages.kbytes", "8192", NULL};
+    batch_config bcfg = {cfg->d.kafka_brokers, cfg->group, cfg->instance, topics,
+                         (int)cfg->batch_max,  "rating",   extra};
+    batch_hooks hooks = {.apply = consumer_apply,
+                         .assigned = consumer_assigned_at,
+                         .may_read = consumer_may_read,
+                         .tick = consumer_tick};
+    c.bc = batch_new(base, d, &bcfg, &hooks, NULL, err, errlen);
+    return c.bc ? 0 : -1;
 }
 
 void consumer_drain(void)
 {
-    c.draining = true;
+    batch_drain(c.bc);
     log_info("consumer_draining", "stopped reading");
 }
 
 void consumer_cleanup(void)
 {
-    if (c.wake_ev)
-        event_free(c.wake_ev);
-    if (c.tick_ev)
-        event_free(c.tick_ev);
-    if (c.kc) {
-        rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(kafka_consumer_handle(c.kc));
-        rd_kafka_queue_io_event_enable(q, -1, NULL, 0);
-        rd_kafka_queue_destroy(q);
-    }
-    kafka_records_release(c.recs, c.n);
-    kafka_consumer_free(c.kc);
-    for (int i = 0; i < 2; i++)
-        if (c.wake_fd[i] >= 0)
-            close(c.wake_fd[i]);
+    batch_free(c.bc);
     store_cleanup(&c.st);
-    free(c.recs);
     free(c.items);
     memset(&c, 0, sizeof(c));
-    c.wake_fd[0] = c.wake_fd[1] = -1;
 }

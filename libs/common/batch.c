@@ -1,0 +1,239 @@
+/*
+ * batch: see batch.h.
+ */
+#include "common/batch.h"
+
+#include "common/event.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/pg.h"
+
+#include <event2/event.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define BATCH_PER_WAKE  8
+#define BATCH_RETRY_MS  1000
+#define BATCH_EXTRA_MAX 16
+
+struct batch_consumer {
+    deps *d;
+    batch_hooks hooks;
+    void *arg;
+    char *group;
+    int batch_max;
+    kafka_consumer *kc;
+    kafka_record *recs;
+    int n;        /* records in hand (0: none) */
+    bool pending; /* they wait to be applied again */
+    int64_t retry_at_ms;
+    int wake_fd[2];
+    struct event *wake_ev, *tick_ev;
+    bool draining;
+    metric *m_lag, *m_failures;
+};
+
+/* PostgreSQL answers (or the service keeps its offsets elsewhere). */
+static bool batch_store_up(batch_consumer *b)
+{
+    return b->d->pg == NULL || pg_alive(b->d->pg);
+}
+
+static int batch_offsets(void *arg, rd_kafka_topic_partition_list_t *parts, char *err,
+                         size_t errlen)
+{
+    batch_consumer *b = arg;
+    if (!batch_store_up(b)) {
+        snprintf(err, errlen, "postgresql is unavailable");
+        return -1;
+    }
+    if (b->hooks.offsets ? b->hooks.offsets(b->arg, parts, err, errlen) < 0
+                         : pg_offsets_load(b->d->pg, b->group, parts, err, errlen) < 0)
+        return -1;
+    if (b->hooks.assigned)
+        b->hooks.assigned(b->arg, parts);
+    return 0;
+}
+
+/* Applies the records in hand; 0 when committed, -1 when kept for a retry. */
+static int batch_apply(batch_consumer *b, bool retry)
+{
+    char err[512] = "";
+    if (b->hooks.apply(b->arg, b->recs, b->n, retry, err, sizeof(err)) < 0) {
+        metrics_add(b->m_failures, 1);
+        log_error("batch_not_applied", "%d events kept, retrying in 1 s: %s", b->n, err);
+        b->pending = true;
+        b->retry_at_ms = event_now_ms() + BATCH_RETRY_MS;
+        return -1;
+    }
+    kafka_records_release(b->recs, b->n);
+    b->n = 0;
+    b->pending = false;
+    return 0;
+}
+
+static void batch_pump(batch_consumer *b)
+{
+    if (b->draining)
+        return;
+    if (b->pending) {
+        if (event_now_ms() < b->retry_at_ms)
+            return;
+        if (!batch_store_up(b)) {
+            b->retry_at_ms = event_now_ms() + BATCH_RETRY_MS;
+            return;
+        }
+        if (batch_apply(b, true) < 0)
+            return;
+    }
+    for (int i = 0; i < BATCH_PER_WAKE; i++) {
+        if (b->hooks.may_read && !b->hooks.may_read(b->arg))
+            return;
+        b->n = kafka_consumer_poll(b->kc, b->recs, b->batch_max, 0);
+        if (b->n == 0)
+            return;
+        if (batch_apply(b, false) < 0)
+            return;
+        if (b->n < b->batch_max && i > 0)
+            return;
+    }
+    /* a backlog: come back after the loop has served everything else */
+    event_active(b->wake_ev, EV_READ, 0);
+}
+
+static void batch_on_wake(evutil_socket_t fd, short what, void *arg)
+{
+    char buf[256];
+    while (read(fd, buf, sizeof(buf)) > 0)
+        ;
+    batch_pump(arg);
+}
+
+static void batch_on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    batch_consumer *b = arg;
+    batch_pump(b);
+    if (b->hooks.tick)
+        b->hooks.tick(b->arg, !b->pending && !b->draining);
+    metrics_set(b->m_lag, kafka_consumer_lag(b->kc));
+}
+
+batch_consumer *batch_new(struct event_base *base, deps *d, const batch_config *cfg,
+                          const batch_hooks *hooks, void *arg, char *err, size_t errlen)
+{
+    batch_consumer *b = calloc(1, sizeof(*b));
+    if (b == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    b->wake_fd[0] = b->wake_fd[1] = -1;
+    b->d = d;
+    b->hooks = *hooks;
+    b->arg = arg;
+    b->batch_max = cfg->batch_max;
+    b->group = strdup(cfg->group);
+    b->recs = calloc((size_t)cfg->batch_max, sizeof(*b->recs));
+    if (b->group == NULL || b->recs == NULL) {
+        snprintf(err, errlen, "out of memory for a batch of %d", cfg->batch_max);
+        batch_free(b);
+        return NULL;
+    }
+    char name[128], help[160];
+    snprintf(name, sizeof(name), "%s_consumer_lag_messages", cfg->metric_prefix);
+    b->m_lag = metrics_gauge(name, "Messages behind the high watermark of the assignment.", NULL);
+    snprintf(name, sizeof(name), "%s_batch_failures_total", cfg->metric_prefix);
+    snprintf(help, sizeof(help), "Batches rolled back and retried (PostgreSQL unavailable).");
+    b->m_failures = metrics_counter(name, help, NULL);
+    /* a static member: restarted after a crash, it gets its partitions
+     * back at once rather than after the dead session times out */
+    const char *extra[BATCH_EXTRA_MAX + 5];
+    int ne = 0;
+    if (cfg->instance && cfg->instance[0]) {
+        extra[ne++] = "group.instance.id";
+        extra[ne++] = cfg->instance;
+    }
+    extra[ne++] = "session.timeout.ms";
+    extra[ne++] = "10000";
+    for (int i = 0; cfg->extra && cfg->extra[i] && cfg->extra[i + 1] && ne < BATCH_EXTRA_MAX + 4;
+         i += 2) {
+        extra[ne++] = cfg->extra[i];
+        extra[ne++] = cfg->extra[i + 1];
+    }
+    extra[ne] = NULL;
+    b->kc = kafka_consumer_new(cfg->brokers, cfg->group, cfg->topics, batch_offsets, b, d->producer,
+                               extra, err, errlen);
+    if (b->kc == NULL) {
+        batch_free(b);
+        return NULL;
+    }
+    if (pipe2(b->wake_fd, O_NONBLOCK | O_CLOEXEC) < 0) {
+        snprintf(err, errlen, "pipe failed");
+        batch_free(b);
+        return NULL;
+    }
+    rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(kafka_consumer_handle(b->kc));
+    rd_kafka_queue_io_event_enable(q, b->wake_fd[1], "1", 1);
+    rd_kafka_queue_destroy(q);
+    b->wake_ev = event_new(base, b->wake_fd[0], EV_READ | EV_PERSIST, batch_on_wake, b);
+    b->tick_ev = event_new(base, -1, EV_PERSIST, batch_on_tick, b);
+    struct timeval tick = {0, 100 * 1000};
+    if (b->wake_ev == NULL || b->tick_ev == NULL || event_add(b->wake_ev, NULL) < 0 ||
+        event_add(b->tick_ev, &tick) < 0) {
+        snprintf(err, errlen, "cannot add the consumer's events");
+        batch_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+bool batch_assigned(const batch_consumer *b)
+{
+    return b && b->kc && kafka_consumer_assigned(b->kc);
+}
+
+void batch_drain(batch_consumer *b)
+{
+    b->draining = true;
+}
+
+int batch_in_hand(const batch_consumer *b)
+{
+    return b ? b->n : 0;
+}
+
+bool batch_retrying(const batch_consumer *b)
+{
+    return b && b->pending;
+}
+
+kafka_consumer *batch_kafka(batch_consumer *b)
+{
+    return b->kc;
+}
+
+void batch_free(batch_consumer *b)
+{
+    if (b == NULL)
+        return;
+    if (b->wake_ev)
+        event_free(b->wake_ev);
+    if (b->tick_ev)
+        event_free(b->tick_ev);
+    if (b->kc) {
+        rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(kafka_consumer_handle(b->kc));
+        rd_kafka_queue_io_event_enable(q, -1, NULL, 0);
+        rd_kafka_queue_destroy(q);
+    }
+    if (b->recs)
+        kafka_records_release(b->recs, b->n);
+    kafka_consumer_free(b->kc);
+    for (int i = 0; i < 2; i++)
+        if (b->wake_fd[i] >= 0)
+            close(b->wake_fd[i]);
+    free(b->recs);
+    free(b->group);
+    free(b);
+}
