@@ -35,6 +35,16 @@ calendar_date calendar_civil_from_days(int64_t z)
     return c;
 }
 
+int calendar_days_in_month(int y, int m)
+{
+    static const int dim[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m < 1 || m > 12)
+        return 0;
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return 29;
+    return dim[m - 1];
+}
+
 calendar_date calendar_of_ms(int64_t ms, int tz_offset_min)
 {
     return calendar_civil_from_days(

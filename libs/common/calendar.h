@@ -36,6 +36,9 @@ calendar_date calendar_of_ms(int64_t ms, int tz_offset_min);
 int64_t calendar_days_from_civil(int year, int month, int day);
 calendar_date calendar_civil_from_days(int64_t days);
 
+/* Days in a month of a year (leap years counted). */
+int calendar_days_in_month(int year, int month);
+
 /* The local "yyyymmdd" (9 bytes) and "yyyy" (5 bytes) of a time: the keys
  * of the daily and annual cap counters. */
 void calendar_cap_keys(int64_t ms, int tz_offset_min, char *day9, char *year5);

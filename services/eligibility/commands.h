@@ -35,6 +35,7 @@
 
 #include "registry.h"
 
+#include "common/calendar.h"
 #include "common/config.h"
 
 #define ELIG_CONFIG_ROWS(c)                                                                        \
@@ -59,10 +60,9 @@
          0,                                                                                        \
          0,                                                                                        \
          "the feed's group.instance.id: unique per process (static membership)"},                  \
-    {                                                                                              \
-        "ONECARD_PIN_PEPPER", CONFIG_STR, &(c)->pin_pepper, "onecard-local-pepper", 0, 0,          \
-            "PIN pepper, the gateway's"                                                            \
-    }
+        {"ONECARD_PIN_PEPPER",       CONFIG_STR, &(c)->pin_pepper, "onecard-local-pepper", 0, 0,   \
+         "PIN pepper, the gateway's"},                                                             \
+        CALENDAR_CONFIG_ROW(&(c)->tz_offset_min)
 
 int commands_run(int argc, char **argv, const config_var *table, elig_config *cfg);
 

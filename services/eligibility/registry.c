@@ -6,6 +6,7 @@
 
 #include "ident.h"
 
+#include "common/calendar.h"
 #include "common/card.h"
 #include "common/redis.h"
 #include "common/event.h"
@@ -22,6 +23,8 @@
 #include <sys/random.h>
 #include <time.h>
 
+static int registry_tz_offset_min = 480; /* what "today" is: set on open */
+
 void registry_fail(const char *fmt, ...)
 {
     va_list ap;
@@ -37,6 +40,7 @@ int registry_open(registry *r, elig_config *cfg, int what)
     char err[512];
     memset(r, 0, sizeof(*r));
     r->cfg = cfg;
+    registry_tz_offset_min = (int)cfg->tz_offset_min;
     r->pg = pg_connect(cfg->d.pg_dsn, 3, 1000, NULL, err, sizeof(err));
     if (r->pg == NULL) {
         registry_fail("%s", err);
@@ -318,8 +322,8 @@ void registry_project_entitlements(registry *r, const catalogue *c, const char *
 
 int32_t registry_today(void)
 {
-    time_t t = time(NULL) + 8 * 3600;
-    return (int32_t)(t / 86400);
+    calendar_date c = calendar_of_ms(event_now_ms(), registry_tz_offset_min);
+    return (int32_t)calendar_days_from_civil(c.year, c.month, c.day);
 }
 
 int registry_project_person(registry *r, const char *pid)

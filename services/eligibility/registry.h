@@ -24,10 +24,11 @@
 
 typedef struct elig_config {
     daemon_config d;
-    char *id_salt;    /* ONECARD_ID_SALT */
-    char *pin_pepper; /* ONECARD_PIN_PEPPER (the gateway's) */
-    char *group;      /* ONECARD_ELIGIBILITY_GROUP: the feed's consumer group */
-    char *instance;   /* ONECARD_ELIGIBILITY_INSTANCE: its group.instance.id */
+    char *id_salt;         /* ONECARD_ID_SALT */
+    char *pin_pepper;      /* ONECARD_PIN_PEPPER (the gateway's) */
+    char *group;           /* ONECARD_ELIGIBILITY_GROUP: the feed's consumer group */
+    char *instance;        /* ONECARD_ELIGIBILITY_INSTANCE: its group.instance.id */
+    int64_t tz_offset_min; /* ONECARD_TZ_OFFSET_MIN: what "today" is */
 } elig_config;
 
 typedef struct registry {

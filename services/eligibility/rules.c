@@ -3,6 +3,8 @@
  */
 #include "rules.h"
 
+#include "common/calendar.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,36 +12,24 @@
 
 /* ================================================================== dates */
 
-/* Howard Hinnant's days_from_civil. */
+/* Day numbers are libs/common/calendar.c's; these keep the registry's
+ * int32 days. */
 int32_t rules_days(int y, int m, int d)
 {
-    y -= m <= 2;
-    int era = (y >= 0 ? y : y - 399) / 400;
-    int yoe = y - era * 400;
-    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return (int32_t)(era * 146097 + doe - 719468);
+    return (int32_t)calendar_days_from_civil(y, m, d);
 }
 
 void rules_civil(int32_t z, int *y, int *m, int *d)
 {
-    z += 719468;
-    int era = (z >= 0 ? z : z - 146096) / 146097;
-    int doe = z - era * 146097;
-    int yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp + (mp < 10 ? 3 : -9);
-    *y = yoe + era * 400 + (*m <= 2);
+    calendar_date c = calendar_civil_from_days(z);
+    *y = c.year;
+    *m = c.month;
+    *d = c.day;
 }
 
 int rules_days_in_month(int y, int m)
 {
-    static const int dim[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        return 29;
-    return dim[m - 1];
+    return calendar_days_in_month(y, m);
 }
 
 static int rules_digits(const char *s, int n)

@@ -17,17 +17,6 @@ const char *period_grain_name(period_grain g)
     return (unsigned)g < 2 ? period_grains[g] : "?";
 }
 
-static bool period_leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int period_days_in_month(int y, int m)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return m == 2 && period_leap(y) ? 29 : days[m - 1];
-}
-
 static int period_digits(const char *s, int n)
 {
     int v = 0;
@@ -67,7 +56,7 @@ int period_parse(const char *s, period *p, char *err, size_t errlen)
         snprintf(err, errlen, "period \"%.16s\": month %d is not 1..12", s, p->month);
         return -1;
     }
-    if (n == 10 && (p->day < 1 || p->day > period_days_in_month(p->year, p->month))) {
+    if (n == 10 && (p->day < 1 || p->day > calendar_days_in_month(p->year, p->month))) {
         snprintf(err, errlen, "period \"%.16s\": %04d-%02d has no day %d", s, p->year, p->month,
                  p->day);
         return -1;
