@@ -7,7 +7,7 @@
 #include "dcache.h"
 #include "inflight.h"
 #include "json.h"
-#include "lua_scripts.h"
+#include "scripts.h"
 
 #include "common/calendar.h"
 #include "common/card.h"
@@ -63,8 +63,6 @@ static kafka_producer *api_producer;
 static api_config api_cfg;
 static int api_inflight;
 static int api_republishing;
-static redis_script api_s_swipe, api_s_finalize, api_s_release, api_s_reverse, api_s_unreverse,
-    api_s_rate, api_s_unrate, api_s_balance;
 static double api_decline_tokens;
 static int64_t api_decline_ms;
 
@@ -129,9 +127,35 @@ static void api_track(const api_req *r)
     inflight_add(api_part(r), r->swipe_key, r->event_id);
 }
 
-static void api_untrack(const api_req *r)
+/* r is over for this process; done_in_redis: a reply said nothing of it
+ * is pending in Redis any more (else its member stays, for pending.c). */
+static void api_untrack(const api_req *r, bool done_in_redis)
 {
-    inflight_remove(api_part(r), r->swipe_key, r->event_id);
+    inflight_remove(api_part(r), r->swipe_key, r->event_id, done_in_redis);
+}
+
+/* What the reply of a request's last script needs to let its member go. */
+typedef struct api_ending {
+    int kind;
+    char swipe_key[KEYS_MAX], event_id[EVENT_ID_LEN + 1];
+} api_ending;
+
+static api_ending *api_ending_new(const api_req *r)
+{
+    api_ending *e = malloc(sizeof(*e));
+    if (e == NULL)
+        return NULL;
+    e->kind = api_part(r);
+    snprintf(e->swipe_key, sizeof(e->swipe_key), "%s", r->swipe_key);
+    snprintf(e->event_id, sizeof(e->event_id), "%s", r->event_id);
+    return e;
+}
+
+/* A script's reply says whether it ran: an array or an integer. */
+static bool api_script_ran(const redisReply *reply)
+{
+    return reply != NULL &&
+           (reply->type == REDIS_REPLY_ARRAY || reply->type == REDIS_REPLY_INTEGER);
 }
 
 /* Splits a tab-separated stored answer into at most max fields (in place). */
@@ -298,54 +322,62 @@ static void api_answer_swipe(api_req *r, char **f, int nf)
 
 static void api_on_finalized(redisReply *reply, const char *errstr, void *arg)
 {
-    if (reply == NULL || reply->type == REDIS_REPLY_ERROR)
-        log_warn("finalize_failed", "answer left pending: %s",
-                 reply ? reply->str : (errstr ? errstr : "?"));
+    api_ending *e = arg;
+    bool ran = api_script_ran(reply);
+    if (!ran)
+        log_warn("finalize_failed", "answer left pending, looked at again: %s",
+                 reply && reply->type == REDIS_REPLY_ERROR ? reply->str : (errstr ? errstr : "?"));
+    inflight_remove(e->kind, e->swipe_key, e->event_id, ran);
+    free(e);
 }
 
 /* The broker acknowledged r's event: its stored answer becomes final, its
- * part of the swipe record done, and it leaves our in-flight set. */
+ * part of the swipe record done, and, once the script has run, its member
+ * leaves our in-flight set. */
 static void api_finalize(api_req *r)
 {
-    const char *part = resume_kind_name(api_part(r));
-    const char *argv[] = {r->idem_key, r->swipe_key, part};
-    size_t argvlen[] = {strlen(r->idem_key), strlen(r->swipe_key), strlen(part)};
-    if (redis_evalsha(api_redis, &api_s_finalize, 2, 3, argv, argvlen, api_on_finalized, NULL) < 0)
-        log_warn("finalize_failed", "redis unavailable: answer left pending");
-    else
-        api_untrack(r);
+    const char *keys[FINALIZE_NKEYS] = {
+        [FINALIZE_K_IDEM] = r->idem_key, [FINALIZE_K_SWIPE] = r->swipe_key};
+    const char *args[FINALIZE_NARGS] = {[FINALIZE_A_PART] = resume_kind_name(api_part(r))};
+    api_ending *e = api_ending_new(r);
+    if (e == NULL || scripts_call(api_redis, &scripts_finalize, keys, args, FINALIZE_NARGS,
+                                  api_on_finalized, e) < 0) {
+        free(e);
+        log_warn("finalize_failed", "redis unavailable: answer left pending, looked at again");
+        api_untrack(r, false);
+    }
 }
 
 /* The compensating scripts answer 0 when another gateway took the request
  * over (pending.c): it produces the event, and the money stays. */
 static void api_on_undone(redisReply *reply, const char *errstr, void *arg)
 {
-    char *what = arg;
-    if (reply == NULL || reply->type == REDIS_REPLY_ERROR)
-        log_error("release_failed", "%s not undone: %s", what,
-                  reply ? reply->str : (errstr ? errstr : "?"));
+    api_ending *e = arg;
+    bool ran = api_script_ran(reply);
+    if (!ran)
+        log_error("release_failed", "%s not undone (its event is produced later instead): %s",
+                  e->event_id,
+                  reply && reply->type == REDIS_REPLY_ERROR ? reply->str : (errstr ? errstr : "?"));
     else if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 0)
-        log_kv(LOG_WARN, "undo_skipped", "event_id", what, "reason",
+        log_kv(LOG_WARN, "undo_skipped", "event_id", e->event_id, "reason",
                "another gateway took the request over and produces its event", NULL);
-    free(what);
+    inflight_remove(e->kind, e->swipe_key, e->event_id, ran);
+    free(e);
 }
 
-/* Runs a compensating script for r (its event was not delivered), then
- * forgets r's in-flight member. */
-static void api_undo(api_req *r, const redis_script *s, int nkeys, int argc, const char **argv)
+/* Runs a compensating script for r (its event was not delivered). If it
+ * cannot run, r stays pending in Redis with its member: pending.c produces
+ * its event later (never wrong: see resume.h). */
+static void api_undo(api_req *r, const scripts_def *s, const char *const *keys,
+                     const char *const *args, int nargs)
 {
-    size_t argvlen[16];
-    for (int i = 0; i < argc; i++)
-        argvlen[i] = strlen(argv[i]);
-    char *what = strdup(r->event_id);
-    if (what == NULL ||
-        redis_evalsha(api_redis, s, nkeys, argc, argv, argvlen, api_on_undone, what) < 0) {
-        free(what);
-        log_error("release_failed", "redis unavailable: %s kept, for another gateway to finish",
+    api_ending *e = api_ending_new(r);
+    if (e == NULL || scripts_call(api_redis, s, keys, args, nargs, api_on_undone, e) < 0) {
+        free(e);
+        log_error("release_failed", "redis unavailable: %s kept, its event produced later",
                   r->event_id);
-        return;
+        api_untrack(r, false);
     }
-    api_untrack(r);
 }
 
 /* -------------------------------------------------------------- republish */
@@ -381,6 +413,7 @@ static void api_on_republished(void *opaque, int err, const char *errstr, int32_
     if (err) {
         log_kv(LOG_ERROR, "republish_failed", "swipe_id", c->swipe_id, "event_id", c->event_id,
                "reason", why, NULL);
+        api_untrack(c, false); /* still pending in Redis: looked at again */
     } else {
         metrics_add(api_m_republished, 1);
         api_finalize(c);
@@ -404,7 +437,9 @@ static void api_republish(api_req *r, const char *errstr)
            "event_id", r->event_id, "reason", errstr, NULL);
     api_req *c = malloc(sizeof(*c));
     if (c == NULL) {
-        log_error("republish_failed", "out of memory: %s left pending for reconcile", r->event_id);
+        log_error("republish_failed", "out of memory: %s left pending, looked at again",
+                  r->event_id);
+        api_untrack(r, false);
         return;
     }
     memcpy(c, r, sizeof(*c));
@@ -414,6 +449,7 @@ static void api_republish(api_req *r, const char *errstr)
     if (api_produce_again(c, api_on_republished, why, sizeof(why)) < 0) {
         log_kv(LOG_ERROR, "republish_failed", "swipe_id", c->swipe_id, "event_id", c->event_id,
                "reason", why, NULL);
+        api_untrack(c, false);
         free(c);
         return;
     }
@@ -425,6 +461,7 @@ void api_resume(const resume_request *q, const char *swipe_key, api_final_fn don
     api_req *c = calloc(1, sizeof(*c));
     if (c == NULL) {
         log_error("republish_failed", "out of memory: %s left pending", q->event_id);
+        inflight_remove(q->kind, swipe_key, q->event_id, false);
         return;
     }
     c->kind = q->kind == RESUME_SWIPE      ? API_SWIPE
@@ -487,10 +524,19 @@ static void api_on_swipe_acked(void *opaque, int err, const char *errstr, int32_
         keys_holds(hkey, sizeof(hkey), r->card_no);
         keys_caps(ckey, sizeof(ckey), r->card_no);
         snprintf(amount, sizeof(amount), "%" PRId64, r->amount);
-        const char *argv[] = {r->idem_key,  wkey,        hkey,      ckey,
-                              r->swipe_key, r->event_id, r->wallet, amount,
-                              r->item_code, r->day,      r->year,   inflight_id()};
-        api_undo(r, &api_s_release, 5, 12, argv);
+        const char *keys[RELEASE_NKEYS] = {[RELEASE_K_IDEM] = r->idem_key,
+                                           [RELEASE_K_WALLET] = wkey,
+                                           [RELEASE_K_HOLDS] = hkey,
+                                           [RELEASE_K_CAPS] = ckey,
+                                           [RELEASE_K_SWIPE] = r->swipe_key};
+        const char *args[RELEASE_NARGS] = {[RELEASE_A_EVENT_ID] = r->event_id,
+                                           [RELEASE_A_WALLET] = r->wallet,
+                                           [RELEASE_A_AMOUNT] = amount,
+                                           [RELEASE_A_ITEM] = r->item_code,
+                                           [RELEASE_A_DAY] = r->day,
+                                           [RELEASE_A_YEAR] = r->year,
+                                           [RELEASE_A_GATEWAY_ID] = inflight_id()};
+        api_undo(r, &scripts_release, keys, args, RELEASE_NARGS);
         log_kv(LOG_WARN, "swipe_not_durable", "request_id", r->request_id, "swipe_id", r->swipe_id,
                "reason", errstr, NULL);
         api_unavailable(r, "the swipe could not be recorded; retry with the same request_id");
@@ -538,7 +584,7 @@ static void api_on_swipe_script(redisReply *reply, const char *errstr, void *arg
     bool replay;
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
         strcmp(reply->element[0]->str, "new") != 0 || reply->element[1]->str[0] != 'P')
-        api_untrack(r); /* nothing of this request is pending */
+        api_untrack(r, api_script_ran(reply)); /* nothing of this request is pending */
     int nf = api_script_answer(r, reply, "swipe", stored, sizeof(stored), f, 9, 2, &replay);
     if (nf < 0)
         return;
@@ -622,34 +668,29 @@ static void api_on_provider(void *arg, const dcache_provider *p, const char *err
     keys_swipe(r->swipe_key, sizeof(r->swipe_key), r->swipe_id);
     snprintf(amount, sizeof(amount), "%" PRId64, r->amount);
     snprintf(now, sizeof(now), "%" PRId64, r->now_ms);
-    const char *argv[] = {ckey,
-                          wkey,
-                          hkey,
-                          capkey,
-                          r->idem_key,
-                          r->swipe_key,
-                          r->fp,
-                          r->proof,
-                          r->item_code,
-                          r->item_info,
-                          r->provider_state,
-                          amount,
-                          r->day,
-                          r->year,
-                          r->swipe_id,
-                          r->auth.terminal_id,
-                          r->provider_id,
-                          now,
-                          r->card_no,
-                          r->approval,
-                          r->event_id,
-                          r->request_id,
-                          inflight_id()};
-    size_t argvlen[23];
-    for (int i = 0; i < 23; i++)
-        argvlen[i] = strlen(argv[i]);
+    const char *keys[SWIPE_NKEYS] = {
+        [SWIPE_K_CARD] = ckey,   [SWIPE_K_WALLET] = wkey,      [SWIPE_K_HOLDS] = hkey,
+        [SWIPE_K_CAPS] = capkey, [SWIPE_K_IDEM] = r->idem_key, [SWIPE_K_SWIPE] = r->swipe_key};
+    const char *args[SWIPE_NARGS] = {[SWIPE_A_FINGERPRINT] = r->fp,
+                                     [SWIPE_A_PIN_PROOF] = r->proof,
+                                     [SWIPE_A_ITEM_CODE] = r->item_code,
+                                     [SWIPE_A_ITEM_INFO] = r->item_info,
+                                     [SWIPE_A_PROVIDER_STATE] = r->provider_state,
+                                     [SWIPE_A_AMOUNT] = amount,
+                                     [SWIPE_A_DAY] = r->day,
+                                     [SWIPE_A_YEAR] = r->year,
+                                     [SWIPE_A_SWIPE_ID] = r->swipe_id,
+                                     [SWIPE_A_TERMINAL] = r->auth.terminal_id,
+                                     [SWIPE_A_PROVIDER] = r->provider_id,
+                                     [SWIPE_A_NOW] = now,
+                                     [SWIPE_A_CARD_NO] = r->card_no,
+                                     [SWIPE_A_APPROVAL] = r->approval,
+                                     [SWIPE_A_EVENT_ID] = r->event_id,
+                                     [SWIPE_A_REQUEST_ID] = r->request_id,
+                                     [SWIPE_A_GATEWAY_ID] = inflight_id()};
     api_track(r);
-    if (redis_evalsha(api_redis, &api_s_swipe, 6, 23, argv, argvlen, api_on_swipe_script, r) < 0)
+    if (scripts_call(api_redis, &scripts_swipe, keys, args, SWIPE_NARGS, api_on_swipe_script, r) <
+        0)
         api_unavailable(r, "redis unavailable");
 }
 
@@ -665,8 +706,11 @@ static void api_on_reversal_acked(void *opaque, int err, const char *errstr, int
         return;
     }
     if (err) {
-        const char *argv[] = {r->swipe_key, r->idem_key, r->event_id, inflight_id()};
-        api_undo(r, &api_s_unreverse, 2, 4, argv);
+        const char *keys[ONSWIPE_NKEYS] = {
+            [ONSWIPE_K_SWIPE] = r->swipe_key, [ONSWIPE_K_IDEM] = r->idem_key};
+        const char *args[UNDO_NARGS] = {
+            [UNDO_A_EVENT_ID] = r->event_id, [UNDO_A_GATEWAY_ID] = inflight_id()};
+        api_undo(r, &scripts_unreverse, keys, args, UNDO_NARGS);
         api_unavailable(r, "the reversal could not be recorded; retry with the same request_id");
         return;
     }
@@ -690,7 +734,7 @@ static void api_on_reverse_script(redisReply *reply, const char *errstr, void *a
     char *f[4];
     bool replay;
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 8)
-        api_untrack(r); /* not a new reversal: nothing of this request is pending */
+        api_untrack(r, api_script_ran(reply)); /* not a new reversal: nothing is pending */
     if (api_script_answer(r, reply, "reverse", stored, sizeof(stored), f, 4, 3, &replay) < 0)
         return;
     if (strcmp(f[1], "conflict") == 0) {
@@ -753,8 +797,11 @@ static void api_on_rating_acked(void *opaque, int err, const char *errstr, int32
         return;
     }
     if (err) {
-        const char *argv[] = {r->swipe_key, r->idem_key, r->event_id, inflight_id()};
-        api_undo(r, &api_s_unrate, 2, 4, argv);
+        const char *keys[ONSWIPE_NKEYS] = {
+            [ONSWIPE_K_SWIPE] = r->swipe_key, [ONSWIPE_K_IDEM] = r->idem_key};
+        const char *args[UNDO_NARGS] = {
+            [UNDO_A_EVENT_ID] = r->event_id, [UNDO_A_GATEWAY_ID] = inflight_id()};
+        api_undo(r, &scripts_unrate, keys, args, UNDO_NARGS);
         api_unavailable(r, "the rating could not be recorded; retry with the same request_id");
         return;
     }
@@ -771,7 +818,7 @@ static void api_on_rate_script(redisReply *reply, const char *errstr, void *arg)
     char *f[4];
     bool replay;
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 5)
-        api_untrack(r); /* not a new rating: nothing of this request is pending */
+        api_untrack(r, api_script_ran(reply)); /* not a new rating: nothing is pending */
     int nf = api_script_answer(r, reply, "rate", stored, sizeof(stored), f, 4, 2, &replay);
     if (nf < 0)
         return;
@@ -968,10 +1015,10 @@ static void api_after_auth(api_req *r)
         keys_card(ckey, sizeof(ckey), r->card_no);
         keys_wallet(wkey, sizeof(wkey), r->card_no);
         sign_pin_proof(r->proof, api_cfg.pin_pepper, r->card_no, r->pin);
-        const char *argv[] = {ckey, wkey, r->proof};
-        size_t argvlen[] = {strlen(ckey), strlen(wkey), strlen(r->proof)};
-        if (redis_evalsha(api_redis, &api_s_balance, 2, 3, argv, argvlen, api_on_balance_script,
-                          r) < 0)
+        const char *keys[BALANCE_NKEYS] = {[BALANCE_K_CARD] = ckey, [BALANCE_K_WALLET] = wkey};
+        const char *args[BALANCE_NARGS] = {[BALANCE_A_PIN_PROOF] = r->proof};
+        if (scripts_call(api_redis, &scripts_balance, keys, args, BALANCE_NARGS,
+                         api_on_balance_script, r) < 0)
             api_unavailable(r, "redis unavailable");
         return;
     }
@@ -990,27 +1037,28 @@ static void api_after_auth(api_req *r)
     else
         keys_rating_idem(r->idem_key, sizeof(r->idem_key), r->swipe_id, r->auth.terminal_id,
                          r->request_id);
-    /* reverse.lua and rate.lua: KEYS swipe, idem; ARGV fingerprint, terminal,
-     * now, event id, gateway id, request id, then for a rating the score and
-     * the tags */
     char score[8];
     snprintf(score, sizeof(score), "%" PRId64, r->score);
-    const char *argv[8 + JSON_ARRAY_MAX] = {r->swipe_key,        r->idem_key,   r->fp,
-                                            r->auth.terminal_id, now,           r->event_id,
-                                            inflight_id(),       r->request_id, score};
-    int argc = 8;
+    const char *keys[ONSWIPE_NKEYS] = {
+        [ONSWIPE_K_SWIPE] = r->swipe_key, [ONSWIPE_K_IDEM] = r->idem_key};
+    /* REVERSE_ARGS are RATE_ARGS' first ones; a rating adds its score and tags */
+    const char *args[RATE_NARGS - 1 + JSON_ARRAY_MAX] = {[RATE_A_FINGERPRINT] = r->fp,
+                                                         [RATE_A_TERMINAL] = r->auth.terminal_id,
+                                                         [RATE_A_NOW] = now,
+                                                         [RATE_A_EVENT_ID] = r->event_id,
+                                                         [RATE_A_GATEWAY_ID] = inflight_id(),
+                                                         [RATE_A_REQUEST_ID] = r->request_id,
+                                                         [RATE_A_SCORE] = score};
+    int nargs = REVERSE_NARGS;
     if (r->kind == API_RATING) {
-        argc = 9;
+        nargs = RATE_A_TAGS;
         for (int i = 0; i < r->ntags; i++)
-            argv[argc++] = r->tags[i];
+            args[nargs++] = r->tags[i];
     }
-    size_t argvlen[9 + JSON_ARRAY_MAX];
-    for (int i = 0; i < argc; i++)
-        argvlen[i] = strlen(argv[i]);
     api_track(r);
-    if (redis_evalsha(api_redis, r->kind == API_REVERSAL ? &api_s_reverse : &api_s_rate, 2, argc,
-                      argv, argvlen,
-                      r->kind == API_REVERSAL ? api_on_reverse_script : api_on_rate_script, r) < 0)
+    if (scripts_call(api_redis, r->kind == API_REVERSAL ? &scripts_reverse : &scripts_rate, keys,
+                     args, nargs,
+                     r->kind == API_REVERSAL ? api_on_reverse_script : api_on_rate_script, r) < 0)
         api_unavailable(r, "redis unavailable");
 }
 
@@ -1085,14 +1133,6 @@ int api_setup(struct event_base *base, redis_client *redis, kafka_producer *prod
     api_producer = producer;
     api_cfg = *cfg;
     api_decline_ms = event_now_ms();
-    redis_script_init(&api_s_swipe, "swipe", lua_swipe);
-    redis_script_init(&api_s_finalize, "finalize", lua_finalize);
-    redis_script_init(&api_s_release, "release", lua_release);
-    redis_script_init(&api_s_reverse, "reverse", lua_reverse);
-    redis_script_init(&api_s_unreverse, "unreverse", lua_unreverse);
-    redis_script_init(&api_s_rate, "rate", lua_rate);
-    redis_script_init(&api_s_unrate, "unrate", lua_unrate);
-    redis_script_init(&api_s_balance, "balance", lua_balance);
     api_m_approved =
         metrics_counter("onecard_swipes_total", "Swipes answered.", "decision=\"approved\"");
     api_m_declined =

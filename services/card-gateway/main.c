@@ -17,6 +17,7 @@
 #include "http.h"
 #include "inflight.h"
 #include "pending.h"
+#include "scripts.h"
 
 #include "common/calendar.h"
 #include "common/daemon.h"
@@ -112,6 +113,7 @@ int main(int argc, char **argv)
         daemon_die("%s", err);
 
     /* 3. the API: scripts, directory cache, metrics */
+    scripts_setup();
     api_config acfg = {cfg.pin_pepper, cfg.tz_offset_min, cfg.terminal_rate, cfg.terminal_burst,
                        cfg.declines_per_s};
     if (api_setup(base, gateway_deps.redis, gateway_deps.producer, &acfg) < 0)

@@ -7,8 +7,8 @@
 
 #include "api.h"
 #include "inflight.h"
-#include "lua_scripts.h"
 #include "resume.h"
+#include "scripts.h"
 
 #include "common/event.h"
 #include "common/keys.h"
@@ -25,11 +25,10 @@
 static redis_client *pending_redis;
 static struct event *pending_timer;
 static pending_config pending_cfg;
-static redis_script pending_s_heartbeat, pending_s_claim, pending_s_forget;
 static char pending_alive_key[KEYS_MAX];
 static char **pending_alive; /* gateway ids alive at the last heartbeat */
 static size_t pending_nalive;
-static bool pending_beating, pending_scanning;
+static bool pending_beating, pending_scanning, pending_own_running;
 static int64_t pending_next_scan_ms;
 static int64_t pending_seen, pending_taken; /* in the current backstop sweep */
 
@@ -38,11 +37,14 @@ static metric *pending_m_resumed[3], *pending_m_final, *pending_m_overdue, *pend
 static const int pending_kinds[3] = {RESUME_SWIPE, RESUME_REVERSAL, RESUME_RATING};
 static const double pending_final_bounds[] = {0.5, 1, 2, 3, 4, 5, 7.5, 10, 15, 30, 60, 120, 600};
 
-/* A dead gateway leased to us, while its in-flight set is being worked. */
+/* A dead gateway leased to us, while its in-flight set is being worked;
+ * or (own) our own set's members this process no longer handles. */
 typedef struct pending_gone {
     char id[64];
     char set[KEYS_MAX];
+    char lease[24]; /* the heartbeat value of our lease on it */
     int outstanding;
+    bool own;
 } pending_gone;
 
 /* One record being looked at: from a dead gateway's set (gone, member) or
@@ -86,15 +88,21 @@ static void pending_gone_done(pending_gone *g)
 {
     if (--g->outstanding > 0)
         return;
-    const char *argv[] = {pending_alive_key, g->set, g->id};
-    size_t argvlen[] = {strlen(argv[0]), strlen(argv[1]), strlen(argv[2])};
-    if (redis_evalsha(pending_redis, &pending_s_forget, 2, 3, argv, argvlen, pending_on_forget, g) <
-        0)
+    if (g->own) {
+        pending_own_running = false;
+        free(g);
+        return;
+    }
+    const char *keys[FORGET_NKEYS] = {
+        [FORGET_K_HEARTBEATS] = pending_alive_key, [FORGET_K_INFLIGHT] = g->set};
+    const char *args[FORGET_NARGS] = {[FORGET_A_GATEWAY_ID] = g->id, [FORGET_A_LEASE] = g->lease};
+    if (scripts_call(pending_redis, &scripts_forget, keys, args, FORGET_NARGS, pending_on_forget,
+                     g) < 0)
         free(g); /* the lease lapses and someone looks again */
 }
 
-/* The member leaves the dead gateway's set (it is final, someone else's,
- * or ours now). */
+/* The member leaves the set it was found in (it is final, someone else's,
+ * or ours now: then it is in our set already). */
 static void pending_drop_member(pending_look *l)
 {
     if (l->gone == NULL)
@@ -128,6 +136,35 @@ static void pending_on_final(void *arg, const resume_request *q, int64_t final_m
            age_s, NULL);
 }
 
+/* A record's HGETALL reply as a resume_record (arrays owned by the caller,
+ * strings by the reply). -1 on out of memory. */
+static int pending_record(const redisReply *h, resume_record *rec, const char ***names,
+                          const char ***values)
+{
+    size_t n = h->elements / 2;
+    *names = calloc(n + 1, sizeof(char *));
+    *values = calloc(n + 1, sizeof(char *));
+    if (*names == NULL || *values == NULL) {
+        free(*names);
+        free(*values);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        bool ok = h->element[2 * i]->type == REDIS_REPLY_STRING &&
+                  h->element[2 * i + 1]->type == REDIS_REPLY_STRING;
+        (*names)[i] = ok ? h->element[2 * i]->str : NULL;
+        (*values)[i] = ok ? h->element[2 * i + 1]->str : NULL;
+    }
+    *rec = (resume_record){n, *names, *values};
+    return 0;
+}
+
+static const char *pending_swipe_id(const char *key)
+{
+    const char *colon = strrchr(key, ':');
+    return colon ? colon + 1 : key;
+}
+
 /* The reply of claim.lua: {'claimed', {record}} makes the part ours. */
 static void pending_on_claim(redisReply *reply, const char *errstr, void *arg)
 {
@@ -146,28 +183,25 @@ static void pending_on_claim(redisReply *reply, const char *errstr, void *arg)
         pending_look_done(l);
         return;
     }
-    redisReply *h = reply->element[1];
-    size_t n = h->elements / 2;
-    const char **names = calloc(n + 1, sizeof(char *)), **values = calloc(n + 1, sizeof(char *));
-    if (names == NULL || values == NULL) {
-        free(names);
-        free(values);
+    resume_record rec;
+    const char **names, **values;
+    if (pending_record(reply->element[1], &rec, &names, &values) < 0) {
         pending_look_done(l);
         return;
     }
-    for (size_t i = 0; i < n; i++) {
-        names[i] = h->element[2 * i]->type == REDIS_REPLY_STRING ? h->element[2 * i]->str : NULL;
-        values[i] =
-            h->element[2 * i + 1]->type == REDIS_REPLY_STRING ? h->element[2 * i + 1]->str : "";
-    }
-    resume_record rec = {n, names, values};
     resume_request q;
     char err[160];
-    const char *colon = strrchr(l->key, ':');
-    if (resume_read(&rec, l->kind, colon ? colon + 1 : l->key, &q, err, sizeof(err)) < 0) {
+    if (resume_read(&rec, l->kind, pending_swipe_id(l->key), &q, err, sizeof(err)) < 0) {
+        /* read before the claim, changed since: ours now, so in our set,
+         * looked at again by our own sweep (and logged again: loud) */
         metrics_add(pending_m_unreadable, 1);
         log_kv(LOG_ERROR, "pending_unreadable", "key", l->key, "kind", resume_kind_name(l->kind),
                "reason", err, NULL);
+        const char *ev = resume_field(&rec, l->kind == RESUME_SWIPE      ? "event"
+                                            : l->kind == RESUME_REVERSAL ? "reversal_event"
+                                                                         : "rt_event");
+        inflight_add(l->kind, l->key, ev ? ev : "?");
+        inflight_remove(l->kind, l->key, ev ? ev : "?", false);
     } else {
         char age_s[24];
         snprintf(age_s, sizeof(age_s), "%" PRId64, event_now_ms() - q.at_ms);
@@ -175,12 +209,16 @@ static void pending_on_claim(redisReply *reply, const char *errstr, void *arg)
         metrics_add(pending_kind_metric(l->kind), 1);
         log_kv(LOG_WARN, "pending_resumed", "kind", resume_kind_name(l->kind), "swipe_id",
                q.swipe_id, "event_id", q.event_id, "left_by",
-               l->gone ? l->gone->id : "a gateway no longer alive", "age_ms", age_s, NULL);
+               l->gone ? (l->gone->own ? "this gateway (its request ended without a reply)"
+                                       : l->gone->id)
+                       : "a gateway no longer alive",
+               "age_ms", age_s, NULL);
         api_resume(&q, l->key, pending_on_final, NULL);
         if (l->gone == NULL)
             pending_taken++;
     }
-    pending_drop_member(l);
+    if (!(l->gone && l->gone->own)) /* our own member is the one just added again */
+        pending_drop_member(l);
     free(names);
     free(values);
     pending_look_done(l);
@@ -196,9 +234,10 @@ static void pending_claim(const pending_look *from, int kind, const char *owner)
     if (l->gone)
         l->gone->outstanding++;
     char k[2] = {(char)kind, '\0'};
-    const char *argv[] = {l->key, k, owner, inflight_id()};
-    size_t argvlen[] = {strlen(argv[0]), 1, strlen(owner), strlen(argv[3])};
-    if (redis_evalsha(pending_redis, &pending_s_claim, 1, 4, argv, argvlen, pending_on_claim, l) <
+    const char *keys[CLAIM_NKEYS] = {[CLAIM_K_SWIPE] = l->key};
+    const char *args[CLAIM_NARGS] = {
+        [CLAIM_A_PART] = k, [CLAIM_A_OWNER] = owner, [CLAIM_A_GATEWAY_ID] = inflight_id()};
+    if (scripts_call(pending_redis, &scripts_claim, keys, args, CLAIM_NARGS, pending_on_claim, l) <
         0)
         pending_look_done(l);
 }
@@ -207,21 +246,13 @@ static void pending_claim(const pending_look *from, int kind, const char *owner)
 static void pending_on_record(redisReply *reply, const char *errstr, void *arg)
 {
     pending_look *l = arg;
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
+    resume_record rec;
+    const char **names, **values;
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
+        pending_record(reply, &rec, &names, &values) < 0) {
         pending_look_done(l);
         return;
     }
-    size_t n = reply->elements / 2;
-    const char *names[64], *values[64];
-    if (n > 64)
-        n = 64;
-    for (size_t i = 0; i < n; i++) {
-        bool ok = reply->element[2 * i]->type == REDIS_REPLY_STRING &&
-                  reply->element[2 * i + 1]->type == REDIS_REPLY_STRING;
-        names[i] = ok ? reply->element[2 * i]->str : NULL;
-        values[i] = ok ? reply->element[2 * i + 1]->str : NULL;
-    }
-    resume_record rec = {n, names, values};
     int64_t now = event_now_ms();
     if (l->gone == NULL)
         pending_seen++;
@@ -234,13 +265,22 @@ static void pending_on_record(redisReply *reply, const char *errstr, void *arg)
                                          pending_is_alive, NULL, now, pending_cfg.age_ms);
         if (v != RESUME_TAKE)
             continue;
-        static const char *const owners[] = {"gw", "rv_gw", "rt_gw"};
-        const char *owner = resume_field(&rec, owners[i]);
-        pending_claim(l, kind, owner ? owner : "");
+        resume_request q;
+        char err[160];
+        if (resume_read(&rec, kind, pending_swipe_id(l->key), &q, err, sizeof(err)) < 0) {
+            /* not claimed: its owner stays, the backstop logs it again */
+            metrics_add(pending_m_unreadable, 1);
+            log_kv(LOG_ERROR, "pending_unreadable", "key", l->key, "kind", resume_kind_name(kind),
+                   "reason", err, NULL);
+            continue;
+        }
+        pending_claim(l, kind, q.owner);
         dropped = false;
     }
     if (dropped)
         pending_drop_member(l);
+    free(names);
+    free(values);
     pending_look_done(l);
 }
 
@@ -265,7 +305,7 @@ static void pending_on_members(redisReply *reply, const char *errstr, void *arg)
 {
     pending_gone *g = arg;
     if (reply && reply->type == REDIS_REPLY_ARRAY) {
-        if (reply->elements > 0)
+        if (reply->elements > 0 && !g->own)
             log_kv(LOG_WARN, "gateway_dead", "gateway", g->id, "reason",
                    "no heartbeat within ONECARD_GATEWAY_DEAD_MS: finishing what it left in flight",
                    NULL);
@@ -278,18 +318,21 @@ static void pending_on_members(redisReply *reply, const char *errstr, void *arg)
                 log_kv(LOG_WARN, "inflight_unreadable", "set", g->set, NULL);
                 continue;
             }
+            if (g->own && inflight_local(m->str))
+                continue; /* still being handled by this process */
             pending_look_at(g, kind, m->str, key);
         }
     }
     pending_gone_done(g);
 }
 
-static void pending_take_gateway(const char *id)
+static void pending_take_gateway(const char *id, long long lease)
 {
     pending_gone *g = calloc(1, sizeof(*g));
     if (g == NULL)
         return;
     snprintf(g->id, sizeof(g->id), "%s", id);
+    snprintf(g->lease, sizeof(g->lease), "%lld", lease);
     keys_inflight(g->set, sizeof(g->set), g->id);
     g->outstanding = 1;
     metrics_add(pending_m_dead, 1);
@@ -299,12 +342,38 @@ static void pending_take_gateway(const char *id)
         free(g);
 }
 
+/* Our own members older than the dead time that this process no longer
+ * handles: a request whose last script's reply never came (Redis down, a
+ * connection cut), or that could not be produced again. */
+static void pending_take_own(void)
+{
+    pending_gone *g = calloc(1, sizeof(*g));
+    if (g == NULL)
+        return;
+    snprintf(g->id, sizeof(g->id), "%s", inflight_id());
+    snprintf(g->set, sizeof(g->set), "%s", inflight_key());
+    g->own = true;
+    g->outstanding = 1;
+    char upto[24];
+    snprintf(upto, sizeof(upto), "%" PRId64, event_now_ms() - pending_cfg.dead_ms);
+    const char *argv[] = {"ZRANGEBYSCORE", g->set, "-inf", upto, "LIMIT", "0", "500"};
+    size_t argvlen[7];
+    for (int i = 0; i < 7; i++)
+        argvlen[i] = strlen(argv[i]);
+    pending_own_running = true;
+    if (redis_command(pending_redis, 7, argv, argvlen, pending_on_members, g) < 0) {
+        pending_own_running = false;
+        free(g);
+    }
+}
+
 /* ------------------------------------------------------------ heartbeat */
 
 static void pending_on_beat(redisReply *reply, const char *errstr, void *arg)
 {
     pending_beating = false;
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) {
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 3 ||
+        reply->element[2]->type != REDIS_REPLY_INTEGER) {
         log_warn("heartbeat_failed", "%s",
                  reply && reply->type == REDIS_REPLY_ERROR ? reply->str
                                                            : (errstr ? errstr : "bad reply"));
@@ -325,7 +394,7 @@ static void pending_on_beat(redisReply *reply, const char *errstr, void *arg)
     if (dead->type == REDIS_REPLY_ARRAY)
         for (size_t i = 0; i < dead->elements; i++)
             if (dead->element[i]->type == REDIS_REPLY_STRING)
-                pending_take_gateway(dead->element[i]->str);
+                pending_take_gateway(dead->element[i]->str, reply->element[2]->integer);
 }
 
 /* ------------------------------------------------------ backstop sweep */
@@ -377,11 +446,14 @@ static void pending_on_tick(evutil_socket_t fd, short what, void *arg)
     if (!pending_beating) {
         char dead[24];
         snprintf(dead, sizeof(dead), "%" PRId64, pending_cfg.dead_ms);
-        const char *argv[] = {pending_alive_key, inflight_id(), dead};
-        size_t argvlen[] = {strlen(argv[0]), strlen(argv[1]), strlen(argv[2])};
-        pending_beating = redis_evalsha(pending_redis, &pending_s_heartbeat, 1, 3, argv, argvlen,
-                                        pending_on_beat, NULL) == 0;
+        const char *keys[HEARTBEAT_NKEYS] = {[HEARTBEAT_K_HEARTBEATS] = pending_alive_key};
+        const char *args[HEARTBEAT_NARGS] = {
+            [HEARTBEAT_A_GATEWAY_ID] = inflight_id(), [HEARTBEAT_A_DEAD_MS] = dead};
+        pending_beating = scripts_call(pending_redis, &scripts_heartbeat, keys, args,
+                                       HEARTBEAT_NARGS, pending_on_beat, NULL) == 0;
     }
+    if (!pending_own_running)
+        pending_take_own();
     int64_t now = event_now_ms();
     if (!pending_scanning && pending_next_scan_ms > 0 && now >= pending_next_scan_ms) {
         pending_next_scan_ms =
@@ -397,9 +469,6 @@ int pending_setup(struct event_base *base, redis_client *redis, const pending_co
     pending_redis = redis;
     pending_cfg = *cfg;
     keys_gateways(pending_alive_key, sizeof(pending_alive_key));
-    redis_script_init(&pending_s_heartbeat, "heartbeat", lua_heartbeat);
-    redis_script_init(&pending_s_claim, "claim", lua_claim);
-    redis_script_init(&pending_s_forget, "forget", lua_forget);
     for (int i = 0; i < 3; i++) {
         char l[32];
         snprintf(l, sizeof(l), "kind=\"%s\"", resume_kind_name(pending_kinds[i]));

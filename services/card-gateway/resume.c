@@ -67,12 +67,15 @@ resume_verdict resume_decide(const resume_record *r, int kind, const char *me, c
         return RESUME_NOTHING;
     const char *owner = resume_field(r, p->owner);
     if (owner == NULL)
-        owner = ""; /* written before owners were recorded */
+        owner = "";                                  /* written before owners were recorded */
+    if (dead_id != NULL && strcmp(dead_id, me) == 0) /* our own, left behind */
+        return strcmp(owner, me) == 0 ? RESUME_TAKE : RESUME_NOTHING;
     if (strcmp(owner, me) == 0)
         return RESUME_LIVE;
+    bool owner_alive = owner[0] != '\0' && alive(owner, alive_arg);
     if (dead_id != NULL)
-        return strcmp(owner, dead_id) == 0 ? RESUME_TAKE : RESUME_NOTHING;
-    if (owner[0] != '\0' && alive(owner, alive_arg))
+        return strcmp(owner, dead_id) == 0 || !owner_alive ? RESUME_TAKE : RESUME_NOTHING;
+    if (owner_alive)
         return RESUME_LIVE;
     int64_t at;
     if (!resume_int(resume_field(r, p->at), &at))
@@ -143,7 +146,7 @@ int resume_read(const resume_record *r, int kind, const char *swipe_id, resume_r
             return -1;
         }
         for (int i = 0; i < (int)n; i++) {
-            char name[16];
+            char name[24];
             snprintf(name, sizeof(name), "rt_tag%d", i + 1);
             if (resume_need(r, name, &q->tags[i], err, errlen) < 0)
                 return -1;

@@ -57,8 +57,13 @@ typedef enum resume_verdict {
 typedef bool (*resume_alive_fn)(const char *gateway_id, void *arg);
 
 /* What to do with one part of a record.
+ * - dead_id == me: the part's member is in our own set, but this process
+ *   no longer handles it (a reply lost, Redis down when it ended): take it
+ *   when it is still ours;
  * - dead_id != NULL: the part was found in the in-flight set of dead_id,
- *   which was leased to us: take it when dead_id still owns it;
+ *   which was leased to us: take it when dead_id owns it, or an owner
+ *   that is not alive either (one that claimed it and died before adding
+ *   it to its own set);
  * - dead_id == NULL: the backstop sweep: take it when its owner is neither
  *   us nor alive and it is older than age_ms. */
 resume_verdict resume_decide(const resume_record *r, int kind, const char *me, const char *dead_id,

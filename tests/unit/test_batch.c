@@ -121,7 +121,7 @@ static void produce(kafka_producer *p, int n, int salt)
 {
     const event_type *sw = event_type_by_ce("onecard.v1.SwipeAuthorized", 26);
     for (int i = 0; i < n; i++) {
-        char id[EVENT_ID_LEN + 1], key[16];
+        char id[EVENT_ID_LEN + 1], key[48];
         event_new_id(id);
         snprintf(key, sizeof(key), "card-%d-%d", salt, i);
         ProtobufCMessage *m = sample_new(sw->desc, id);

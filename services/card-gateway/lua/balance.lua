@@ -1,5 +1,7 @@
 -- balance.lua: a balance inquiry: the card must be usable and the PIN right
 -- (a wrong PIN counts towards the lock, as on a swipe).
+-- @keys card wallet
+-- @argv pin_proof
 -- KEYS: 1 card, 2 wallet;  ARGV: 1 PIN proof
 -- Returns {'declined', reason} | {'ok', wallet, balance, wallet, balance, ...}
 local card = redis.call('HMGET', KEYS[1], 'status', 'pin_salt', 'pin_hash', 'pin_fails',

@@ -2,6 +2,8 @@
 -- rating) that is still pending and owned by a gateway found dead, so that
 -- exactly one gateway produces its event again; the owner it had may no
 -- longer undo it (release.lua, unreverse.lua, unrate.lua check the owner).
+-- @keys swipe
+-- @argv part owner gateway_id
 -- KEYS: 1 swipe;  ARGV: 1 part s|r|t, 2 the owner expected, 3 our gateway id
 -- Returns {'done'} (not pending: final, undone or gone) | {'other', owner}
 -- | {'claimed', {field, value, ...}} (the whole record, now ours).

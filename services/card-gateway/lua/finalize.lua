@@ -1,6 +1,8 @@
 -- finalize.lua: the broker acknowledged the event of a pending answer:
 -- make the stored answer final and mark that part of the swipe record
 -- done, so that no sweep takes it up again.
+-- @keys idem swipe
+-- @argv part
 -- KEYS: 1 idem, 2 swipe;  ARGV: 1 part: swipe | reversal | rating
 local v = redis.call('GET', KEYS[1])
 if v then

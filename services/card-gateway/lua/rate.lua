@@ -3,6 +3,8 @@
 -- what producing the rating's event needs and the gateway that owns it
 -- (rt_*), so that another gateway can finish it if this one dies before
 -- the broker's acknowledgement (pending.c).
+-- @keys swipe idem
+-- @argv fingerprint terminal now event_id gateway_id request_id score tags...
 -- KEYS: 1 swipe, 2 idem
 -- ARGV: 1 fingerprint, 2 terminal, 3 now (ms), 4 event id, 5 gateway id,
 --       6 request id, 7 score, 8... tags

@@ -4,6 +4,8 @@
 -- Only while the swipe is still pending and still this gateway's: a
 -- gateway that took it over (pending.c) is producing its event, and the
 -- money must then stay where it is.
+-- @keys idem wallet holds caps swipe
+-- @argv event_id wallet amount item day year gateway_id
 -- KEYS: 1 idem, 2 wallet, 3 holds, 4 caps, 5 swipe
 -- ARGV: 1 event id, 2 wallet, 3 amount, 4 item, 5 day, 6 year, 7 gateway id
 -- Returns 1 when released, 0 when left to the gateway that owns it now.

@@ -3,6 +3,8 @@
 -- balance), then debit the wallet and record the hold and the swipe.
 -- Every key belongs to one card (one Redis Cluster slot).
 --
+-- @keys card wallet holds caps idem swipe
+-- @argv fingerprint pin_proof item_code item_info provider_state amount day year swipe_id terminal provider now card_no approval event_id request_id gateway_id
 -- KEYS: 1 card, 2 wallet, 3 holds, 4 caps, 5 idem, 6 swipe
 -- ARGV: 1 request fingerprint, 2 PIN proof, 3 item code,
 --       4 item "wallet|standard|daily_cap|annual_cap|category" ('' if unknown),

@@ -1,6 +1,8 @@
 -- unrate.lua: the broker did not acknowledge a rating: forget it. Only
 -- while the rating is still pending and still this gateway's (see
 -- release.lua).
+-- @keys swipe idem
+-- @argv event_id gateway_id
 -- KEYS: 1 swipe, 2 idem;  ARGV: 1 event id, 2 gateway id
 -- Returns 1 when forgotten, 0 when left to the gateway that owns it now.
 local s = redis.call('HMGET', KEYS[1], 'rt_event', 'rt_state', 'rt_gw', 'rt_ntags')

@@ -1,6 +1,8 @@
 -- unreverse.lua: the broker did not acknowledge a reversal's event: take
 -- the credit back, restore the swipe, drop the pending answer. Only while
 -- the reversal is still pending and still this gateway's (see release.lua).
+-- @keys swipe idem
+-- @argv event_id gateway_id
 -- KEYS: 1 swipe, 2 idem;  ARGV: 1 event id, 2 gateway id
 -- Returns 1 when undone, 0 when left to the gateway that owns it now.
 local s = redis.call('HMGET', KEYS[1], 'card', 'wallet', 'amount', 'reversal_event', 'rv_state',

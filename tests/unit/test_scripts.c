@@ -1,0 +1,119 @@
+/*
+ * test_scripts: the gateway's Lua scripts and C agree on every call's
+ * arguments (services/card-gateway/scripts.h): each script's "-- @keys" and
+ * "-- @argv" header lines name exactly the keys and arguments of its C
+ * table, in the same order; every KEYS[n] and ARGV[n] a script uses is
+ * within what it declares; and a call that does not match is refused.
+ */
+#include "check.h"
+#include "lua_scripts.h"
+#include "scripts.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The names on the script's "-- @<tag> " line, split on spaces, into out. */
+static int header_names(const char *src, const char *tag, char out[][48], int max)
+{
+    char want[32];
+    snprintf(want, sizeof(want), "-- @%s ", tag);
+    const char *line = strstr(src, want);
+    if (line == NULL)
+        return -1;
+    line += strlen(want);
+    int n = 0;
+    while (*line && *line != '\n' && n < max) {
+        while (*line == ' ')
+            line++;
+        size_t len = strcspn(line, " \n");
+        if (len == 0)
+            break;
+        snprintf(out[n++], 48, "%.*s", (int)len, line);
+        line += len;
+    }
+    return n;
+}
+
+/* The largest n of "<what>[n]" in the source. */
+static int highest_index(const char *src, const char *what)
+{
+    int hi = 0;
+    size_t wl = strlen(what);
+    for (const char *p = strstr(src, what); p; p = strstr(p + 1, what)) {
+        if (p[wl] != '[' || !isdigit((unsigned char)p[wl + 1]))
+            continue;
+        int v = atoi(p + wl + 1);
+        if (v > hi)
+            hi = v;
+    }
+    return hi;
+}
+
+static void null_reply(redisReply *r, const char *e, void *arg)
+{
+}
+
+int main(void)
+{
+    static const struct {
+        const scripts_def *def;
+        const char *name, *source;
+    } rows[] = {
+        {&scripts_swipe, "swipe", lua_swipe},
+        {&scripts_release, "release", lua_release},
+        {&scripts_reverse, "reverse", lua_reverse},
+        {&scripts_unreverse, "unreverse", lua_unreverse},
+        {&scripts_rate, "rate", lua_rate},
+        {&scripts_unrate, "unrate", lua_unrate},
+        {&scripts_finalize, "finalize", lua_finalize},
+        {&scripts_balance, "balance", lua_balance},
+        {&scripts_claim, "claim", lua_claim},
+        {&scripts_heartbeat, "heartbeat", lua_heartbeat},
+        {&scripts_forget, "forget", lua_forget},
+    };
+    size_t nall = 0;
+    while (scripts_all[nall])
+        nall++;
+    CHECK(nall == sizeof(rows) / sizeof(rows[0]), "every script is in the table (%zu)", nall);
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        const scripts_def *d = rows[i].def;
+        char names[64][48];
+        int nk = header_names(rows[i].source, "keys", names, 64);
+        CHECK(nk == d->nkeys, "%s.lua declares %d keys, C has %d", rows[i].name, nk, d->nkeys);
+        for (int k = 0; k < nk && k < d->nkeys; k++)
+            CHECK(strcmp(names[k], d->keys[k]) == 0,
+                  "%s.lua key %d: \"%s\" in the script, \"%s\" in C", rows[i].name, k + 1, names[k],
+                  d->keys[k]);
+        int na = header_names(rows[i].source, "argv", names, 64);
+        CHECK(na == d->nargs, "%s.lua declares %d arguments, C has %d", rows[i].name, na, d->nargs);
+        for (int a = 0; a < na && a < d->nargs; a++)
+            CHECK(strcmp(names[a], d->args[a]) == 0,
+                  "%s.lua argument %d: \"%s\" in the script, \"%s\" in C", rows[i].name, a + 1,
+                  names[a], d->args[a]);
+        bool variadic = na > 0 && strstr(names[na - 1], "...") != NULL;
+        CHECK(variadic == d->variadic, "%s.lua: variadic in the script %d, in C %d", rows[i].name,
+              variadic, d->variadic);
+        CHECK(highest_index(rows[i].source, "KEYS") <= d->nkeys, "%s.lua uses KEYS[%d] of %d",
+              rows[i].name, highest_index(rows[i].source, "KEYS"), d->nkeys);
+        CHECK(highest_index(rows[i].source, "ARGV") <= d->nargs, "%s.lua uses ARGV[%d] of %d",
+              rows[i].name, highest_index(rows[i].source, "ARGV"), d->nargs);
+    }
+    /* calls that do not match the interface never reach Redis */
+    scripts_setup();
+    const char *keys[8] = {"a", "b", "c", "d", "e", "f", "g", "h"};
+    const char *args[24] = {0};
+    for (int i = 0; i < 24; i++)
+        args[i] = "x";
+    CHECK(scripts_call(NULL, &scripts_finalize, keys, args, 2, null_reply, NULL) == -1,
+          "too many arguments refused");
+    CHECK(scripts_call(NULL, &scripts_swipe, keys, args, SWIPE_NARGS - 1, null_reply, NULL) == -1,
+          "too few arguments refused");
+    CHECK(scripts_call(NULL, &scripts_rate, keys, args, RATE_NARGS - 2, null_reply, NULL) == -1,
+          "a rating without its score refused");
+    const char *missing[SWIPE_NARGS] = {0};
+    CHECK(scripts_call(NULL, &scripts_swipe, keys, missing, SWIPE_NARGS, null_reply, NULL) == -1,
+          "an argument left NULL refused");
+    return CHECK_DONE();
+}
