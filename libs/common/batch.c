@@ -33,7 +33,7 @@ struct batch_consumer {
     int wake_fd[2];
     struct event *wake_ev, *tick_ev;
     bool draining;
-    metric *m_lag, *m_failures;
+    metric *m_lag, *m_failures, *m_batches, *m_batch_size, *m_apply_s;
 };
 
 /* PostgreSQL answers (or the service keeps its offsets elsewhere). */
@@ -62,6 +62,7 @@ static int batch_offsets(void *arg, rd_kafka_topic_partition_list_t *parts, char
 static int batch_apply(batch_consumer *b, bool retry)
 {
     char err[512] = "";
+    int64_t t0 = event_now_ms();
     if (b->hooks.apply(b->arg, b->recs, b->n, retry, err, sizeof(err)) < 0) {
         metrics_add(b->m_failures, 1);
         log_error("batch_not_applied", "%d events kept, retrying in 1 s: %s", b->n, err);
@@ -69,6 +70,9 @@ static int batch_apply(batch_consumer *b, bool retry)
         b->retry_at_ms = event_now_ms() + BATCH_RETRY_MS;
         return -1;
     }
+    metrics_observe(b->m_apply_s, (double)(event_now_ms() - t0) / 1000.0);
+    metrics_add(b->m_batches, 1);
+    metrics_observe(b->m_batch_size, b->n);
     kafka_records_release(b->recs, b->n);
     b->n = 0;
     b->pending = false;
@@ -147,6 +151,15 @@ batch_consumer *batch_new(struct event_base *base, deps *d, const batch_config *
     snprintf(name, sizeof(name), "%s_batch_failures_total", cfg->metric_prefix);
     snprintf(help, sizeof(help), "Batches rolled back and retried (PostgreSQL unavailable).");
     b->m_failures = metrics_counter(name, help, NULL);
+    snprintf(name, sizeof(name), "%s_batches_total", cfg->metric_prefix);
+    b->m_batches = metrics_counter(name, "Transactions committed.", NULL);
+    static const double sizes[] = {1, 10, 50, 100, 250, 500, 1000, 2000, 5000, 10000};
+    snprintf(name, sizeof(name), "%s_batch_events", cfg->metric_prefix);
+    b->m_batch_size = metrics_histogram(name, "Events per transaction.", NULL, sizes,
+                                        (int)(sizeof(sizes) / sizeof(sizes[0])));
+    snprintf(name, sizeof(name), "%s_batch_apply_seconds", cfg->metric_prefix);
+    b->m_apply_s = metrics_histogram(name, "Time to apply and commit one batch.", NULL,
+                                     metrics_latency_bounds, metrics_latency_nbounds);
     /* a static member: restarted after a crash, it gets its partitions
      * back at once rather than after the dead session times out */
     const char *extra[BATCH_EXTRA_MAX + 5];

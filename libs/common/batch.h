@@ -61,8 +61,10 @@ typedef struct batch_config {
     const char *instance;      /* group.instance.id; "" for a dynamic member */
     const char *const *topics; /* NULL-terminated */
     int batch_max;             /* records per transaction, at most */
-    const char *metric_prefix; /* <prefix>_consumer_lag_messages, <prefix>_batch_failures_total */
-    const char *const *extra;  /* more librdkafka settings, pairs, NULL-terminated; or NULL */
+    /* <prefix>_consumer_lag_messages, _batch_failures_total, _batches_total,
+     * _batch_events, _batch_apply_seconds */
+    const char *metric_prefix;
+    const char *const *extra; /* more librdkafka settings, pairs, NULL-terminated; or NULL */
 } batch_config;
 
 typedef struct batch_consumer batch_consumer;

@@ -33,8 +33,7 @@ static struct {
     void (*drained)(void);
 } c;
 
-static metric *m_applied[JOURNAL_KINDS], *m_moves, *m_rejected, *m_dead, *m_batches, *m_batch_size,
-    *m_apply_s, *m_lag_s, *m_inflight;
+static metric *m_applied[JOURNAL_KINDS], *m_moves, *m_rejected, *m_dead, *m_lag_s, *m_inflight;
 
 bool consumer_assigned(void)
 {
@@ -131,9 +130,6 @@ static int consumer_apply(void *arg, kafka_record *recs, int n, bool retry, char
         goto fail;
 
     int64_t now = event_now_ms();
-    metrics_observe(m_apply_s, (double)(now - t0) / 1000.0);
-    metrics_add(m_batches, 1);
-    metrics_observe(m_batch_size, n);
     size_t k = 0;
     int64_t outbox_key = INT64_MAX;
     for (int i = 0; i < n; i++) {
@@ -221,13 +217,6 @@ static void consumer_metrics(void)
                                  NULL);
     m_dead = metrics_counter("ledger_events_undecodable_total",
                              "Records the consumer dead-lettered before decoding.", NULL);
-    m_batches = metrics_counter("ledger_batches_total", "Transactions committed.", NULL);
-    static const double sizes[] = {1, 10, 50, 100, 250, 500, 1000, 2000, 5000, 10000};
-    m_batch_size = metrics_histogram("ledger_batch_events", "Events per transaction.", NULL, sizes,
-                                     (int)(sizeof(sizes) / sizeof(sizes[0])));
-    m_apply_s =
-        metrics_histogram("ledger_batch_apply_seconds", "Time to apply and commit one batch.", NULL,
-                          metrics_latency_bounds, metrics_latency_nbounds);
     m_lag_s = metrics_histogram("ledger_event_lag_seconds",
                                 "From the gateway's authorization to the ledger's commit, per "
                                 "swipe or reversal.",

@@ -30,7 +30,7 @@ static struct {
 } c;
 
 static metric *m_ratings[RULES_NVERDICTS], *m_swipes, *m_reversals, *m_duplicates, *m_dead,
-    *m_batches, *m_batch_size, *m_apply_s, *m_parked, *m_published, *m_bursts;
+    *m_parked, *m_published, *m_bursts;
 
 /* ------------------------------------------------------------ assignment */
 
@@ -267,9 +267,6 @@ static int consumer_apply(void *arg, kafka_record *recs, int n, bool retry, char
     if (store_commit(&c.st, err, errlen) < 0)
         return -1;
     int64_t now = event_now_ms();
-    metrics_observe(m_apply_s, (double)(now - t0) / 1000.0);
-    metrics_add(m_batches, 1);
-    metrics_observe(m_batch_size, n);
     consumer_account();
     metrics_add(m_published, store_publish(&c.st, c.d->producer, now));
     c.recs = NULL;
@@ -342,13 +339,6 @@ static void consumer_metrics(void)
                                    "Events whose event_id was applied already.", NULL);
     m_dead = metrics_counter("rating_events_undecodable_total",
                              "Records dead-lettered before decoding.", NULL);
-    m_batches = metrics_counter("rating_batches_total", "Transactions committed.", NULL);
-    static const double sizes[] = {1, 10, 50, 100, 250, 500, 1000, 2000, 5000, 10000};
-    m_batch_size = metrics_histogram("rating_batch_events", "Events per transaction.", NULL, sizes,
-                                     (int)(sizeof(sizes) / sizeof(sizes[0])));
-    m_apply_s =
-        metrics_histogram("rating_batch_apply_seconds", "Time to apply and commit one batch.", NULL,
-                          metrics_latency_bounds, metrics_latency_nbounds);
     m_parked = metrics_gauge("rating_parked_ratings",
                              "Ratings waiting for their swipe (rating_pending).", NULL);
     m_published =

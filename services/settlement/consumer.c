@@ -23,7 +23,7 @@ static struct {
     store_item *items;
 } c;
 
-static metric *m_applied[3], *m_rejected, *m_batches, *m_apply_s;
+static metric *m_applied[3], *m_rejected;
 
 bool consumer_assigned(void)
 {
@@ -74,7 +74,6 @@ static int consumer_apply(void *arg, kafka_record *recs, int n, bool retry, char
 {
     (void)arg;
     (void)retry; /* postings already applied are found by their event id */
-    int64_t t0 = event_now_ms();
     consumer_items(recs, n);
     if (store_apply(&c.st, TOPIC_POSTINGS, c.items, n, err, errlen) < 0)
         return -1;
@@ -87,8 +86,6 @@ static int consumer_apply(void *arg, kafka_record *recs, int n, bool retry, char
     }
     if (store_commit(&c.st, err, errlen) < 0)
         return -1;
-    metrics_observe(m_apply_s, (double)(event_now_ms() - t0) / 1000.0);
-    metrics_add(m_batches, 1);
     for (int i = 0; i < n; i++) {
         store_item *it = &c.items[i];
         if (it->ok) {
@@ -113,10 +110,6 @@ static void consumer_metrics(void)
                                  "Postings read and not applied (duplicate, invalid, "
                                  "undecodable), recorded in settlement_rejections.",
                                  NULL);
-    m_batches = metrics_counter("settlement_batches_total", "Transactions committed.", NULL);
-    m_apply_s =
-        metrics_histogram("settlement_batch_apply_seconds", "Time to apply and commit one batch.",
-                          NULL, metrics_latency_bounds, metrics_latency_nbounds);
 }
 
 int consumer_setup(struct event_base *base, deps *d, const consumer_config *cfg, char *err,
