@@ -85,15 +85,20 @@ ProtobufCMessage *event_decode(const event_type *type, const uint8_t *payload, s
     return m;
 }
 
+void event_random(void *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = getrandom((unsigned char *)buf + got, n - got, 0);
+        if (r > 0)
+            got += (size_t)r;
+    }
+}
+
 void event_new_id(char *out)
 {
     unsigned char b[16];
-    size_t got = 0;
-    while (got < sizeof(b)) {
-        ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
-        if (n > 0)
-            got += (size_t)n;
-    }
+    event_random(b, sizeof(b));
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
     snprintf(out, EVENT_ID_LEN + 1,

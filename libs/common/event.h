@@ -55,6 +55,9 @@ const char *event_id_of(const ProtobufCMessage *msg);
 ProtobufCMessage *event_decode(const event_type *type, const uint8_t *payload, size_t len,
                                char *err, size_t errlen);
 
+/* Fills buf with n bytes from the kernel's random source. */
+void event_random(void *buf, size_t n);
+
 /* Writes a random UUIDv4 into out (EVENT_ID_LEN + 1 bytes). */
 void event_new_id(char *out);
 

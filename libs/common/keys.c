@@ -3,10 +3,11 @@
  */
 #include "common/keys.h"
 
+#include "common/event.h"
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <sys/random.h>
 
 static int keys_fmt(char *buf, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -100,13 +101,8 @@ void keys_swipe_id(char *out, size_t len, const char *card_no)
 {
     char tag[KEYS_TAG_LEN + 1];
     unsigned char r[10];
-    size_t got = 0;
     keys_card_tag(tag, card_no);
-    while (got < sizeof(r)) {
-        ssize_t n = getrandom(r + got, sizeof(r) - got, 0);
-        if (n > 0)
-            got += (size_t)n;
-    }
+    event_random(r, sizeof(r));
     snprintf(out, len, "%s-%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x", tag, r[0], r[1], r[2], r[3],
              r[4], r[5], r[6], r[7], r[8], r[9]);
 }

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #define INFLIGHT_BUCKETS 4096
 
@@ -33,12 +32,7 @@ static inflight_entry *inflight_table[INFLIGHT_BUCKETS];
 void inflight_setup(redis_client *redis)
 {
     unsigned char b[8];
-    size_t got = 0;
-    while (got < sizeof(b)) {
-        ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
-        if (n > 0)
-            got += (size_t)n;
-    }
+    event_random(b, sizeof(b));
     for (size_t i = 0; i < sizeof(b); i++)
         snprintf(inflight_gw + 2 * i, 3, "%02x", b[i]);
     inflight_redis = redis;

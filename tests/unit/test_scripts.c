@@ -6,7 +6,6 @@
  * within what it declares; and a call that does not match is refused.
  */
 #include "check.h"
-#include "lua_scripts.h"
 #include "scripts.h"
 
 #include <ctype.h>
@@ -57,51 +56,35 @@ static void null_reply(redisReply *r, const char *e, void *arg)
 
 int main(void)
 {
-    static const struct {
-        const scripts_def *def;
-        const char *name, *source;
-    } rows[] = {
-        {&scripts_swipe, "swipe", lua_swipe},
-        {&scripts_release, "release", lua_release},
-        {&scripts_reverse, "reverse", lua_reverse},
-        {&scripts_unreverse, "unreverse", lua_unreverse},
-        {&scripts_rate, "rate", lua_rate},
-        {&scripts_unrate, "unrate", lua_unrate},
-        {&scripts_finalize, "finalize", lua_finalize},
-        {&scripts_balance, "balance", lua_balance},
-        {&scripts_claim, "claim", lua_claim},
-        {&scripts_heartbeat, "heartbeat", lua_heartbeat},
-        {&scripts_forget, "forget", lua_forget},
-    };
+    scripts_setup(); /* each script's name and source */
     size_t nall = 0;
-    while (scripts_all[nall])
-        nall++;
-    CHECK(nall == sizeof(rows) / sizeof(rows[0]), "every script is in the table (%zu)", nall);
-    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-        const scripts_def *d = rows[i].def;
+    for (; scripts_all[nall]; nall++) {
+        const scripts_def *d = scripts_all[nall];
+        const char *name = d->script.name, *src = d->script.source;
         char names[64][48];
-        int nk = header_names(rows[i].source, "keys", names, 64);
-        CHECK(nk == d->nkeys, "%s.lua declares %d keys, C has %d", rows[i].name, nk, d->nkeys);
+        int nk = header_names(src, "keys", names, 64);
+        CHECK(nk == d->nkeys, "%s.lua declares %d keys, C has %d", name, nk, d->nkeys);
         for (int k = 0; k < nk && k < d->nkeys; k++)
             CHECK(strcmp(names[k], d->keys[k]) == 0,
-                  "%s.lua key %d: \"%s\" in the script, \"%s\" in C", rows[i].name, k + 1, names[k],
+                  "%s.lua key %d: \"%s\" in the script, \"%s\" in C", name, k + 1, names[k],
                   d->keys[k]);
-        int na = header_names(rows[i].source, "argv", names, 64);
-        CHECK(na == d->nargs, "%s.lua declares %d arguments, C has %d", rows[i].name, na, d->nargs);
+        int na = header_names(src, "argv", names, 64);
+        CHECK(na == d->nargs, "%s.lua declares %d arguments, C has %d", name, na, d->nargs);
         for (int a = 0; a < na && a < d->nargs; a++)
             CHECK(strcmp(names[a], d->args[a]) == 0,
-                  "%s.lua argument %d: \"%s\" in the script, \"%s\" in C", rows[i].name, a + 1,
-                  names[a], d->args[a]);
+                  "%s.lua argument %d: \"%s\" in the script, \"%s\" in C", name, a + 1, names[a],
+                  d->args[a]);
         bool variadic = na > 0 && strstr(names[na - 1], "...") != NULL;
-        CHECK(variadic == d->variadic, "%s.lua: variadic in the script %d, in C %d", rows[i].name,
-              variadic, d->variadic);
-        CHECK(highest_index(rows[i].source, "KEYS") <= d->nkeys, "%s.lua uses KEYS[%d] of %d",
-              rows[i].name, highest_index(rows[i].source, "KEYS"), d->nkeys);
-        CHECK(highest_index(rows[i].source, "ARGV") <= d->nargs, "%s.lua uses ARGV[%d] of %d",
-              rows[i].name, highest_index(rows[i].source, "ARGV"), d->nargs);
+        CHECK(variadic == d->variadic, "%s.lua: variadic in the script %d, in C %d", name, variadic,
+              d->variadic);
+        CHECK(highest_index(src, "KEYS") <= d->nkeys, "%s.lua uses KEYS[%d] of %d", name,
+              highest_index(src, "KEYS"), d->nkeys);
+        CHECK(highest_index(src, "ARGV") <= d->nargs, "%s.lua uses ARGV[%d] of %d", name,
+              highest_index(src, "ARGV"), d->nargs);
     }
+    /* every script under lua/ has an interface: lua_scripts.h embeds 11 */
+    CHECK(nall == 11, "%zu scripts with an interface", nall);
     /* calls that do not match the interface never reach Redis */
-    scripts_setup();
     const char *keys[8] = {"a", "b", "c", "d", "e", "f", "g", "h"};
     const char *args[24] = {0};
     for (int i = 0; i < 24; i++)
