@@ -3,6 +3,8 @@
  */
 #include "consumer.h"
 
+#include "publish.h"
+
 #include "common/batch.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -268,7 +270,7 @@ static int consumer_apply(void *arg, kafka_record *recs, int n, bool retry, char
         return -1;
     int64_t now = event_now_ms();
     consumer_account();
-    metrics_add(m_published, store_publish(&c.st, c.d->producer, now));
+    metrics_add(m_published, publish_send(&c.st.publish, c.d->producer, now));
     c.recs = NULL;
     return 0;
 }
@@ -306,7 +308,7 @@ static void consumer_parked(void)
         return;
     }
     consumer_account();
-    metrics_add(m_published, store_publish(&c.st, c.d->producer, now));
+    metrics_add(m_published, publish_send(&c.st.publish, c.d->producer, now));
     log_info("parked_decided", "%d parked ratings decided", n);
 }
 

@@ -5,12 +5,12 @@
  * The Kafka consumer's queue wakes the event loop through a pipe; each
  * wake-up takes what is there (up to the batch size, several batches in a
  * row while there is a backlog) and applies it with the offsets in one
- * transaction (store). Rejected ratings are dead-lettered with their reason
- * before the commit (at least once on the DLQ, exactly once in the
- * tables); scores that moved materially are published after it. When
- * PostgreSQL fails the batch is kept and retried every second, and nothing
- * more is read until it commits. Offsets come from PostgreSQL on every
- * assignment, never from Kafka.
+ * transaction (store.h). Rejected ratings are dead-lettered with their
+ * reason before the commit (at least once on the DLQ, exactly once in the
+ * tables); scores that moved materially are published after it
+ * (publish.h). When PostgreSQL fails the batch is kept and retried every
+ * second, and nothing more is read until it commits. Offsets come from
+ * PostgreSQL on every assignment, never from Kafka.
  *
  * Ratings that overtook their swipe (the topics are keyed differently:
  * ratings by provider, swipes by card) are parked, not rejected. A timer

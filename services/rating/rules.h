@@ -8,8 +8,8 @@
  * A swipe not read yet is no reason to reject: the rating is parked
  * (RULES_PENDING) and decided again when the swipe arrives; only after a
  * grace period with every swipe read does it become RULES_SWIPE_UNKNOWN
- * (store.c). The per-card cap needs the counts of the database, so the
- * store decides RULES_OVER_CAP; the code and wording live here.
+ * (decide.c). The per-card cap needs the counts of the database, so
+ * decide.c decides RULES_OVER_CAP; the code and wording live here.
  *
  * Reason codes match the gateway's refusals (lua/rate.lua) where both
  * exist. No state: any thread.
