@@ -217,9 +217,10 @@ wait_until() {
 # Kafka topics
 # ---------------------------------------------------------------------------
 
-# topics_read FILE: "name partitions" pairs, comments and blanks dropped.
+# topics_read FILE: "name partitions configs" (configs: k=v,k=v or -),
+# comments and blanks dropped.
 topics_read() {
-    awk '!/^[[:space:]]*(#|$)/ { print $1, $2 }' "$1"
+    awk '!/^[[:space:]]*(#|$)/ { print $1, $2, ($3 == "" ? "-" : $3) }' "$1"
 }
 
 # topics_existing BROKER: "name partitions" for every topic the broker has.
@@ -228,8 +229,9 @@ topics_existing() {
         sed -n 's/^  topic "\([^"]*\)" with \([0-9]*\) partitions:$/\1 \2/p'
 }
 
-# topics_create_fast HOST PORT NAME:PARTITIONS...: create topics in one
-# CreateTopics request (API key 19, version 1, replication factor 1).
+# topics_create_fast HOST PORT NAME:PARTITIONS:CONFIGS...: create topics in
+# one CreateTopics request (API key 19, version 1, replication factor 1);
+# CONFIGS is k=v,k=v or -.
 # Measured: ~0.2 s for all eleven, against ~10 s for one TopicCommand JVM per
 # topic. TOPIC_ALREADY_EXISTS (36) counts as success. Exit 0 when every topic
 # exists afterwards; anything else is left to the TopicCommand fallback.
@@ -240,17 +242,20 @@ import socket, struct, sys
 host, port = sys.argv[1], int(sys.argv[2])
 topics = []
 for arg in sys.argv[3:]:
-    name, parts = arg.rsplit(":", 1)
-    topics.append((name, int(parts)))
+    name, parts, cfg = arg.split(":", 2)
+    configs = [] if cfg == "-" else [kv.split("=", 1) for kv in cfg.split(",")]
+    topics.append((name, int(parts), configs))
 
 def kstr(s):
     b = s.encode()
     return struct.pack(">h", len(b)) + b
 
 body = struct.pack(">i", len(topics))
-for name, parts in topics:
+for name, parts, configs in topics:
     # name, num_partitions, replication_factor, assignments[], configs[]
-    body += kstr(name) + struct.pack(">ihii", parts, 1, 0, 0)
+    body += kstr(name) + struct.pack(">ihi", parts, 1, 0) + struct.pack(">i", len(configs))
+    for k, v in configs:
+        body += kstr(k) + kstr(v)
 body += struct.pack(">i?", 30000, False)  # timeout_ms, validate_only
 req = struct.pack(">hhi", 19, 1, 1) + kstr("onecard-stack") + body
 

@@ -227,6 +227,20 @@ kafka_consumer *batch_kafka(batch_consumer *b)
     return b->kc;
 }
 
+int batch_offsets_store(batch_consumer *b, const kafka_record *recs, int n, char *err,
+                        size_t errlen)
+{
+    for (int i = 0; i < n; i++) {
+        bool last = true; /* the last record of its (topic, partition) */
+        for (int j = i + 1; j < n && last; j++)
+            last = recs[j].partition != recs[i].partition || strcmp(recs[j].topic, recs[i].topic);
+        if (last && pg_offsets_store(b->d->pg, b->group, recs[i].topic, recs[i].partition,
+                                     recs[i].offset + 1, err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 void batch_free(batch_consumer *b)
 {
     if (b == NULL)

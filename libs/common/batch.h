@@ -76,6 +76,11 @@ batch_consumer *batch_new(struct event_base *base, deps *d, const batch_config *
 bool batch_assigned(const batch_consumer *b);
 /* Stops reading; the batch in hand, if any, is left for the restart. */
 void batch_drain(batch_consumer *b);
+/* For apply, inside its transaction: stores the next offset of every
+ * (topic, partition) of recs[0..n) (the last record's + 1) for the group,
+ * on the consumer's PostgreSQL connection (d->pg). 0, or -1 with err. */
+int batch_offsets_store(batch_consumer *b, const kafka_record *recs, int n, char *err,
+                        size_t errlen) __attribute__((warn_unused_result));
 /* Records in hand not yet applied (0 when none). */
 int batch_in_hand(const batch_consumer *b);
 bool batch_retrying(const batch_consumer *b);

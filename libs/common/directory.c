@@ -3,6 +3,7 @@
  */
 #include "common/directory.h"
 #include "common/keys.h"
+#include "common/money.h"
 #include "common/sign.h"
 
 #include <inttypes.h>
@@ -25,11 +26,102 @@ static void directory_append(directory *d, int argc, const char **argv)
         d->failed++;
 }
 
+/* ------------------------------------------------------ catalogue value */
+
+static const char *const directory_fields[] = {"wallet", "standard", "daily_cap", "annual_cap",
+                                               "category"};
+
+int directory_item_format(const directory_item *it, char *out, size_t outlen, char *err,
+                          size_t errlen)
+{
+    const char *text[] = {it->wallet, it->category};
+    const size_t cap[] = {sizeof(((directory_value *)0)->wallet),
+                          sizeof(((directory_value *)0)->category)};
+    for (int i = 0; i < 2; i++) {
+        const char *name = directory_fields[i == 0 ? 0 : 4];
+        if (text[i] == NULL || (i == 0 && text[i][0] == '\0') || strlen(text[i]) >= cap[i] ||
+            strchr(text[i], '|')) {
+            snprintf(err, errlen, "catalogue item %.64s: %s is empty, longer than %zu or holds '|'",
+                     it->code ? it->code : "?", name, cap[i] - 1);
+            return -1;
+        }
+    }
+    const int64_t fen[] = {it->standard_fen, it->daily_cap_fen, it->annual_cap_fen};
+    for (int i = 0; i < 3; i++)
+        if (!money_in_range(fen[i])) {
+            snprintf(err, errlen,
+                     "catalogue item %.64s: %s %" PRId64 " is out of range (0..%" PRId64 ")",
+                     it->code ? it->code : "?", directory_fields[1 + i], fen[i], MONEY_MAX_FEN);
+            return -1;
+        }
+    int n = snprintf(out, outlen, "%s|%" PRId64 "|%" PRId64 "|%" PRId64 "|%s", it->wallet,
+                     it->standard_fen, it->daily_cap_fen, it->annual_cap_fen, it->category);
+    if (n < 0 || (size_t)n >= outlen) {
+        snprintf(err, errlen, "catalogue item %.64s: value longer than %zu",
+                 it->code ? it->code : "?", outlen - 1);
+        return -1;
+    }
+    return 0;
+}
+
+/* Copies the next '|'-separated field of *s into out; advances *s (NULL
+ * after the last field). -1 when it does not fit. */
+static int directory_field(const char **s, char *out, size_t outlen)
+{
+    const char *end = strchr(*s, '|');
+    size_t n = end ? (size_t)(end - *s) : strlen(*s);
+    if (n >= outlen)
+        return -1;
+    memcpy(out, *s, n);
+    out[n] = '\0';
+    *s = end ? end + 1 : NULL;
+    return 0;
+}
+
+int directory_item_parse(const char *value, directory_value *v, char *err, size_t errlen)
+{
+    char f[5][72];
+    const char *s = value;
+    for (int i = 0; i < 5; i++) {
+        if (s == NULL || directory_field(&s, f[i], sizeof(f[i])) < 0) {
+            snprintf(err, errlen, "catalogue value: %s is %s", directory_fields[i],
+                     s == NULL ? "missing" : "longer than 71");
+            return -1;
+        }
+    }
+    if (s != NULL) {
+        snprintf(err, errlen, "catalogue value: more than 5 fields");
+        return -1;
+    }
+    if (f[0][0] == '\0' || strlen(f[0]) >= sizeof(v->wallet) ||
+        strlen(f[4]) >= sizeof(v->category)) {
+        snprintf(err, errlen, "catalogue value: wallet empty, or wallet or category too long");
+        return -1;
+    }
+    int64_t fen[3];
+    for (int i = 0; i < 3; i++)
+        if (!money_parse_fen(f[1 + i], &fen[i])) {
+            snprintf(err, errlen, "catalogue value: %s \"%.24s\" is not a fen amount",
+                     directory_fields[1 + i], f[1 + i]);
+            return -1;
+        }
+    memcpy(v->wallet, f[0], strlen(f[0]) + 1); /* lengths checked above */
+    memcpy(v->category, f[4], strlen(f[4]) + 1);
+    v->standard_fen = fen[0];
+    v->daily_cap_fen = fen[1];
+    v->annual_cap_fen = fen[2];
+    return 0;
+}
+
+/* ---------------------------------------------------------------- writes */
+
 void directory_put_item(directory *d, const directory_item *it)
 {
-    char val[256];
-    snprintf(val, sizeof(val), "%s|%" PRId64 "|%" PRId64 "|%" PRId64 "|%s", it->wallet,
-             it->standard_fen, it->daily_cap_fen, it->annual_cap_fen, it->category);
+    char val[256], err[200];
+    if (directory_item_format(it, val, sizeof(val), err, sizeof(err)) < 0) {
+        d->failed++; /* the caller's catalogue check refuses such an item first */
+        return;
+    }
     const char *argv[] = {"HSET", KEYS_CATALOGUE, it->code, val};
     directory_append(d, 4, argv);
 }

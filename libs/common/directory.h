@@ -26,6 +26,25 @@ typedef struct directory_item {
     int64_t standard_fen, daily_cap_fen, annual_cap_fen;
 } directory_item;
 
+/* A catalogue item's value as the catalogue hash holds it
+ * ("wallet|standard|daily_cap|annual_cap|category", see keys.h), read
+ * back: the gateway and settlement read it with directory_item_parse, the
+ * one parser, next to the one writer (directory_put_item). */
+typedef struct directory_value {
+    char wallet[33];
+    char category[65];
+    int64_t standard_fen, daily_cap_fen, annual_cap_fen;
+} directory_value;
+
+/* The stored value of it into out. 0, or -1 with err (a field is empty,
+ * too long, holds '|', or an amount is out of money's range). */
+int directory_item_format(const directory_item *it, char *out, size_t outlen, char *err,
+                          size_t errlen) __attribute__((warn_unused_result));
+/* Parses a stored value (outside input: every field is checked). 0, or -1
+ * with err naming the bad field. */
+int directory_item_parse(const char *value, directory_value *v, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
 void directory_init(directory *d, redisContext *ctx);
 
 void directory_put_item(directory *d, const directory_item *item);

@@ -2,6 +2,7 @@
  * dcache: terminals, providers and the catalogue, cached. See dcache.h.
  */
 #include "dcache.h"
+#include "common/directory.h"
 #include "common/event.h"
 #include "common/keys.h"
 #include "common/log.h"
@@ -199,14 +200,23 @@ static void dcache_on_catalogue(redisReply *r, const char *errstr, void *arg)
         if (!code || !info)
             continue;
         dcache_item *it = &dcache_items[n];
+        directory_value v;
+        char why[200];
+        if (strlen(code) >= sizeof(it->code) || strlen(info) >= sizeof(it->info) ||
+            directory_item_parse(info, &v, why, sizeof(why)) < 0) {
+            /* an item nobody can swipe is better than one read wrong;
+             * said once, not every refresh */
+            if (!dcache_loaded)
+                log_warn("catalogue_item_skipped", "%.64s: %s", code,
+                         strlen(code) >= sizeof(it->code) || strlen(info) >= sizeof(it->info)
+                             ? "code or value too long"
+                             : why);
+            continue;
+        }
         snprintf(it->code, sizeof(it->code), "%s", code);
         snprintf(it->info, sizeof(it->info), "%s", info);
-        const char *bar = strchr(info, '|');
-        if (bar == NULL || (size_t)(bar - info) >= sizeof(it->wallet))
-            continue;
-        memcpy(it->wallet, info, (size_t)(bar - info));
-        it->wallet[bar - info] = '\0';
-        it->standard_fen = strtoll(bar + 1, NULL, 10);
+        memcpy(it->wallet, v.wallet, sizeof(it->wallet));
+        it->standard_fen = v.standard_fen;
         n++;
     }
     dcache_nitems = n;

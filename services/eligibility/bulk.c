@@ -265,21 +265,12 @@ static int bulk_persons_file(registry *r, const char *path, const char *since, b
         }
     }
     if (rc == 0 && ncreated > 0) {
-        /* PersonChanged for each new person (attributes, never the id or name) */
-        char *ids = strdup(pg_array_text(&created) ? pg_array_text(&created) : "{}");
-        for (char *s = strtok(ids + 1, ",}\""); s && rc == 0; s = strtok(NULL, ",}\"")) {
-            Onecard__V1__PersonChanged pc = ONECARD__V1__PERSON_CHANGED__INIT;
-            char eid[EVENT_ID_LEN + 1];
-            event_new_id(eid);
-            pc.event_id = eid;
-            pc.op = ONECARD__V1__REGISTRY_OP__CREATED;
-            pc.person_id = s;
-            pc.actor = (char *)actor;
-            pc.occurred_at_ms = event_now_ms();
-            if (registry_produce(r, &pc.base, s) < 0)
-                rc = 2;
-        }
-        free(ids);
+        /* PersonChanged for each new person: its whole state (attributes
+         * and the pseudonymous id, never the national id or the name) */
+        if (registry_persons_changed(r, ONECARD__V1__REGISTRY_OP__CREATED,
+                                     pg_array_text(&created) ? pg_array_text(&created) : "{}",
+                                     actor) < 0)
+            rc = 2;
     }
     if (r->kp && registry_flush(r) > 0)
         rc = 2;

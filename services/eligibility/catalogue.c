@@ -3,6 +3,8 @@
  */
 #include "catalogue.h"
 
+#include "common/money.h"
+
 #include "csv.h"
 
 #include <ctype.h>
@@ -47,18 +49,15 @@ static int catalogue_copy(char *dst, size_t dstlen, const char *v, const char *c
 
 static int catalogue_fen(const char *v, const char *col, int64_t *out, char *err, size_t errlen)
 {
-    char *end = NULL;
-    errno = 0;
-    long long x = strtoll(v, &end, 10);
-    if (v[0] == '\0' || *end != '\0' || errno != 0 || !isdigit((unsigned char)v[0])) {
+    if (v[0] == '\0' || strspn(v, "0123456789") != strlen(v)) {
         snprintf(err, errlen, "%s \"%.20s\" is not a whole number of fen", col, v);
         return -1;
     }
-    if (x < 0 || x > INT64_C(10000000000)) {
-        snprintf(err, errlen, "%s %lld is out of range (0..10000000000)", col, x);
+    if (!money_parse_fen(v, out)) {
+        snprintf(err, errlen, "%s %.24s is out of range (0..%lld)", col, v,
+                 (long long)MONEY_MAX_FEN);
         return -1;
     }
-    *out = x;
     return 0;
 }
 

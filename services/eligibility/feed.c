@@ -5,6 +5,7 @@
 
 #include "carryover.h"
 
+#include "common/batch.h"
 #include "common/event.h"
 #include "common/log.h"
 
@@ -18,27 +19,19 @@
 #define FEED_BATCH        500
 #define FEED_CARRYOVER_MS 5000
 
+/* The walk (wake, pump, retry, drain, offsets from PostgreSQL) is
+ * libs/common/batch.c's, on the registry's own connections (bd); this
+ * file decides each change and settles the persons. */
 static struct {
     registry reg;
-    kafka_consumer *kc;
-    struct event *tick;
-    char *group;
-    kafka_record recs[FEED_BATCH];
+    deps bd; /* the registry's PostgreSQL and producer, as the batch consumer sees them */
+    batch_consumer *bc;
     long applied, skipped, dead;
 } f;
 
-static int feed_offsets(void *arg, rd_kafka_topic_partition_list_t *parts, char *err, size_t errlen)
-{
-    if (!pg_alive(f.reg.pg)) {
-        snprintf(err, errlen, "postgresql is unavailable");
-        return -1;
-    }
-    return pg_offsets_load(f.reg.pg, f.group, parts, err, errlen);
-}
-
 bool feed_assigned(void)
 {
-    return f.kc && kafka_consumer_assigned(f.kc);
+    return f.bc && batch_assigned(f.bc);
 }
 
 const char *feed_attr(int change, int household, int grade, const char **value, char *buf,
@@ -153,24 +146,18 @@ static void feed_effects(pg_array *persons, PGresult *frozen)
     }
 }
 
-/* Applies the batch. 0 when committed, -1 to retry it. */
-static int feed_apply(int n)
+/* The batch's hook: one transaction (changes, settled persons, offsets),
+ * then the effects. 0 when committed, -1 with err to have it retried (a
+ * retry inserts nothing twice: elig_person_changes is keyed by event). */
+static int feed_apply(void *arg, kafka_record *recs, int n, bool retry, char *err, size_t errlen)
 {
-    char err[512];
+    (void)arg;
+    (void)retry;
     registry *r = &f.reg;
     pg_array pid = {0}, attr = {0}, val = {0}, eff = {0}, eid = {0}, src = {0}, persons = {0};
-    int64_t next[64];
-    int32_t parts[64];
-    int nparts = 0, rows = 0;
+    int rows = 0;
     for (int i = 0; i < n; i++) {
-        kafka_record *k = &f.recs[i];
-        int p = 0;
-        while (p < nparts && parts[p] != k->partition)
-            p++;
-        if (p == nparts && nparts < 64)
-            parts[nparts++] = k->partition;
-        if (p < 64)
-            next[p] = k->offset + 1;
+        kafka_record *k = &recs[i];
         if (k->dead || k->type == NULL ||
             k->type->desc != &onecard__v1__eligibility_changed__descriptor) {
             f.dead++;
@@ -181,10 +168,8 @@ static int feed_apply(int n)
         char buf[8], why[200];
         if (feed_check(e, &a, &v, buf, sizeof(buf), why, sizeof(why)) < 0) {
             log_warn("feed_invalid", "event %s: %s", e->event_id, why);
-            if (kafka_dead_letter(r->kp, k->raw, why, err, sizeof(err)) < 0) {
-                log_error("feed_dlq_failed", "%s", err);
+            if (kafka_dead_letter(r->kp, k->raw, why, err, errlen) < 0)
                 goto fail;
-            }
             f.dead++;
             continue;
         }
@@ -207,8 +192,10 @@ static int feed_apply(int n)
             pg_array_add(&src, e->source_agency);
         }
     }
-    if (registry_begin(r, "eligibility-feed") < 0)
+    if (registry_begin(r, "eligibility-feed") < 0) {
+        snprintf(err, errlen, "postgresql: cannot begin the batch's transaction");
         goto fail;
+    }
     PGresult *frozen = NULL;
     if (rows > 0) {
         const char *p[] = {pg_array_text(&pid), pg_array_text(&attr), pg_array_text(&val),
@@ -221,9 +208,8 @@ static int feed_apply(int n)
             "(person_id, attr, value, effective_from, event_id, source) SELECT * FROM x ON "
             "CONFLICT DO NOTHING RETURNING person_id, event_id) SELECT d.person_id, (SELECT "
             "count(DISTINCT event_id) FROM i) FROM (SELECT DISTINCT person_id FROM i) d",
-            6, p, err, sizeof(err));
+            6, p, err, errlen);
         if (res == NULL) {
-            log_error("feed_apply_failed", "%s", err);
             pg_rollback(r->pg);
             goto fail;
         }
@@ -233,19 +219,18 @@ static int feed_apply(int n)
             pg_array_add(&persons, PQgetvalue(res, i, 0));
         PQclear(res);
         if (persons.n > 0 && feed_settle(&persons, &frozen) < 0) {
+            snprintf(err, errlen, "the persons' changes could not be settled");
             pg_rollback(r->pg);
             goto fail;
         }
     }
-    for (int p = 0; p < nparts; p++)
-        if (pg_offsets_store(r->pg, f.group, TOPIC_ELIGIBILITY, parts[p], next[p], err,
-                             sizeof(err)) < 0) {
-            log_error("feed_offsets_failed", "%s", err);
-            PQclear(frozen);
-            pg_rollback(r->pg);
-            goto fail;
-        }
+    if (batch_offsets_store(f.bc, recs, n, err, errlen) < 0) {
+        PQclear(frozen);
+        pg_rollback(r->pg);
+        goto fail;
+    }
     if (registry_commit(r) < 0) {
+        snprintf(err, errlen, "postgresql: the batch's commit failed");
         PQclear(frozen);
         goto fail;
     }
@@ -260,7 +245,6 @@ fail:
     return -1;
 }
 
-static int feed_pending;
 static int64_t feed_swept_ms;
 
 /* Changes that were recorded before their effective date take effect when
@@ -304,34 +288,28 @@ static void feed_sweep(void)
 
 static int64_t feed_carried_ms;
 
-static void feed_tick(evutil_socket_t fd, short what, void *arg)
+/* The batch consumer's tick (100 ms): the sweep and the carry-overs, only
+ * while no batch waits to be retried. */
+static void feed_tick(void *arg, bool idle)
 {
+    (void)arg;
+    if (!idle)
+        return;
     int64_t now = event_now_ms();
-    if (feed_pending == 0 && now - feed_swept_ms >= 60000) {
+    if (now - feed_swept_ms >= 60000) {
         feed_swept_ms = now;
         if (pg_alive(f.reg.pg)) /* reconnects after an outage */
             feed_sweep();
     }
     /* replaced cards whose carry-over a command could not send; a Redis
      * connection lost to a restart is made again here */
-    if (feed_pending == 0 && now - feed_carried_ms >= FEED_CARRYOVER_MS) {
+    if (now - feed_carried_ms >= FEED_CARRYOVER_MS) {
         feed_carried_ms = now;
         if (f.reg.rc->err && redisReconnect(f.reg.rc) != REDIS_OK)
             log_warn("feed_redis_failed", "reconnecting: %s", f.reg.rc->errstr);
         else if (pg_alive(f.reg.pg))
             (void)carryover_send_pending(&f.reg, NULL, true);
     }
-    if (feed_pending == 0)
-        feed_pending = kafka_consumer_poll(f.kc, f.recs, FEED_BATCH, 0);
-    if (feed_pending == 0)
-        return;
-    if (feed_apply(feed_pending) < 0) {
-        /* kept: applied again on the next tick (the transaction rolled back) */
-        pg_alive(f.reg.pg);
-        return;
-    }
-    kafka_records_release(f.recs, feed_pending);
-    feed_pending = 0;
 }
 
 int feed_setup(struct event_base *base, elig_config *cfg, const char *group, char *err,
@@ -341,36 +319,28 @@ int feed_setup(struct event_base *base, elig_config *cfg, const char *group, cha
         snprintf(err, errlen, "feed: cannot open its connections");
         return -1;
     }
-    f.group = strdup(group);
-    const char *topics[] = {TOPIC_ELIGIBILITY, NULL};
-    /* a static member: restarted after a crash, it gets its partitions
-     * back at once instead of after the dead member's session timeout */
-    const char *const extra[] = {"group.instance.id", cfg->instance, "session.timeout.ms", "10000",
-                                 NULL};
-    f.kc = kafka_consumer_new(cfg->d.kafka_brokers, group, topics, feed_offsets, NULL, f.reg.kp,
-                              cfg->instance && cfg->instance[0] ? extra : extra + 2, err, errlen);
-    if (f.kc == NULL)
-        return -1;
-    f.tick = event_new(base, -1, EV_PERSIST, feed_tick, NULL);
-    struct timeval tv = {0, 20 * 1000};
-    if (f.tick == NULL || event_add(f.tick, &tv) < 0) {
-        snprintf(err, errlen, "feed: cannot add its timer");
-        return -1;
-    }
-    return 0;
+    f.bd.pg = f.reg.pg;
+    f.bd.producer = f.reg.kp;
+    const char *const topics[] = {TOPIC_ELIGIBILITY, NULL};
+    /* a static member when an instance id is set (batch.c) */
+    batch_config bcfg = {
+        cfg->d.kafka_brokers, group, cfg->instance ? cfg->instance : "", topics, FEED_BATCH,
+        "eligibility_feed",   NULL};
+    batch_hooks hooks = {.apply = feed_apply, .tick = feed_tick};
+    f.bc = batch_new(base, &f.bd, &bcfg, &hooks, NULL, err, errlen);
+    return f.bc ? 0 : -1;
+}
+
+void feed_drain(void)
+{
+    if (f.bc)
+        batch_drain(f.bc);
 }
 
 void feed_cleanup(void)
 {
-    if (f.tick)
-        event_free(f.tick);
-    if (feed_pending > 0)
-        kafka_records_release(f.recs, feed_pending);
-    feed_pending = 0;
-    if (f.kc)
-        kafka_consumer_free(f.kc);
+    batch_free(f.bc);
     registry_close(&f.reg);
-    free(f.group);
     log_info("feed_stopped", "%ld persons changed, %ld events skipped, %ld dead-lettered",
              f.applied, f.skipped, f.dead);
     memset(&f, 0, sizeof(f));

@@ -19,8 +19,10 @@
  * go to the DLQ with the reason; events about persons not in the registry
  * are counted and skipped. A change recorded before its effective date
  * takes effect on that day (a sweep once a minute re-settles the persons
- * concerned). Runs on the loop thread, polled by a 20 ms timer; blocking
- * calls to PostgreSQL and Redis on it.
+ * concerned). The walk is libs/common/batch.c's exactly-once batch
+ * consumer (offsets stored in the batch's transaction, retried whole after
+ * a failure); this file keeps only the rules. Runs on the loop thread;
+ * blocking calls to PostgreSQL and Redis on it.
  */
 #ifndef ELIG_FEED_H
 #define ELIG_FEED_H
@@ -34,6 +36,8 @@ struct event_base;
 int feed_setup(struct event_base *base, elig_config *cfg, const char *group, char *err,
                size_t errlen) __attribute__((warn_unused_result));
 bool feed_assigned(void);
+/* Stops reading; a batch not applied is read again after the restart. */
+void feed_drain(void);
 void feed_cleanup(void);
 
 /* Maps a change to the attribute and value it sets (NULL when none), and

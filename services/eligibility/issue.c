@@ -224,10 +224,8 @@ static long issue_requeue_refused(registry *r, const char *period)
     const char *p[] = {period};
     PGresult *res = pg_query(
         r->pg,
-        "WITH refused AS (SELECT DISTINCT substr(j.event_id, 7) AS topup_id FROM "
-        "ledger_rejections j WHERE j.event_id LIKE 'issue-%' AND j.reason LIKE 'over budget:%' "
-        "AND NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.kind = 'topup' AND e.request_id "
-        "= substr(j.event_id, 7))), "
+        "WITH refused AS (SELECT request_id AS topup_id FROM "
+        "ledger_v1_refused_topups('issue-')), "
         "a AS (UPDATE elig_issuances i SET published = false FROM refused x WHERE i.topup_id = "
         "x.topup_id AND i.period = $1 AND i.published RETURNING 1), "
         "b AS (UPDATE elig_issuance_corrections i SET published = false FROM refused x WHERE "

@@ -43,6 +43,7 @@ static bool elig_ready(void *arg, char *why, size_t whylen)
 
 static void service_drain(void *arg)
 {
+    feed_drain();
     daemon_stop();
 }
 

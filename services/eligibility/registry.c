@@ -155,6 +155,56 @@ int registry_card_changed(registry *r, int op, const char *card_no, const char *
     return registry_produce(r, &cc.base, card_no);
 }
 
+long registry_persons_changed(registry *r, int op, const char *persons, const char *actor)
+{
+    char err[512], after[72] = "";
+    long total = 0;
+    int64_t now = event_now_ms();
+    for (;;) { /* pages of 5,000: a million new persons are not one result */
+        const char *q[] = {persons, after};
+        PGresult *res = pg_query(r->pg,
+                                 "SELECT person_id, category, grade, care_level, birth_date::text, "
+                                 "district, town, village, household, status FROM elig_persons "
+                                 "WHERE person_id = ANY($1::text[]) AND person_id > $2 ORDER BY "
+                                 "person_id LIMIT 5000",
+                                 2, q, err, sizeof(err));
+        if (res == NULL) {
+            registry_fail("persons: %s", err);
+            return -1;
+        }
+        int n = PQntuples(res);
+        for (int i = 0; i < n; i++) {
+            Onecard__V1__PersonChanged pc = ONECARD__V1__PERSON_CHANGED__INIT;
+            char eid[EVENT_ID_LEN + 1];
+            event_new_id(eid);
+            pc.event_id = eid;
+            pc.op = (Onecard__V1__RegistryOp)op;
+            pc.person_id = PQgetvalue(res, i, 0);
+            pc.category = PQgetvalue(res, i, 1);
+            pc.grade = (int32_t)strtol(PQgetvalue(res, i, 2), NULL, 10);
+            pc.care_level = (int32_t)strtol(PQgetvalue(res, i, 3), NULL, 10);
+            pc.birth_date = PQgetvalue(res, i, 4);
+            pc.district = PQgetvalue(res, i, 5);
+            pc.town = PQgetvalue(res, i, 6);
+            pc.village = PQgetvalue(res, i, 7);
+            pc.household_status = PQgetvalue(res, i, 8);
+            pc.status = PQgetvalue(res, i, 9);
+            pc.actor = (char *)actor;
+            pc.occurred_at_ms = now;
+            if (registry_produce(r, &pc.base, pc.person_id) < 0) {
+                PQclear(res);
+                return -1;
+            }
+        }
+        if (n > 0)
+            snprintf(after, sizeof(after), "%s", PQgetvalue(res, n - 1, 0));
+        PQclear(res);
+        total += n;
+        if (n < 5000)
+            return total;
+    }
+}
+
 static Onecard__V1__CardStatus registry_card_status(const char *name)
 {
     static const char *const names[] = {"", "active", "frozen", "lost", "replaced", "closed"};

@@ -60,6 +60,13 @@ int registry_publish(registry *r, const ProtobufCMessage *msg, const char *key);
 int registry_produce(registry *r, const ProtobufCMessage *msg, const char *key);
 int registry_flush(registry *r);
 
+/* Queues a PersonChanged (op: 1 created, 2 updated) for each person of
+ * persons (a text[] literal) with the whole state elig_persons holds after
+ * the commit that changed them (the registry topic is compacted: each
+ * event stands alone); registry_flush waits for them. Returns how many, or
+ * -1 (printed). */
+long registry_persons_changed(registry *r, int op, const char *persons, const char *actor);
+
 /* Queues a CardChanged (op: 1 created, 2 updated) for the card; like
  * registry_produce, registry_flush waits for it. 0 / -1 (printed). */
 int registry_card_changed(registry *r, int op, const char *card_no, const char *person_id,

@@ -15,6 +15,7 @@
 #define LEDGER_JOURNAL_H
 
 #include "common/event.h"
+#include "common/money.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -22,7 +23,7 @@
 
 #define JOURNAL_NAME_MAX  160
 #define JOURNAL_LINES_MAX 4
-#define JOURNAL_MAX_FEN   INT64_C(100000000000) /* 1 billion yuan: beyond is a bad event */
+#define JOURNAL_MAX_FEN   MONEY_MAX_FEN /* beyond it, a bad event */
 
 typedef enum journal_kind {
     JOURNAL_SWIPE = 0,

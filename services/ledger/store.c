@@ -154,6 +154,7 @@ static int store_check_budgets(store *s, store_item *items, int n, char *err, si
             if (avail < it->e.amount_fen) {
                 it->dead_letter = true;
                 store_reject(it);
+                it->reject_code = "over_budget"; /* ledger_v1_refused_topups */
                 snprintf(it->reason, sizeof(it->reason),
                          "over budget: %s has %lld fen available, the top-up needs %lld", a->name,
                          (long long)avail, (long long)it->e.amount_fen);
@@ -481,7 +482,7 @@ static int store_sweep(store *s, store_item *items, int n, int64_t now_ms, char 
 
 static int store_rejections(store *s, store_item *items, int n, char *err, size_t errlen)
 {
-    store_arrays_reset(s, 6);
+    store_arrays_reset(s, 7);
     int nrej = 0;
     for (int i = 0; i < n; i++) {
         const store_item *it = &items[i];
@@ -498,15 +499,16 @@ static int store_rejections(store *s, store_item *items, int n, char *err, size_
             pg_array_add_int(&s->arr[5], it->reject_amount_fen);
         else
             pg_array_add(&s->arr[5], NULL);
+        pg_array_add(&s->arr[6], it->reject_code);
     }
     if (nrej == 0)
         return 0;
     return pg_exec_arrays(s->pg,
                           "INSERT INTO ledger_rejections (src_topic, src_partition, "
-                          "src_offset, event_id, reason, amount_fen) SELECT * FROM "
+                          "src_offset, event_id, reason, amount_fen, code) SELECT * FROM "
                           "unnest($1::text[], $2::int[], $3::bigint[], $4::text[], "
-                          "$5::text[], $6::bigint[])",
-                          s->arr, NULL, 6, err, errlen);
+                          "$5::text[], $6::bigint[], $7::text[])",
+                          s->arr, NULL, 7, err, errlen);
 }
 
 static int store_offsets(store *s, store_item *items, int n, char *err, size_t errlen)

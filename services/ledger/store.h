@@ -45,8 +45,9 @@ typedef struct store_item {
     journal_move mv;  /* when move */
     const char *reject_event_id;
     int64_t reject_amount_fen;
-    char reason[240]; /* when !ok */
-    int64_t entry_id; /* after store_apply, for entries */
+    const char *reject_code; /* ledger_rejections.code: "over_budget", or NULL */
+    char reason[240];        /* when !ok */
+    int64_t entry_id;        /* after store_apply, for entries */
 } store_item;
 
 typedef struct store {

@@ -93,7 +93,7 @@ int main(int argc, char **argv)
         daemon_setup(argc, argv, config_table, &cfg.d, rating_ready, NULL, rating_drain, NULL);
 
     /* 2. PostgreSQL and the producer (dead letters, scores); Redis is read
-     * blocking, for provider categories only (directory.c) */
+     * blocking, for provider categories only (categories.c) */
     if (deps_setup(&service_deps, base, &cfg.d, DEPS_KAFKA | DEPS_PG, 5000, err, sizeof(err)) < 0)
         daemon_die("%s", err);
 

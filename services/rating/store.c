@@ -16,7 +16,7 @@ void store_init(store *s, PGconn *pg, const char *group, const store_config *cfg
     s->pg = pg;
     s->group = group;
     s->cfg = *cfg;
-    directory_init(&s->dir, s->cfg.redis_host, s->cfg.redis_port);
+    categories_init(&s->dir, s->cfg.redis_host, s->cfg.redis_port);
     publish_init(&s->publish, s->cfg.prior_weight, s->cfg.publish_delta_milli,
                  s->cfg.tz_offset_min);
 }
@@ -475,6 +475,6 @@ void store_cleanup(store *s)
     free(s->ratings);
     for (size_t i = 0; i < sizeof(s->arr) / sizeof(s->arr[0]); i++)
         pg_array_free(&s->arr[i]);
-    directory_cleanup(&s->dir);
+    categories_cleanup(&s->dir);
     memset(s, 0, sizeof(*s));
 }

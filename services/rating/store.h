@@ -22,7 +22,7 @@
  * swipes, parked ratings read back, offsets); the steps that act on the
  * decided ratings are rooms of their own, each working inside the
  * transaction opened here: decide.c (verdicts), tally.c (what the verdicts
- * write), directory.c (provider categories from Redis), publish.c (scores
+ * write), categories.c (provider categories from Redis), publish.c (scores
  * out to Kafka).
  *
  * Every statement takes whole columns as array parameters and unnests
@@ -32,7 +32,7 @@
 #ifndef RATING_STORE_H
 #define RATING_STORE_H
 
-#include "directory.h"
+#include "categories.h"
 #include "publish.h"
 #include "rules.h"
 
@@ -50,7 +50,7 @@ typedef struct store_config {
     int64_t burst_threshold;     /* ... is a flagged burst at this many */
     int64_t prior_weight;        /* the Bayesian prior's weight, in ratings (publish.h) */
     int64_t publish_delta_milli; /* a score moved this much is published again (publish.h) */
-    const char *redis_host;      /* the directory, for provider categories (directory.h) */
+    const char *redis_host;      /* the directory, for provider categories (categories.h) */
     int redis_port;
     int tz_offset_min; /* the local calendar of rating months */
 } store_config;
@@ -91,7 +91,7 @@ typedef struct store {
     PGconn *pg;
     const char *group;
     store_config cfg;
-    directory dir;         /* provider categories (directory.h) */
+    categories dir;        /* provider categories (categories.h) */
     publish_queue publish; /* scores marked by the transaction (publish.h) */
     pg_array arr[24];
     store_rating *ratings; /* of the current batch or resolution */

@@ -3,7 +3,7 @@
  */
 #include "tally.h"
 
-#include "directory.h"
+#include "categories.h"
 #include "publish.h"
 
 #include "common/log.h"
@@ -169,7 +169,7 @@ static int tally_providers(store *s, char *err, size_t errlen)
         PQclear(r);
         return 0;
     }
-    int rc = directory_categories(&s->dir, r, &s->arr[0], &s->arr[1]);
+    int rc = categories_read(&s->dir, r, &s->arr[0], &s->arr[1]);
     PQclear(r);
     if (rc < 0 || s->arr[0].n == 0)
         return 0;

@@ -10,7 +10,7 @@
  * (rating_tags), and, for a 5-star rating given soon after its swipe, its
  * terminal's burst window (rating_bursts; a window at the threshold is
  * logged as rating_burst_flagged and counted). A provider with accepted
- * ratings and no category yet gets one from the directory (directory.h)
+ * ratings and no category yet gets one from the directory (categories.h)
  * before the sums are read back for the scores (publish.h).
  *
  * The reverse: a reversal read after its swipe's rating was accepted takes

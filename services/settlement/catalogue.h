@@ -3,11 +3,13 @@
  * daily cap (for the "amounts clustered at a cap" hold) and category (for
  * the utilisation report), read from the directory's catalogue hash in
  * Redis (libs/common/directory.c writes item = "wallet|standard|daily_cap|
- * annual_cap|category"). The value is outside input, so the parser checks
- * every field and has a fuzz target. Command-line only (blocking).
+ * annual_cap|category" and parses it back: one format, one parser, with a
+ * fuzz target). Command-line only (blocking).
  */
 #ifndef SETTLEMENT_CATALOGUE_H
 #define SETTLEMENT_CATALOGUE_H
+
+#include "common/directory.h"
 
 #include <hiredis/hiredis.h>
 #include <stddef.h>
@@ -15,20 +17,13 @@
 
 typedef struct catalogue_item {
     char code[65];
-    char wallet[33];
-    char category[65];
-    int64_t standard_fen, daily_cap_fen, annual_cap_fen;
+    directory_value v; /* parsed by directory_item_parse */
 } catalogue_item;
 
 typedef struct catalogue {
     catalogue_item *items;
     int n;
 } catalogue;
-
-/* Parses one catalogue value into it (code is set by the caller). 0, or
- * -1 with err naming the bad field. */
-int catalogue_parse(const char *value, catalogue_item *it, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
 
 /* Loads every item (malformed ones are reported on stderr and skipped).
  * 0, or -1 with err when Redis cannot be read. */

@@ -70,10 +70,7 @@ static int close_outbox(close_ctx *x, const close_period *cp, int64_t *left, cha
     char end[24];
     snprintf(end, sizeof(end), "%lld", (long long)cp->end_ms);
     const char *p[] = {end};
-    PGresult *r = pg_query(x->pg,
-                           "SELECT count(*) FROM ledger_outbox o JOIN ledger_entries e USING "
-                           "(entry_id) WHERE e.occurred_at_ms < $1 AND e.kind <> 'allocation'",
-                           1, p, err, errlen);
+    PGresult *r = pg_query(x->pg, "SELECT ledger_v1_unpublished($1::bigint)", 1, p, err, errlen);
     if (r == NULL)
         return -1;
     *left = close_int(r, 0, 0);
@@ -290,20 +287,14 @@ static int close_reconcile(close_ctx *x, const close_period *cp, char *err, size
         "from_period = $1 GROUP BY 1), "
         "ci AS (SELECT provider_id, sum(fen) AS fen FROM settlement_carried WHERE grain = $2 AND "
         "to_period = $1 GROUP BY 1), "
-        "lg AS (SELECT a.provider_id, -sum(l.amount_fen) AS fen FROM ledger_entries e JOIN "
-        "ledger_lines l USING (entry_id) JOIN ledger_accounts a USING (account_id) WHERE a.kind = "
-        "'payable' AND e.occurred_at_ms >= $3::bigint AND e.occurred_at_ms < $4::bigint GROUP BY "
-        "1), "
-        "sw AS (SELECT provider_id, sum(CASE kind WHEN 'swipe' THEN amount_fen ELSE -amount_fen "
-        "END) AS fen FROM ledger_entries WHERE kind IN ('swipe', 'reversal') AND occurred_at_ms >= "
-        "$3::bigint AND occurred_at_ms < $4::bigint GROUP BY 1), "
+        "lg AS (SELECT * FROM ledger_v1_provider_totals($3::bigint, $4::bigint)), "
         "ids AS (SELECT provider_id FROM st UNION SELECT provider_id FROM co UNION SELECT "
-        "provider_id FROM ci UNION SELECT provider_id FROM lg UNION SELECT provider_id FROM sw) "
-        "SELECT ids.provider_id, coalesce(st.own, 0), coalesce(co.fen, 0), coalesce(lg.fen, 0), "
-        "coalesce(sw.fen, 0), coalesce(st.adj, 0), coalesce(ci.fen, 0), coalesce(st.total_fen, 0) "
-        "FROM ids LEFT JOIN st USING (provider_id) LEFT JOIN co USING (provider_id) LEFT JOIN ci "
-        "USING (provider_id) LEFT JOIN lg USING (provider_id) LEFT JOIN sw USING (provider_id) "
-        "ORDER BY 1",
+        "provider_id FROM ci UNION SELECT provider_id FROM lg) "
+        "SELECT ids.provider_id, coalesce(st.own, 0), coalesce(co.fen, 0), "
+        "coalesce(lg.payable_fen, 0), coalesce(lg.swipes_fen, 0), coalesce(st.adj, 0), "
+        "coalesce(ci.fen, 0), coalesce(st.total_fen, 0) FROM ids LEFT JOIN st USING "
+        "(provider_id) LEFT JOIN co USING (provider_id) LEFT JOIN ci USING (provider_id) LEFT "
+        "JOIN lg USING (provider_id) ORDER BY 1",
         4, p, err, errlen);
     if (r == NULL)
         return -1;
@@ -368,11 +359,8 @@ static int close_reconcile_funds(close_ctx *x, const close_period *cp, char *err
                            "AND occurred_at_ms >= $1::bigint AND occurred_at_ms < $2::bigint), "
                            "(SELECT coalesce(sum(amount_fen), 0) FROM settlement_postings WHERE "
                            "kind = 'topup' AND occurred_at_ms >= $1::bigint AND occurred_at_ms < "
-                           "$2::bigint), (SELECT count(*) FROM ledger_entries WHERE kind = "
-                           "'topup' AND occurred_at_ms >= $1::bigint AND occurred_at_ms < "
-                           "$2::bigint), (SELECT coalesce(sum(amount_fen), 0) FROM ledger_entries "
-                           "WHERE kind = 'topup' AND occurred_at_ms >= $1::bigint AND "
-                           "occurred_at_ms < $2::bigint)",
+                           "$2::bigint), l.topups, l.fen FROM "
+                           "ledger_v1_topup_totals($1::bigint, $2::bigint) l",
                            2, p, err, errlen);
     if (r == NULL)
         return -1;
@@ -463,7 +451,7 @@ static int close_holds(close_ctx *x, const close_period *cp, char *err, size_t e
     pg_array items = {0}, caps = {0};
     for (int i = 0; i < cat.n; i++) {
         pg_array_add(&items, cat.items[i].code);
-        pg_array_add_int(&caps, cat.items[i].daily_cap_fen);
+        pg_array_add_int(&caps, cat.items[i].v.daily_cap_fen);
     }
     const char *ti = pg_array_text(&items), *tc = pg_array_text(&caps);
     int rc = -1;

@@ -14,7 +14,8 @@
 #include <string.h>
 
 /* The walk (wake, pump, retry, drain, offsets) is libs/common/batch.c's;
- * this file decides each posting and accounts for the batch. */
+ * this file decides each posting and registry change (holders.h) and
+ * accounts for the batch. */
 static struct {
     deps *d;
     consumer_config cfg;
@@ -23,7 +24,7 @@ static struct {
     store_item *items;
 } c;
 
-static metric *m_applied[3], *m_rejected;
+static metric *m_applied[3], *m_rejected, *m_holders;
 
 bool consumer_assigned(void)
 {
@@ -38,6 +39,7 @@ static void consumer_items(const kafka_record *recs, int n)
         const kafka_record *rec = &recs[i];
         store_item *it = &c.items[i];
         memset(it, 0, sizeof(*it));
+        it->topic = rec->topic;
         it->partition = rec->partition;
         it->offset = rec->offset;
         if (rec->dead) {
@@ -46,6 +48,14 @@ static void consumer_items(const kafka_record *recs, int n)
             continue;
         }
         char why[200];
+        if (strcmp(rec->topic, TOPIC_REGISTRY) == 0) {
+            if (holders_from_record(rec, &it->holder, why, sizeof(why)) == 0)
+                continue; /* a holder to project, or nothing settlement needs */
+            it->dead = true;
+            it->reject_event_id = event_id_of(rec->msg);
+            snprintf(it->reason, sizeof(it->reason), "invalid: %s", why);
+            continue;
+        }
         const Onecard__V1__LedgerPosting *m = (const void *)rec->msg;
         if (rec->type->desc == &onecard__v1__ledger_posting__descriptor && m->kind &&
             (strcmp(m->kind, "allocation") == 0 || strcmp(m->kind, "transfer") == 0)) {
@@ -75,8 +85,12 @@ static int consumer_apply(void *arg, kafka_record *recs, int n, bool retry, char
     (void)arg;
     (void)retry; /* postings already applied are found by their event id */
     consumer_items(recs, n);
-    if (store_apply(&c.st, TOPIC_POSTINGS, c.items, n, err, errlen) < 0)
+    if (store_apply(&c.st, c.items, n, err, errlen) < 0)
         return -1;
+    if (batch_offsets_store(c.bc, recs, n, err, errlen) < 0) {
+        store_abort(&c.st);
+        return -1;
+    }
     for (int i = 0; i < n; i++) {
         if (c.items[i].dead &&
             kafka_dead_letter(c.d->producer, recs[i].raw, c.items[i].reason, err, errlen) < 0) {
@@ -90,6 +104,11 @@ static int consumer_apply(void *arg, kafka_record *recs, int n, bool retry, char
         store_item *it = &c.items[i];
         if (it->ok) {
             metrics_add(m_applied[it->p.kind], 1);
+            continue;
+        }
+        if (it->reason[0] == '\0') { /* a registry event: projected or not needed */
+            if (it->holder.kind != HOLDERS_NONE)
+                metrics_add(m_holders, 1);
             continue;
         }
         metrics_add(m_rejected, 1);
@@ -110,6 +129,10 @@ static void consumer_metrics(void)
                                  "Postings read and not applied (duplicate, invalid, "
                                  "undecodable), recorded in settlement_rejections.",
                                  NULL);
+    m_holders = metrics_counter("settlement_registry_changes_total",
+                                "Person and card changes of onecard.registry.v1 projected into "
+                                "settlement_persons and settlement_cards.",
+                                NULL);
 }
 
 int consumer_setup(struct event_base *base, deps *d, const consumer_config *cfg, char *err,
@@ -124,7 +147,7 @@ int consumer_setup(struct event_base *base, deps *d, const consumer_config *cfg,
         snprintf(err, errlen, "out of memory for a batch of %d", cfg->batch_max);
         return -1;
     }
-    const char *const topics[] = {TOPIC_POSTINGS, NULL};
+    const char *const topics[] = {TOPIC_POSTINGS, TOPIC_REGISTRY, NULL};
     batch_config bcfg = {cfg->brokers,   cfg->group,   cfg->instance, topics,
                          cfg->batch_max, "settlement", NULL};
     batch_hooks hooks = {.apply = consumer_apply};

@@ -1,6 +1,7 @@
 /*
- * consumer: the settlement daemon's loop: read onecard.postings.v1 and
- * apply it in batches, one PostgreSQL transaction each (store).
+ * consumer: the settlement daemon's loop: read onecard.postings.v1 (and
+ * onecard.registry.v1, for its projection of card holders: holders.h) and
+ * apply them in batches, one PostgreSQL transaction each (store).
  *
  * The Kafka consumer's queue wakes the event loop through a pipe; each
  * wake-up takes what is there (several batches in a row while there is a

@@ -3,10 +3,12 @@
  */
 #include "posting.h"
 
+#include "common/money.h"
+
 #include <stdio.h>
 #include <string.h>
 
-#define POSTING_MAX_FEN INT64_C(100000000000) /* as the ledger's journal bounds it */
+#define POSTING_MAX_FEN MONEY_MAX_FEN /* as the ledger's journal bounds it */
 
 static const char *const posting_kinds[] = {"swipe", "reversal", "topup"};
 

@@ -94,7 +94,7 @@ int report_run(PGconn *pg, redisContext *rc, const char *period_text, const char
     for (int i = 0; i < PQntuples(r); i++) {
         const char *item = PQgetvalue(r, i, 0);
         const catalogue_item *ci = catalogue_find(&cat, item);
-        const char *category = ci && ci->category[0] ? ci->category : PQgetvalue(r, i, 1);
+        const char *category = ci && ci->v.category[0] ? ci->v.category : PQgetvalue(r, i, 1);
         const char *fund = PQgetvalue(r, i, 2);
         const char *district = PQgetvalue(r, i, 5);
         int64_t credited = strtoll(PQgetvalue(r, i, 3), NULL, 10);

@@ -1,11 +1,12 @@
 /*
  * store: one PostgreSQL transaction per batch of postings. See store.h.
  *
- * Five statements whatever the batch size, every column travelling as an
- * array parameter (never pasted into SQL): the postings (ON CONFLICT DO
- * NOTHING RETURNING tells which are new), the accumulators of both grains,
- * the carried adjustments, the utilisation sums, the rejections; then the
- * offsets.
+ * A few statements whatever the batch size, every column travelling as an
+ * array parameter (never pasted into SQL): the card holders and their
+ * districts (settlement's projection of the registry), the postings (ON
+ * CONFLICT DO NOTHING RETURNING tells which are new), the accumulators of
+ * both grains, the carried adjustments, the utilisation sums, the
+ * rejections; then the offsets.
  */
 #include "store.h"
 
@@ -105,6 +106,42 @@ static int store_dedupe_batch(store_item *items, int n, char *err, size_t errlen
         if (strcmp(v[i]->p.event_id, v[i - 1]->p.event_id) == 0)
             store_duplicate(v[i]);
     free(v);
+    return 0;
+}
+
+/* The registry changes of the batch: the last of each person and card
+ * wins (a batch holds them in topic order). */
+static int store_holders(store *s, store_item *items, int n, char *err, size_t errlen)
+{
+    store_reset(s, 4);
+    int np = 0, nc = 0;
+    for (int i = 0; i < n; i++) {
+        const holders_change *h = &items[i].holder;
+        if (h->kind == HOLDERS_PERSON) {
+            pg_array_add(&s->arr[0], h->id);
+            pg_array_add(&s->arr[1], h->value);
+            np++;
+        } else if (h->kind == HOLDERS_CARD) {
+            pg_array_add(&s->arr[2], h->id);
+            pg_array_add(&s->arr[3], h->value);
+            nc++;
+        }
+    }
+    if (np > 0 && pg_exec_arrays(s->pg,
+                                 "INSERT INTO settlement_persons AS p (person_id, district) "
+                                 "SELECT DISTINCT ON (i) i, d FROM unnest($1::text[], "
+                                 "$2::text[]) WITH ORDINALITY x(i, d, o) ORDER BY i, o DESC ON "
+                                 "CONFLICT (person_id) DO UPDATE SET district = "
+                                 "coalesce(nullif(EXCLUDED.district, ''), p.district)",
+                                 s->arr, NULL, 2, err, errlen) < 0)
+        return -1;
+    if (nc > 0 && pg_exec_arrays(s->pg,
+                                 "INSERT INTO settlement_cards (card_no, person_id) SELECT "
+                                 "DISTINCT ON (c) c, p FROM unnest($1::text[], $2::text[]) WITH "
+                                 "ORDINALITY x(c, p, o) ORDER BY c, o DESC ON CONFLICT (card_no) "
+                                 "DO UPDATE SET person_id = EXCLUDED.person_id",
+                                 s->arr + 2, NULL, 2, err, errlen) < 0)
+        return -1;
     return 0;
 }
 
@@ -251,7 +288,7 @@ out:
 }
 
 /* Credits and spending by the posting's own month (utilisation never
- * closes), and by the district of the card's holder in the registry. */
+ * closes), and by the district of the card's holder (store_holders). */
 static int store_usage(store *s, store_item *items, int n, char *err, size_t errlen)
 {
     store_reset(s, 8);
@@ -280,11 +317,11 @@ static int store_usage(store *s, store_item *items, int n, char *err, size_t err
         s->pg,
         "INSERT INTO settlement_usage AS u (month, item_code, wallet, fund_source, "
         "district, credited_fen, spent_fen, reversed_fen) SELECT m, i, w, f, "
-        "coalesce(ep.district, ''), sum(c), sum(sp), sum(r) FROM unnest($1::text[], "
+        "coalesce(sp_.district, ''), sum(c), sum(sp), sum(r) FROM unnest($1::text[], "
         "$2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], "
         "$7::bigint[], $8::text[]) x(m, i, w, f, c, sp, r, card) LEFT JOIN "
-        "elig_cards ec ON ec.card_no = x.card LEFT JOIN elig_persons ep ON "
-        "ep.person_id = ec.person_id GROUP BY 1, 2, 3, 4, 5 ON CONFLICT (month, "
+        "settlement_cards sc ON sc.card_no = x.card LEFT JOIN settlement_persons sp_ ON "
+        "sp_.person_id = sc.person_id GROUP BY 1, 2, 3, 4, 5 ON CONFLICT (month, "
         "item_code, wallet, fund_source, district) DO UPDATE SET credited_fen = "
         "u.credited_fen + EXCLUDED.credited_fen, spent_fen = "
         "u.spent_fen + EXCLUDED.spent_fen, reversed_fen = u.reversed_fen + "
@@ -294,52 +331,38 @@ static int store_usage(store *s, store_item *items, int n, char *err, size_t err
 
 static int store_rejections(store *s, store_item *items, int n, char *err, size_t errlen)
 {
-    store_reset(s, 4);
+    store_reset(s, 5);
     int k = 0;
     for (int i = 0; i < n; i++) {
-        if (items[i].ok)
+        if (items[i].ok || items[i].reason[0] == '\0') /* a holder, or a registry event skipped */
             continue;
         pg_array_add_int(&s->arr[0], items[i].partition);
         pg_array_add_int(&s->arr[1], items[i].offset);
         pg_array_add(&s->arr[2], items[i].reject_event_id);
         pg_array_add(&s->arr[3], items[i].reason);
+        pg_array_add(&s->arr[4], items[i].topic);
         k++;
     }
     if (k == 0)
         return 0;
     return pg_exec_arrays(s->pg,
                           "INSERT INTO settlement_rejections (src_partition, src_offset, event_id, "
-                          "reason) SELECT * FROM unnest($1::int[], $2::bigint[], $3::text[], "
-                          "$4::text[]) ON CONFLICT DO NOTHING",
-                          s->arr, NULL, 4, err, errlen);
+                          "reason, src_topic) SELECT * FROM unnest($1::int[], $2::bigint[], "
+                          "$3::text[], $4::text[], $5::text[]) ON CONFLICT DO NOTHING",
+                          s->arr, NULL, 5, err, errlen);
 }
 
-/* The next offset of every partition of the batch. */
-static int store_offsets(store *s, const char *topic, store_item *items, int n, char *err,
-                         size_t errlen)
-{
-    for (int i = 0; i < n; i++) {
-        bool last = true;
-        for (int j = i + 1; j < n && last; j++)
-            last = items[j].partition != items[i].partition;
-        if (last && pg_offsets_store(s->pg, s->group, topic, items[i].partition,
-                                     items[i].offset + 1, err, errlen) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-int store_apply(store *s, const char *topic, store_item *items, int n, char *err, size_t errlen)
+int store_apply(store *s, store_item *items, int n, char *err, size_t errlen)
 {
     const char *lock[] = {SETTLEMENT_LOCK_KEY};
     if (pg_begin(s->pg, err, errlen) < 0)
         return -1;
     if (pg_exec(s->pg, "SELECT pg_advisory_xact_lock($1::bigint)", 1, lock, err, errlen) < 0 ||
+        store_holders(s, items, n, err, errlen) < 0 ||
         store_postings(s, items, n, err, errlen) < 0 ||
         store_accumulate(s, items, n, err, errlen) < 0 ||
         store_usage(s, items, n, err, errlen) < 0 ||
-        store_rejections(s, items, n, err, errlen) < 0 ||
-        store_offsets(s, topic, items, n, err, errlen) < 0) {
+        store_rejections(s, items, n, err, errlen) < 0) {
         pg_rollback(s->pg);
         return -1;
     }

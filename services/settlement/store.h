@@ -11,11 +11,15 @@
  * open (its postings accumulate there) or closed (they are carried to the
  * next open period as adjustments), never half-closed.
  *
+ * Registry changes in the batch (holders.h) are projected first, in the
+ * same transaction, so a posting of the batch finds its card's holder.
+ *
  * Loop thread only; the caller owns the items.
  */
 #ifndef SETTLEMENT_STORE_H
 #define SETTLEMENT_STORE_H
 
+#include "holders.h"
 #include "period.h"
 #include "posting.h"
 
@@ -28,11 +32,13 @@
 #define SETTLEMENT_LOCK_KEY "7262041"
 
 typedef struct store_item {
+    const char *topic; /* where it was read */
     int32_t partition;
     int64_t offset;
-    bool ok;        /* a posting to apply; otherwise a rejection */
-    bool dead;      /* rejected here: goes to the DLQ */
-    bool duplicate; /* found applied already (after store_apply) */
+    holders_change holder; /* a registry change to project (then never ok) */
+    bool ok;               /* a posting to apply; otherwise a rejection or a holder */
+    bool dead;             /* rejected here: goes to the DLQ */
+    bool duplicate;        /* found applied already (after store_apply) */
     posting p;
     const char *reject_event_id;
     char reason[240];
@@ -47,10 +53,10 @@ typedef struct store {
 
 void store_init(store *s, PGconn *pg, const char *group, int tz_offset_min);
 
-/* Applies the items (see the file comment) and the offsets past them, in
- * one transaction left open: the caller dead-letters what it must, then
- * store_commit() or store_abort(). -1 with err: rolled back. */
-int store_apply(store *s, const char *topic, store_item *items, int n, char *err, size_t errlen)
+/* Applies the items (see the file comment) in one transaction left open:
+ * the caller stores the offsets past them and dead-letters what it must,
+ * then store_commit() or store_abort(). -1 with err: rolled back. */
+int store_apply(store *s, store_item *items, int n, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 int store_commit(store *s, char *err, size_t errlen) __attribute__((warn_unused_result));
 void store_abort(store *s);

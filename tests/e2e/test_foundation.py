@@ -79,11 +79,17 @@ def test_topics_and_partitions(stack):
         for line in f:
             line = line.split("#")[0].strip()
             if line:
-                name, parts = line.split()
-                want[name] = int(parts)
-    assert want["onecard.swipes.v1"] >= 6
-    for name, parts in want.items():
+                name, parts, *configs = line.split()
+                want[name] = (int(parts), configs[0].split(",") if configs else [])
+    assert want["onecard.swipes.v1"][0] >= 6
+    assert "cleanup.policy=compact" in want["onecard.registry.v1"][1]
+    for name, (parts, configs) in want.items():
         assert topics.get(name) == parts, "%s: %s partitions" % (name, topics.get(name))
+        if configs:
+            # the broker's own view (a config unknown to it would fail creation)
+            have = stack.run("topic-config", name, timeout=120).stdout
+            for kv in configs:
+                assert kv in have, "%s: %s not in %s" % (name, kv, have)
 
 
 def test_migrations_recorded_once(stack):

@@ -49,8 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     }
     case 1: {
-        catalogue_item it;
-        if (catalogue_parse(s, &it, err, sizeof(err)) == 0)
+        directory_value it;
+        if (directory_item_parse(s, &it, err, sizeof(err)) == 0)
             FUZZ_REQUIRE(it.standard_fen >= 0 && it.daily_cap_fen >= 0 && it.annual_cap_fen >= 0 &&
                          it.wallet[0] != '\0');
         else

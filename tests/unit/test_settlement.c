@@ -3,15 +3,18 @@
  * periods (parsing operator input, local days and months from a time,
  * the next period, bounds), where a posting of a closed period is carried,
  * what a ledger posting means to settlement (and the postings it refuses),
- * catalogue values from Redis, bank accounts, and basis points used.
+ * registry events into card holders, bank accounts, and basis points used.
  */
 #include "catalogue.h"
 #include "check.h"
 #include "close.h"
+#include "holders.h"
 #include "period.h"
 #include "posting.h"
 #include "report.h"
 #include "store.h"
+
+#include "registry.pb-c.h"
 
 #include <string.h>
 
@@ -323,42 +326,6 @@ static void test_posting(void)
     }
 }
 
-static void test_catalogue(void)
-{
-    static const struct {
-        const char *in;
-        int64_t daily;
-        const char *category;
-        const char *err;
-    } rows[] = {
-        {"rehab|50000|10000|0|rehabilitation", 10000, "rehabilitation", NULL},
-        {"care|0|0|0|", 0, "", NULL},
-        {"rehab|50000|10000|0", 0, NULL, "category is missing"},
-        {"rehab|50000|10000|0|x|y", 0, NULL, "more than 5"},
-        {"rehab|5e4|10000|0|x", 0, NULL, "standard"},
-        {"rehab|50000|-1|0|x", 0, NULL, "daily_cap"},
-        {"rehab|50000||0|x", 0, NULL, "daily_cap"},
-        /* strtoll skips spaces and takes the sign after them (found by fuzz_settlement) */
-        {"rehab|50000|0|\n-1446744736|x", 0, NULL, "annual_cap"},
-        {"rehab| 50000|0|0|x", 0, NULL, "standard"},
-        {"|1|1|1|x", 0, NULL, "wallet empty"},
-        {"rehab|99999999999999999999|1|1|x", 0, NULL, "standard"},
-        {"", 0, NULL, "missing"},
-    };
-    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-        catalogue_item it;
-        char err[200] = "";
-        int rc = catalogue_parse(rows[i].in, &it, err, sizeof(err));
-        if (rows[i].err == NULL)
-            CHECK(rc == 0 && it.daily_cap_fen == rows[i].daily &&
-                      strcmp(it.category, rows[i].category) == 0,
-                  "\"%s\": rc %d err %s", rows[i].in, rc, err);
-        else
-            CHECK(rc < 0 && strstr(err, rows[i].err), "\"%s\": rc %d err \"%s\"", rows[i].in, rc,
-                  err);
-    }
-}
-
 static void test_bank_account_and_bp(void)
 {
     static const struct {
@@ -391,6 +358,57 @@ static void test_bank_account_and_bp(void)
               (long long)bps[i].spent, (long long)bps[i].credited);
 }
 
+/* What settlement keeps of each registry event (its projection of card
+ * holders); a person or card without its id is refused. */
+static void test_holders(void)
+{
+    Onecard__V1__PersonChanged person = ONECARD__V1__PERSON_CHANGED__INIT;
+    person.person_id = "p1";
+    person.district = "D1";
+    Onecard__V1__PersonChanged partial = ONECARD__V1__PERSON_CHANGED__INIT;
+    partial.person_id = "p2"; /* an event from before the whole-state rule */
+    Onecard__V1__PersonChanged anonymous = ONECARD__V1__PERSON_CHANGED__INIT;
+    anonymous.district = "D1";
+    Onecard__V1__CardChanged card = ONECARD__V1__CARD_CHANGED__INIT;
+    card.card_no = "6222000000000001";
+    card.person_id = "p1";
+    Onecard__V1__CardChanged orphan = ONECARD__V1__CARD_CHANGED__INIT;
+    orphan.card_no = "6222000000000001";
+    Onecard__V1__ProviderChanged provider = ONECARD__V1__PROVIDER_CHANGED__INIT;
+    provider.provider_id = "P1";
+    static const struct {
+        const char *ce_type;
+        int msg; /* index into msgs */
+        holders_kind kind;
+        const char *id, *value, *err;
+    } rows[] = {
+        {"onecard.v1.PersonChanged", 0, HOLDERS_PERSON, "p1", "D1", NULL},
+        {"onecard.v1.PersonChanged", 1, HOLDERS_PERSON, "p2", "", NULL},
+        {"onecard.v1.PersonChanged", 2, HOLDERS_NONE, NULL, NULL, "without person_id"},
+        {"onecard.v1.CardChanged", 3, HOLDERS_CARD, "6222000000000001", "p1", NULL},
+        {"onecard.v1.CardChanged", 4, HOLDERS_NONE, NULL, NULL, "without card_no or person_id"},
+        {"onecard.v1.ProviderChanged", 5, HOLDERS_NONE, NULL, NULL, NULL},
+    };
+    ProtobufCMessage *msgs[] = {&person.base, &partial.base, &anonymous.base,
+                                &card.base,   &orphan.base,  &provider.base};
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        kafka_record rec = {0};
+        rec.type = event_type_by_ce(rows[i].ce_type, strlen(rows[i].ce_type));
+        rec.msg = msgs[rows[i].msg];
+        holders_change h;
+        char why[120] = "";
+        int rc = holders_from_record(&rec, &h, why, sizeof(why));
+        if (rows[i].err) {
+            CHECK(rc < 0 && strstr(why, rows[i].err), "row %zu: rc %d why \"%s\"", i, rc, why);
+            continue;
+        }
+        CHECK(rc == 0 && h.kind == rows[i].kind &&
+                  (h.kind == HOLDERS_NONE ||
+                   (strcmp(h.id, rows[i].id) == 0 && strcmp(h.value, rows[i].value) == 0)),
+              "row %zu: rc %d kind %d", i, rc, (int)h.kind);
+    }
+}
+
 int main(void)
 {
     test_period_parse();
@@ -398,7 +416,7 @@ int main(void)
     test_period_next_and_bounds();
     test_target_period();
     test_posting();
-    test_catalogue();
+    test_holders();
     test_bank_account_and_bp();
     return CHECK_DONE();
 }

@@ -1,5 +1,5 @@
 /*
- * directory: the provider categories the scores need, read from the
+ * categories: the provider categories the scores need, read from the
  * directory in Redis (prov:{p:P} category) over one blocking connection.
  *
  * A provider's score is pulled towards the mean of its category (score.h),
@@ -16,23 +16,23 @@
  * pipeline is retried once at once on a fresh connection.
  * Loop thread only.
  */
-#ifndef RATING_DIRECTORY_H
-#define RATING_DIRECTORY_H
+#ifndef RATING_CATEGORIES_H
+#define RATING_CATEGORIES_H
 
 #include "common/pg.h"
 
 #include <hiredis/hiredis.h>
 #include <stdint.h>
 
-typedef struct directory {
+typedef struct categories {
     const char *host; /* NULL: no directory, every category waits */
     int port;
     redisContext *redis; /* NULL until connected, and after a failure */
     int64_t retry_ms;    /* no new connection before this time */
-} directory;
+} categories;
 
 /* host is borrowed and must outlive d. Connects lazily. */
-void directory_init(directory *d, const char *host, int port);
+void categories_init(categories *d, const char *host, int port);
 
 /* Reads the category of each provider id in column 0 of providers (one
  * pipelined HGET per row). Returns -1 when Redis could not be reached: ids
@@ -41,8 +41,8 @@ void directory_init(directory *d, const char *host, int port);
  * or "" for a provider the directory does not know); when the retry on a
  * fresh connection breaks too, they hold the rows answered before it broke.
  * Failures are logged (directory_unavailable), never returned as errors. */
-int directory_categories(directory *d, PGresult *providers, pg_array *ids, pg_array *cats);
+int categories_read(categories *d, PGresult *providers, pg_array *ids, pg_array *cats);
 
-void directory_cleanup(directory *d);
+void categories_cleanup(categories *d);
 
 #endif

@@ -1,7 +1,7 @@
 /*
- * directory: provider categories from Redis, blocking. See directory.h.
+ * categories: provider categories from Redis, blocking. See categories.h.
  */
-#include "directory.h"
+#include "categories.h"
 
 #include "common/event.h"
 #include "common/keys.h"
@@ -11,14 +11,14 @@
 #include <stdbool.h>
 #include <string.h>
 
-void directory_init(directory *d, const char *host, int port)
+void categories_init(categories *d, const char *host, int port)
 {
     memset(d, 0, sizeof(*d));
     d->host = host;
     d->port = port;
 }
 
-int directory_categories(directory *d, PGresult *providers, pg_array *ids, pg_array *cats)
+int categories_read(categories *d, PGresult *providers, pg_array *ids, pg_array *cats)
 {
     int rows = PQntuples(providers);
     int64_t now = event_now_ms();
@@ -72,7 +72,7 @@ int directory_categories(directory *d, PGresult *providers, pg_array *ids, pg_ar
     return 0;
 }
 
-void directory_cleanup(directory *d)
+void categories_cleanup(categories *d)
 {
     if (d->redis)
         redisFree(d->redis);

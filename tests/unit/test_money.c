@@ -1,0 +1,126 @@
+/*
+ * test_money: the one money parser and limit (libs/common/money.c), and
+ * the catalogue value's writer and parser next to it (directory.c).
+ */
+#include "check.h"
+#include "common/directory.h"
+#include "common/money.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void test_parse_fen(void)
+{
+    static const struct {
+        const char *in;
+        bool ok;
+        int64_t want;
+    } rows[] = {
+        {"0", true, 0},
+        {"1", true, 1},
+        {"100000000000", true, MONEY_MAX_FEN},
+        {"100000000001", false, 0},
+        {"99999999999999999999999", false, 0}, /* would overflow int64 */
+        {"", false, 0},
+        {"-1", false, 0},
+        {"+1", false, 0},
+        {" 1", false, 0},
+        {"1 ", false, 0},
+        {"1e3", false, 0},
+        {"12.50", false, 0},
+        {"0x10", false, 0},
+        {"007", true, 7},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        int64_t v = -42;
+        bool ok = money_parse_fen(rows[i].in, &v);
+        CHECK(ok == rows[i].ok && (!ok ? v == -42 : v == rows[i].want), "\"%s\": ok %d v %lld",
+              rows[i].in, ok, (long long)v);
+    }
+    CHECK(!money_parse_fen(NULL, &(int64_t){0}), "NULL is not an amount");
+    CHECK(money_in_range(0) && money_in_range(MONEY_MAX_FEN) && !money_in_range(-1) &&
+              !money_in_range(MONEY_MAX_FEN + 1),
+          "range");
+}
+
+/* The catalogue value: every field checked (rows found by fuzz_settlement
+ * when settlement had its own copy of the parser). */
+static void test_value_parse(void)
+{
+    static const struct {
+        const char *in;
+        int64_t daily;
+        const char *category;
+        const char *err;
+    } rows[] = {
+        {"rehab|50000|10000|0|rehabilitation", 10000, "rehabilitation", NULL},
+        {"care|0|0|0|", 0, "", NULL},
+        {"rehab|50000|10000|0", 0, NULL, "category is missing"},
+        {"rehab|50000|10000|0|x|y", 0, NULL, "more than 5"},
+        {"rehab|5e4|10000|0|x", 0, NULL, "standard"},
+        {"rehab|50000|-1|0|x", 0, NULL, "daily_cap"},
+        {"rehab|50000||0|x", 0, NULL, "daily_cap"},
+        /* strtoll skips spaces and takes the sign after them (found by fuzz_settlement) */
+        {"rehab|50000|0|\n-1446744736|x", 0, NULL, "annual_cap"},
+        {"rehab| 50000|0|0|x", 0, NULL, "standard"},
+        {"|1|1|1|x", 0, NULL, "wallet empty"},
+        {"rehab|99999999999999999999|1|1|x", 0, NULL, "standard"},
+        {"", 0, NULL, "missing"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        directory_value it;
+        char err[200] = "";
+        int rc = directory_item_parse(rows[i].in, &it, err, sizeof(err));
+        if (rows[i].err == NULL)
+            CHECK(rc == 0 && it.daily_cap_fen == rows[i].daily &&
+                      strcmp(it.category, rows[i].category) == 0,
+                  "\"%s\": rc %d err %s", rows[i].in, rc, err);
+        else
+            CHECK(rc < 0 && strstr(err, rows[i].err), "\"%s\": rc %d err \"%s\"", rows[i].in, rc,
+                  err);
+    }
+}
+
+/* What the writer writes, the parser reads back; what it refuses, it
+ * refuses with the field's name. */
+static void test_value_format(void)
+{
+    static const struct {
+        directory_item it;
+        const char *err;
+    } rows[] = {
+        {{"S01", "rehab", "rehabilitation", 50000, 10000, 3600000}, NULL},
+        {{"S02", "care", "", 0, 0, 0}, NULL},
+        {{"S03", "", "x", 1, 1, 1}, "wallet"},
+        {{"S04", "re|hab", "x", 1, 1, 1}, "wallet"},
+        {{"S05", "rehab", "a|b", 1, 1, 1}, "category"},
+        {{"S06", "rehab", "x", -1, 1, 1}, "standard"},
+        {{"S07", "rehab", "x", 1, MONEY_MAX_FEN + 1, 1}, "daily_cap"},
+        {{"S08", "rehab", "x", 1, 1, -5}, "annual_cap"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        char val[256], err[200] = "";
+        int rc = directory_item_format(&rows[i].it, val, sizeof(val), err, sizeof(err));
+        if (rows[i].err) {
+            CHECK(rc < 0 && strstr(err, rows[i].err), "%s: rc %d err \"%s\"", rows[i].it.code, rc,
+                  err);
+            continue;
+        }
+        directory_value v;
+        CHECK(rc == 0 && directory_item_parse(val, &v, err, sizeof(err)) == 0 &&
+                  strcmp(v.wallet, rows[i].it.wallet) == 0 &&
+                  strcmp(v.category, rows[i].it.category) == 0 &&
+                  v.standard_fen == rows[i].it.standard_fen &&
+                  v.daily_cap_fen == rows[i].it.daily_cap_fen &&
+                  v.annual_cap_fen == rows[i].it.annual_cap_fen,
+              "%s: round trip of \"%s\": %s", rows[i].it.code, val, err);
+    }
+}
+
+int main(void)
+{
+    test_parse_fen();
+    test_value_parse();
+    test_value_format();
+    return CHECK_DONE();
+}
