@@ -348,6 +348,63 @@ def test_request_left_pending_by_a_killed_gateway_is_finished(stack, fleet, rest
     assert stack.psql(sql) == "1"
 
 
+def test_reversal_answer_left_pending_is_made_final_by_the_ledger(stack, fleet, restore):
+    """The gateway dies after its reversal event left for the broker and
+    before the broker's report; no gateway comes back. The ledger posts the
+    reversal and its relay alone makes the stored answer final (posted.lua,
+    under the key keys_reversal_idem gives both sides) and marks the
+    swipe record's reversal done."""
+    terminal_id, card = fleet["terminals"][2], fleet["cards"][2]
+    t = Terminal(stack.gateway_port, terminal_id, "secret-" + terminal_id)
+    st, doc = t.swipe(card, AMOUNT, item="F-REHAB")
+    assert st == 200 and doc["decision"] == "approved", (st, doc)
+    swipe_id, request_id = doc["swipe_id"], uuid.uuid4().hex
+    idem = "idem:{c:%s}:rv:%s:%s" % (swipe_id[:8], terminal_id, request_id)
+    record = "swipe:{c:%s}:%s" % (swipe_id[:8], swipe_id)
+
+    def rcli(*args):
+        return subprocess.run(["redis-cli", "-p", str(stack.redis_port)] + list(args),
+                              capture_output=True, text=True, check=True).stdout.strip()
+
+    kafka_pids = broker_processes(stack)
+    assert kafka_pids, "no broker process of this stack found"
+    for pid in kafka_pids:
+        os.kill(pid, signal.SIGSTOP)
+    first = {}
+
+    def once():
+        try:
+            first["answer"] = t.reverse(swipe_id, request_id)
+        except (OSError, ValueError) as e:
+            first["answer"] = ("error", str(e))
+
+    th = threading.Thread(target=once, daemon=True)
+    th.start()
+    try:
+        time.sleep(0.7)  # applied in Redis, the event sent, the report awaited
+        with open(os.path.join(stack.state, "pids", "gateway.pid")) as f:
+            os.kill(int(f.read().split()[0]), signal.SIGKILL)
+        th.join(10)
+        assert "\tP\t" in rcli("GET", idem), rcli("GET", idem)  # pending, as the gateway left it
+        assert rcli("HGET", record, "rv_state") == "pending"
+    finally:
+        for pid in kafka_pids:
+            os.kill(pid, signal.SIGCONT)
+    assert first["answer"][0] not in (200, 202), first
+    sql = ("SELECT count(*) FROM ledger_entries WHERE kind = 'reversal' AND swipe_id = '%s'"
+           % swipe_id)
+    deadline = time.time() + 45
+    while stack.psql(sql) != "1" and time.time() < deadline:
+        time.sleep(0.5)
+    if stack.psql(sql) != "1":
+        pytest.skip("the dead gateway's produce request never reached the log")
+    deadline = time.time() + 30
+    while "\tF\t" not in rcli("GET", idem) and time.time() < deadline:
+        time.sleep(0.3)
+    assert "\tF\treversed\t" in rcli("GET", idem), rcli("GET", idem)
+    assert rcli("HGET", record, "rv_state") == "done"
+
+
 def gateway_binary():
     """The ASan build's gateway when there is one (./onecard test builds it
     before the e2e tests), so LeakSanitizer checks the shutdown; else
