@@ -5,7 +5,10 @@
  * registry_begin), then the directory, then its event: a person's
  * attributes are a history of changes (elig_person_changes) from which
  * registry_settle computes those in force today, so a change dated ahead
- * takes effect on its day (the feed's sweep).
+ * takes effect on its day (the feed's sweep). The event, PersonChanged on
+ * onecard.registry.v1, is read back from elig_persons after the commit
+ * (registry_persons_changed, as bulk.c's import does), so it carries the
+ * person's whole state, never only the attributes a command named.
  */
 #include "persons.h"
 
@@ -24,6 +27,24 @@ static const char *const persons_categories[] = {"visual",       "hearing",     
                                                  "intellectual", "psychiatric", "multiple", NULL};
 static const char *const persons_households[] = {"none", "dibao", "near-poor", NULL};
 static const char *const persons_statuses[] = {"active", "deceased", "revoked", "moved-out", NULL};
+
+/* After the commit that changed the person: its PersonChanged with the
+ * whole state elig_persons now holds (the registry topic is compacted: the
+ * latest event of a person is all a late consumer reads), waited for.
+ * 0 / -1 (printed). */
+static int persons_changed(registry *r, int op, const char *pid, const char *actor)
+{
+    pg_array one = {0};
+    pg_array_add(&one, pid);
+    const char *persons = pg_array_text(&one);
+    if (persons == NULL)
+        registry_fail("out of memory");
+    int rc = persons && registry_persons_changed(r, op, persons, actor) >= 0 ? 0 : -1;
+    pg_array_free(&one);
+    if (registry_flush(r) > 0)
+        rc = -1;
+    return rc;
+}
 
 int persons_add_command(registry *r, int argc, char **argv)
 {
@@ -101,23 +122,7 @@ int persons_add_command(registry *r, int argc, char **argv)
         printf("person %s already registered (nothing changed)\n", pid);
         return 0;
     }
-    char eid[EVENT_ID_LEN + 1];
-    event_new_id(eid);
-    Onecard__V1__PersonChanged pc = ONECARD__V1__PERSON_CHANGED__INIT;
-    pc.event_id = eid;
-    pc.op = ONECARD__V1__REGISTRY_OP__CREATED;
-    pc.person_id = pid;
-    pc.category = (char *)cat;
-    pc.grade = grade;
-    pc.care_level = care;
-    pc.birth_date = (char *)birth;
-    pc.district = (char *)district;
-    pc.town = (char *)town;
-    pc.village = (char *)village;
-    pc.household_status = (char *)hh;
-    pc.actor = (char *)actor;
-    pc.occurred_at_ms = event_now_ms();
-    if (registry_publish(r, &pc.base, pid) < 0)
+    if (persons_changed(r, ONECARD__V1__REGISTRY_OP__CREATED, pid, actor) < 0)
         return 2;
     printf("person %s\n", pid);
     return 0;
@@ -197,15 +202,7 @@ int persons_modify_command(registry *r, int argc, char **argv)
         return 2;
     if (registry_project_person(r, pid) < 0)
         return 2;
-    Onecard__V1__PersonChanged pc = ONECARD__V1__PERSON_CHANGED__INIT;
-    char eid[EVENT_ID_LEN + 1];
-    event_new_id(eid);
-    pc.event_id = eid;
-    pc.op = ONECARD__V1__REGISTRY_OP__UPDATED;
-    pc.person_id = (char *)pid;
-    pc.actor = (char *)actor;
-    pc.occurred_at_ms = event_now_ms();
-    if (registry_publish(r, &pc.base, pid) < 0)
+    if (persons_changed(r, ONECARD__V1__REGISTRY_OP__UPDATED, pid, actor) < 0)
         return 2;
     printf("person %s modified from %s\n", pid, eff);
     return 0;
