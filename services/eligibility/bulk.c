@@ -13,6 +13,8 @@
  */
 #include "bulk.h"
 
+#include "args.h"
+#include "commands.h"
 #include "csv.h"
 #include "ident.h"
 #include "import.h"
@@ -403,8 +405,11 @@ static int bulk_providers_file(registry *r, const char *path, const char *actor)
     return rc ? rc : (bad ? 1 : 0);
 }
 
-int bulk_import(registry *r, const char *what, const char *path, const char *since, bool cards,
-                const char *pin, const char *actor)
+/* what: persons | providers. since: the registration date of new persons
+ * (YYYY-MM-DD). cards: issue a card to each new person (pin NULL: random,
+ * printed). Returns the exit code. */
+static int bulk_import(registry *r, const char *what, const char *path, const char *since,
+                       bool cards, const char *pin, const char *actor)
 {
     if (strcmp(what, "persons") == 0)
         return bulk_persons_file(r, path, since, cards, pin, actor);
@@ -412,4 +417,29 @@ int bulk_import(registry *r, const char *what, const char *path, const char *sin
         return bulk_providers_file(r, path, actor);
     registry_fail("import persons|providers FILE.csv");
     return 1;
+}
+
+int bulk_command(registry *r, int argc, char **argv)
+{
+    int npos = args_check(argc, argv, "since,issue-cards,pin,actor");
+    const char *since = args_opt(argc, argv, "since");
+    const char *cards = args_opt(argc, argv, "issue-cards");
+    const char *pin = args_opt(argc, argv, "pin");
+    const char *actor = args_opt(argc, argv, "actor");
+    char err[512];
+    int32_t d;
+    char today[16];
+    int y, m, dd;
+    rules_civil(registry_today(), &y, &m, &dd);
+    snprintf(today, sizeof(today), "%04d-%02d-%02d", y, m, dd);
+    if (npos != 2 || args_need(actor, "actor"))
+        return COMMANDS_USAGE;
+    if (since && (rules_date_parse(since, &d, err, sizeof(err)) < 0 || d > registry_today())) {
+        registry_fail("--since %s is not a date up to today", since);
+        return 1;
+    }
+    if (pin && args_pin(pin) < 0)
+        return 1;
+    return bulk_import(r, argv[0], argv[1], since ? since : today,
+                       cards && strcmp(cards, "yes") == 0, pin, actor);
 }

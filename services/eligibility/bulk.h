@@ -7,12 +7,12 @@
 
 #include "registry.h"
 
-#include <stdbool.h>
-
-/* what: persons | providers. since: the registration date of new persons
- * (YYYY-MM-DD). cards: issue a card to each new person (pin NULL: random,
- * printed). Returns the exit code (0, 1 when rows were refused, 2). */
-int bulk_import(registry *r, const char *what, const char *path, const char *since, bool cards,
-                const char *pin, const char *actor);
+/* import persons|providers FILE.csv [--since YYYY-MM-DD] [--issue-cards
+ * yes [--pin PIN]] --actor A: since is the registration date of new
+ * persons (today when none); with --issue-cards yes each new person gets
+ * a card (the PIN given, or a random one printed with the card). The
+ * handler of commands.h's table. Returns the exit code (0, 1 when rows
+ * were refused, 2) or COMMANDS_USAGE. */
+int bulk_command(registry *r, int argc, char **argv);
 
 #endif

@@ -1,75 +1,54 @@
 /*
- * commands: the operator commands, run by the daemon's binary
- * (onecard-eligibility COMMAND ...), with the daemon's environment:
+ * commands: the dispatcher of the operator commands, run by the daemon's
+ * binary (onecard-eligibility COMMAND [SUB] ARGS...) with the daemon's
+ * environment. The configuration is loaded, the registry's connections are
+ * opened (registry.h; synth needs none), and the command is the row of the
+ * table in commands.c that its first words select. That table is the one
+ * list of what the binary does: each row's words, its handler (in the file
+ * of its subsystem: persons.c, cards.c, providers.c, terminals.c,
+ * catload.c, bulk.c, feedfile.c, synth.c, rebuild.c, issue.c) and its
+ * usage line.
  *
- *   catalogue load FILE [--actor A]
- *   person add --national-id ID --name N --category C --grade G --care-level L
- *          --birth YYYY-MM-DD --district D --town T --village V --household H
- *          [--phone P] [--since YYYY-MM-DD] --actor A
- *   person modify PERSON_ID [--grade G] [--care-level L] [--household H]
- *          [--category C] [--status S] --effective YYYY-MM-DD --actor A
- *   person show PERSON_ID [--private yes]   (attributes, cards, changes,
- *          issuances, audit; the name only with --private yes)
- *   card issue PERSON_ID [--pin PIN] --actor A      (prints the card and PIN)
- *   card reset-pin CARD_NO --pin PIN --actor A      (also clears a PIN lock)
- *   card freeze|unfreeze CARD_NO --reason R --actor A
- *   card replace CARD_NO --reason lost|damaged|other [--pin PIN] [--wait S]
- *          --actor A      (a new card; its balances follow: carryover.h)
- *   provider add ID --name N --district D --category C --items A,B --actor A
- *   provider designate ID --items A,B --actor A
- *   provider suspend|reinstate ID --reason R --actor A
- *   terminal add ID --provider P --actor A          (prints the secret once)
- *   terminal disable ID --actor A
- *   import persons|providers FILE.csv [--since YYYY-MM-DD] [--issue-cards yes
- *          [--pin PIN]] --actor A         (bad rows: "row N: reason")
- *   import-feed FILE.csv --source AGENCY --period YYYY-MM   (feedfile.c)
- *   synth --persons N --providers M --seed S --out DIR
- *   rebuild-directory
- *   issue --period YYYY-MM [--actor A]
- *
- * Exit 0 on success, 1 when the input is refused (the reason on stderr,
- * nothing changed), 2 when a dependency failed.
+ * A handler checks its arguments before it touches anything (args.h) and
+ * returns the exit code: 0 on success, 1 when the input is refused (the
+ * reason on stderr, nothing changed), 2 when a dependency failed. When the
+ * arguments do not fit it may return COMMANDS_USAGE instead: the dispatcher
+ * then prints the row's usage line and exits 1. Blocking; one thread.
  */
 #ifndef ELIG_COMMANDS_H
 #define ELIG_COMMANDS_H
 
 #include "registry.h"
 
-#include "common/calendar.h"
 #include "common/config.h"
 
-#define ELIG_CONFIG_ROWS(c)                                                                        \
-    {"ONECARD_ID_SALT",                                                                            \
-     CONFIG_STR,                                                                                   \
-     &(c)->id_salt,                                                                                \
-     "onecard-local-id-salt",                                                                      \
-     0,                                                                                            \
-     0,                                                                                            \
-     "secret salt of person ids (hash of the national id)"},                                       \
-        {"ONECARD_ELIGIBILITY_GROUP",                                                              \
-         CONFIG_STR,                                                                               \
-         &(c)->group,                                                                              \
-         "onecard-eligibility",                                                                    \
-         0,                                                                                        \
-         0,                                                                                        \
-         "the feed's consumer group (its offsets are stored in PostgreSQL)"},                      \
-        {"ONECARD_ELIGIBILITY_INSTANCE",                                                           \
-         CONFIG_STR,                                                                               \
-         &(c)->instance,                                                                           \
-         "eligibility-1",                                                                          \
-         0,                                                                                        \
-         0,                                                                                        \
-         "the feed's group.instance.id: unique per process (static membership)"},                  \
-        {"ONECARD_PIN_PEPPER",       CONFIG_STR, &(c)->pin_pepper, "onecard-local-pepper", 0, 0,   \
-         "PIN pepper, the gateway's"},                                                             \
-        CALENDAR_CONFIG_ROW(&(c)->tz_offset_min)
+#include <stdbool.h>
+#include <stddef.h>
 
+#define COMMANDS_USAGE (-1)
+
+/* A command: argv holds what follows the words its row matched. r is NULL
+ * for a row that runs offline. Returns the exit code or COMMANDS_USAGE. */
+typedef int commands_handler(registry *r, int argc, char **argv);
+
+typedef struct commands_row {
+    const char *name;      /* argv[0] */
+    const char *sub;       /* argv[1]; NULL: the handler reads it (it is argv[0] there) */
+    int min_argc;          /* a row for argc of at least this many words */
+    bool offline;          /* runs without the registry's connections */
+    commands_handler *run; /* in the subsystem's file */
+    const char *usage;     /* printed as "usage: ..." on COMMANDS_USAGE */
+} commands_row;
+
+/* Runs argv (argc >= 1) as a command. Returns the process exit code. */
 int commands_run(int argc, char **argv, const config_var *table, elig_config *cfg);
 
-/* feedfile.c: a monthly agency list into EligibilityChanged events. */
-int feedfile_run(registry *r, const char *path, const char *source, const char *period);
+/* The row that argv (argc >= 1) selects, or NULL. Pure; exposed for
+ * tests. */
+const commands_row *commands_find(int argc, char **argv);
 
-/* issue.c: the issuance run for a period. Returns the exit code. */
-int issue_run(registry *r, const char *period, const char *actor);
+/* The command names, each once in table order, joined by ", " into buf
+ * (truncated to len). Pure; exposed for tests. */
+void commands_names(char *buf, size_t len);
 
 #endif

@@ -12,8 +12,9 @@
  * between the two publishes the same event id again, which the feed drops
  * as a duplicate.
  */
-#include "commands.h"
+#include "feedfile.h"
 
+#include "args.h"
 #include "csv.h"
 #include "ident.h"
 #include "import.h"
@@ -44,7 +45,7 @@ static void feedfile_delivered(void *opaque, int err, const char *errstr, int32_
     r->acked_at_ms = event_now_ms();
 }
 
-int feedfile_run(registry *r, const char *path, const char *source, const char *period)
+static int feedfile_run(registry *r, const char *path, const char *source, const char *period)
 {
     int y, m;
     char err[512];
@@ -213,4 +214,14 @@ int feedfile_run(registry *r, const char *path, const char *source, const char *
     free(rows);
     free(buf);
     return rc ? rc : (bad ? 1 : 0);
+}
+
+int feedfile_command(registry *r, int argc, char **argv)
+{
+    int npos = args_check(argc, argv, "source,period");
+    const char *source = args_opt(argc, argv, "source");
+    const char *period = args_opt(argc, argv, "period");
+    return npos != 1 || args_need(source, "source") || args_need(period, "period")
+               ? 1
+               : feedfile_run(r, argv[0], source, period);
 }

@@ -24,8 +24,9 @@
  * Prints the totals per fund source and programme: those are what the
  * ledger's budget check draws on (`onecard-ledger allocate`).
  */
-#include "commands.h"
+#include "issue.h"
 
+#include "args.h"
 #include "ident.h"
 
 #include "common/event.h"
@@ -356,7 +357,7 @@ static int issue_publish(registry *r, const char *period, long *published)
 
 /* ------------------------------------------------------------------ run */
 
-int issue_run(registry *r, const char *period, const char *actor)
+static int issue_run(registry *r, const char *period, const char *actor)
 {
     char err[512];
     int y, m;
@@ -532,4 +533,14 @@ int issue_run(registry *r, const char *period, const char *actor)
     free(grants);
     catalogue_free(&c);
     return rc;
+}
+
+int issue_command(registry *r, int argc, char **argv)
+{
+    int npos = args_check(argc, argv, "period,actor");
+    const char *period = args_opt(argc, argv, "period");
+    const char *actor = args_opt(argc, argv, "actor");
+    return npos != 0 || args_need(period, "period")
+               ? 1
+               : issue_run(r, period, actor ? actor : "issuance");
 }

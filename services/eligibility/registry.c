@@ -357,6 +357,13 @@ int registry_catalogue(registry *r, catalogue *c)
     return rc;
 }
 
+void registry_project_item(registry *r, const rules_item *it)
+{
+    directory_item di = {it->code,         it->wallet,        it->category,
+                         it->standard_fen, it->daily_cap_fen, it->annual_cap_fen};
+    directory_put_item(&r->dir, &di);
+}
+
 void registry_project_entitlements(registry *r, const catalogue *c, const char *card_no,
                                    const rules_person *p, int32_t today)
 {

@@ -1,9 +1,11 @@
 /*
- * registry: what every operator command shares. The connections
+ * registry: what every operator command shares. The service's
+ * configuration (elig_config, also the daemon's), the connections
  * (PostgreSQL, Redis through the shared directory writer, a Kafka producer
  * that waits for acknowledgements), transactions that carry the actor for
  * the audit trigger, publishing registry and card-status events, and the
- * projection of one card's entitlements into the directory.
+ * projection of catalogue items and of one card's entitlements into the
+ * directory.
  *
  * Order of every change: PostgreSQL commits first (the truth, audited),
  * then Redis (so the gateway acts at once), then the event (waited for).
@@ -15,6 +17,8 @@
 
 #include "catalogue.h"
 
+#include "common/calendar.h"
+#include "common/config.h"
 #include "common/daemon.h"
 #include "common/directory.h"
 #include "common/kafka.h"
@@ -30,6 +34,34 @@ typedef struct elig_config {
     char *instance;        /* ONECARD_ELIGIBILITY_INSTANCE: its group.instance.id */
     int64_t tz_offset_min; /* ONECARD_TZ_OFFSET_MIN: what "today" is */
 } elig_config;
+
+/* The rows of elig_config in the daemon's configuration table (after
+ * DAEMON_CONFIG_ROWS); the commands run with the same environment. */
+#define ELIG_CONFIG_ROWS(c)                                                                        \
+    {"ONECARD_ID_SALT",                                                                            \
+     CONFIG_STR,                                                                                   \
+     &(c)->id_salt,                                                                                \
+     "onecard-local-id-salt",                                                                      \
+     0,                                                                                            \
+     0,                                                                                            \
+     "secret salt of person ids (hash of the national id)"},                                       \
+        {"ONECARD_ELIGIBILITY_GROUP",                                                              \
+         CONFIG_STR,                                                                               \
+         &(c)->group,                                                                              \
+         "onecard-eligibility",                                                                    \
+         0,                                                                                        \
+         0,                                                                                        \
+         "the feed's consumer group (its offsets are stored in PostgreSQL)"},                      \
+        {"ONECARD_ELIGIBILITY_INSTANCE",                                                           \
+         CONFIG_STR,                                                                               \
+         &(c)->instance,                                                                           \
+         "eligibility-1",                                                                          \
+         0,                                                                                        \
+         0,                                                                                        \
+         "the feed's group.instance.id: unique per process (static membership)"},                  \
+        {"ONECARD_PIN_PEPPER",       CONFIG_STR, &(c)->pin_pepper, "onecard-local-pepper", 0, 0,   \
+         "PIN pepper, the gateway's"},                                                             \
+        CALENDAR_CONFIG_ROW(&(c)->tz_offset_min)
 
 typedef struct registry {
     elig_config *cfg;
@@ -98,6 +130,11 @@ int registry_sync(registry *r);
 /* The catalogue as stored in PostgreSQL, parsed by the same code as the
  * file. 0 / -1 (printed). */
 int registry_catalogue(registry *r, catalogue *c);
+
+/* Writes a catalogue item's record (wallet, category, standard amount and
+ * caps) into the directory pipeline: what the gateway checks a swipe
+ * against. */
+void registry_project_item(registry *r, const rules_item *it);
 
 /* Writes the entitlements of card_no (for a person with these current
  * attributes) into the directory pipeline: every item the person is

@@ -9,7 +9,7 @@
  */
 #include "synth.h"
 
-#include "registry.h"
+#include "args.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -85,7 +85,7 @@ static void synth_national_id(char *out, int y, int m, int d, long seq)
     out[18] = '\0';
 }
 
-int synth_run(long persons, long providers, unsigned long long seed, const char *dir)
+static int synth_run(long persons, long providers, unsigned long long seed, const char *dir)
 {
     char path[1024];
     synth_state = seed;
@@ -147,4 +147,18 @@ int synth_run(long persons, long providers, unsigned long long seed, const char 
     }
     printf("synth: %ld persons, %ld providers, seed %llu, in %s\n", persons, providers, seed, dir);
     return 0;
+}
+
+int synth_command(registry *r, int argc, char **argv)
+{
+    int persons, providers, seed;
+    const char *out = args_opt(argc, argv, "out");
+    return args_check(argc, argv, "persons,providers,seed,out") != 0 ||
+                   args_int(args_opt(argc, argv, "persons"), "persons", 0, 10000000, &persons) ||
+                   args_int(args_opt(argc, argv, "providers"), "providers", 0, 100000,
+                            &providers) ||
+                   args_int(args_opt(argc, argv, "seed"), "seed", 0, 2000000000, &seed) ||
+                   args_need(out, "out")
+               ? 1
+               : synth_run(persons, providers, (unsigned long long)seed, out);
 }

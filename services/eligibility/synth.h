@@ -11,7 +11,11 @@
 #ifndef ELIG_SYNTH_H
 #define ELIG_SYNTH_H
 
-/* Returns the exit code. */
-int synth_run(long persons, long providers, unsigned long long seed, const char *dir);
+#include "registry.h"
+
+/* The handler of commands.h's table; offline (r is NULL: it needs no
+ * store). Returns the exit code: 0, 1 when an argument is refused, 2 when
+ * a file cannot be written. */
+int synth_command(registry *r, int argc, char **argv);
 
 #endif

@@ -1,0 +1,97 @@
+/*
+ * catload: `catalogue load`. See catload.h.
+ */
+#include "catload.h"
+
+#include "args.h"
+#include "commands.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int catload_command(registry *r, int argc, char **argv)
+{
+    int npos = args_check(argc, argv, "actor");
+    if (npos != 2 || strcmp(argv[0], "load") != 0)
+        return COMMANDS_USAGE;
+    const char *actor = args_opt(argc, argv, "actor") ? args_opt(argc, argv, "actor") : "operator";
+    catalogue c;
+    char err[512];
+    if (catalogue_load_file(&c, argv[1], err, sizeof(err)) < 0) {
+        registry_fail("catalogue %s: %s", argv[1], err);
+        return 1;
+    }
+    if (registry_begin(r, actor) < 0) {
+        catalogue_free(&c);
+        return 2;
+    }
+    int changed = 0, defaults = 0;
+    for (int i = 0; i < c.nitems; i++) {
+        const rules_item *it = &c.items[i];
+        static const char *const units[] = {"month", "year", "once", "service"};
+        static const char *const tiers[] = {"flat", "care", "dibao30", "limb-rehab"};
+        char std[24], ann[24], day[24], from[16], to[16];
+        int y, m, d;
+        snprintf(std, sizeof(std), "%lld", (long long)it->standard_fen);
+        snprintf(ann, sizeof(ann), "%lld", (long long)it->annual_cap_fen);
+        snprintf(day, sizeof(day), "%lld", (long long)it->daily_cap_fen);
+        rules_civil(it->from_day, &y, &m, &d);
+        snprintf(from, sizeof(from), "%04d-%02d-%02d", y, m, d);
+        if (it->to_day) {
+            rules_civil(it->to_day, &y, &m, &d);
+            snprintf(to, sizeof(to), "%04d-%02d-%02d", y, m, d);
+        }
+        const char *p[] = {it->code,
+                           c.version,
+                           it->category,
+                           it->name_zh,
+                           it->name_en,
+                           it->wallet,
+                           units[it->unit],
+                           std,
+                           tiers[it->tier],
+                           it->eligibility,
+                           ann,
+                           day,
+                           it->exclusive[0] ? it->exclusive : NULL,
+                           it->fund_source,
+                           it->programme,
+                           it->issued ? "t" : "f",
+                           from,
+                           it->to_day ? to : NULL,
+                           it->is_default ? "t" : "f",
+                           it->procedure,
+                           it->legal_basis};
+        PGresult *res = pg_query(
+            r->pg,
+            "INSERT INTO elig_catalogue_items AS c VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+            "$10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) ON CONFLICT (code) DO "
+            "UPDATE SET version = EXCLUDED.version, category = EXCLUDED.category, name_zh = "
+            "EXCLUDED.name_zh, name_en = EXCLUDED.name_en, wallet = EXCLUDED.wallet, unit = "
+            "EXCLUDED.unit, standard_fen = EXCLUDED.standard_fen, tier_rule = EXCLUDED.tier_rule, "
+            "eligibility = EXCLUDED.eligibility, annual_cap_fen = EXCLUDED.annual_cap_fen, "
+            "daily_cap_fen = EXCLUDED.daily_cap_fen, exclusive_group = EXCLUDED.exclusive_group, "
+            "fund_source = EXCLUDED.fund_source, programme = EXCLUDED.programme, issued = "
+            "EXCLUDED.issued, effective_from = EXCLUDED.effective_from, effective_to = "
+            "EXCLUDED.effective_to, is_default = EXCLUDED.is_default, procedure = "
+            "EXCLUDED.procedure, legal_basis = EXCLUDED.legal_basis WHERE (c.*) IS DISTINCT FROM "
+            "(EXCLUDED.*) RETURNING code",
+            21, p, err, sizeof(err));
+        if (res == NULL) {
+            registry_fail("catalogue item %s: %s", it->code, err);
+            pg_rollback(r->pg);
+            catalogue_free(&c);
+            return 2;
+        }
+        changed += PQntuples(res);
+        PQclear(res);
+        defaults += it->is_default;
+        registry_project_item(r, it);
+    }
+    int rc = registry_commit(r) < 0 || registry_sync(r) < 0 ? 2 : 0;
+    if (rc == 0)
+        printf("catalogue %s: %d items, %d changed, %d figures marked as defaults to confirm\n",
+               c.version, c.nitems, changed, defaults);
+    catalogue_free(&c);
+    return rc;
+}

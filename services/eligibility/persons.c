@@ -1,0 +1,270 @@
+/*
+ * persons: registering, modifying and showing a person. See persons.h.
+ *
+ * Each change is one audited PostgreSQL transaction (the actor set by
+ * registry_begin), then the directory, then its event: a person's
+ * attributes are a history of changes (elig_person_changes) from which
+ * registry_settle computes those in force today, so a change dated ahead
+ * takes effect on its day (the feed's sweep). The event, PersonChanged on
+ * onecard.registry.v1, is read back from elig_persons after the commit
+ * (registry_persons_changed, as bulk.c's import does), so it carries the
+ * person's whole state, never only the attributes a command named.
+ */
+#include "persons.h"
+
+#include "args.h"
+#include "commands.h"
+#include "ident.h"
+
+#include "common/event.h"
+
+#include "registry.pb-c.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const persons_categories[] = {"visual",       "hearing",     "speech",   "limb",
+                                                 "intellectual", "psychiatric", "multiple", NULL};
+static const char *const persons_households[] = {"none", "dibao", "near-poor", NULL};
+static const char *const persons_statuses[] = {"active", "deceased", "revoked", "moved-out", NULL};
+
+/* After the commit that changed the person: its PersonChanged with the
+ * whole state elig_persons now holds (the registry topic is compacted: the
+ * latest event of a person is all a late consumer reads), waited for.
+ * 0 / -1 (printed). */
+static int persons_changed(registry *r, int op, const char *pid, const char *actor)
+{
+    pg_array one = {0};
+    pg_array_add(&one, pid);
+    const char *persons = pg_array_text(&one);
+    if (persons == NULL)
+        registry_fail("out of memory");
+    int rc = persons && registry_persons_changed(r, op, persons, actor) >= 0 ? 0 : -1;
+    pg_array_free(&one);
+    if (registry_flush(r) > 0)
+        rc = -1;
+    return rc;
+}
+
+int persons_add_command(registry *r, int argc, char **argv)
+{
+    if (args_check(argc, argv,
+                   "national-id,name,category,grade,care-level,birth,district,town,village,"
+                   "household,phone,since,actor") < 0)
+        return 1;
+    const char *id = args_opt(argc, argv, "national-id"), *name = args_opt(argc, argv, "name");
+    const char *cat = args_opt(argc, argv, "category"), *birth = args_opt(argc, argv, "birth");
+    const char *district = args_opt(argc, argv, "district"), *town = args_opt(argc, argv, "town");
+    const char *village = args_opt(argc, argv, "village"), *hh = args_opt(argc, argv, "household");
+    const char *actor = args_opt(argc, argv, "actor"), *since = args_opt(argc, argv, "since");
+    int grade, care;
+    char err[512];
+    int32_t bday, sday = registry_today();
+    if (args_need(id, "national-id") || args_need(name, "name") || args_need(cat, "category") ||
+        args_need(birth, "birth") || args_need(district, "district") || args_need(town, "town") ||
+        args_need(village, "village") || args_need(hh, "household") || args_need(actor, "actor") ||
+        args_int(args_opt(argc, argv, "grade"), "grade", 1, 4, &grade) ||
+        args_int(args_opt(argc, argv, "care-level"), "care-level", 0, 3, &care))
+        return 1;
+    if (ident_national_id_check(id, err, sizeof(err)) < 0) {
+        registry_fail("%s", err);
+        return 1;
+    }
+    if (!args_one_of(cat, persons_categories) || !args_one_of(hh, persons_households)) {
+        registry_fail("unknown %s \"%s\"",
+                      args_one_of(cat, persons_categories) ? "household" : "category",
+                      args_one_of(cat, persons_categories) ? hh : cat);
+        return 1;
+    }
+    if (rules_date_parse(birth, &bday, err, sizeof(err)) < 0 ||
+        (since && rules_date_parse(since, &sday, err, sizeof(err)) < 0)) {
+        registry_fail("%s", err);
+        return 1;
+    }
+    if (bday > registry_today() || sday > registry_today() + 366) {
+        registry_fail("%s is in the future", bday > registry_today() ? "--birth" : "--since");
+        return 1;
+    }
+    char pid[IDENT_PERSON_LEN + 1], g[4], c[4], sd[16], ev[80];
+    int y, m, d;
+    ident_person_id(pid, r->cfg->id_salt, id);
+    snprintf(g, sizeof(g), "%d", grade);
+    snprintf(c, sizeof(c), "%d", care);
+    rules_civil(sday, &y, &m, &d);
+    snprintf(sd, sizeof(sd), "%04d-%02d-%02d", y, m, d);
+    snprintf(ev, sizeof(ev), "reg-%.40s", pid);
+    if (registry_begin(r, actor) < 0)
+        return 2;
+    const char *phone = args_opt(argc, argv, "phone");
+    const char *p[] = {pid, cat, g, c, birth, district, town, village, hh, sd, name, phone, ev};
+    PGresult *res = pg_query(
+        r->pg,
+        "WITH p AS (INSERT INTO elig_persons (person_id, category, grade, care_level, birth_date, "
+        "district, town, village, household, registered) VALUES ($1, $2, $3::int, $4::int, $5, "
+        "$6, $7, $8, $9, $10) ON CONFLICT DO NOTHING RETURNING person_id), "
+        "q AS (INSERT INTO elig_person_private SELECT person_id, $11, $12 FROM p), "
+        "c AS (INSERT INTO elig_person_changes (person_id, attr, value, effective_from, event_id, "
+        "source) SELECT person_id, a, v, $10::date, $13, 'registration' FROM p, (VALUES "
+        "('category', $2), ('grade', $3::text), ('care_level', $4::text), ('household', $9), "
+        "('status', "
+        "'active')) x(a, v)) SELECT count(*) FROM p",
+        13, p, err, sizeof(err));
+    if (res == NULL) {
+        registry_fail("%s", err);
+        pg_rollback(r->pg);
+        return 2;
+    }
+    bool created = strcmp(PQgetvalue(res, 0, 0), "1") == 0;
+    PQclear(res);
+    if (registry_commit(r) < 0)
+        return 2;
+    if (!created) {
+        printf("person %s already registered (nothing changed)\n", pid);
+        return 0;
+    }
+    if (persons_changed(r, ONECARD__V1__REGISTRY_OP__CREATED, pid, actor) < 0)
+        return 2;
+    printf("person %s\n", pid);
+    return 0;
+}
+
+int persons_modify_command(registry *r, int argc, char **argv)
+{
+    int npos = args_check(argc, argv, "grade,care-level,household,category,status,effective,actor");
+    if (npos != 1)
+        return COMMANDS_USAGE;
+    const char *pid = argv[0], *eff = args_opt(argc, argv, "effective"),
+               *actor = args_opt(argc, argv, "actor");
+    const char *hh = args_opt(argc, argv, "household"), *cat = args_opt(argc, argv, "category");
+    const char *st = args_opt(argc, argv, "status");
+    const char *g = args_opt(argc, argv, "grade"), *cl = args_opt(argc, argv, "care-level");
+    int32_t eday;
+    int tmp;
+    char err[512];
+    if (args_need(eff, "effective") || args_need(actor, "actor") ||
+        (g && args_int(g, "grade", 1, 4, &tmp)) || (cl && args_int(cl, "care-level", 0, 3, &tmp)))
+        return 1;
+    if (rules_date_parse(eff, &eday, err, sizeof(err)) < 0) {
+        registry_fail("--effective: %s", err);
+        return 1;
+    }
+    if (eday > registry_today() + 366) {
+        registry_fail("--effective %s is more than a year in the future", eff);
+        return 1;
+    }
+    if ((hh && !args_one_of(hh, persons_households)) ||
+        (cat && !args_one_of(cat, persons_categories)) ||
+        (st && !args_one_of(st, persons_statuses))) {
+        registry_fail("unknown household, category or status");
+        return 1;
+    }
+    if (!hh && !cat && !st && !g && !cl) {
+        registry_fail("nothing to modify");
+        return 1;
+    }
+    char ev[EVENT_ID_LEN + 1];
+    event_new_id(ev);
+    if (registry_begin(r, actor) < 0)
+        return 2;
+    const char *p[] = {pid, eff, ev, cat, g, cl, hh, st};
+    PGresult *res = pg_query(
+        r->pg,
+        "WITH c AS (INSERT INTO elig_person_changes (person_id, attr, value, effective_from, "
+        "event_id, source) SELECT $1, a, v, $2::date, $3, 'operator' FROM (VALUES ('category', "
+        "$4), ('grade', $5), ('care_level', $6), ('household', $7), ('status', $8)) x(a, v) "
+        "WHERE v IS NOT NULL AND EXISTS (SELECT 1 FROM elig_persons WHERE person_id = $1) "
+        "RETURNING 1) SELECT count(*) FROM c",
+        8, p, err, sizeof(err));
+    if (res == NULL || strcmp(PQgetvalue(res, 0, 0), "0") == 0) {
+        registry_fail("%s", res ? "no such person" : err);
+        PQclear(res);
+        pg_rollback(r->pg);
+        return res ? 1 : 2;
+    }
+    PQclear(res);
+    /* the attributes in force today, and the card following the status
+     * at once (a death, revocation or move stops it; becoming active again
+     * restarts one stopped that way) */
+    pg_array one = {0};
+    pg_array_add(&one, pid);
+    const char *persons = pg_array_text(&one);
+    PGresult *cards = persons ? registry_settle(r, persons) : NULL;
+    pg_array_free(&one);
+    if (cards == NULL) {
+        pg_rollback(r->pg);
+        return 2;
+    }
+    if (registry_commit(r) < 0) {
+        PQclear(cards);
+        return 2;
+    }
+    if (registry_settled(r, cards) < 0)
+        return 2;
+    if (registry_project_person(r, pid) < 0)
+        return 2;
+    if (persons_changed(r, ONECARD__V1__REGISTRY_OP__UPDATED, pid, actor) < 0)
+        return 2;
+    printf("person %s modified from %s\n", pid, eff);
+    return 0;
+}
+
+/* Prints a person's attributes, cards, change history, entitlements
+ * (issuances) and audit trail; never the name unless --private yes. */
+int persons_show_command(registry *r, int argc, char **argv)
+{
+    int npos = args_check(argc, argv, "private");
+    const char *priv = args_opt(argc, argv, "private");
+    if (npos != 1)
+        return COMMANDS_USAGE;
+    static const struct {
+        const char *title, *sql;
+    } parts[] = {
+        {"person",
+         "SELECT category, grade, care_level, household, status, birth_date, district, town, "
+         "village, registered FROM elig_persons WHERE person_id = $1"},
+        {"cards", "SELECT card_no, status, issued_at, updated_at FROM elig_cards WHERE person_id "
+                  "= $1 ORDER BY issued_at"},
+        {"changes", "SELECT effective_from, attr, value, source, event_id FROM "
+                    "elig_person_changes WHERE person_id = $1 ORDER BY effective_from, event_id"},
+        {"issuances", "SELECT period, item_code, amount_fen, wallet, fund_source, programme, "
+                      "published FROM elig_issuances WHERE person_id = $1 ORDER BY period, "
+                      "item_code"},
+        {"corrections",
+         "SELECT period, item_code, seq, amount_fen, CASE WHEN amount_fen > 0 THEN 'arrears' "
+         "ELSE 'overpaid' END AS kind, card_no, published FROM elig_issuance_corrections WHERE "
+         "person_id = $1 ORDER BY period, item_code, seq"},
+        {"carry-overs", "SELECT from_card_no, to_card_no, reason, requested_at, coalesce(sent_at::"
+                        "text, 'pending') AS sent_at FROM elig_card_carryovers WHERE person_id = "
+                        "$1 ORDER BY requested_at"},
+        {"audit", "SELECT at, actor, tbl, op, coalesce(before::text, '-'), coalesce(after::text, "
+                  "'-') FROM elig_audit WHERE coalesce(after, before)->>'person_id' = $1 ORDER "
+                  "BY audit_id"},
+        {"private", "SELECT name, coalesce(phone, '-') FROM elig_person_private WHERE person_id "
+                    "= $1"},
+    };
+    char err[512];
+    const char *p[] = {argv[0]};
+    for (size_t k = 0; k < sizeof(parts) / sizeof(parts[0]); k++) {
+        if (strcmp(parts[k].title, "private") == 0 && (priv == NULL || strcmp(priv, "yes") != 0))
+            continue;
+        PGresult *res = pg_query(r->pg, parts[k].sql, 1, p, err, sizeof(err));
+        if (res == NULL) {
+            registry_fail("%s", err);
+            return 2;
+        }
+        if (k == 0 && PQntuples(res) == 0) {
+            PQclear(res);
+            registry_fail("no such person");
+            return 1;
+        }
+        printf("%s:\n", parts[k].title);
+        for (int i = 0; i < PQntuples(res); i++) {
+            printf(" ");
+            for (int c = 0; c < PQnfields(res); c++)
+                printf(" %s=%s", PQfname(res, c), PQgetvalue(res, i, c));
+            printf("\n");
+        }
+        PQclear(res);
+    }
+    return 0;
+}
