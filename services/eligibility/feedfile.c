@@ -61,11 +61,17 @@ static int feedfile_run(registry *r, const char *path, const char *source, const
     size_t cap = 1 << 16, len = 0, got;
     char *buf = malloc(cap);
     while (buf && (got = fread(buf + len, 1, cap - len, fp)) > 0)
-        if ((len += got) == cap)
-            buf = realloc(buf, cap *= 2);
+        if ((len += got) == cap) {
+            char *nb = realloc(buf, cap *= 2);
+            if (nb == NULL)
+                free(buf);
+            buf = nb;
+        }
     fclose(fp);
-    if (buf == NULL)
+    if (buf == NULL) {
+        registry_fail("%s: out of memory reading the file", path);
         return 2;
+    }
     /* rows already published for (source, period) */
     const char *p[] = {source, period};
     PGresult *done = pg_query(r->pg,
@@ -83,8 +89,10 @@ static int feedfile_run(registry *r, const char *path, const char *source, const
     char *f[IMPORT_FEED_COLS + 1];
     size_t pos = 0;
     int32_t today = registry_today();
-    int rc = 0;
-    while (rows && (l = csv_next_line(buf, len, &pos, line, sizeof(line))) != -1) {
+    int rc = rows ? 0 : 2;
+    if (rows == NULL)
+        registry_fail("%s: out of memory", path);
+    while (rc == 0 && (l = csv_next_line(buf, len, &pos, line, sizeof(line))) != -1) {
         row++;
         int n = l == -2 ? -1 : csv_split(line, ',', f, IMPORT_FEED_COLS + 1, err, sizeof(err));
         if (l == -2)
@@ -109,8 +117,11 @@ static int feedfile_run(registry *r, const char *path, const char *source, const
         }
         if (nrows == nrows_cap) {
             feedfile_row *nr = realloc(rows, sizeof(*rows) * (size_t)(nrows_cap *= 2));
-            if (nr == NULL)
+            if (nr == NULL) { /* never a silent stop: the run fails, nothing is sent */
+                registry_fail("%s: out of memory at row %d", path, row);
+                rc = 2;
                 break;
+            }
             rows = nr;
         }
         feedfile_row *fr = &rows[nrows];
