@@ -15,6 +15,7 @@
 #include "common/keys.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/money.h"
 #include "common/sign.h"
 #include "rating.pb-c.h"
 #include "swipe.pb-c.h"
@@ -939,7 +940,7 @@ static int api_parse_body(api_req *r)
                                .type = JSON_INT,
                                .required = true,
                                .min = 1,
-                               .max = INT64_C(100000000000)};
+                               .max = MONEY_MAX_FEN};
     } else if (r->kind == API_RATING) {
         f[nf++] = (json_field){
             .name = "swipe_id", .type = JSON_STRING, .required = true, .min = 1, .max = 64};
