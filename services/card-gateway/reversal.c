@@ -36,11 +36,17 @@ static void reversal_answer(request *r)
 /* The reversal's event was not delivered: take the credit back. */
 static void reversal_undo(request *r, const char *errstr)
 {
-    const char *keys[ONSWIPE_NKEYS] = {
-        [ONSWIPE_K_SWIPE] = r->swipe_key, [ONSWIPE_K_IDEM] = r->idem_key};
-    const char *args[UNDO_NARGS] = {
-        [UNDO_A_EVENT_ID] = r->event_id, [UNDO_A_GATEWAY_ID] = inflight_id()};
-    ending_undo(r, &scripts_unreverse, keys, args, UNDO_NARGS);
+    char wkey[KEYS_MAX], hkey[KEYS_MAX];
+    keys_wallet(wkey, sizeof(wkey), r->card_no);
+    keys_holds(hkey, sizeof(hkey), r->card_no);
+    const char *keys[UNREVERSE_NKEYS] = {[UNREVERSE_K_SWIPE] = r->swipe_key,
+                                         [UNREVERSE_K_IDEM] = r->idem_key,
+                                         [UNREVERSE_K_WALLET] = wkey,
+                                         [UNREVERSE_K_HOLDS] = hkey};
+    const char *args[UNREVERSE_NARGS] = {[UNREVERSE_A_EVENT_ID] = r->event_id,
+                                         [UNREVERSE_A_GATEWAY_ID] = inflight_id(),
+                                         [UNREVERSE_A_CARD_NO] = r->card_no};
+    ending_undo(r, &scripts_unreverse, keys, args, UNREVERSE_NARGS);
 }
 
 static void reversal_on_acked(void *opaque, int err, const char *errstr, int32_t partition,
@@ -106,22 +112,58 @@ static void reversal_on_script(redisReply *reply, const char *errstr, void *arg)
         reversal_on_acked(r, -1, err, -1, -1);
 }
 
-void reversal_start(request *r)
+/* The swipe record's card (HGET): the script's keys are built from it. */
+static void reversal_on_card(redisReply *reply, const char *errstr, void *arg)
 {
-    keys_reversal_idem(r->idem_key, sizeof(r->idem_key), r->swipe_id, r->auth.terminal_id,
-                       r->request_id);
+    request *r = arg;
+    if (reply == NULL || (reply->type != REDIS_REPLY_STRING && reply->type != REDIS_REPLY_NIL)) {
+        reply_unavailable(r, "redis unavailable");
+        return;
+    }
+    char wkey[KEYS_MAX], hkey[KEYS_MAX], ckey[KEYS_MAX];
+    if (reply->type == REDIS_REPLY_NIL) {
+        /* no record: the script answers swipe_unknown (or the stored
+         * answer of this request_id) and touches no card key; the swipe
+         * key stands for them, in the same slot */
+        r->card_no[0] = '\0';
+        snprintf(wkey, sizeof(wkey), "%s", r->swipe_key);
+        snprintf(hkey, sizeof(hkey), "%s", r->swipe_key);
+        snprintf(ckey, sizeof(ckey), "%s", r->swipe_key);
+    } else if (reply->len >= sizeof(r->card_no)) {
+        reply_unavailable(r, "unreadable answer");
+        return;
+    } else {
+        snprintf(r->card_no, sizeof(r->card_no), "%s", reply->str);
+        keys_wallet(wkey, sizeof(wkey), r->card_no);
+        keys_holds(hkey, sizeof(hkey), r->card_no);
+        keys_caps(ckey, sizeof(ckey), r->card_no);
+    }
     char now[24];
     snprintf(now, sizeof(now), "%" PRId64, r->now_ms);
-    const char *keys[ONSWIPE_NKEYS] = {
-        [ONSWIPE_K_SWIPE] = r->swipe_key, [ONSWIPE_K_IDEM] = r->idem_key};
+    const char *keys[REVERSE_NKEYS] = {[REVERSE_K_SWIPE] = r->swipe_key,
+                                       [REVERSE_K_IDEM] = r->idem_key,
+                                       [REVERSE_K_WALLET] = wkey,
+                                       [REVERSE_K_HOLDS] = hkey,
+                                       [REVERSE_K_CAPS] = ckey};
     const char *args[REVERSE_NARGS] = {[REVERSE_A_FINGERPRINT] = r->fp,
                                        [REVERSE_A_TERMINAL] = r->auth.terminal_id,
                                        [REVERSE_A_NOW] = now,
                                        [REVERSE_A_EVENT_ID] = r->event_id,
                                        [REVERSE_A_GATEWAY_ID] = inflight_id(),
-                                       [REVERSE_A_REQUEST_ID] = r->request_id};
+                                       [REVERSE_A_REQUEST_ID] = r->request_id,
+                                       [REVERSE_A_CARD_NO] = r->card_no};
     ending_track(r);
     if (scripts_call(reversal_redis, &scripts_reverse, keys, args, REVERSE_NARGS,
                      reversal_on_script, r) < 0)
+        reply_unavailable(r, "redis unavailable");
+}
+
+void reversal_start(request *r)
+{
+    keys_reversal_idem(r->idem_key, sizeof(r->idem_key), r->swipe_id, r->auth.terminal_id,
+                       r->request_id);
+    const char *argv[] = {"HGET", r->swipe_key, "card"};
+    size_t argvlen[] = {4, strlen(r->swipe_key), 4};
+    if (redis_command(reversal_redis, 3, argv, argvlen, reversal_on_card, r) < 0)
         reply_unavailable(r, "redis unavailable");
 }

@@ -1,12 +1,19 @@
 /*
  * reversal: POST /v1/swipes/<swipe_id>/reversal, undoing one swipe.
  *
- * Only the terminal that made the swipe, within 24 hours, once:
- * reverse.lua checks the swipe record, credits the wallet, records a
- * positive hold, gives the caps back and marks the record reversed (the
- * reversal's part pending). The answer waits for the broker's
- * acknowledgement of the SwipeReversed event; when the event is not
- * delivered, unreverse.lua takes the credit back (ending.h).
+ * Only the terminal that made the swipe, within 24 hours, once. The swipe
+ * id carries only the card's tag, and a script is given its keys, never
+ * builds them; so the card number is read from the swipe record first (one
+ * asynchronous HGET: a round trip more than a rating), and the card's
+ * wallet, holds and caps keys are built from it (common/keys.h).
+ * reverse.lua then checks that the record is still of that card, credits
+ * the wallet, records a positive hold, gives the caps back and marks the
+ * record reversed (the reversal's part pending). Without a record the
+ * script runs all the same, the swipe key standing in for the card's keys,
+ * and gives the answer it always gave: swipe_unknown, stored for the
+ * request_id. The answer waits for the broker's acknowledgement of the
+ * SwipeReversed event; when the event is not delivered, unreverse.lua
+ * takes the credit back with the same card's keys (ending.h).
  *
  * Loop thread only.
  */
