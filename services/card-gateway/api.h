@@ -1,12 +1,14 @@
 /*
- * api: the terminal API's four endpoints (TERMINAL-API.md): swipes,
+ * api: the terminal API's four endpoints (docs/terminal-api.md): swipes,
  * reversals, ratings and balance inquiries. Each request walks the same
  * steps: route, media type, authentication (directory cache, signature,
- * nonce in Redis), the terminal's request budget, the body, then one
- * atomic Redis script; an approval, a reversal or a rating is answered only
- * once the broker has acknowledged its event, and undone by a compensating
- * script when it cannot be.
+ * nonce in Redis), the terminal's request budget, the body (request.h),
+ * then its endpoint (swipe.h, reversal.h, rating.h, balance.h), which runs
+ * one atomic Redis script; an approval, a reversal or a rating is
+ * answered only once the broker has acknowledged its event, and undone by
+ * a compensating script when it cannot be (ending.h). Answers: reply.h.
  *
+ * This file is the walk up to the endpoint, and the set-up of the parts.
  * Loop thread only.
  */
 #ifndef GATEWAY_API_H
@@ -15,9 +17,10 @@
 #include "common/kafka.h"
 #include "common/redis.h"
 #include "http.h"
-#include "resume.h"
 
 #include <stdint.h>
+
+struct event_base;
 
 typedef struct api_config {
     const char *pin_pepper;
@@ -34,16 +37,5 @@ void api_handle(http_conn *c, http_request *req, void *arg);
 /* Requests being handled plus events being produced again (for the drain). */
 int api_in_flight(void);
 void api_cleanup(void);
-
-/* Called when a request another gateway left in flight is final (its
- * event acknowledged), with the time it became final. */
-typedef void (*api_final_fn)(void *arg, const resume_request *q, int64_t final_ms);
-
-/* Produces the event of a request another gateway left in flight (its own
- * event id: a copy already in the log is dropped by every consumer) until
- * the broker acknowledges it, then makes its stored answer final and its
- * part of the record done, and calls done. Copies what it needs. The
- * request's member must already be in our in-flight set. Loop thread. */
-void api_resume(const resume_request *q, const char *swipe_key, api_final_fn done, void *arg);
 
 #endif

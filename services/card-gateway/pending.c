@@ -5,8 +5,8 @@
  */
 #include "pending.h"
 
-#include "api.h"
 #include "inflight.h"
+#include "republish.h"
 #include "resume.h"
 #include "scripts.h"
 
@@ -213,7 +213,7 @@ static void pending_on_claim(redisReply *reply, const char *errstr, void *arg)
                                        : l->gone->id)
                        : "a gateway no longer alive",
                "age_ms", age_s, NULL);
-        api_resume(&q, l->key, pending_on_final, NULL);
+        republish_resume(&q, l->key, pending_on_final, NULL);
         if (l->gone == NULL)
             pending_taken++;
     }

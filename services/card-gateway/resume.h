@@ -16,7 +16,8 @@
  * ledger; undoing a rating that was counted would let a second one in).
  *
  * This file is pure: which part to take, and reading a record into the
- * fields of the event. pending.c does the Redis side, api.c the producing.
+ * fields of the event. pending.c does the Redis side, republish.c the
+ * producing.
  */
 #ifndef GATEWAY_RESUME_H
 #define GATEWAY_RESUME_H

@@ -69,30 +69,50 @@ enum { SWIPE_ARGS(SCRIPTS_ENUM, SWIPE_A_) SWIPE_NARGS };
 enum { RELEASE_KEYS(SCRIPTS_ENUM, RELEASE_K_) RELEASE_NKEYS };
 enum { RELEASE_ARGS(SCRIPTS_ENUM, RELEASE_A_) RELEASE_NARGS };
 
-/* reverse.lua and rate.lua: a request about a swipe */
+/* reverse.lua and rate.lua: a request about a swipe; reverse.lua also
+ * takes the keys of the swipe's card, and the card number they are of */
 #define ONSWIPE_KEYS(X, P) \
     X(P, SWIPE, swipe) \
     X(P, IDEM, idem)
-#define REVERSE_ARGS(X, P) \
+#define REVERSE_KEYS(X, P) \
+    ONSWIPE_KEYS(X, P) \
+    X(P, WALLET, wallet) \
+    X(P, HOLDS, holds) \
+    X(P, CAPS, caps)
+#define ONSWIPE_ARGS(X, P) \
     X(P, FINGERPRINT, fingerprint) \
     X(P, TERMINAL, terminal) \
     X(P, NOW, now) \
     X(P, EVENT_ID, event_id) \
     X(P, GATEWAY_ID, gateway_id) \
     X(P, REQUEST_ID, request_id)
+#define REVERSE_ARGS(X, P) \
+    ONSWIPE_ARGS(X, P) \
+    X(P, CARD_NO, card_no)
 #define RATE_ARGS(X, P) \
-    REVERSE_ARGS(X, P) \
+    ONSWIPE_ARGS(X, P) \
     X(P, SCORE, score) \
     X(P, TAGS, tags...)
 enum { ONSWIPE_KEYS(SCRIPTS_ENUM, ONSWIPE_K_) ONSWIPE_NKEYS };
+enum { REVERSE_KEYS(SCRIPTS_ENUM, REVERSE_K_) REVERSE_NKEYS };
 enum { REVERSE_ARGS(SCRIPTS_ENUM, REVERSE_A_) REVERSE_NARGS };
 enum { RATE_ARGS(SCRIPTS_ENUM, RATE_A_) RATE_NARGS }; /* RATE_A_TAGS: the first tag */
 
-/* unreverse.lua and unrate.lua: undo one (its event not delivered) */
+/* unreverse.lua and unrate.lua: undo one (its event not delivered);
+ * unreverse.lua with the card's wallet and holds keys and its number */
+#define UNREVERSE_KEYS(X, P) \
+    ONSWIPE_KEYS(X, P) \
+    X(P, WALLET, wallet) \
+    X(P, HOLDS, holds)
 #define UNDO_ARGS(X, P) \
     X(P, EVENT_ID, event_id) \
     X(P, GATEWAY_ID, gateway_id)
+#define UNREVERSE_ARGS(X, P) \
+    UNDO_ARGS(X, P) \
+    X(P, CARD_NO, card_no)
+enum { UNREVERSE_KEYS(SCRIPTS_ENUM, UNREVERSE_K_) UNREVERSE_NKEYS };
 enum { UNDO_ARGS(SCRIPTS_ENUM, UNDO_A_) UNDO_NARGS };
+enum { UNREVERSE_ARGS(SCRIPTS_ENUM, UNREVERSE_A_) UNREVERSE_NARGS };
 
 /* finalize.lua: the event is acknowledged */
 #define FINALIZE_KEYS(X, P) \

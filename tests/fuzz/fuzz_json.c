@@ -1,11 +1,11 @@
 /*
  * fuzz_json: the strict JSON body parser, json_parse_object(), on any
  * bytes, with the field tables of the terminal API's four bodies (swipe,
- * reversal, rating, balance inquiry; TERMINAL-API.md), as api.c builds
- * them.
+ * reversal, rating, balance inquiry; docs/terminal-api.md), the gateway's
+ * own (request_schema).
  *
  * Beyond "no crash, no read outside the body, no undefined behaviour", it
- * checks the promises api.c relies on when the parse succeeds: every
+ * checks the promises request.c relies on when the parse succeeds: every
  * required field was seen; a string field is NUL-terminated and as long
  * as its bounds allow; an integer is within its bounds; an array has at
  * most JSON_ARRAY_MAX elements, each within bounds. A failure always
@@ -13,44 +13,9 @@
  */
 #include "fuzz.h"
 #include "json.h"
+#include "request.h"
 
 #include <string.h>
-
-#define FUZZ_NFIELDS 5
-
-static void fuzz_table(int kind, json_field *f, int *nf)
-{
-    memset(f, 0, sizeof(json_field) * FUZZ_NFIELDS);
-    int n = 0;
-    f[n++] = (json_field){
-        .name = "request_id", .type = JSON_STRING, .required = true, .min = 1, .max = 64};
-    if (kind == 0) { /* POST /v1/swipes */
-        f[n++] = (json_field){
-            .name = "card_no", .type = JSON_STRING, .required = true, .min = 16, .max = 19};
-        f[n++] =
-            (json_field){.name = "pin", .type = JSON_STRING, .required = true, .min = 6, .max = 6};
-        f[n++] = (json_field){
-            .name = "item_code", .type = JSON_STRING, .required = true, .min = 1, .max = 64};
-        f[n++] = (json_field){.name = "amount_fen",
-                              .type = JSON_INT,
-                              .required = true,
-                              .min = 1,
-                              .max = INT64_C(100000000000)};
-    } else if (kind == 1) { /* POST /v1/ratings */
-        f[n++] = (json_field){
-            .name = "swipe_id", .type = JSON_STRING, .required = true, .min = 1, .max = 64};
-        f[n++] =
-            (json_field){.name = "score", .type = JSON_INT, .required = true, .min = 1, .max = 5};
-        f[n++] = (json_field){
-            .name = "tags", .type = JSON_STRING_ARRAY, .required = false, .min = 1, .max = 32};
-    } else if (kind == 2) { /* POST /v1/balance-inquiries */
-        f[n++] = (json_field){
-            .name = "card_no", .type = JSON_STRING, .required = true, .min = 16, .max = 19};
-        f[n++] =
-            (json_field){.name = "pin", .type = JSON_STRING, .required = true, .min = 6, .max = 6};
-    } /* kind 3, the reversal: request_id alone */
-    *nf = n;
-}
 
 static void fuzz_check_success(const json_field *f, int nf)
 {
@@ -81,11 +46,10 @@ static void fuzz_check_success(const json_field *f, int nf)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    json_field f[FUZZ_NFIELDS];
+    json_field f[REQUEST_MAX_FIELDS];
     char err[256];
-    for (int kind = 0; kind < 4; kind++) {
-        int nf;
-        fuzz_table(kind, f, &nf);
+    for (int kind = REQUEST_SWIPE; kind <= REQUEST_BALANCE; kind++) {
+        int nf = request_schema((request_kind)kind, f);
         memset(err, 'x', sizeof(err));
         if (json_parse_object((const char *)data, size, f, nf, err, sizeof(err)) == 0) {
             fuzz_check_success(f, nf);

@@ -3,7 +3,10 @@
  * arguments (services/card-gateway/scripts.h): each script's "-- @keys" and
  * "-- @argv" header lines name exactly the keys and arguments of its C
  * table, in the same order; every KEYS[n] and ARGV[n] a script uses is
- * within what it declares; and a call that does not match is refused.
+ * within what it declares; no script builds a key of its own (keys come
+ * from common/keys.h, passed in as KEYS, so that the layout has one home
+ * and Redis Cluster sees every key a script touches); and a call that does
+ * not match is refused.
  */
 #include "check.h"
 #include "scripts.h"
@@ -50,6 +53,27 @@ static int highest_index(const char *src, const char *what)
     return hi;
 }
 
+/* The first code line (not a "--" comment) of src that holds a key's hash
+ * tag or a quoted key prefix (keys.h's layout), or NULL. */
+static const char *built_key(const char *src, char *line, size_t cap)
+{
+    static const char *const marks[] = {
+        "{c:",    "{t:",     "{p:",     "{gw}",    "'card:", "'wallet:", "'holds:", "'caps:",
+        "'idem:", "'swipe:", "'topup:", "'nonce:", "'term:", "'prov:",   "'gw:"};
+    for (const char *p = src; *p;) {
+        size_t len = strcspn(p, "\n");
+        snprintf(line, cap, "%.*s", (int)len, p);
+        p += len + (p[len] == '\n');
+        const char *code = line + strspn(line, " ");
+        if (strncmp(code, "--", 2) == 0)
+            continue;
+        for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+            if (strstr(code, marks[i]) != NULL)
+                return line;
+    }
+    return NULL;
+}
+
 static void null_reply(redisReply *r, const char *e, void *arg)
 {
 }
@@ -81,6 +105,10 @@ int main(void)
               highest_index(src, "KEYS"), d->nkeys);
         CHECK(highest_index(src, "ARGV") <= d->nargs, "%s.lua uses ARGV[%d] of %d", name,
               highest_index(src, "ARGV"), d->nargs);
+        char line[512];
+        const char *built = built_key(src, line, sizeof(line));
+        CHECK(built == NULL, "%s.lua builds a key instead of taking it in KEYS: %s", name,
+              built ? built : "");
     }
     /* every script under lua/ has an interface: lua_scripts.h embeds 11 */
     CHECK(nall == 11, "%zu scripts with an interface", nall);

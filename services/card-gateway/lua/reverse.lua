@@ -1,18 +1,25 @@
 -- reverse.lua: undo one swipe: only the terminal that made it, within 24
 -- hours, once. Credits the wallet, records a positive hold and gives the
--- caps back. Every key belongs to the swipe's card (one slot); the wallet,
--- holds and caps keys are derived from the swipe's tag and card number.
+-- caps back. Every key belongs to the swipe's card (one slot); the gateway
+-- reads the card number from the record (HGET card), builds the wallet,
+-- holds and caps keys from it (common/keys.h) and passes it as card_no. A
+-- record of another card than card_no is an error: nothing is changed or
+-- stored, the gateway answers 503 and the retry reads the card again. No
+-- record when the gateway read it: card_no is '' and the card keys are
+-- the swipe key again (same slot, never touched); the answer is
+-- swipe_unknown, as for any absent record, or the error should a record
+-- have appeared since.
 -- The swipe record keeps what producing the reversal's event needs and the
 -- gateway that owns it (rv_*), so that another gateway can finish it if
 -- this one dies before the broker's acknowledgement (pending.c).
--- @keys swipe idem
--- @argv fingerprint terminal now event_id gateway_id request_id
--- KEYS: 1 swipe, 2 idem
+-- @keys swipe idem wallet holds caps
+-- @argv fingerprint terminal now event_id gateway_id request_id card_no
+-- KEYS: 1 swipe, 2 idem, 3 wallet, 4 holds, 5 caps (of card_no)
 -- ARGV: 1 fingerprint, 2 terminal, 3 now (ms), 4 event id, 5 gateway id,
---       6 request id
+--       6 request id, 7 card number read from the record ('' if none)
 -- Returns {'conflict'} | {'replay', stored} | {'new', stored, card, wallet,
--- amount, item, fund, provider}; stored "F\tconflict\t<reason>" or
--- "P\treversed\t<balance>".
+-- amount, item, fund, provider}, or an error when the record is of another
+-- card; stored "F\tconflict\t<reason>" or "P\treversed\t<balance>".
 local IDEM_TTL = 86400
 local prev = redis.call('GET', KEYS[2])
 if prev then
@@ -28,13 +35,13 @@ end
 local s = redis.call('HMGET', KEYS[1], 'card', 'terminal', 'wallet', 'amount', 'state', 'at',
                      'item', 'day', 'year', 'fund', 'provider')
 if not s[1] then return refuse('swipe_unknown') end
+if s[1] ~= ARGV[7] then
+  return redis.error_reply('reverse: the swipe record is of another card than its keys')
+end
 if s[2] ~= ARGV[2] then return refuse('swipe_of_another_terminal') end
 if s[5] == 'reversed' then return refuse('already_reversed') end
 if tonumber(ARGV[3]) - tonumber(s[6]) > 86400000 then return refuse('too_old') end
-local tag = string.match(KEYS[1], '{c:(%x+)}')
-local wkey = 'wallet:{c:' .. tag .. '}:' .. s[1]
-local hkey = 'holds:{c:' .. tag .. '}:' .. s[1]
-local ckey = 'caps:{c:' .. tag .. '}:' .. s[1]
+local wkey, hkey, ckey = KEYS[3], KEYS[4], KEYS[5]
 local amount = tonumber(s[4])
 local newbal = redis.call('HINCRBY', wkey, s[3], amount)
 redis.call('HSET', hkey, ARGV[4], amount)

@@ -1,0 +1,62 @@
+/*
+ * balance: balance inquiries. See balance.h; the rules are balance.lua's.
+ */
+#include "balance.h"
+
+#include "reply.h"
+#include "scripts.h"
+
+#include "common/log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static redis_client *balance_redis;
+static const char *balance_pin_pepper;
+
+void balance_setup(redis_client *redis, const char *pin_pepper)
+{
+    balance_redis = redis;
+    balance_pin_pepper = pin_pepper;
+}
+
+static void balance_on_script(redisReply *reply, const char *errstr, void *arg)
+{
+    request *r = arg;
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) {
+        reply_unavailable(r, "redis unavailable");
+        return;
+    }
+    char body[2048];
+    if (strcmp(reply->element[0]->str, "declined") == 0 && reply->elements >= 2) {
+        snprintf(body, sizeof(body),
+                 "{\"card_no\":\"%s\",\"decision\":\"declined\",\"reason\":\"%s\"}", r->card_no,
+                 reply->element[1]->str);
+        reply_finish(r, 200, NULL, body);
+        return;
+    }
+    size_t n =
+        (size_t)snprintf(body, sizeof(body), "{\"card_no\":\"%s\",\"wallets\":[", r->card_no);
+    for (size_t i = 1; i + 1 < reply->elements && n < sizeof(body) - 128; i += 2) {
+        char w[64];
+        log_json_escape(w, sizeof(w), reply->element[i]->str);
+        n +=
+            (size_t)snprintf(body + n, sizeof(body) - n, "%s{\"wallet\":\"%s\",\"balance_fen\":%s}",
+                             i > 1 ? "," : "", w, reply->element[i + 1]->str);
+    }
+    snprintf(body + n, sizeof(body) - n, "]}");
+    reply_finish(r, 200, NULL, body);
+}
+
+void balance_start(request *r)
+{
+    char ckey[KEYS_MAX], wkey[KEYS_MAX];
+    keys_card(ckey, sizeof(ckey), r->card_no);
+    keys_wallet(wkey, sizeof(wkey), r->card_no);
+    sign_pin_proof(r->proof, balance_pin_pepper, r->card_no, r->pin);
+    const char *keys[BALANCE_NKEYS] = {[BALANCE_K_CARD] = ckey, [BALANCE_K_WALLET] = wkey};
+    const char *args[BALANCE_NARGS] = {[BALANCE_A_PIN_PROOF] = r->proof};
+    if (scripts_call(balance_redis, &scripts_balance, keys, args, BALANCE_NARGS, balance_on_script,
+                     r) < 0)
+        reply_unavailable(r, "redis unavailable");
+}
