@@ -36,13 +36,15 @@ static void reversal_answer(request *r)
 /* The reversal's event was not delivered: take the credit back. */
 static void reversal_undo(request *r, const char *errstr)
 {
-    char wkey[KEYS_MAX], hkey[KEYS_MAX];
+    char wkey[KEYS_MAX], hkey[KEYS_MAX], ckey[KEYS_MAX];
     keys_wallet(wkey, sizeof(wkey), r->card_no);
     keys_holds(hkey, sizeof(hkey), r->card_no);
+    keys_caps(ckey, sizeof(ckey), r->card_no);
     const char *keys[UNREVERSE_NKEYS] = {[UNREVERSE_K_SWIPE] = r->swipe_key,
                                          [UNREVERSE_K_IDEM] = r->idem_key,
                                          [UNREVERSE_K_WALLET] = wkey,
-                                         [UNREVERSE_K_HOLDS] = hkey};
+                                         [UNREVERSE_K_HOLDS] = hkey,
+                                         [UNREVERSE_K_CAPS] = ckey};
     const char *args[UNREVERSE_NARGS] = {[UNREVERSE_A_EVENT_ID] = r->event_id,
                                          [UNREVERSE_A_GATEWAY_ID] = inflight_id(),
                                          [UNREVERSE_A_CARD_NO] = r->card_no};

@@ -99,11 +99,12 @@ enum { REVERSE_ARGS(SCRIPTS_ENUM, REVERSE_A_) REVERSE_NARGS };
 enum { RATE_ARGS(SCRIPTS_ENUM, RATE_A_) RATE_NARGS }; /* RATE_A_TAGS: the first tag */
 
 /* unreverse.lua and unrate.lua: undo one (its event not delivered);
- * unreverse.lua with the card's wallet and holds keys and its number */
+ * unreverse.lua with the card's wallet, holds and caps keys and its number */
 #define UNREVERSE_KEYS(X, P) \
     ONSWIPE_KEYS(X, P) \
     X(P, WALLET, wallet) \
-    X(P, HOLDS, holds)
+    X(P, HOLDS, holds) \
+    X(P, CAPS, caps)
 #define UNDO_ARGS(X, P) \
     X(P, EVENT_ID, event_id) \
     X(P, GATEWAY_ID, gateway_id)

@@ -45,17 +45,23 @@ local wkey, hkey, ckey = KEYS[3], KEYS[4], KEYS[5]
 local amount = tonumber(s[4])
 local newbal = redis.call('HINCRBY', wkey, s[3], amount)
 redis.call('HSET', hkey, ARGV[4], amount)
+-- the caps give back what the swipe used in its own day and year; what was
+-- given back is kept (rv_dcap, rv_ycap) so that unreverse.lua takes back
+-- exactly that
 local caps = redis.call('HMGET', ckey, 'd:' .. s[7], 'y:' .. s[7])
-if caps[1] then
-  local d, v = string.match(caps[1], '^(%d+)|(%d+)$')
-  if d == s[8] then redis.call('HSET', ckey, 'd:' .. s[7], d .. '|' .. math.max(0, tonumber(v) - amount)) end
+local function release(field, used, period)
+  if not used then return 0 end
+  local p, v = string.match(used, '^(%d+)|(%d+)$')
+  if p ~= period then return 0 end
+  local left = math.max(0, tonumber(v) - amount)
+  redis.call('HSET', ckey, field, p .. '|' .. left)
+  return tonumber(v) - left
 end
-if caps[2] then
-  local y, v = string.match(caps[2], '^(%d+)|(%d+)$')
-  if y == s[9] then redis.call('HSET', ckey, 'y:' .. s[7], y .. '|' .. math.max(0, tonumber(v) - amount)) end
-end
+local dcap = release('d:' .. s[7], caps[1], s[8])
+local ycap = release('y:' .. s[7], caps[2], s[9])
 redis.call('HSET', KEYS[1], 'state', 'reversed', 'reversal_event', ARGV[4], 'rv_state', 'pending',
-           'rv_request', ARGV[6], 'rv_at', ARGV[3], 'rv_balance', newbal, 'rv_gw', ARGV[5])
+           'rv_request', ARGV[6], 'rv_at', ARGV[3], 'rv_balance', newbal, 'rv_gw', ARGV[5],
+           'rv_dcap', dcap, 'rv_ycap', ycap)
 local stored = 'P\treversed\t' .. newbal
 redis.call('SET', KEYS[2], ARGV[1] .. '\t' .. stored, 'EX', IDEM_TTL)
 return {'new', stored, s[1], s[3], s[4], s[7], s[10] or '', s[11] or ''}
