@@ -9,7 +9,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 
 void directory_init(directory *d, redisContext *ctx)
 {
@@ -153,16 +152,12 @@ void directory_put_terminal(directory *d, const char *terminal_id, const char *p
 void directory_put_card(directory *d, const char *card_no, const char *person_id,
                         const char *status, const char *pin, const char *pepper)
 {
-    char key[KEYS_MAX], salt[33], proof[SIGN_HEX_LEN + 1], hash[41];
-    unsigned char r[16];
-    if (keys_card(key, sizeof(key), card_no) < 0 || getrandom(r, sizeof(r), 0) != sizeof(r)) {
+    char key[KEYS_MAX], salt[33], hash[41];
+    if (keys_card(key, sizeof(key), card_no) < 0) {
         d->failed++;
         return;
     }
-    for (int i = 0; i < 16; i++)
-        snprintf(salt + 2 * i, 3, "%02x", r[i]);
-    sign_pin_proof(proof, pepper, card_no, pin);
-    sign_pin_hash(hash, salt, proof);
+    sign_pin_new(salt, hash, pepper, card_no, pin);
     const char *argv[] = {"HSET",      key,        "status",     status,     "person",
                           person_id,   "pin_salt", salt,         "pin_hash", hash,
                           "pin_fails", "0",        "pin_locked", "0"};

@@ -3,6 +3,7 @@
  * libcrypto. See sign.h.
  */
 #include "common/sign.h"
+#include "common/event.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -70,4 +71,15 @@ void sign_pin_hash(char *out, const char *salt, const char *proof)
     int n = snprintf(msg, sizeof(msg), "%s%s", salt, proof);
     SHA1((const unsigned char *)msg, n < 0 ? 0 : (size_t)n, d);
     sign_hex(out, d, sizeof(d));
+}
+
+void sign_pin_new(char salt[33], char hash[41], const char *pepper, const char *card_no,
+                  const char *pin)
+{
+    unsigned char r[16];
+    char proof[SIGN_HEX_LEN + 1];
+    event_random(r, sizeof(r));
+    sign_hex(salt, r, sizeof(r));
+    sign_pin_proof(proof, pepper, card_no, pin);
+    sign_pin_hash(hash, salt, proof);
 }

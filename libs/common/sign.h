@@ -35,4 +35,10 @@ void sign_pin_proof(char *out, const char *pepper, const char *card_no, const ch
 /* The stored PIN hash: hex(SHA1(salt || proof)) (40 + 1). */
 void sign_pin_hash(char *out, const char *salt, const char *proof);
 
+/* A new stored PIN: a random salt (32 hex + NUL) and the hash of the salt
+ * and the PIN's proof (40 hex + NUL). The one way a PIN is stored, by the
+ * registry and by the directory's card records. */
+void sign_pin_new(char salt[33], char hash[41], const char *pepper, const char *card_no,
+                  const char *pin);
+
 #endif

@@ -11,6 +11,7 @@
 #include "scripts.h"
 
 #include "common/calendar.h"
+#include "common/event.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "swipe.pb-c.h"
@@ -19,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 static redis_client *swipe_redis;
 static kafka_producer *swipe_producer;
@@ -190,8 +190,7 @@ static void swipe_on_script(redisReply *reply, const char *errstr, void *arg)
 static void swipe_random_digits(char *out, int n)
 {
     unsigned char b[16];
-    if (getrandom(b, (size_t)n, 0) != n)
-        memset(b, 7, sizeof(b));
+    event_random(b, (size_t)n);
     for (int i = 0; i < n; i++)
         out[i] = (char)('0' + b[i] % 10);
     out[n] = '\0';

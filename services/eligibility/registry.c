@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 static int registry_tz_offset_min = 480; /* what "today" is: set on open */
@@ -421,14 +420,7 @@ int registry_project_person(registry *r, const char *pid)
 void registry_pin_hash(const registry *r, const char *card_no, const char *pin, char salt[33],
                        char hash[41])
 {
-    unsigned char rnd[16];
-    if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
-        abort();
-    for (int k = 0; k < 16; k++)
-        snprintf(salt + 2 * k, 3, "%02x", rnd[k]);
-    char proof[SIGN_HEX_LEN + 1];
-    sign_pin_proof(proof, r->cfg->pin_pepper, card_no, pin);
-    sign_pin_hash(hash, salt, proof);
+    sign_pin_new(salt, hash, r->cfg->pin_pepper, card_no, pin);
 }
 
 void registry_card_make(const registry *r, const char *seq, const char *pin, registry_card *out)
@@ -441,8 +433,7 @@ void registry_card_make(const registry *r, const char *seq, const char *pin, reg
         snprintf(out->pin, sizeof(out->pin), "%s", pin);
     } else {
         unsigned char rnd[6];
-        if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
-            abort();
+        event_random(rnd, sizeof(rnd));
         for (int k = 0; k < 6; k++)
             out->pin[k] = (char)('0' + rnd[k] % 10);
         out->pin[6] = '\0';

@@ -4,6 +4,7 @@
  * be refused with (NULL when accepted).
  */
 #include "check.h"
+#include "common/money.h"
 #include "json.h"
 
 #include <string.h>
@@ -17,11 +18,8 @@ static void swipe_table(json_field *f)
         .name = "card_no", .type = JSON_STRING, .required = true, .min = 16, .max = 19};
     f[2] = (json_field){.name = "pin", .type = JSON_STRING, .required = true, .min = 6, .max = 6};
     f[3] = (json_field){.name = "tags", .type = JSON_STRING_ARRAY, .min = 1, .max = 8};
-    f[4] = (json_field){.name = "amount_fen",
-                        .type = JSON_INT,
-                        .required = true,
-                        .min = 1,
-                        .max = INT64_C(100000000000)};
+    f[4] = (json_field){
+        .name = "amount_fen", .type = JSON_INT, .required = true, .min = 1, .max = MONEY_MAX_FEN};
 }
 
 #define OK "\"card_no\":\"6222000000000001234\",\"pin\":\"123456\""
