@@ -34,6 +34,7 @@ struct batch_consumer {
     struct event *wake_ev, *tick_ev;
     bool draining;
     metric *m_lag, *m_failures, *m_batches, *m_batch_size, *m_apply_s;
+    pg_array offs[4]; /* batch_offsets_store's parameters */
 };
 
 /* PostgreSQL answers (or the service keeps its offsets elsewhere). */
@@ -230,14 +231,48 @@ kafka_consumer *batch_kafka(batch_consumer *b)
 int batch_offsets_store(batch_consumer *b, const kafka_record *recs, int n, char *err,
                         size_t errlen)
 {
+    for (int k = 0; k < 4; k++)
+        pg_array_reset(&b->offs[k]);
     for (int i = 0; i < n; i++) {
         bool last = true; /* the last record of its (topic, partition) */
         for (int j = i + 1; j < n && last; j++)
             last = recs[j].partition != recs[i].partition || strcmp(recs[j].topic, recs[i].topic);
-        if (last && pg_offsets_store(b->d->pg, b->group, recs[i].topic, recs[i].partition,
-                                     recs[i].offset + 1, err, errlen) < 0)
-            return -1;
+        if (!last)
+            continue;
+        pg_array_add(&b->offs[0], b->group);
+        pg_array_add(&b->offs[1], recs[i].topic);
+        pg_array_add_int(&b->offs[2], recs[i].partition);
+        pg_array_add_int(&b->offs[3], recs[i].offset + 1);
     }
+    if (b->offs[0].n == 0)
+        return 0;
+    return pg_exec_arrays(
+        b->d->pg,
+        "INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset) "
+        "SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[]) "
+        "ON CONFLICT (consumer_group, topic, partition) DO UPDATE SET next_offset = "
+        "EXCLUDED.next_offset, updated_at = now()",
+        b->offs, NULL, 4, err, errlen);
+}
+
+int batch_committed(batch_consumer *b, const kafka_record *recs, int n, bool *committed, char *err,
+                    size_t errlen)
+{
+    const char *p[] = {b->group};
+    PGresult *r = pg_query(b->d->pg,
+                           "SELECT topic, partition, next_offset FROM consumer_offsets WHERE "
+                           "consumer_group = $1",
+                           1, p, err, errlen);
+    if (r == NULL)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        committed[i] = false;
+        for (int row = 0; row < PQntuples(r) && !committed[i]; row++)
+            committed[i] = strcmp(PQgetvalue(r, row, 0), recs[i].topic) == 0 &&
+                           strtol(PQgetvalue(r, row, 1), NULL, 10) == recs[i].partition &&
+                           strtoll(PQgetvalue(r, row, 2), NULL, 10) > recs[i].offset;
+    }
+    PQclear(r);
     return 0;
 }
 
@@ -261,6 +296,8 @@ void batch_free(batch_consumer *b)
         if (b->wake_fd[i] >= 0)
             close(b->wake_fd[i]);
     free(b->recs);
+    for (int k = 0; k < 4; k++)
+        pg_array_free(&b->offs[k]);
     free(b->group);
     free(b);
 }

@@ -81,6 +81,12 @@ void batch_drain(batch_consumer *b);
  * on the consumer's PostgreSQL connection (d->pg). 0, or -1 with err. */
 int batch_offsets_store(batch_consumer *b, const kafka_record *recs, int n, char *err,
                         size_t errlen) __attribute__((warn_unused_result));
+/* For apply on a retry (the already-committed check): committed[i] true
+ * where recs[i] lies below the group's stored next offset of its (topic,
+ * partition), i.e. an earlier attempt whose commit reply was lost did
+ * commit it. 0, or -1 with err. */
+int batch_committed(batch_consumer *b, const kafka_record *recs, int n, bool *committed, char *err,
+                    size_t errlen) __attribute__((warn_unused_result));
 /* Records in hand not yet applied (0 when none). */
 int batch_in_hand(const batch_consumer *b);
 bool batch_retrying(const batch_consumer *b);

@@ -121,20 +121,6 @@ int pg_offsets_load(PGconn *conn, const char *group, rd_kafka_topic_partition_li
     return 0;
 }
 
-int pg_offsets_store(PGconn *conn, const char *group, const char *topic, int32_t partition,
-                     int64_t next_offset, char *err, size_t errlen)
-{
-    char part[16], off[24];
-    snprintf(part, sizeof(part), "%d", (int)partition);
-    snprintf(off, sizeof(off), "%lld", (long long)next_offset);
-    const char *p[] = {group, topic, part, off};
-    return pg_exec(conn,
-                   "INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset) "
-                   "VALUES ($1, $2, $3, $4) ON CONFLICT (consumer_group, topic, partition) DO "
-                   "UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()",
-                   4, p, err, errlen);
-}
-
 /* ---------------------------------------------------------- array params */
 
 static void pg_array_put(pg_array *a, const char *s, size_t n)

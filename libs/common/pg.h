@@ -51,12 +51,6 @@ bool pg_alive(PGconn *conn);
 int pg_offsets_load(PGconn *conn, const char *group, rd_kafka_topic_partition_list_t *parts,
                     char *err, size_t errlen) __attribute__((warn_unused_result));
 
-/* Upserts the next offset of one partition; call inside the transaction that
- * applies the messages before it. */
-int pg_offsets_store(PGconn *conn, const char *group, const char *topic, int32_t partition,
-                     int64_t next_offset, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
-
 /* ------------------------------------------------------------ array params */
 
 /* A PostgreSQL array literal built element by element, to pass a whole

@@ -28,6 +28,7 @@ static struct {
     relay rl;
     store_item *items;
     const journal_entry **ptrs; /* the committed entries of a batch, for the relay */
+    bool *committed;            /* batch_committed's answer on a retry */
     int64_t *ids;
     bool draining;
     void (*drained)(void);
@@ -104,6 +105,23 @@ static void consumer_relay_sweep(void)
     free(ids);
 }
 
+/* Before applying a batch again after a failure whose outcome is unknown
+ * (a COMMIT cut off by a crashing server may have committed): the items
+ * the stored offsets already cover are skipped. */
+static int consumer_committed(const kafka_record *recs, int n, char *err, size_t errlen)
+{
+    if (batch_committed(c.bc, recs, n, c.committed, err, errlen) < 0)
+        return -1;
+    for (int i = 0; i < n; i++)
+        if (c.committed[i]) {
+            c.items[i].ok = false;
+            c.items[i].move = false;
+            c.items[i].dead_letter = false;
+            c.items[i].committed = true;
+        }
+    return 0;
+}
+
 /* The batch's hook: entries, one transaction with the offsets, then the
  * relay of what committed. On a retry the items are the first attempt's,
  * marked where that attempt did commit. */
@@ -113,11 +131,15 @@ static int consumer_apply(void *arg, kafka_record *recs, int n, bool retry, char
     (void)arg;
     if (!retry)
         consumer_items(recs, n);
-    else if (store_mark_committed(&c.st, c.items, n, err, errlen) < 0)
+    else if (consumer_committed(recs, n, err, errlen) < 0)
         goto fail;
     int64_t t0 = event_now_ms();
     if (store_apply(&c.st, c.items, n, t0, err, errlen) < 0)
         goto fail;
+    if (batch_offsets_store(c.bc, recs, n, err, errlen) < 0) {
+        store_abort(&c.st);
+        goto fail;
+    }
     for (int i = 0; i < n; i++) {
         if (!c.items[i].dead_letter)
             continue;
@@ -236,9 +258,10 @@ int consumer_setup(struct event_base *base, deps *d, const consumer_config *cfg,
     store_init(&c.st, d->pg, cfg->group);
     relay_init(&c.rl, d->producer, d->redis, &c.st);
     c.items = calloc((size_t)cfg->batch_max, sizeof(*c.items));
+    c.committed = calloc((size_t)cfg->batch_max, sizeof(*c.committed));
     c.ptrs = calloc((size_t)cfg->batch_max, sizeof(*c.ptrs));
     c.ids = calloc((size_t)cfg->batch_max, sizeof(*c.ids));
-    if (c.items == NULL || c.ptrs == NULL || c.ids == NULL) {
+    if (c.items == NULL || c.ptrs == NULL || c.ids == NULL || c.committed == NULL) {
         snprintf(err, errlen, "out of memory for a batch of %d", cfg->batch_max);
         return -1;
     }
@@ -264,6 +287,7 @@ void consumer_cleanup(void)
     batch_free(c.bc);
     store_cleanup(&c.st);
     free(c.items);
+    free(c.committed);
     free(c.ptrs);
     free(c.ids);
     memset(&c, 0, sizeof(c));

@@ -1,8 +1,8 @@
 /*
  * store: applies a batch of journal entries to PostgreSQL in one
- * transaction, with the consumer offsets of every partition the batch came
- * from. That single transaction is the ledger's exactly-once guarantee: an
- * event's entry and the offset past it commit together or not at all.
+ * transaction, in which the consumer also stores the offsets of every
+ * partition the batch came from (batch_offsets_store). That single transaction is the ledger's
+ * exactly-once guarantee: an event's entry and the offset past it commit together or not at all.
  *
  * One batch is a handful of statements whatever its size: every column
  * travels as one array parameter and is unnested server-side (no SQL is
@@ -71,11 +71,6 @@ void store_init(store *s, PGconn *pg, const char *group);
  * open, items that became duplicates or over budget are !ok with their
  * reason, and entries have their entry_id. -1 with err: rolled back. */
 int store_apply(store *s, store_item *items, int n, int64_t now_ms, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
-/* Before applying a batch again after a failure whose outcome is unknown
- * (a COMMIT cut off by a crashing server may have committed): marks the
- * items the stored offsets already cover as committed. 0 or -1 with err. */
-int store_mark_committed(store *s, store_item *items, int n, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 int store_commit(store *s, char *err, size_t errlen) __attribute__((warn_unused_result));
 void store_abort(store *s);

@@ -25,6 +25,7 @@ static struct {
     store st;
     const kafka_record *recs; /* the batch being applied */
     store_item *items;
+    bool *committed; /* batch_committed's answer on a retry */
     int64_t pending_at_ms;
     bool ratings_paused; /* swipes first: see consumer_pace */
     uint64_t assignment; /* hash of the assignment consumer_pace last saw */
@@ -255,14 +256,19 @@ static int consumer_apply(void *arg, kafka_record *recs, int n, bool retry, char
 {
     (void)arg;
     c.recs = recs;
-    if (!retry)
+    if (!retry) {
         consumer_items(recs, n);
-    else if (store_mark_committed(&c.st, c.items, n, err, errlen) < 0)
-        return -1;
+    } else { /* an earlier attempt whose COMMIT's reply was lost may have committed */
+        if (batch_committed(c.bc, recs, n, c.committed, err, errlen) < 0)
+            return -1;
+        for (int i = 0; i < n; i++)
+            c.items[i].committed = c.committed[i];
+    }
     int64_t t0 = event_now_ms();
     if (store_apply(&c.st, c.items, n, t0, err, errlen) < 0)
         return -1;
-    if (consumer_dead_letters(err, errlen) < 0) {
+    if (batch_offsets_store(c.bc, recs, n, err, errlen) < 0 ||
+        consumer_dead_letters(err, errlen) < 0) {
         store_abort(&c.st);
         return -1;
     }
@@ -363,7 +369,8 @@ int consumer_setup(struct event_base *base, deps *d, const rating_config *cfg, c
                        cfg->d.redis_host,    (int)cfg->d.redis_port, (int)cfg->tz_offset_min};
     store_init(&c.st, d->pg, cfg->group, &sc);
     c.items = calloc((size_t)cfg->batch_max, sizeof(*c.items));
-    if (c.items == NULL) {
+    c.committed = calloc((size_t)cfg->batch_max, sizeof(*c.committed));
+    if (c.items == NULL || c.committed == NULL) {
         snprintf(err, errlen, "out of memory for a batch of %lld", (long long)cfg->batch_max);
         return -1;
     }
@@ -392,5 +399,6 @@ void consumer_cleanup(void)
     batch_free(c.bc);
     store_cleanup(&c.st);
     free(c.items);
+    free(c.committed);
     memset(&c, 0, sizeof(c));
 }

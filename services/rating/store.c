@@ -272,34 +272,6 @@ static int store_unpark(store *s, store_item *items, int n, char *err, size_t er
 
 /* ---------------------------------------------------------------- offsets */
 
-static int store_offsets(store *s, store_item *items, int n, char *err, size_t errlen)
-{
-    store_arrays_reset(s, 4);
-    for (int i = n - 1; i >= 0; i--) {
-        if (items[i].topic == NULL)
-            continue;
-        bool later = false;
-        for (int j = i + 1; j < n && !later; j++)
-            later = items[j].topic && items[j].partition == items[i].partition &&
-                    strcmp(items[j].topic, items[i].topic) == 0;
-        if (later)
-            continue;
-        pg_array_add(&s->arr[0], s->group);
-        pg_array_add(&s->arr[1], items[i].topic);
-        pg_array_add_int(&s->arr[2], items[i].partition);
-        pg_array_add_int(&s->arr[3], items[i].offset + 1);
-    }
-    if (s->arr[0].n == 0)
-        return 0;
-    return pg_exec_arrays(
-        s->pg,
-        "INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset) "
-        "SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[]) "
-        "ON CONFLICT (consumer_group, topic, partition) DO UPDATE SET next_offset = "
-        "EXCLUDED.next_offset, updated_at = now()",
-        s->arr, NULL, 4, err, errlen);
-}
-
 /* ------------------------------------------------------------------ batch */
 
 static void store_counts_reset(store *s)
@@ -361,8 +333,6 @@ int store_apply(store *s, store_item *items, int n, int64_t now_ms, char *err, s
     }
     if (s->nratings > 0 && store_decide(s, false, now_ms, err, errlen) < 0)
         goto fail;
-    if (store_offsets(s, items, n, err, errlen) < 0)
-        goto fail;
     return 0;
 fail:
     pg_rollback(s->pg);
@@ -417,28 +387,6 @@ fail:
     store_release(s);
     publish_clear(&s->publish);
     return -1;
-}
-
-int store_mark_committed(store *s, store_item *items, int n, char *err, size_t errlen)
-{
-    const char *p[] = {s->group};
-    PGresult *r = pg_query(s->pg,
-                           "SELECT topic, partition, next_offset FROM consumer_offsets WHERE "
-                           "consumer_group = $1",
-                           1, p, err, errlen);
-    if (r == NULL)
-        return -1;
-    for (int i = 0; i < n; i++) {
-        if (items[i].topic == NULL)
-            continue;
-        for (int row = 0; row < PQntuples(r); row++)
-            if (strcmp(PQgetvalue(r, row, 0), items[i].topic) == 0 &&
-                strtol(PQgetvalue(r, row, 1), NULL, 10) == items[i].partition &&
-                strtoll(PQgetvalue(r, row, 2), NULL, 10) > items[i].offset)
-                items[i].committed = true;
-    }
-    PQclear(r);
-    return 0;
 }
 
 int store_commit(store *s, char *err, size_t errlen)

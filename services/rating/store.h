@@ -1,8 +1,8 @@
 /*
  * store: applies a batch of swipes, reversals and ratings to PostgreSQL in
- * one transaction, with the consumer offsets of every partition the batch
- * came from: an event's effect and the offset past it commit together or
- * not at all, so a crash at any instant counts nothing twice.
+ * one transaction, in which the consumer also stores the offsets of every
+ * partition the batch came from (batch_offsets_store): an event's effect and the offset past it
+ * commit together or not at all, so a crash at any instant counts nothing twice.
  *
  * Within a batch, in this order: ratings whose event id was applied
  * already are skipped (rating_events); swipes and reversals are upserted
@@ -12,14 +12,13 @@
  * of this very batch; ratings whose swipe is not there are parked in
  * rating_pending; the per-card cap is checked against the database and
  * the batch; then the running sums (per provider, item, month, tag), the
- * 5-star bursts, the rejections (tally.c) and the offsets are written,
- * and the scores that moved materially are marked published (publish.c).
- * The caller dead-letters the rejected ratings, commits, then publishes
- * (publish_send on s->publish). Parked ratings are decided again by
+ * 5-star bursts and the rejections (tally.c) are written, and the scores that moved materially are
+ * marked published (publish.c). The caller dead-letters the rejected ratings, commits, then
+ * publishes (publish_send on s->publish). Parked ratings are decided again by
  * store_resolve_pending, in a transaction of their own.
  *
  * This file holds the transaction and the events' own rows (event ids,
- * swipes, parked ratings read back, offsets); the steps that act on the
+ * swipes, parked ratings read back); the steps that act on the
  * decided ratings are rooms of their own, each working inside the
  * transaction opened here: decide.c (verdicts), tally.c (what the verdicts
  * write), categories.c (provider categories from Redis), publish.c (scores
@@ -117,11 +116,6 @@ int store_apply(store *s, store_item *items, int n, int64_t now_ms, char *err, s
  * -1 with err: rolled back. */
 int store_resolve_pending(store *s, int64_t now_ms, int64_t grace_ms, bool caught_up, int limit,
                           int *n, char *err, size_t errlen) __attribute__((warn_unused_result));
-
-/* Marks the items the stored offsets already cover as committed (before
- * retrying a batch whose COMMIT may have succeeded). 0 or -1 with err. */
-int store_mark_committed(store *s, store_item *items, int n, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
 
 /* Commits the transaction store_apply or store_resolve_pending left open.
  * -1 with err: rolled back, and the publish queue emptied. */
