@@ -3,6 +3,8 @@
  */
 #include "common/money.h"
 
+#include <string.h>
+
 #include <stddef.h>
 
 bool money_parse_fen(const char *s, int64_t *out)
@@ -18,5 +20,15 @@ bool money_parse_fen(const char *s, int64_t *out)
             return false;
     }
     *out = v;
+    return true;
+}
+
+bool money_account_field_ok(const char *s, size_t max)
+{
+    if (s == NULL || *s == '\0' || strlen(s) > max)
+        return false;
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == ':' || *p == '|' || *p == 0x7f)
+            return false;
     return true;
 }

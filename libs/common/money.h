@@ -9,6 +9,7 @@
 #define ONECARD_MONEY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* 1 billion yuan: an amount beyond it is bad input wherever it appears. */
@@ -24,5 +25,11 @@ static inline bool money_in_range(int64_t fen)
 {
     return fen >= 0 && fen <= MONEY_MAX_FEN;
 }
+
+/* A field of a ledger account name ("<kind>:<x>[:<y>][:<year>]": a card,
+ * provider, wallet, fund or item): present, at most max bytes, printable,
+ * without the names' separators ':' and '|'. The ledger builds names from
+ * these fields and settlement checks a posting's with the same rule. */
+bool money_account_field_ok(const char *s, size_t max) __attribute__((warn_unused_result));
 
 #endif

@@ -3,6 +3,7 @@
  */
 #include "journal.h"
 
+#include "common/money.h"
 #include "common/sign.h"
 #include "swipe.pb-c.h"
 #include "topup.pb-c.h"
@@ -39,18 +40,6 @@ int journal_period_year(const char *period)
         return -1;
     long year = strtol(period, NULL, 10);
     return year >= 2000 ? (int)year : -1;
-}
-
-/* A field that goes into an account name or a key: present, printable,
- * no separator of ours. */
-static bool journal_field_ok(const char *s, size_t max)
-{
-    if (s == NULL || *s == '\0' || strlen(s) > max)
-        return false;
-    for (const char *p = s; *p; p++)
-        if ((unsigned char)*p <= ' ' || *p == ':' || *p == '|' || *p == 0x7f)
-            return false;
-    return true;
 }
 
 /* name = "<kind>:<x>[:<y>][:<year>]" */
@@ -174,7 +163,7 @@ int journal_derive_lines(journal_entry *e, char *err, size_t errlen)
 
 #define JOURNAL_REQUIRE(field, name, max)                                                          \
     do {                                                                                           \
-        if (!journal_field_ok((field), (max))) {                                                   \
+        if (!money_account_field_ok((field), (max))) {                                             \
             snprintf(err, errlen, "%s is missing or malformed", (name));                           \
             return -1;                                                                             \
         }                                                                                          \

@@ -17,17 +17,6 @@ const char *posting_kind_name(posting_kind k)
     return (unsigned)k < 3 ? posting_kinds[k] : "?";
 }
 
-/* Present, printable, no separator of the ledger's account names. */
-static bool posting_field_ok(const char *s, size_t max)
-{
-    if (s == NULL || *s == '\0' || strlen(s) > max)
-        return false;
-    for (const char *p = s; *p; p++)
-        if ((unsigned char)*p <= ' ' || *p == ':' || *p == '|' || *p == 0x7f)
-            return false;
-    return true;
-}
-
 /* The line whose account is "<kind>:<x>" exactly (x may be NULL: any). */
 static const Onecard__V1__PostingLine *posting_line(const Onecard__V1__LedgerPosting *m,
                                                     const char *kind, const char *x)
@@ -46,7 +35,7 @@ static const Onecard__V1__PostingLine *posting_line(const Onecard__V1__LedgerPos
 int posting_from_msg(const Onecard__V1__LedgerPosting *m, posting *p, char *err, size_t errlen)
 {
     memset(p, 0, sizeof(*p));
-    if (!posting_field_ok(m->event_id, 64)) {
+    if (!money_account_field_ok(m->event_id, 64)) {
         snprintf(err, errlen, "event_id is missing or malformed");
         return -1;
     }
@@ -62,7 +51,7 @@ int posting_from_msg(const Onecard__V1__LedgerPosting *m, posting *p, char *err,
         snprintf(err, errlen, "kind \"%.20s\" is not settled (swipe, reversal or topup)", k);
         return -1;
     }
-    if (!posting_field_ok(m->card_no, 32)) {
+    if (!money_account_field_ok(m->card_no, 32)) {
         snprintf(err, errlen, "card_no is missing or malformed");
         return -1;
     }
@@ -88,7 +77,7 @@ int posting_from_msg(const Onecard__V1__LedgerPosting *m, posting *p, char *err,
     size_t cl = strlen(p->card_no);
     const char *wa = w->account + strlen("wallet:");
     if (strncmp(wa, p->card_no, cl) != 0 || wa[cl] != ':' ||
-        !posting_field_ok(wa + cl + 1, POSTING_WALLET_MAX)) {
+        !money_account_field_ok(wa + cl + 1, POSTING_WALLET_MAX)) {
         snprintf(err, errlen, "the wallet line \"%.80s\" is not wallet:%s:<wallet>", w->account,
                  p->card_no);
         return -1;
@@ -105,7 +94,7 @@ int posting_from_msg(const Onecard__V1__LedgerPosting *m, posting *p, char *err,
         return 0;
     }
 
-    if (!posting_field_ok(m->provider_id, 64)) {
+    if (!money_account_field_ok(m->provider_id, 64)) {
         snprintf(err, errlen, "provider_id is missing or malformed");
         return -1;
     }

@@ -1,5 +1,6 @@
 /*
- * test_money: the one money parser and limit (libs/common/money.c), and
+ * test_money: the one money parser and limit and the account-name field
+ * rule (libs/common/money.c), and
  * the catalogue value's writer and parser next to it (directory.c).
  */
 #include "check.h"
@@ -45,6 +46,32 @@ static void test_parse_fen(void)
 
 /* The catalogue value: every field checked (rows found by fuzz_settlement
  * when settlement had its own copy of the parser). */
+static void test_account_field(void)
+{
+    static const struct {
+        const char *in;
+        size_t max;
+        bool ok;
+    } rows[] = {
+        {"6222000000000001234", 19, true},
+        {"S01-CARE", 64, true},
+        {"central-2026", 64, true},
+        {"康复", 64, true}, /* UTF-8 bytes are above ' ' */
+        {"", 64, false},
+        {NULL, 64, false},
+        {"a:b", 64, false}, /* the names' separator */
+        {"a|b", 64, false},
+        {"a b", 64, false},
+        {"a\tb", 64, false},
+        {"a\x7f", 64, false},
+        {"abcd", 3, false}, /* longer than max */
+        {"abc", 3, true},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+        CHECK(money_account_field_ok(rows[i].in, rows[i].max) == rows[i].ok, "row %zu \"%s\"", i,
+              rows[i].in ? rows[i].in : "(null)");
+}
+
 static void test_value_parse(void)
 {
     static const struct {
@@ -120,6 +147,7 @@ static void test_value_format(void)
 int main(void)
 {
     test_parse_fen();
+    test_account_field();
     test_value_parse();
     test_value_format();
     return CHECK_DONE();
