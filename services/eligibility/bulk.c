@@ -246,12 +246,7 @@ static int bulk_persons_file(registry *r, const char *path, const char *since, b
                 const char *card = PQgetvalue(issued, i, 0), *pid = PQgetvalue(issued, i, 1);
                 directory_put_card_hashed(&r->dir, card, pid, "active", PQgetvalue(issued, i, 2),
                                           PQgetvalue(issued, i, 3));
-                int32_t bday = 0;
-                if (rules_date_parse(PQgetvalue(issued, i, 10), &bday, err, sizeof(err)) < 0)
-                    bday = 0;
-                rules_person rp = {PQgetvalue(issued, i, 5),       PQgetvalue(issued, i, 6),
-                                   PQgetvalue(issued, i, 7),       atoi(PQgetvalue(issued, i, 8)),
-                                   atoi(PQgetvalue(issued, i, 9)), bday};
+                rules_person rp = registry_person_row(issued, i, 5);
                 registry_project_entitlements(r, &c, card, &rp, today);
                 if (i % 500 == 499 && registry_sync(r) < 0)
                     rc = 2;

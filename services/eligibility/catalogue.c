@@ -14,7 +14,7 @@
 #include <string.h>
 
 static const char *const catalogue_columns[] = {
-    "code",           "category",     "name_zh",     "name_en",     "wallet",
+    "code",           "category",     "name_zh",     "name_en",     "group",
     "unit",           "standard_fen", "tier",        "eligibility", "annual_cap_fen",
     "daily_cap_fen",  "exclusive",    "fund_source", "programme",   "issued",
     "effective_from", "effective_to", "default",     "procedure",   "legal_basis",
@@ -105,7 +105,7 @@ static int catalogue_item(rules_item *it, char **f, char *err, size_t errlen)
     if (catalogue_copy(it->category, sizeof(it->category), f[1], "category", why, sizeof(why)) ||
         catalogue_copy(it->name_zh, sizeof(it->name_zh), f[2], "name_zh", why, sizeof(why)) ||
         catalogue_copy(it->name_en, sizeof(it->name_en), f[3], "name_en", why, sizeof(why)) ||
-        catalogue_copy(it->wallet, sizeof(it->wallet), f[4], "wallet", why, sizeof(why)) ||
+        catalogue_copy(it->group, sizeof(it->group), f[4], "group", why, sizeof(why)) ||
         catalogue_copy(it->eligibility, sizeof(it->eligibility), f[8], "eligibility", why,
                        sizeof(why)) ||
         catalogue_copy(it->exclusive, sizeof(it->exclusive), f[11], "exclusive", why,
@@ -128,10 +128,10 @@ static int catalogue_item(rules_item *it, char **f, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", code, why);
         return -1;
     }
-    if (it->name_zh[0] == '\0' || it->name_en[0] == '\0' || it->wallet[0] == '\0' ||
+    if (it->name_zh[0] == '\0' || it->name_en[0] == '\0' || it->group[0] == '\0' ||
         it->fund_source[0] == '\0' || it->programme[0] == '\0') {
-        snprintf(err, errlen,
-                 "%s: name_zh, name_en, wallet, fund_source and programme are required", code);
+        snprintf(err, errlen, "%s: name_zh, name_en, group, fund_source and programme are required",
+                 code);
         return -1;
     }
     if (strcmp(f[16], "-") != 0) {
@@ -189,7 +189,10 @@ int catalogue_parse(catalogue *c, const char *buf, size_t len, char *err, size_t
         }
         if (!header) {
             for (int i = 0; i < CATALOGUE_NCOLS; i++)
-                if (strcmp(f[i], catalogue_columns[i]) != 0) {
+                /* "wallet": the fifth column's name before items were
+                 * earmarked (a catalogue written then still loads) */
+                if (strcmp(f[i], catalogue_columns[i]) != 0 &&
+                    !(i == 4 && strcmp(f[i], "wallet") == 0)) {
                     snprintf(err, errlen, "line %d: column %d is \"%.20s\", expected %s", lineno,
                              i + 1, f[i], catalogue_columns[i]);
                     goto fail;

@@ -46,7 +46,7 @@ int catload_command(registry *r, int argc, char **argv)
                            it->category,
                            it->name_zh,
                            it->name_en,
-                           it->wallet,
+                           it->group,
                            units[it->unit],
                            std,
                            tiers[it->tier],
@@ -67,7 +67,8 @@ int catload_command(registry *r, int argc, char **argv)
             "INSERT INTO elig_catalogue_items AS c VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
             "$10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) ON CONFLICT (code) DO "
             "UPDATE SET version = EXCLUDED.version, category = EXCLUDED.category, name_zh = "
-            "EXCLUDED.name_zh, name_en = EXCLUDED.name_en, wallet = EXCLUDED.wallet, unit = "
+            "EXCLUDED.name_zh, name_en = EXCLUDED.name_en, item_group = EXCLUDED.item_group, unit "
+            "= "
             "EXCLUDED.unit, standard_fen = EXCLUDED.standard_fen, tier_rule = EXCLUDED.tier_rule, "
             "eligibility = EXCLUDED.eligibility, annual_cap_fen = EXCLUDED.annual_cap_fen, "
             "daily_cap_fen = EXCLUDED.daily_cap_fen, exclusive_group = EXCLUDED.exclusive_group, "

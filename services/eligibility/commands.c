@@ -12,6 +12,7 @@
  */
 #include "commands.h"
 
+#include "ages.h"
 #include "bulk.h"
 #include "cards.h"
 #include "catload.h"
@@ -86,6 +87,7 @@ static const commands_row commands_table[] = {
      .usage = "synth --persons N --providers M --seed S --out DIR"},
     {.name = "rebuild-directory", .run = rebuild_command, .usage = "rebuild-directory"},
     {.name = "issue", .run = issue_command, .usage = "issue --period YYYY-MM [--actor A]"},
+    {.name = "ages", .run = ages_command, .usage = "ages [--day YYYY-MM-DD] --actor A"},
 };
 
 #define COMMANDS_N (sizeof(commands_table) / sizeof(commands_table[0]))

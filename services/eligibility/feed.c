@@ -3,7 +3,10 @@
  */
 #include "feed.h"
 
+#include "ages.h"
+
 #include "carryover.h"
+#include "rules.h"
 
 #include "common/batch.h"
 #include "common/event.h"
@@ -130,12 +133,7 @@ static void feed_effects(pg_array *persons, PGresult *frozen)
                                  1, q, err, sizeof(err));
         if (res && registry_catalogue(r, &c) == 0) {
             for (int i = 0; i < PQntuples(res); i++) {
-                int32_t bday = 0;
-                if (rules_date_parse(PQgetvalue(res, i, 6), &bday, err, sizeof(err)) < 0)
-                    bday = 0;
-                rules_person rp = {PQgetvalue(res, i, 1),       PQgetvalue(res, i, 2),
-                                   PQgetvalue(res, i, 3),       atoi(PQgetvalue(res, i, 4)),
-                                   atoi(PQgetvalue(res, i, 5)), bday};
+                rules_person rp = registry_person_row(res, i, 1);
                 registry_project_entitlements(r, &c, PQgetvalue(res, i, 0), &rp, registry_today());
             }
             catalogue_free(&c);
@@ -258,12 +256,20 @@ static void feed_sweep(void)
     registry *r = &f.reg;
     if (registry_begin(r, "eligibility-feed") < 0)
         return;
+    /* today on the one calendar (ONECARD_TZ_OFFSET_MIN); recorded_at in
+     * the same local time */
+    char today[16], tz[16];
+    int y, m, d;
+    rules_civil(registry_today(), &y, &m, &d);
+    snprintf(today, sizeof(today), "%04d-%02d-%02d", y, m, d);
+    snprintf(tz, sizeof(tz), "%d", (int)r->cfg->tz_offset_min);
+    const char *p[] = {today, tz};
     PGresult *res = pg_query(r->pg,
                              "SELECT DISTINCT person_id FROM elig_person_changes WHERE "
-                             "effective_from BETWEEN (now() AT TIME ZONE 'Asia/Shanghai')::date - "
-                             "1 AND (now() AT TIME ZONE 'Asia/Shanghai')::date AND (recorded_at AT "
-                             "TIME ZONE 'Asia/Shanghai')::date < effective_from",
-                             0, NULL, err, sizeof(err));
+                             "effective_from BETWEEN $1::date - 1 AND $1::date AND (recorded_at AT "
+                             "TIME ZONE 'UTC' + make_interval(mins => $2::int))::date < "
+                             "effective_from",
+                             2, p, err, sizeof(err));
     if (res == NULL) {
         log_error("feed_sweep_failed", "%s", err);
         pg_rollback(r->pg);
@@ -298,8 +304,12 @@ static void feed_tick(void *arg, bool idle)
     int64_t now = event_now_ms();
     if (now - feed_swept_ms >= 60000) {
         feed_swept_ms = now;
-        if (pg_alive(f.reg.pg)) /* reconnects after an outage */
+        if (pg_alive(f.reg.pg)) { /* reconnects after an outage */
             feed_sweep();
+            char err[512];
+            if (ages_catch_up(&f.reg, registry_today(), err, sizeof(err)) < 0)
+                log_error("ages_sweep_failed", "%s", err);
+        }
     }
     /* replaced cards whose carry-over a command could not send; a Redis
      * connection lost to a restart is made again here */

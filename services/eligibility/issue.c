@@ -469,7 +469,7 @@ static int issue_run(registry *r, const char *period, const char *actor)
             pg_array_add(&b.item, it->code);
             pg_array_add(&b.topup, topup);
             pg_array_add(&b.card, card);
-            pg_array_add(&b.wallet, it->wallet);
+            pg_array_add(&b.wallet, it->code); /* earmarked: the item's own wallet */
             pg_array_add_int(&b.amount, grants[g].amount_fen);
             pg_array_add(&b.fund, it->fund_source);
             pg_array_add(&b.programme, it->programme);

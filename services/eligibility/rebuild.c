@@ -54,12 +54,7 @@ int rebuild_command(registry *r, int argc, char **argv)
         const char *card = PQgetvalue(cd, i, 0), *status = PQgetvalue(cd, i, 2);
         directory_put_card_hashed(&r->dir, card, PQgetvalue(cd, i, 1), status, PQgetvalue(cd, i, 3),
                                   PQgetvalue(cd, i, 4));
-        int32_t bday = 0;
-        if (rules_date_parse(PQgetvalue(cd, i, 10), &bday, err, sizeof(err)) < 0)
-            bday = 0;
-        rules_person rp = {PQgetvalue(cd, i, 5),       PQgetvalue(cd, i, 6),
-                           PQgetvalue(cd, i, 7),       atoi(PQgetvalue(cd, i, 8)),
-                           atoi(PQgetvalue(cd, i, 9)), bday};
+        rules_person rp = registry_person_row(cd, i, 5);
         registry_project_entitlements(r, &c, card, &rp, today);
         if (i % 500 == 499)
             rc = registry_sync(r);

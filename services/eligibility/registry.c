@@ -316,7 +316,8 @@ int registry_catalogue(registry *r, catalogue *c)
     char err[512];
     PGresult *res = pg_query(
         r->pg,
-        "SELECT version, code, category, name_zh, name_en, wallet, unit, standard_fen, tier_rule, "
+        "SELECT version, code, category, name_zh, name_en, item_group, unit, standard_fen, "
+        "tier_rule, "
         "eligibility, annual_cap_fen, daily_cap_fen, coalesce(exclusive_group, '-'), fund_source, "
         "programme, CASE WHEN issued THEN 'yes' ELSE 'no' END, effective_from, "
         "coalesce(effective_to::text, '-'), CASE WHEN is_default THEN 'yes' ELSE 'no' END, "
@@ -338,7 +339,7 @@ int registry_catalogue(registry *r, catalogue *c)
         return -1;
     }
     len += (size_t)snprintf(buf, cap,
-                            "# version: %s\ncode\tcategory\tname_zh\tname_en\twallet\tunit\t"
+                            "# version: %s\ncode\tcategory\tname_zh\tname_en\tgroup\tunit\t"
                             "standard_fen\ttier\teligibility\tannual_cap_fen\tdaily_cap_fen\t"
                             "exclusive\tfund_source\tprogramme\tissued\teffective_from\t"
                             "effective_to\tdefault\tprocedure\tlegal_basis\n",
@@ -358,7 +359,9 @@ int registry_catalogue(registry *r, catalogue *c)
 
 void registry_project_item(registry *r, const rules_item *it)
 {
-    directory_item di = {it->code,         it->wallet,        it->category,
+    /* earmarked: every item is spent from its own wallet, named by its code
+     * (the catalogue's group is only a grouping for display) */
+    directory_item di = {it->code,         it->code,          it->category,
                          it->standard_fen, it->daily_cap_fen, it->annual_cap_fen};
     directory_put_item(&r->dir, &di);
 }
@@ -366,11 +369,13 @@ void registry_project_item(registry *r, const rules_item *it)
 void registry_project_entitlements(registry *r, const catalogue *c, const char *card_no,
                                    const rules_person *p, int32_t today)
 {
+    rules_entitlement e[CATALOGUE_MAX_ITEMS];
+    rules_entitlements(c->items, c->nitems, p, today, e);
     for (int i = 0; i < c->nitems; i++) {
         const rules_item *it = &c->items[i];
-        bool in_force = today >= it->from_day && (it->to_day == 0 || today < it->to_day);
-        if (in_force && rules_eligible(&it->expr, p, today))
-            directory_put_entitlement(&r->dir, card_no, it->code, 0, 0, it->fund_source);
+        if (e[i].entitled)
+            directory_put_entitlement(&r->dir, card_no, it->code, e[i].annual_cap_fen, 0,
+                                      it->fund_source);
         else
             directory_del_entitlement(&r->dir, card_no, it->code);
     }
@@ -380,6 +385,18 @@ int32_t registry_today(void)
 {
     calendar_date c = calendar_of_ms(event_now_ms(), registry_tz_offset_min);
     return (int32_t)calendar_days_from_civil(c.year, c.month, c.day);
+}
+
+rules_person registry_person_row(const PGresult *res, int row, int col)
+{
+    int32_t bday = 0;
+    char why[128];
+    if (rules_date_parse(PQgetvalue(res, row, col + 5), &bday, why, sizeof(why)) < 0)
+        bday = 0;
+    rules_person p = {PQgetvalue(res, row, col),           PQgetvalue(res, row, col + 1),
+                      PQgetvalue(res, row, col + 2),       atoi(PQgetvalue(res, row, col + 3)),
+                      atoi(PQgetvalue(res, row, col + 4)), bday};
+    return p;
 }
 
 int registry_project_person(registry *r, const char *pid)
@@ -399,16 +416,11 @@ int registry_project_person(registry *r, const char *pid)
     int rc = 0;
     if (PQntuples(res) == 1) {
         catalogue c;
-        int32_t bday = 0;
         if (registry_catalogue(r, &c) < 0) {
             PQclear(res);
             return -1;
         }
-        if (rules_date_parse(PQgetvalue(res, 0, 6), &bday, err, sizeof(err)) < 0)
-            bday = 0;
-        rules_person rp = {PQgetvalue(res, 0, 1),       PQgetvalue(res, 0, 2),
-                           PQgetvalue(res, 0, 3),       atoi(PQgetvalue(res, 0, 4)),
-                           atoi(PQgetvalue(res, 0, 5)), bday};
+        rules_person rp = registry_person_row(res, 0, 1);
         registry_project_entitlements(r, &c, PQgetvalue(res, 0, 0), &rp, registry_today());
         rc = registry_sync(r);
         catalogue_free(&c);

@@ -145,6 +145,11 @@ void registry_project_entitlements(registry *r, const catalogue *c, const char *
 /* Re-projects the entitlements of the person's card in use (active or
  * frozen) and sends the pipeline. 0 / -1 (printed). */
 int registry_project_person(registry *r, const char *person_id);
+/* A holder's attributes from row of res, whose columns from col on are
+ * category, household, status, grade, care_level, birth_date (the order
+ * every projecting query selects them in). The strings are res's. A
+ * birth date that does not parse is day 0 (no age limit holds). */
+rules_person registry_person_row(const PGresult *res, int row, int col);
 
 /* A new card's credentials: its number (the issuer prefix, a value of
  * elig_card_seq, the Luhn digit), its PIN (pin, or 6 random digits when

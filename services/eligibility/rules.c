@@ -182,7 +182,7 @@ int rules_expr_parse(const char *s, rules_expr *e, char *err, size_t errlen)
 }
 
 /* Whole years and whole months from birth to day. */
-static void rules_age(int32_t birth, int32_t day, int *years, int *months)
+void rules_age(int32_t birth, int32_t day, int *years, int *months)
 {
     int by, bm, bd, y, m, d;
     rules_civil(birth, &by, &bm, &bd);
@@ -332,6 +332,14 @@ int64_t rules_item_amount(const rules_item *it, const rules_segment *seg, int ns
     return sum / dim;
 }
 
+/* The better of two items of one exclusive group: the larger amount, ties
+ * (items never issued: 0) the smaller code. */
+static bool rules_better(const rules_item *a, int64_t amount_a, const rules_item *b,
+                         int64_t amount_b)
+{
+    return amount_a > amount_b || (amount_a == amount_b && strcmp(a->code, b->code) < 0);
+}
+
 int rules_period(const rules_item *items, int nitems, const rules_segment *seg, int nseg, int y,
                  int m, rules_grant *out)
 {
@@ -347,8 +355,7 @@ int rules_period(const rules_item *items, int nitems, const rules_segment *seg, 
                 if (strcmp(out[k].item->exclusive, g) != 0)
                     continue;
                 /* one grant per group: keep the larger (ties: smaller code) */
-                if (a > out[k].amount_fen ||
-                    (a == out[k].amount_fen && strcmp(items[i].code, out[k].item->code) < 0)) {
+                if (rules_better(&items[i], a, out[k].item, out[k].amount_fen)) {
                     out[k].item = &items[i];
                     out[k].amount_fen = a;
                 }
@@ -363,4 +370,30 @@ int rules_period(const rules_item *items, int nitems, const rules_segment *seg, 
         }
     }
     return n;
+}
+
+void rules_entitlements(const rules_item *items, int nitems, const rules_person *p, int32_t day,
+                        rules_entitlement *out)
+{
+    for (int i = 0; i < nitems; i++) {
+        const rules_item *it = &items[i];
+        bool in_force = day >= it->from_day && (it->to_day == 0 || day < it->to_day);
+        out[i].entitled = in_force && rules_eligible(&it->expr, p, day);
+        out[i].annual_cap_fen =
+            out[i].entitled && it->tier == RULES_TIER_LIMB ? rules_tier_fen(it, p, day) : 0;
+    }
+    for (int i = 0; i < nitems; i++) {
+        if (!out[i].entitled || items[i].exclusive[0] == '\0')
+            continue;
+        int64_t ai = rules_monthly_fen(&items[i], p, day);
+        for (int k = 0; k < nitems; k++) {
+            if (k == i || !out[k].entitled || strcmp(items[k].exclusive, items[i].exclusive) != 0)
+                continue;
+            if (rules_better(&items[k], rules_monthly_fen(&items[k], p, day), &items[i], ai)) {
+                out[i].entitled = false;
+                out[i].annual_cap_fen = 0;
+                break;
+            }
+        }
+    }
 }

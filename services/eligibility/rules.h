@@ -20,7 +20,10 @@
  *   monthly * days / days_in_month, summed before one floor division.
  *   "service" and "once" items are not issued: they are spent against caps.
  * - Exclusive items (same exclusive group): only the one with the largest
- *   amount is granted (ties: the smaller code).
+ *   amount is granted (ties: the smaller code), and only that one is
+ *   spendable at the terminal (rules_entitlements).
+ * - At the terminal a tier that sets a yearly figure (limb-rehab) is the
+ *   person's own annual cap.
  *
  * Dates are days since 1970-01-01 (int32). No I/O; any thread.
  */
@@ -63,7 +66,7 @@ typedef enum { RULES_UNIT_MONTH, RULES_UNIT_YEAR, RULES_UNIT_ONCE, RULES_UNIT_SE
 
 /* A catalogue item, as parsed by catalogue.c. */
 typedef struct rules_item {
-    char code[32], category[24], name_zh[128], name_en[128], wallet[24], exclusive[32];
+    char code[32], category[24], name_zh[128], name_en[128], group[24], exclusive[32];
     char fund_source[48], programme[48], eligibility[160], procedure[200], legal_basis[200];
     rules_unit unit;
     rules_tier tier;
@@ -101,6 +104,9 @@ int rules_days_in_month(int y, int m);
 int rules_period_parse(const char *s, int *y, int *m, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
+/* Age on day in whole months and whole years (0 before birth). */
+void rules_age(int32_t birth, int32_t day, int *years, int *months);
+
 /* ------------------------------------------------------------- the engine */
 int rules_expr_parse(const char *s, rules_expr *e, char *err, size_t errlen)
     __attribute__((warn_unused_result));
@@ -115,5 +121,19 @@ int64_t rules_item_amount(const rules_item *it, const rules_segment *seg, int ns
  * resolved, amounts > 0 only. Returns how many. */
 int rules_period(const rules_item *items, int nitems, const rules_segment *seg, int nseg, int y,
                  int m, rules_grant *out);
+
+/* What a card carries at the terminal on day: for each item, its
+ * entitlement in out[i] (room for nitems). An item is entitled when it is
+ * in force on day and p is eligible for it, and, in an exclusive group,
+ * only the item that rules_period would grant (the largest monthly amount;
+ * for items never issued, the first by code) is. annual_cap_fen is the
+ * person's own cap where the item's tier sets one (limb-rehab: the yearly
+ * figure of p's grade and age), else 0: the catalogue's cap applies. */
+typedef struct rules_entitlement {
+    bool entitled;
+    int64_t annual_cap_fen;
+} rules_entitlement;
+void rules_entitlements(const rules_item *items, int nitems, const rules_person *p, int32_t day,
+                        rules_entitlement *out);
 
 #endif

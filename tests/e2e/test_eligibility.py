@@ -14,6 +14,7 @@ feed stopped restarts with its holder, a change reported after its month
 was issued corrects that month, and a top-up refused as over budget is
 published again once the budget is there.
 """
+import datetime
 import os
 import random
 import subprocess
@@ -237,7 +238,7 @@ def test_death_freezes_the_card_and_the_next_swipe_is_declined(el, tmp_path):
     stack, t = el["stack"], el["terminal"]
     nid, pid, card = person(el)
     elig(stack, "issue", "--period", PERIOD, "--actor", "test")
-    wait_for(lambda: wallet(stack, card, "rehab") == 150000, 30, "the limb rehabilitation credit")
+    wait_for(lambda: wallet(stack, card, "R01-LIMB") == 150000, 30, "the limb rehabilitation credit")
     st, doc = t.swipe(card, 1000, item="R01-LIMB")
     assert doc["decision"] == "approved", doc
     feed = tmp_path / "deaths.csv"
@@ -316,7 +317,7 @@ def test_provider_suspended_by_the_rating_interface_is_declined_at_once(el):
     stack, t = el["stack"], el["terminal"]
     nid, pid, card = person(el)
     elig(stack, "issue", "--period", PERIOD, "--actor", "test")
-    wait_for(lambda: wallet(stack, card, "rehab") > 0, 30, "the credit")
+    wait_for(lambda: wallet(stack, card, "R01-LIMB") > 0, 30, "the credit")
     assert t.swipe(card, 100, item="R01-LIMB")[1]["decision"] == "approved"
     r = elig(stack, "provider", "suspend", el["provider"], "--reason", "year-end satisfaction",
              "--actor", "rating-review")
@@ -357,7 +358,7 @@ def test_reset_pin_and_show_a_persons_history(el):
     stack, t = el["stack"], el["terminal"]
     nid, pid, card = person(el)
     elig(stack, "issue", "--period", PERIOD, "--actor", "test")
-    wait_for(lambda: wallet(stack, card, "rehab") > 0, 30, "the credit")
+    wait_for(lambda: wallet(stack, card, "R01-LIMB") > 0, 30, "the credit")
     elig(stack, "card", "reset-pin", card, "--pin", "654321", "--actor", "service-desk")
     assert t.swipe(card, 100, item="R01-LIMB", pin="123456")[1].get("reason") == "pin_invalid"
     assert t.swipe(card, 100, item="R01-LIMB", pin="654321")[1]["decision"] == "approved"
@@ -439,7 +440,7 @@ def test_a_replaced_card_carries_its_balance_over_to_the_fen(el):
     stack, t = el["stack"], el["terminal"]
     nid, pid, old = person(el)
     elig(stack, "issue", "--period", PERIOD, "--actor", "test")
-    wait_for(lambda: wallet(stack, old, "rehab") == 150000, 30, "the limb rehabilitation credit")
+    wait_for(lambda: wallet(stack, old, "R01-LIMB") == 150000, 30, "the limb rehabilitation credit")
     st, doc = t.swipe(old, 1000, item="R01-LIMB")
     assert doc["decision"] == "approved", doc
     st, doc = t.swipe(old, 12345, item="R01-LIMB")
@@ -454,13 +455,13 @@ def test_a_replaced_card_carries_its_balance_over_to_the_fen(el):
     assert t.swipe(old, 100, item="R01-LIMB")[1].get("reason") == "card_lost"
     # the journal, then the hot balances, to the fen
     left = 150000 - 1000 - 12345
-    wait_for(lambda: ledger_money(stack, new, "rehab") == left, 30, "the carry-over entry")
-    assert ledger_money(stack, old, "rehab") == 0
-    wait_for(lambda: wallet(stack, new, "rehab") == left, 30, "the new card's hot balance")
+    wait_for(lambda: ledger_money(stack, new, "R01-LIMB") == left, 30, "the carry-over entry")
+    assert ledger_money(stack, old, "R01-LIMB") == 0
+    wait_for(lambda: wallet(stack, new, "R01-LIMB") == left, 30, "the new card's hot balance")
     print("\n[eligibility] card replaced and its balance spendable on the new card %.0f ms "
           "after the command started (command %s)" % ((time.time() - t0) * 1000,
                                                       r.stdout.splitlines()[-1]))
-    assert wallet(stack, old, "rehab") == 0
+    assert wallet(stack, old, "R01-LIMB") == 0
     assert redis(stack, "HGET", "caps:{c:%s}:%s" % (card_tag(new), new), "y:R01-LIMB") == \
         caps_old
     assert t.swipe(new, 100, item="R01-LIMB", pin="123456")[1].get("reason") == "pin_invalid"
@@ -470,12 +471,12 @@ def test_a_replaced_card_carries_its_balance_over_to_the_fen(el):
     # lands on the old card and is moved on
     st, doc = t.post("/v1/swipes/%s/reversal" % late, {"request_id": "rv-" + late})
     assert st == 200 and doc["decision"] == "reversed", doc
-    wait_for(lambda: ledger_money(stack, new, "rehab") == left - 100 + 12345, 30,
+    wait_for(lambda: ledger_money(stack, new, "R01-LIMB") == left - 100 + 12345, 30,
              "the reversal to follow")
-    wait_for(lambda: wallet(stack, new, "rehab") == left - 100 + 12345, 30, "the hot balance")
-    assert ledger_money(stack, old, "rehab") == 0 and wallet(stack, old, "rehab") == 0
+    wait_for(lambda: wallet(stack, new, "R01-LIMB") == left - 100 + 12345, 30, "the hot balance")
+    assert ledger_money(stack, old, "R01-LIMB") == 0 and wallet(stack, old, "R01-LIMB") == 0
     assert stack.psql("SELECT count(*) FROM ledger_entries WHERE kind = 'transfer' AND "
-                      "card_no = '%s' AND to_card_no = '%s' AND wallet = 'rehab'"
+                      "card_no = '%s' AND to_card_no = '%s' AND wallet = 'R01-LIMB'"
                       % (old, new)) == "2"
     # every wallet of the old card, not only this one, is at zero
     assert stack.psql("SELECT count(*) FROM ledger_accounts WHERE card_no = '%s'" % old) > "1"
@@ -498,11 +499,11 @@ def test_a_replaced_card_carries_its_balance_over_to_the_fen(el):
                                 "'duplicate: the carry-over of card %s was applied already'"
                                 % masked) == "1", 30,
              "the daemon to send it again and the ledger to refuse it")
-    assert ledger_money(stack, new, "rehab") == left - 100 + 12345
+    assert ledger_money(stack, new, "R01-LIMB") == left - 100 + 12345
     wait_for(lambda: reconciled(stack, old) and reconciled(stack, new), 30, "reconcile")
     # a rebuilt cache counts the old card's swipes against the new card's caps
     ledger(stack, "rebuild-cache", "--card-prefix", new)
-    assert wallet(stack, new, "rehab") == left - 100 + 12345
+    assert wallet(stack, new, "R01-LIMB") == left - 100 + 12345
     assert redis(stack, "HGET", "caps:{c:%s}:%s" % (card_tag(new), new), "y:R01-LIMB") == \
         "%s|%d" % (time.strftime("%Y"), 1000 + 100)
     # the next month is issued to the new card
@@ -520,7 +521,7 @@ def test_a_carry_over_waits_for_the_old_cards_swipes_to_be_posted(el):
     status = lambda c: redis(stack, "HGET", "card:{c:%s}:%s" % (card_tag(c), c), "status")
     nid, pid, a = person(el)
     elig(stack, "issue", "--period", PERIOD, "--actor", "test")
-    wait_for(lambda: wallet(stack, a, "rehab") == 150000, 30, "the credit")
+    wait_for(lambda: wallet(stack, a, "R01-LIMB") == 150000, 30, "the credit")
     holds = "holds:{c:%s}:%s" % (card_tag(a), a)
     redis(stack, "HSET", holds, "e2e-in-flight", "-1")
     r = elig(stack, "card", "replace", a, "--reason", "damaged", "--wait", "1",
@@ -536,14 +537,14 @@ def test_a_carry_over_waits_for_the_old_cards_swipes_to_be_posted(el):
     c = r.stdout.split("replaced by card ")[1].split()[0]
     assert "carry-over: sent" in r.stdout, r.stdout
     time.sleep(6)
-    assert ledger_money(stack, a, "rehab") == 150000 and ledger_money(stack, c, "rehab") == 0
+    assert ledger_money(stack, a, "R01-LIMB") == 150000 and ledger_money(stack, c, "R01-LIMB") == 0
     redis(stack, "HDEL", holds, "e2e-in-flight")
-    wait_for(lambda: ledger_money(stack, c, "rehab") == 150000, 30, "the daemon's carry-over")
-    assert ledger_money(stack, a, "rehab") == 0 and ledger_money(stack, b, "rehab") == 0
+    wait_for(lambda: ledger_money(stack, c, "R01-LIMB") == 150000, 30, "the daemon's carry-over")
+    assert ledger_money(stack, a, "R01-LIMB") == 0 and ledger_money(stack, b, "R01-LIMB") == 0
     assert stack.psql("SELECT to_card_no FROM ledger_card_moves WHERE from_card_no = '%s'"
                       % a) == c
-    wait_for(lambda: wallet(stack, c, "rehab") == 150000, 30, "the hot balance")
-    assert wallet(stack, a, "rehab") == 0 and wallet(stack, b, "rehab") == 0
+    wait_for(lambda: wallet(stack, c, "R01-LIMB") == 150000, 30, "the hot balance")
+    assert wallet(stack, a, "R01-LIMB") == 0 and wallet(stack, b, "R01-LIMB") == 0
     st, doc = t.swipe(c, 100, item="R01-LIMB")
     assert doc["decision"] == "approved", doc
     wait_for(lambda: all(reconciled(stack, x) for x in (a, b, c)), 30, "reconcile")
@@ -632,7 +633,7 @@ def test_a_late_change_corrects_a_month_already_issued(el, tmp_path):
     wait_for(lambda: stack.psql("SELECT amount_fen FROM ledger_entries WHERE kind = 'topup' AND "
                                 "request_id = '%s'" % topup) == str(due - 67500), 30,
              "the ledger to apply the arrears")
-    wait_for(lambda: wallet(stack, card, "care") == due, 30, "the arrears on the card")
+    wait_for(lambda: wallet(stack, card, "S01-CARE") == due, 30, "the arrears on the card")
     before = corr(pid) + corr(pid2)
     r = elig(stack, "issue", "--period", PERIOD, "--actor", "test")
     assert "corrections:" not in r.stdout and " 0 new, 0 published" in r.stdout, r.stdout
@@ -672,6 +673,76 @@ def test_top_ups_refused_as_over_budget_are_published_again_once_there_is_budget
     wait_for(lambda: stack.psql("SELECT amount_fen FROM ledger_entries WHERE kind = 'topup' AND "
                                 "request_id = '%s'" % topup) == amount, 60,
              "the ledger to apply it")
-    wait_for(lambda: wallet(stack, card, "care") == int(amount), 30, "the credit")
+    wait_for(lambda: wallet(stack, card, "S01-CARE") == int(amount), 30, "the credit")
     r = elig(stack, "issue", "--period", PERIOD, "--actor", "test")
     assert "published again" not in r.stdout and " 0 new, 0 published" in r.stdout, r.stdout
+
+
+def card_key(card):
+    return "card:{c:%s}:%s" % (card_tag(card), card)
+
+
+def test_each_item_is_spent_from_its_own_grant_within_the_persons_limits(el):
+    """Credit is earmarked per item: a grant is credited to the item's own
+    wallet and only that item's swipes spend it. The card carries only the
+    exclusive group's winner (residential care over home care: 多头补助)
+    and the person's own limb-rehabilitation tier as the annual cap."""
+    stack = el["stack"]
+    provider, tid = "PI" + el["run"], "TI" + el["run"]
+    elig(stack, "provider", "add", provider, "--name", "罗湖区托养中心", "--district", "罗湖区",
+         "--category", "social-security",
+         "--items", "S03-HOME-CARE,S05-RESIDENTIAL,S10-WHEELCHAIR-FUEL,R01-LIMB", "--actor", "test")
+    out = elig(stack, "terminal", "add", tid, "--provider", provider, "--actor", "test").stdout
+    t = Terminal(stack.gateway_port, tid, out.split("secret ")[1].split()[0])
+    # limb, grade 1, care level 3, adult: limb rehabilitation (18,000 a year),
+    # residential care (1,500 a month; home care, 500, is in its group) and
+    # the wheelchair fuel subsidy (300 a year: 25 a month)
+    nid, pid, card = person(el)
+    entitlements = redis(stack, "HGETALL", card_key(card))
+    assert "e:S05-RESIDENTIAL" in entitlements and "e:S03-HOME-CARE" not in entitlements
+    assert redis(stack, "HGET", card_key(card), "e:R01-LIMB").startswith("1800000|0|")
+    elig(stack, "issue", "--period", PERIOD, "--actor", "test")
+    for item, fen in (("S05-RESIDENTIAL", 150000), ("S10-WHEELCHAIR-FUEL", 2500),
+                      ("R01-LIMB", 150000)):
+        wait_for(lambda: wallet(stack, card, item) == fen, 30, "the %s credit" % item)
+    time.sleep(2.5)  # the gateway's directory refresh (the new provider)
+    # the fuel subsidy's own 25 yuan, not the residential care's money
+    st, doc = t.swipe(card, 3000, item="S10-WHEELCHAIR-FUEL")
+    assert st == 200 and doc["reason"] == "insufficient_funds", doc
+    st, doc = t.swipe(card, 2500, item="S10-WHEELCHAIR-FUEL")
+    assert doc["decision"] == "approved" and doc["wallet"] == "S10-WHEELCHAIR-FUEL", doc
+    assert doc["balance_fen"] == 0, doc
+    assert wallet(stack, card, "S05-RESIDENTIAL") == 150000
+    # home care is not granted next to residential care
+    st, doc = t.swipe(card, 100, item="S03-HOME-CARE")
+    assert st == 200 and doc["reason"] == "person_ineligible", doc
+    st, doc = t.swipe(card, 100000, item="S05-RESIDENTIAL")
+    assert doc["decision"] == "approved" and doc["balance_fen"] == 50000, doc
+    wait_for(lambda: stack.psql("SELECT count(*) FROM ledger_entries WHERE kind = 'swipe' AND "
+                                "card_no = '%s'" % card) == "2", 30, "the ledger's entries")
+    assert stack.psql("SELECT -balance_fen FROM ledger_accounts WHERE kind = 'wallet' AND "
+                      "card_no = '%s' AND wallet = 'S05-RESIDENTIAL'" % card) == "50000"
+
+
+def test_an_age_limit_is_crossed_on_the_birthday(el):
+    """A child's item with an age limit (autism rehabilitation, under 7)
+    leaves the card on the 7th birthday: the day's sweep (run here for
+    tomorrow) re-projects the card, and the sweep is recorded."""
+    stack = el["stack"]
+    local = datetime.datetime.utcnow() + datetime.timedelta(hours=8)
+    tomorrow = (local + datetime.timedelta(days=1)).date()
+    if tomorrow.month == 2 and tomorrow.day == 29:
+        pytest.skip("a birthday on 29 February is swept on 1 March")
+    birth = tomorrow.replace(year=tomorrow.year - 7)
+    nid, pid, card = person(el, category="psychiatric", grade=2, care=1,
+                            birth=birth.isoformat())
+    assert redis(stack, "HEXISTS", card_key(card), "e:R02-AUTISM") == "1"
+    r = elig(stack, "ages", "--day", tomorrow.isoformat(), "--actor", "test")
+    assert "ages %s: " % tomorrow.isoformat() in r.stdout, r.stdout
+    assert int(r.stdout.split(": ")[1].split()[0]) >= 1, r.stdout
+    assert redis(stack, "HEXISTS", card_key(card), "e:R02-AUTISM") == "0"
+    assert redis(stack, "HEXISTS", card_key(card), "e:R08-PSY-MEDS") == "1"  # no age limit
+    assert stack.psql("SELECT count(*) FROM elig_age_sweeps WHERE day = '%s'"
+                      % tomorrow.isoformat()) == "1"
+    r = elig(stack, "ages", "--day", "2026-02-30", "--actor", "test", check=False)
+    assert r.returncode == 1 and "--day" in r.stderr, r.stdout + r.stderr

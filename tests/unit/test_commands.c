@@ -9,6 +9,7 @@
  */
 #include "check.h"
 
+#include "ages.h"
 #include "args.h"
 #include "bulk.h"
 #include "cards.h"
@@ -104,6 +105,7 @@ static void test_find(void)
         {{"synth", "--persons", "1"}, synth_command, true},
         {{"rebuild-directory"}, rebuild_command, false},
         {{"issue", "--period", "2026-11"}, issue_command, false},
+        {{"ages", "--actor", "x"}, ages_command, false},
         {{"issues"}, NULL, false},
         {{"Person", "add"}, NULL, false},
     };
@@ -123,7 +125,7 @@ static void test_names_and_usage(void)
     char names[256];
     commands_names(names, sizeof(names));
     CHECK(strcmp(names, "catalogue, person, card, provider, terminal, import, import-feed, synth, "
-                        "rebuild-directory, issue") == 0,
+                        "rebuild-directory, issue, ages") == 0,
           "%s", names);
     char small[12];
     commands_names(small, sizeof(small));
@@ -224,6 +226,16 @@ static void test_refusals(void)
          "eligibility: --source is required\n"},
         {issue_command, {"--actor", "x"}, 1, "eligibility: --period is required\n"},
         {issue_command, {"extra", "--period", "2026-11"}, 1, ""},
+        {ages_command, {"--day", "2026-11-30"}, 1, "eligibility: --actor is required\n"},
+        {ages_command,
+         {"--day", "2026-02-30", "--actor", "x"},
+         1,
+         "eligibility: --day: date \"2026-02-30\" is not a real date\n"},
+        {ages_command,
+         {"--day", "tomorrow", "--actor", "x"},
+         1,
+         "eligibility: --day: date \"tomorrow\" is not YYYY-MM-DD\n"},
+        {ages_command, {"extra", "--actor", "x"}, COMMANDS_USAGE, ""},
         {synth_command,
          {"--persons", "x", "--providers", "1", "--seed", "1", "--out", "/tmp"},
          1,

@@ -3,6 +3,8 @@
  * repository (services/eligibility/catalogue/catalogue-2026.tsv): one row
  * per case, category x grade x care level x household x age -> the month's
  * amount of an item; then proration by effective dates, exclusive items,
+ * what a card carries at the terminal (entitlements, exclusive groups,
+ * the person's own tier cap, age limits),
  * the catalogue parser's refusals, national ids, Luhn and CSV splitting.
  */
 #include "catalogue.h"
@@ -142,6 +144,71 @@ static void test_exclusive(void)
     CHECK(care && living, "care and living subsidies both granted");
 }
 
+/* What the card carries at the terminal on 2026-11-15: entitled or not,
+ * and the person's own annual cap. */
+static void test_entitlements(void)
+{
+    static const struct {
+        const char *item, *category;
+        int grade, care;
+        const char *household;
+        int age;
+        bool entitled;
+        int64_t annual_cap_fen;
+    } rows[] = {
+        /* exclusive custody group: only residential care (the largest) */
+        {"S05-RESIDENTIAL", "intellectual", 1, 3, "dibao", 30, true, 0},
+        {"S03-HOME-CARE", "intellectual", 1, 3, "dibao", 30, false, 0},
+        {"S04-DAY-CARE", "intellectual", 1, 3, "dibao", 30, false, 0},
+        /* residential care needs care level 2: then day care wins */
+        {"S04-DAY-CARE", "intellectual", 1, 1, "dibao", 30, true, 0},
+        {"S03-HOME-CARE", "intellectual", 1, 1, "dibao", 30, false, 0},
+        {"S05-RESIDENTIAL", "intellectual", 1, 1, "dibao", 30, false, 0},
+        /* day care only for some categories: home care alone */
+        {"S03-HOME-CARE", "limb", 2, 1, "none", 30, true, 0},
+        /* limb rehabilitation: the person's own yearly tier is the cap */
+        {"R01-LIMB", "limb", 1, 0, "none", 40, true, 1800000},
+        {"R01-LIMB", "limb", 1, 0, "none", 10, true, 3600000},
+        {"R01-LIMB", "limb", 2, 0, "none", 10, true, 3000000},
+        {"R01-LIMB", "limb", 3, 0, "none", 17, true, 1800000},
+        {"R01-LIMB", "limb", 4, 0, "none", 5, true, 1000000},
+        {"R01-LIMB", "limb", 4, 0, "none", 40, true, 600000},
+        {"R01-LIMB", "visual", 1, 0, "none", 40, false, 0},
+        /* items without a tier keep the catalogue's cap */
+        {"R10-COMMUNITY", "limb", 4, 0, "none", 40, true, 0},
+        /* age limits */
+        {"R02-AUTISM", "psychiatric", 2, 0, "none", 6, true, 0},
+        {"R02-AUTISM", "psychiatric", 2, 0, "none", 7, false, 0},
+        {"E01-VOCATIONAL", "limb", 3, 0, "none", 15, false, 0},
+        {"E01-VOCATIONAL", "limb", 3, 0, "none", 16, true, 0},
+    };
+    int32_t day = rules_days(2026, 11, 15);
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        rules_person p =
+            person(rows[i].category, rows[i].grade, rows[i].care, rows[i].household, rows[i].age);
+        rules_entitlement e[CATALOGUE_MAX_ITEMS];
+        rules_entitlements(cat.items, cat.nitems, &p, day, e);
+        const rules_item *it = catalogue_find(&cat, rows[i].item);
+        CHECK(it != NULL, "row %zu: %s in the catalogue", i, rows[i].item);
+        if (it == NULL)
+            continue;
+        const rules_entitlement *got = &e[it - cat.items];
+        CHECK(got->entitled == rows[i].entitled && got->annual_cap_fen == rows[i].annual_cap_fen,
+              "row %zu %s %s g%d c%d %s age %d: entitled %d cap %lld, want %d %lld", i,
+              rows[i].item, rows[i].category, rows[i].grade, rows[i].care, rows[i].household,
+              rows[i].age, got->entitled, (long long)got->annual_cap_fen, rows[i].entitled,
+              (long long)rows[i].annual_cap_fen);
+    }
+    /* a child on the day before and the day of a birthday (the 7th: R02) */
+    rules_person child = {"psychiatric", "none", "active", 2, 0, rules_days(2019, 11, 16)};
+    const rules_item *autism = catalogue_find(&cat, "R02-AUTISM");
+    rules_entitlement e[CATALOGUE_MAX_ITEMS];
+    rules_entitlements(cat.items, cat.nitems, &child, rules_days(2026, 11, 15), e);
+    CHECK(e[autism - cat.items].entitled, "6 the day before the birthday");
+    rules_entitlements(cat.items, cat.nitems, &child, rules_days(2026, 11, 16), e);
+    CHECK(!e[autism - cat.items].entitled, "7 on the birthday");
+}
+
 static void test_catalogue(void)
 {
     CHECK(cat.nitems == 39, "39 items, not %d", cat.nitems);
@@ -262,6 +329,7 @@ int main(void)
     test_table();
     test_prorate();
     test_exclusive();
+    test_entitlements();
     test_ident();
     test_csv();
     catalogue_free(&cat);
