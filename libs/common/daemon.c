@@ -96,6 +96,15 @@ struct event_base *daemon_setup(int argc, char **argv, const config_var *table,
         config_usage(table);
         exit(0);
     }
+    /* an option the daemon does not know (--version, a typo) never starts
+     * it: with the service's environment it would join the live consumer
+     * group and fence the running instance */
+    if (argc > 1) {
+        fprintf(stderr, "%s: unknown option \"%s\" (the daemon takes none; --help lists the "
+                        "configuration)\n",
+                argv[0], argv[1]);
+        exit(2);
+    }
     if (config_load(table, err, sizeof(err)) < 0) {
         fprintf(stderr, "fatal: configuration: %s\n", err);
         exit(2);

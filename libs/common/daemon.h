@@ -74,7 +74,8 @@ typedef struct daemon_config {
 typedef void (*daemon_drain_fn)(void *arg);
 
 /* Loads the table (dies naming the variable on a bad value), sets up
- * logging, the event base, signals and the admin port. argv handles --help.
+ * logging, the event base, signals and the admin port. argv handles --help;
+ * any other argument is a usage error (exit 2) that never starts the daemon.
  * Returns the event base, owned by the daemon module. Start-up only: dies
  * on failure. */
 struct event_base *daemon_setup(int argc, char **argv, const config_var *table,
