@@ -88,6 +88,16 @@ int args_card(const char *card_no)
     return 0;
 }
 
+int args_encoding(const char *v, encoding_kind *kind)
+{
+    char err[128];
+    if (encoding_parse(v, kind, err, sizeof(err)) < 0) {
+        registry_fail("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
 bool args_one_of(const char *v, const char *const *names)
 {
     for (int i = 0; names[i]; i++)

@@ -8,6 +8,8 @@
 #ifndef ELIG_ARGS_H
 #define ELIG_ARGS_H
 
+#include "encoding.h"
+
 #include <stdbool.h>
 
 /* The value of --name among argv's option pairs, or NULL. Points into
@@ -34,6 +36,10 @@ int args_pin(const char *pin) __attribute__((warn_unused_result));
 /* 0 when card_no is a card number (16-19 digits with its Luhn digit), else
  * -1 (printed). */
 int args_card(const char *card_no) __attribute__((warn_unused_result));
+
+/* The value of --encoding (NULL when not given) into *kind: 0, or -1
+ * (printed). */
+int args_encoding(const char *v, encoding_kind *kind) __attribute__((warn_unused_result));
 
 /* Whether v is one of names (NULL-terminated). */
 bool args_one_of(const char *v, const char *const *names);

@@ -1,6 +1,8 @@
 /*
- * bulk: `import persons|providers FILE.csv`. Every row is checked by
- * import.c; a bad row is reported as "row N: reason" on stderr and
+ * bulk: `import persons|providers FILE.csv`. The file is walked by
+ * importfile.c (made UTF-8 or refused as a whole, its header matched in
+ * English or Chinese) and every row is checked by import.c; a bad row is
+ * reported as "row N: reason" on stderr (N the line it starts on) and
  * skipped, the good rows are imported in batches (one transaction for the
  * whole file, so a failure of PostgreSQL half-way leaves nothing), and a
  * re-run imports nothing twice. Persons are then projected into the
@@ -9,22 +11,23 @@
  * printed on stdout with the card).
  *
  * Exit 0 when every row was imported or already present, 1 when some rows
- * were refused (the others are imported), 2 when a dependency failed.
+ * were refused (the others are imported) or the whole file was (its
+ * encoding or its header: nothing is imported), 2 when a dependency
+ * failed.
  */
 #include "bulk.h"
 
 #include "args.h"
 #include "commands.h"
-#include "csv.h"
 #include "ident.h"
 #include "import.h"
+#include "importfile.h"
 
 #include "common/event.h"
 #include "common/sign.h"
 
 #include "registry.pb-c.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,31 +35,6 @@
 #include <time.h>
 
 #define BULK_BATCH 2000
-
-static char *bulk_read(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL) {
-        registry_fail("%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 20, n = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while (buf && (got = fread(buf + n, 1, cap - n, fp)) > 0) {
-        n += got;
-        if (n == cap) {
-            char *b = realloc(buf, cap * 2);
-            if (b == NULL)
-                free(buf);
-            buf = b;
-            cap *= 2;
-        }
-    }
-    fclose(fp);
-    *len = n;
-    return buf;
-}
 
 typedef struct bulk_persons {
     pg_array pid, cat, grade, care, birth, district, town, village, hh, name, phone;
@@ -172,17 +150,32 @@ static int bulk_issue_cards(registry *r, pg_array *created, long ncreated, const
     return 0;
 }
 
-static int bulk_persons_file(registry *r, const char *path, const char *since, bool cards,
-                             const char *pin, const char *actor)
+/* Starts the walk through the file read into buf (fi owns it from here
+ * on, whatever happens). rc is the exit code so far: returned as it is,
+ * unless it is 0 and the file is refused (not UTF-8, a bad header): then
+ * 1, the refusal printed. */
+static int bulk_start(int rc, importfile *fi, const char *path, char *buf, size_t len,
+                      encoding_kind enc, const import_columns *cols)
+{
+    char err[512];
+    if (importfile_start(fi, buf, len, enc, cols, err, sizeof(err)) < 0 && rc == 0) {
+        registry_fail("%s: %s", path, err);
+        return 1;
+    }
+    return rc;
+}
+
+static int bulk_persons_file(registry *r, const char *path, encoding_kind enc, const char *since,
+                             bool cards, const char *pin, const char *actor)
 {
     size_t len;
-    char *buf = bulk_read(path, &len);
-    if (buf == NULL)
+    char *buf, err[512];
+    if (importfile_read(path, &buf, &len, err, sizeof(err)) < 0) {
+        registry_fail("%s", err);
         return 2;
-    char line[4096], err[256];
-    char *f[IMPORT_PERSON_COLS + 1];
-    size_t pos = 0;
-    int row = 0, l, bad = 0, good = 0;
+    }
+    importfile fi;
+    int row, n, bad = 0, good = 0;
     long ncreated = 0;
     int32_t today = registry_today();
     bulk_persons b;
@@ -190,23 +183,10 @@ static int bulk_persons_file(registry *r, const char *path, const char *since, b
     pg_array created = {0};
     PGresult *issued = NULL;
     int rc = registry_begin(r, actor) < 0 ? 2 : 0;
-    while (rc == 0 && (l = csv_next_line(buf, len, &pos, line, sizeof(line))) != -1) {
-        row++;
-        int n = l == -2 ? -1 : csv_split(line, ',', f, IMPORT_PERSON_COLS + 1, err, sizeof(err));
-        if (l == -2)
-            snprintf(err, sizeof(err), "line too long or holds a NUL byte");
-        if (row == 1) {
-            if (n < 0 ||
-                import_header(f, n, import_person_header, IMPORT_PERSON_COLS, err, sizeof(err))) {
-                registry_fail("%s: row 1: %s", path, err);
-                rc = 1;
-            }
-            continue;
-        }
-        if (l == 0)
-            continue;
+    rc = bulk_start(rc, &fi, path, buf, len, enc, &import_person_columns);
+    while (rc == 0 && (n = importfile_next(&fi, &row, err, sizeof(err))) != 0) {
         import_person ip;
-        if (n < 0 || import_person_row(f, n, today, &ip, err, sizeof(err)) < 0) {
+        if (n < 0 || import_person_row(fi.f, n, today, &ip, err, sizeof(err)) < 0) {
             fprintf(stderr, "%s: row %d: %s\n", path, row, err);
             bad++;
             continue;
@@ -279,44 +259,31 @@ static int bulk_persons_file(registry *r, const char *path, const char *since, b
     PQclear(issued);
     bulk_free(&b);
     pg_array_free(&created);
-    free(buf);
+    importfile_close(&fi);
     return rc ? rc : (bad ? 1 : 0);
 }
 
-static int bulk_providers_file(registry *r, const char *path, const char *actor)
+static int bulk_providers_file(registry *r, const char *path, encoding_kind enc, const char *actor)
 {
     size_t len;
-    char *buf = bulk_read(path, &len);
-    if (buf == NULL)
+    char *buf, err[512];
+    if (importfile_read(path, &buf, &len, err, sizeof(err)) < 0) {
+        registry_fail("%s", err);
         return 2;
+    }
     catalogue c;
     if (registry_catalogue(r, &c) < 0) {
         free(buf);
         return 2;
     }
-    char line[4096], err[256];
-    char *f[IMPORT_PROVIDER_COLS + 1];
-    size_t pos = 0;
-    int row = 0, l, bad = 0, good = 0, created = 0;
+    importfile fi;
+    int row, n, bad = 0, good = 0, created = 0;
     int rc = registry_begin(r, actor) < 0 ? 2 : 0;
+    rc = bulk_start(rc, &fi, path, buf, len, enc, &import_provider_columns);
     pg_array newids = {0};
-    while (rc == 0 && (l = csv_next_line(buf, len, &pos, line, sizeof(line))) != -1) {
-        row++;
-        int n = l == -2 ? -1 : csv_split(line, ',', f, IMPORT_PROVIDER_COLS + 1, err, sizeof(err));
-        if (l == -2)
-            snprintf(err, sizeof(err), "line too long or holds a NUL byte");
-        if (row == 1) {
-            if (n < 0 || import_header(f, n, import_provider_header, IMPORT_PROVIDER_COLS, err,
-                                       sizeof(err))) {
-                registry_fail("%s: row 1: %s", path, err);
-                rc = 1;
-            }
-            continue;
-        }
-        if (l == 0)
-            continue;
+    while (rc == 0 && (n = importfile_next(&fi, &row, err, sizeof(err))) != 0) {
         import_provider ip;
-        if (n < 0 || import_provider_row(f, n, &ip, err, sizeof(err)) < 0) {
+        if (n < 0 || import_provider_row(fi.f, n, &ip, err, sizeof(err)) < 0) {
             fprintf(stderr, "%s: row %d: %s\n", path, row, err);
             bad++;
             continue;
@@ -396,27 +363,27 @@ static int bulk_providers_file(registry *r, const char *path, const char *actor)
                path, good + bad, good, created, good - created, bad);
     pg_array_free(&newids);
     catalogue_free(&c);
-    free(buf);
+    importfile_close(&fi);
     return rc ? rc : (bad ? 1 : 0);
 }
 
-/* what: persons | providers. since: the registration date of new persons
- * (YYYY-MM-DD). cards: issue a card to each new person (pin NULL: random,
- * printed). Returns the exit code. */
-static int bulk_import(registry *r, const char *what, const char *path, const char *since,
-                       bool cards, const char *pin, const char *actor)
+/* what: persons | providers. enc: what --encoding declared. since: the
+ * registration date of new persons (YYYY-MM-DD). cards: issue a card to
+ * each new person (pin NULL: random, printed). Returns the exit code. */
+static int bulk_import(registry *r, const char *what, const char *path, encoding_kind enc,
+                       const char *since, bool cards, const char *pin, const char *actor)
 {
     if (strcmp(what, "persons") == 0)
-        return bulk_persons_file(r, path, since, cards, pin, actor);
+        return bulk_persons_file(r, path, enc, since, cards, pin, actor);
     if (strcmp(what, "providers") == 0)
-        return bulk_providers_file(r, path, actor);
+        return bulk_providers_file(r, path, enc, actor);
     registry_fail("import persons|providers FILE.csv");
     return 1;
 }
 
 int bulk_command(registry *r, int argc, char **argv)
 {
-    int npos = args_check(argc, argv, "since,issue-cards,pin,actor");
+    int npos = args_check(argc, argv, "since,issue-cards,pin,encoding,actor");
     const char *since = args_opt(argc, argv, "since");
     const char *cards = args_opt(argc, argv, "issue-cards");
     const char *pin = args_opt(argc, argv, "pin");
@@ -435,6 +402,9 @@ int bulk_command(registry *r, int argc, char **argv)
     }
     if (pin && args_pin(pin) < 0)
         return 1;
-    return bulk_import(r, argv[0], argv[1], since ? since : today,
+    encoding_kind enc;
+    if (args_encoding(args_opt(argc, argv, "encoding"), &enc) < 0)
+        return 1;
+    return bulk_import(r, argv[0], argv[1], enc, since ? since : today,
                        cards && strcmp(cards, "yes") == 0, pin, actor);
 }

@@ -8,11 +8,12 @@
 #include "registry.h"
 
 /* import persons|providers FILE.csv [--since YYYY-MM-DD] [--issue-cards
- * yes [--pin PIN]] --actor A: since is the registration date of new
- * persons (today when none); with --issue-cards yes each new person gets
- * a card (the PIN given, or a random one printed with the card). The
- * handler of commands.h's table. Returns the exit code (0, 1 when rows
- * were refused, 2) or COMMANDS_USAGE. */
+ * yes [--pin PIN]] [--encoding utf-8|gbk|gb18030] --actor A: since is the
+ * registration date of new persons (today when none); with --issue-cards
+ * yes each new person gets a card (the PIN given, or a random one printed
+ * with the card); --encoding declares a GBK file (encoding.h). The
+ * handler of commands.h's table. Returns the exit code (0, 1 when rows or
+ * the file were refused, 2) or COMMANDS_USAGE. */
 int bulk_command(registry *r, int argc, char **argv);
 
 #endif

@@ -181,7 +181,7 @@ int catalogue_parse(catalogue *c, const char *buf, size_t len, char *err, size_t
         }
         if (line[0] == '#' || line[strspn(line, " \t\r")] == '\0')
             continue;
-        int n = csv_split(line, '\t', f, CATALOGUE_NCOLS + 1, why, sizeof(why));
+        int n = csv_tsv_split(line, f, CATALOGUE_NCOLS + 1, why, sizeof(why));
         if (n < 0 || n != CATALOGUE_NCOLS) {
             snprintf(err, errlen, "line %d: %s", lineno,
                      n < 0 ? why : "wrong number of columns (see the header)");

@@ -77,10 +77,11 @@ static const commands_row commands_table[] = {
     {.name = "import",
      .run = bulk_command,
      .usage = "import persons|providers FILE.csv [--since YYYY-MM-DD] [--issue-cards yes [--pin "
-              "PIN]] --actor A"},
+              "PIN]] [--encoding utf-8|gbk|gb18030] --actor A"},
     {.name = "import-feed",
      .run = feedfile_command,
-     .usage = "import-feed FILE.csv --source AGENCY --period YYYY-MM"},
+     .usage = "import-feed FILE.csv --source AGENCY --period YYYY-MM [--encoding "
+              "utf-8|gbk|gb18030]"},
     {.name = "synth",
      .offline = true,
      .run = synth_command,

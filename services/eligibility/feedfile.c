@@ -2,9 +2,11 @@
  * feedfile: `import-feed FILE.csv --source AGENCY --period YYYY-MM`, a
  * monthly list from civil affairs (or human resources) turned into
  * EligibilityChanged events on onecard.eligibility.v1, which the daemon's
- * feed applies. Rows are checked by import_feed_row; a bad row, or a row
- * about a national id the registry does not know, is reported as "row N:
- * reason" and skipped, the rest are published.
+ * feed applies. The file is walked by importfile.c (made UTF-8 or refused
+ * as a whole, its header matched in English or Chinese) and its rows are
+ * checked by import_feed_row; a bad row, or a row about a national id the
+ * registry does not know, is reported as "row N: reason" and skipped, the
+ * rest are published.
  *
  * Idempotent by (source, period, row): the event id is derived from them,
  * rows already published (elig_feed_rows) are skipped, and a row is
@@ -15,9 +17,9 @@
 #include "feedfile.h"
 
 #include "args.h"
-#include "csv.h"
 #include "ident.h"
 #include "import.h"
+#include "importfile.h"
 
 #include "common/event.h"
 #include "common/sign.h"
@@ -45,7 +47,8 @@ static void feedfile_delivered(void *opaque, int err, const char *errstr, int32_
     r->acked_at_ms = event_now_ms();
 }
 
-static int feedfile_run(registry *r, const char *path, const char *source, const char *period)
+static int feedfile_run(registry *r, const char *path, encoding_kind enc, const char *source,
+                        const char *period)
 {
     int y, m;
     char err[512];
@@ -53,24 +56,12 @@ static int feedfile_run(registry *r, const char *path, const char *source, const
         registry_fail("--period: %s", err);
         return 1;
     }
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL) {
-        registry_fail("%s: %s", path, strerror(errno));
-        return 1;
-    }
-    size_t cap = 1 << 16, len = 0, got;
-    char *buf = malloc(cap);
-    while (buf && (got = fread(buf + len, 1, cap - len, fp)) > 0)
-        if ((len += got) == cap) {
-            char *nb = realloc(buf, cap *= 2);
-            if (nb == NULL)
-                free(buf);
-            buf = nb;
-        }
-    fclose(fp);
-    if (buf == NULL) {
-        registry_fail("%s: out of memory reading the file", path);
-        return 2;
+    size_t len;
+    char *buf;
+    if (importfile_read(path, &buf, &len, err, sizeof(err)) < 0) {
+        int out_of_memory = errno == ENOMEM;
+        registry_fail("%s", err);
+        return out_of_memory ? 2 : 1;
     }
     /* rows already published for (source, period) */
     const char *p[] = {source, period};
@@ -83,31 +74,19 @@ static int feedfile_run(registry *r, const char *path, const char *source, const
         free(buf);
         return 2;
     }
-    int nrows_cap = 1024, nrows = 0, bad = 0, already = 0, row = 0, l;
+    int nrows_cap = 1024, nrows = 0, bad = 0, already = 0, row, n;
     feedfile_row *rows = calloc((size_t)nrows_cap, sizeof(*rows));
-    char line[4096];
-    char *f[IMPORT_FEED_COLS + 1];
-    size_t pos = 0;
     int32_t today = registry_today();
     int rc = rows ? 0 : 2;
     if (rows == NULL)
         registry_fail("%s: out of memory", path);
-    while (rc == 0 && (l = csv_next_line(buf, len, &pos, line, sizeof(line))) != -1) {
-        row++;
-        int n = l == -2 ? -1 : csv_split(line, ',', f, IMPORT_FEED_COLS + 1, err, sizeof(err));
-        if (l == -2)
-            snprintf(err, sizeof(err), "line too long or holds a NUL byte");
-        if (row == 1) {
-            if (n < 0 ||
-                import_header(f, n, import_feed_header, IMPORT_FEED_COLS, err, sizeof(err)) < 0) {
-                registry_fail("%s: row 1: %s", path, err);
-                rc = 1;
-                break;
-            }
-            continue;
-        }
-        if (l == 0)
-            continue;
+    importfile fi;
+    if (importfile_start(&fi, buf, len, enc, &import_feed_columns, err, sizeof(err)) < 0 &&
+        rc == 0) {
+        registry_fail("%s: %s", path, err);
+        rc = 1;
+    }
+    while (rc == 0 && (n = importfile_next(&fi, &row, err, sizeof(err))) != 0) {
         bool seen = false;
         for (int i = 0; i < PQntuples(done) && !seen; i++)
             seen = atoi(PQgetvalue(done, i, 0)) == row;
@@ -126,7 +105,7 @@ static int feedfile_run(registry *r, const char *path, const char *source, const
         }
         feedfile_row *fr = &rows[nrows];
         memset(fr, 0, sizeof(*fr));
-        if (n < 0 || import_feed_row(f, n, today, &fr->f, err, sizeof(err)) < 0) {
+        if (n < 0 || import_feed_row(fi.f, n, today, &fr->f, err, sizeof(err)) < 0) {
             fprintf(stderr, "%s: row %d: %s\n", path, row, err);
             bad++;
             continue;
@@ -139,7 +118,7 @@ static int feedfile_run(registry *r, const char *path, const char *source, const
         sign_sha256_hex(h, fr->ref, strlen(fr->ref));
         snprintf(fr->eid, sizeof(fr->eid), "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16,
                  h + 20);
-        fr->f.national_id = NULL; /* points into line; never kept */
+        fr->f.national_id = NULL; /* points into the record; never kept */
         fr->f.effective_date = fr->date;
         nrows++;
     }
@@ -223,16 +202,18 @@ static int feedfile_run(registry *r, const char *path, const char *source, const
     pg_array_free(&ids);
     pg_array_free(&acked);
     free(rows);
-    free(buf);
+    importfile_close(&fi);
     return rc ? rc : (bad ? 1 : 0);
 }
 
 int feedfile_command(registry *r, int argc, char **argv)
 {
-    int npos = args_check(argc, argv, "source,period");
+    int npos = args_check(argc, argv, "source,period,encoding");
     const char *source = args_opt(argc, argv, "source");
     const char *period = args_opt(argc, argv, "period");
-    return npos != 1 || args_need(source, "source") || args_need(period, "period")
+    encoding_kind enc;
+    return npos != 1 || args_need(source, "source") || args_need(period, "period") ||
+                   args_encoding(args_opt(argc, argv, "encoding"), &enc)
                ? 1
-               : feedfile_run(r, argv[0], source, period);
+               : feedfile_run(r, argv[0], enc, source, period);
 }

@@ -15,6 +15,25 @@ const char *const import_person_header[IMPORT_PERSON_COLS] = {
     "district",    "town", "village",  "household", "phone"};
 const char *const import_provider_header[IMPORT_PROVIDER_COLS] = {"provider_id", "name", "district",
                                                                   "category", "items"};
+const char *const import_feed_header[IMPORT_FEED_COLS] = {"national_id", "change", "effective_date",
+                                                          "household", "grade"};
+
+/* The same columns as civil-affairs staff head them (README.md, "Imported
+ * lists"); "（" and "）" match "(" and ")". */
+static const char *const import_person_header_zh[IMPORT_PERSON_COLS] = {
+    "身份证号", "姓名", "残疾类别", "残疾等级", "护理等级", "出生日期",
+    "区县",     "街道", "村(社区)", "低保情况", "联系电话"};
+static const char *const import_provider_header_zh[IMPORT_PROVIDER_COLS] = {
+    "机构编号", "机构名称", "区县", "机构类别", "服务项目"};
+static const char *const import_feed_header_zh[IMPORT_FEED_COLS] = {
+    "身份证号", "变更类型", "生效日期", "低保情况", "残疾等级"};
+
+const import_columns import_person_columns = {import_person_header, import_person_header_zh,
+                                              IMPORT_PERSON_COLS};
+const import_columns import_provider_columns = {import_provider_header, import_provider_header_zh,
+                                                IMPORT_PROVIDER_COLS};
+const import_columns import_feed_columns = {import_feed_header, import_feed_header_zh,
+                                            IMPORT_FEED_COLS};
 
 static const char *const import_categories[] = {"visual",       "hearing",     "speech",   "limb",
                                                 "intellectual", "psychiatric", "multiple", NULL};
@@ -38,9 +57,22 @@ static int import_small_int(const char *v, int lo, int hi, int *out)
     return 0;
 }
 
-static int import_text(const char *v, const char *col, size_t max, bool required, char *err,
+/* A text field: a line break in it (a cell wrapped in the spreadsheet,
+ * CRLF or LF) becomes one space, in place; then it must be there when
+ * required, at most max bytes and free of other control characters. */
+static int import_text(char *v, const char *col, size_t max, bool required, char *err,
                        size_t errlen)
 {
+    char *w = v;
+    for (const char *r = v; *r != '\0';) {
+        if (*r == '\r' || *r == '\n') {
+            r += r[0] == '\r' && r[1] == '\n' ? 2 : 1; /* before w writes over it */
+            *w++ = ' ';
+        } else {
+            *w++ = *r++;
+        }
+    }
+    *w = '\0';
     size_t n = strlen(v);
     if (required && n == 0) {
         snprintf(err, errlen, "%s is empty", col);
@@ -58,16 +90,66 @@ static int import_text(const char *v, const char *col, size_t max, bool required
     return 0;
 }
 
-int import_header(char **f, int n, const char *const *want, int nwant, char *err, size_t errlen)
+/* Whether the header cell names the column: spaces around it (ASCII, and
+ * the ideographic U+3000 that Chinese input methods type) are ignored, and
+ * full-width parentheses match ASCII ones. */
+static bool import_column_is(const char *cell, const char *name)
 {
-    if (n != nwant) {
-        snprintf(err, errlen, "header has %d columns, expected %d", n, nwant);
-        return -1;
+    static const char ideo_space[] = "\xE3\x80\x80";
+    const char *end = cell + strlen(cell);
+    for (;;) {
+        if (cell < end && (*cell == ' ' || *cell == '\t'))
+            cell++;
+        else if (end - cell >= 3 && memcmp(cell, ideo_space, 3) == 0)
+            cell += 3;
+        else if (end > cell && (end[-1] == ' ' || end[-1] == '\t'))
+            end--;
+        else if (end - cell >= 3 && memcmp(end - 3, ideo_space, 3) == 0)
+            end -= 3;
+        else
+            break;
     }
-    for (int i = 0; i < n; i++)
-        if (strcmp(f[i], want[i]) != 0) {
-            snprintf(err, errlen, "header column %d is \"%.24s\", expected %s", i + 1, f[i],
-                     want[i]);
+    while (cell < end && *name != '\0') {
+        if (*name == '(' && end - cell >= 3 && memcmp(cell, "（", 3) == 0) {
+            cell += 3;
+            name++;
+        } else if (*name == ')' && end - cell >= 3 && memcmp(cell, "）", 3) == 0) {
+            cell += 3;
+            name++;
+        } else if (*cell == *name) {
+            cell++;
+            name++;
+        } else {
+            return false;
+        }
+    }
+    return cell == end && *name == '\0';
+}
+
+int import_header(char **f, int n, const import_columns *c, int *map, char *err, size_t errlen)
+{
+    int at[IMPORT_MAX_COLS] = {0}; /* the header column (from 1) of each list column */
+    for (int i = 0; i < n; i++) {
+        int j = 0;
+        while (j < c->n && !import_column_is(f[i], c->en[j]) && !import_column_is(f[i], c->zh[j]))
+            j++;
+        if (j == c->n) {
+            snprintf(err, errlen, "unknown column \"%.48s\" (column %d of the header)", f[i],
+                     i + 1);
+            return -1;
+        }
+        if (at[j] != 0) {
+            snprintf(err, errlen,
+                     "column \"%.48s\" (column %d of the header) repeats %s, column %d", f[i],
+                     i + 1, c->en[j], at[j]);
+            return -1;
+        }
+        at[j] = i + 1;
+        map[i] = j;
+    }
+    for (int j = 0; j < c->n; j++)
+        if (at[j] == 0) {
+            snprintf(err, errlen, "no column %s (%s) in the header", c->en[j], c->zh[j]);
             return -1;
         }
     return 0;
@@ -161,9 +243,6 @@ int import_provider_row(char **f, int n, import_provider *p, char *err, size_t e
     }
     return 0;
 }
-
-const char *const import_feed_header[IMPORT_FEED_COLS] = {"national_id", "change", "effective_date",
-                                                          "household", "grade"};
 
 int import_feed_row(char **f, int n, int32_t today, import_feed *p, char *err, size_t errlen)
 {

@@ -1,18 +1,21 @@
 """The eligibility service against the real stack: the catalogue loads
-once; bad input is refused with its row number and reason while the rest
-is imported, and nothing twice; a 2,848-person synthetic district is issued
-for a period in under 10 s, credited through the ledger, and a re-run issues
-nothing; a death from civil affairs freezes the card so that the next swipe
-is declined (the latency is printed); a grade change re-tiers and a
-household change starts the living subsidy from its effective date; a
-provider suspended the way the rating service does it is declined at once;
-the directory is rebuilt from PostgreSQL; a death reported in advance takes
-effect on its day. A lost card is replaced and its balances follow to the
-fen (also what reaches the old card later, also when the carry-over waits
-for the old card's swipes or is read after the new card's own), a card the
-feed stopped restarts with its holder, a change reported after its month
-was issued corrects that month, and a top-up refused as over budget is
-published again once the budget is there.
+once; bad input is refused with its row number and reason while the rest is
+imported, and nothing twice; a person list saved by Excel in GBK with
+Chinese headers and a wrapped cell is imported with --encoding gbk, and
+without it refused by the line of its first GBK byte, nothing imported; a
+2,848-person synthetic district is issued for a period in under 10 s,
+credited through the ledger, and a re-run issues nothing; a death from
+civil affairs freezes the card so that the next swipe is declined (the
+latency is printed); a grade change re-tiers and a household change starts
+the living subsidy from its effective date; a provider suspended the way
+the rating service does it is declined at once; the directory is rebuilt
+from PostgreSQL; a death reported in advance takes effect on its day. A
+lost card is replaced and its balances follow to the fen (also what reaches
+the old card later, also when the carry-over waits for the old card's
+swipes or is read after the new card's own), a card the feed stopped
+restarts with its holder, a change reported after its month was issued
+corrects that month, and a top-up refused as over budget is published again
+once the budget is there.
 """
 import datetime
 import os
@@ -188,6 +191,59 @@ def test_bad_rows_are_refused_by_number_and_the_rest_imported_once(el, tmp_path)
                      "household = 'near-poor' LIMIT 1")
     r = elig(stack, "card", "issue", pid, "--actor", "test", check=False)
     assert r.returncode == 1 and "already holds a card in use" in r.stderr
+
+
+def test_a_gbk_list_with_chinese_headers_and_a_wrapped_cell_is_imported(el, tmp_path):
+    """As Excel saves "CSV" on a Chinese Windows: GBK, CRLF, the headers in
+    Chinese (村（社区） with full-width parentheses), and a village cell
+    wrapped over two lines that holds a comma."""
+    stack, run = el["stack"], el["run"]
+    a, b = national_id("1985-07-08", int(run)), national_id("1992-09-10", int(run))
+    text = ("身份证号,姓名,残疾类别,残疾等级,护理等级,出生日期,区县,街道,村（社区）,低保情况,联系电话\r\n"
+            "%s,张三,limb,2,1,1985-07-08,罗湖区,东门街道,\"湖贝社区,\r\n东区%s\",dibao,\r\n"
+            "%s,李四,visual,3,0,1992-09-10,罗湖区,东门街道,湖贝社区%s,none,13800000000\r\n"
+            % (a, run, b, run))
+    f = tmp_path / "persons-gbk.csv"
+    f.write_bytes(text.encode("gbk"))
+    r = elig(stack, "import", "persons", str(f), "--since", "2026-01-01", "--encoding", "gbk",
+             "--actor", "test")
+    assert "2 rows, 2 imported, 2 new" in r.stdout, r.stdout + r.stderr
+    # the wrapped cell is one line, its comma kept
+    assert stack.psql("SELECT count(*) FROM elig_persons p JOIN elig_person_private q USING "
+                      "(person_id) WHERE p.village = '湖贝社区, 东区%s' AND q.name = '张三' AND "
+                      "p.household = 'dibao' AND p.grade = 2 AND p.birth_date = '1985-07-08'"
+                      % run) == "1"
+    assert stack.psql("SELECT count(*) FROM elig_persons p JOIN elig_person_private q USING "
+                      "(person_id) WHERE p.village = '湖贝社区%s' AND q.name = '李四' AND "
+                      "q.phone = '13800000000' AND p.category = 'visual'" % run) == "1"
+
+
+def test_a_list_not_in_utf8_is_refused_by_line_and_nothing_imported(el, tmp_path):
+    """A GBK file imported without --encoding: refused as a whole, the
+    message naming the line of the first GBK byte (line 3: line 2 is all
+    ASCII and would have been a good row) and the option to use."""
+    stack, run = el["stack"], el["run"]
+    a, b = national_id("1987-03-04", int(run)), national_id("1994-05-06", int(run))
+    rows = [
+        "national_id,name,category,grade,care_level,birth_date,district,town,village,"
+        "household,phone",
+        "%s,Wang,limb,2,1,1987-03-04,Luohu,Dongmen,GBK-%s,none," % (a, run),
+        "%s,王五,limb,2,1,1994-05-06,Luohu,Dongmen,GBK-%s,none," % (b, run),
+    ]
+    f = tmp_path / "persons-gbk-undeclared.csv"
+    f.write_bytes(("\n".join(rows) + "\n").encode("gbk"))
+    r = elig(stack, "import", "persons", str(f), "--since", "2026-01-01", "--actor", "test",
+             check=False)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "line 3: byte 0xCD is not UTF-8" in r.stderr, r.stderr
+    assert "--encoding gbk" in r.stderr, r.stderr
+    assert "0 imported" in r.stdout, r.stdout
+    assert stack.psql("SELECT count(*) FROM elig_persons WHERE village = 'GBK-%s'" % run) == "0"
+    # declared, the same file is imported whole
+    r = elig(stack, "import", "persons", str(f), "--since", "2026-01-01", "--encoding", "gbk",
+             "--actor", "test")
+    assert "2 imported, 2 new" in r.stdout, r.stdout + r.stderr
+    assert stack.psql("SELECT count(*) FROM elig_persons WHERE village = 'GBK-%s'" % run) == "2"
 
 
 def test_district_is_issued_in_under_10_s_credited_once_through_the_ledger(el, tmp_path):

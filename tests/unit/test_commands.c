@@ -149,7 +149,9 @@ static void test_names_and_usage(void)
          "terminal add ID --provider P --actor A | terminal disable ID --actor A"},
         {{"import"},
          "import persons|providers FILE.csv [--since YYYY-MM-DD] [--issue-cards yes [--pin PIN]] "
-         "--actor A"},
+         "[--encoding utf-8|gbk|gb18030] --actor A"},
+        {{"import-feed"},
+         "import-feed FILE.csv --source AGENCY --period YYYY-MM [--encoding utf-8|gbk|gb18030]"},
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         char *argv[MAXW], store[MAXW][128];
@@ -220,10 +222,18 @@ static void test_refusals(void)
          {"persons", "f.csv", "--since", "2099-01-01", "--actor", "x"},
          1,
          "eligibility: --since 2099-01-01 is not a date up to today\n"},
+        {bulk_command,
+         {"persons", "f.csv", "--encoding", "latin1", "--actor", "x"},
+         1,
+         "eligibility: --encoding \"latin1\" is not utf-8, gbk or gb18030\n"},
         {feedfile_command,
          {"f.csv", "--period", "2026-11"},
          1,
          "eligibility: --source is required\n"},
+        {feedfile_command,
+         {"f.csv", "--source", "s", "--period", "2026-11", "--encoding", "big5"},
+         1,
+         "eligibility: --encoding \"big5\" is not utf-8, gbk or gb18030\n"},
         {issue_command, {"--actor", "x"}, 1, "eligibility: --period is required\n"},
         {issue_command, {"extra", "--period", "2026-11"}, 1, ""},
         {ages_command, {"--day", "2026-11-30"}, 1, "eligibility: --actor is required\n"},

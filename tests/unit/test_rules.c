@@ -4,13 +4,12 @@
  * per case, category x grade x care level x household x age -> the month's
  * amount of an item; then proration by effective dates, exclusive items,
  * what a card carries at the terminal (entitlements, exclusive groups,
- * the person's own tier cap, age limits),
- * the catalogue parser's refusals, national ids, Luhn and CSV splitting.
+ * the person's own tier cap, age limits), the catalogue parser's refusals,
+ * national ids and Luhn (the CSV and TSV readers are test_csv's).
  */
 #include "catalogue.h"
 #include "check.h"
 #include "common/card.h"
-#include "csv.h"
 #include "ident.h"
 #include "rules.h"
 
@@ -290,34 +289,6 @@ static void test_ident(void)
     CHECK(card_check_digit("411111111111111") == '1', "check digit");
 }
 
-static void test_csv(void)
-{
-    static const struct {
-        const char *line;
-        char delim;
-        int n;
-        const char *second;
-    } rows[] = {
-        {"a,b,c", ',', 3, "b"},
-        {"a,\"b,c\",d\r\n", ',', 3, "b,c"},
-        {"a,\"say \"\"hi\"\"\"", ',', 2, "say \"hi\""},
-        {"a,,", ',', 3, ""},
-        {"a,\"b", ',', -1, NULL},
-        {"a,\"b\"x", ',', -1, NULL},
-        {"a,b\"c", ',', -1, NULL},
-        {"a\t\"b\"", '\t', 2, "\"b\""},
-    };
-    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-        char line[64], err[128];
-        char *f[4];
-        snprintf(line, sizeof(line), "%s", rows[i].line);
-        int n = csv_split(line, rows[i].delim, f, 4, err, sizeof(err));
-        CHECK(n == rows[i].n, "csv row %zu: %d fields", i, n);
-        if (n > 1 && rows[i].second)
-            CHECK(strcmp(f[1], rows[i].second) == 0, "csv row %zu: [%s]", i, f[1]);
-    }
-}
-
 int main(void)
 {
     char err[256];
@@ -331,7 +302,6 @@ int main(void)
     test_exclusive();
     test_entitlements();
     test_ident();
-    test_csv();
     catalogue_free(&cat);
     return CHECK_DONE();
 }
