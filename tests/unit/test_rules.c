@@ -252,6 +252,15 @@ static void test_catalogue(void)
         cats[3] += strcmp(c, "social-security") == 0;
     }
     CHECK(cats[0] && cats[1] && cats[2] && cats[3], "all four categories");
+    /* every figure traced: a figure from the seeds cites its seed file; a
+     * default says why it is one */
+    for (int i = 0; i < cat.nitems; i++) {
+        const rules_item *it = &cat.items[i];
+        bool traced = it->is_default ? strstr(it->legal_basis, "默认值") != NULL
+                                     : strncmp(it->legal_basis, "seed 00", 7) == 0;
+        CHECK(traced, "%s: legal_basis \"%s\" (default=%s)", it->code, it->legal_basis,
+              it->is_default ? "yes" : "no");
+    }
     static const struct {
         const char *text, *want;
     } bad[] = {
