@@ -790,7 +790,8 @@ def test_an_age_limit_is_crossed_on_the_birthday(el):
     if tomorrow.month == 2 and tomorrow.day == 29:
         pytest.skip("a birthday on 29 February is swept on 1 March")
     birth = tomorrow.replace(year=tomorrow.year - 7)
-    nid, pid, card = person(el, category="psychiatric", grade=2, care=1,
+    # a 低保 household: psychiatric medication is for 低保/低边 families (seed 001)
+    nid, pid, card = person(el, category="psychiatric", grade=2, care=1, household="dibao",
                             birth=birth.isoformat())
     assert redis(stack, "HEXISTS", card_key(card), "e:R02-AUTISM") == "1"
     r = elig(stack, "ages", "--day", tomorrow.isoformat(), "--actor", "test")

@@ -67,10 +67,12 @@ static void test_table(void)
         {"R01-LIMB", "limb", 2, 0, "none", 40, 83333},
         {"R01-LIMB", "limb", 4, 0, "none", 40, 50000},
         {"R01-LIMB", "visual", 1, 0, "none", 10, 0},
-        /* poor families' children: 6,000 a year; education 50 a month */
-        {"R06-REHAB-LIVING", "intellectual", 2, 0, "dibao", 8, 50000},
+        /* poor families' children: up to 6,000 a year spent against the cap,
+         * never issued (seed 001: 每年最高6000元); was 500 a month */
+        {"R06-REHAB-LIVING", "intellectual", 2, 0, "dibao", 8, 0},
         {"R06-REHAB-LIVING", "intellectual", 2, 0, "none", 8, 0},
         {"R06-REHAB-LIVING", "intellectual", 2, 0, "near-poor", 18, 0},
+        /* education 50 a month */
         {"D01-COMPULSORY", "hearing", 3, 0, "dibao", 6, 5000},
         {"D01-COMPULSORY", "hearing", 3, 0, "near-poor", 15, 5000},
         {"D01-COMPULSORY", "hearing", 3, 0, "dibao", 16, 0},
@@ -79,10 +81,20 @@ static void test_table(void)
         /* targeted children's items */
         {"R02-AUTISM", "psychiatric", 2, 0, "none", 6, 240000},
         {"R02-AUTISM", "psychiatric", 2, 0, "none", 7, 0},
+        /* speech and hearing: under 3 (seed 001: 3周岁以下的疑似言语残疾儿童) */
         {"R03-HEARING-CHILD", "speech", 3, 0, "none", 2, 200000},
-        {"R08-PSY-MEDS", "psychiatric", 4, 0, "none", 45, 15000},
-        /* service items are spent against caps, never issued */
+        {"R03-HEARING-CHILD", "hearing", 3, 0, "none", 2, 200000},
+        {"R03-HEARING-CHILD", "speech", 3, 0, "none", 3, 0},
+        {"R03-HEARING-CHILD", "hearing", 3, 0, "none", 5, 0},
+        /* service items are spent against caps, never issued: medication,
+         * devices, medical insurance and the family doctor are paid in full
+         * for 低保/低边 families (seed 001: 全额补助); medication was 150 a
+         * month to every psychiatric patient */
+        {"R08-PSY-MEDS", "psychiatric", 4, 0, "dibao", 45, 0},
+        {"R08-PSY-MEDS", "psychiatric", 4, 0, "none", 45, 0},
         {"R07-DEVICES", "limb", 1, 3, "dibao", 40, 0},
+        {"S08-MEDICAL-INS", "limb", 1, 3, "near-poor", 40, 0},
+        {"S09-FAMILY-DOCTOR", "limb", 1, 3, "dibao", 40, 0},
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         int64_t got = month_of(rows[i].item, person(rows[i].category, rows[i].grade, rows[i].care,
@@ -178,8 +190,27 @@ static void test_entitlements(void)
         /* age limits */
         {"R02-AUTISM", "psychiatric", 2, 0, "none", 6, true, 0},
         {"R02-AUTISM", "psychiatric", 2, 0, "none", 7, false, 0},
+        {"R03-HEARING-CHILD", "speech", 3, 0, "none", 2, true, 0},
+        {"R03-HEARING-CHILD", "speech", 3, 0, "none", 3, false, 0},
+        {"R03-HEARING-CHILD", "hearing", 2, 0, "none", 3, false, 0},
         {"E01-VOCATIONAL", "limb", 3, 0, "none", 15, false, 0},
         {"E01-VOCATIONAL", "limb", 3, 0, "none", 16, true, 0},
+        /* 低保/低边 families only (seed 001: 对低保、低边边缘家庭残疾人…全额补助;
+         * seed 001: 困难残疾儿童康复生活补贴; seed 003: 困难重度残疾人家庭无障碍改造),
+         * the catalogue's caps */
+        {"R06-REHAB-LIVING", "intellectual", 2, 0, "dibao", 8, true, 0},
+        {"R06-REHAB-LIVING", "intellectual", 2, 0, "none", 8, false, 0},
+        {"R07-DEVICES", "limb", 1, 3, "near-poor", 40, true, 0},
+        {"R07-DEVICES", "limb", 1, 3, "none", 40, false, 0},
+        {"R08-PSY-MEDS", "psychiatric", 2, 1, "dibao", 45, true, 0},
+        {"R08-PSY-MEDS", "psychiatric", 2, 1, "none", 45, false, 0},
+        {"S08-MEDICAL-INS", "hearing", 4, 0, "near-poor", 70, true, 0},
+        {"S08-MEDICAL-INS", "hearing", 4, 0, "none", 70, false, 0},
+        {"S09-FAMILY-DOCTOR", "visual", 3, 0, "dibao", 60, true, 0},
+        {"S09-FAMILY-DOCTOR", "visual", 3, 0, "none", 60, false, 0},
+        {"S06-BARRIER-FREE", "intellectual", 1, 3, "dibao", 30, true, 0},
+        {"S06-BARRIER-FREE", "limb", 1, 3, "none", 30, false, 0},
+        {"S06-BARRIER-FREE", "limb", 3, 0, "dibao", 30, false, 0},
     };
     int32_t day = rules_days(2026, 11, 15);
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -220,6 +251,15 @@ static void test_catalogue(void)
         cats[3] += strcmp(c, "social-security") == 0;
     }
     CHECK(cats[0] && cats[1] && cats[2] && cats[3], "all four categories");
+    /* every figure traced: a figure from the seeds cites its seed file; a
+     * default says why it is one */
+    for (int i = 0; i < cat.nitems; i++) {
+        const rules_item *it = &cat.items[i];
+        bool traced = it->is_default ? strstr(it->legal_basis, "默认值") != NULL
+                                     : strncmp(it->legal_basis, "seed 00", 7) == 0;
+        CHECK(traced, "%s: legal_basis \"%s\" (default=%s)", it->code, it->legal_basis,
+              it->is_default ? "yes" : "no");
+    }
     static const struct {
         const char *text, *want;
     } bad[] = {
