@@ -100,8 +100,9 @@ struct event_base *daemon_setup(int argc, char **argv, const config_var *table,
      * it: with the service's environment it would join the live consumer
      * group and fence the running instance */
     if (argc > 1) {
-        fprintf(stderr, "%s: unknown option \"%s\" (the daemon takes none; --help lists the "
-                        "configuration)\n",
+        fprintf(stderr,
+                "%s: unknown option \"%s\" (the daemon takes none; --help lists the "
+                "configuration)\n",
                 argv[0], argv[1]);
         exit(2);
     }
