@@ -24,7 +24,10 @@ static const char *const catalogue_columns[] = {
 static const char *const catalogue_categories[] = {"rehabilitation", "employment", "education",
                                                    "social-security"};
 static const char *const catalogue_units[] = {"month", "year", "once", "service"};
-static const char *const catalogue_tiers[] = {"flat", "care", "dibao30", "limb-rehab"};
+const char *const catalogue_tier_names[4] = {"flat", "care", "dibao30", "limb-rehab"};
+static const char *const *const catalogue_tiers = catalogue_tier_names;
+static const char *const catalogue_tier_columns[] = {"tier", "when", "value", "legal_basis"};
+#define CATALOGUE_TIER_NCOLS 4
 
 static int catalogue_pick(const char *v, const char *const *names, int n)
 {
@@ -155,11 +158,127 @@ static int catalogue_item(rules_item *it, char **f, char *err, size_t errlen)
     return 0;
 }
 
+/* One row of the tier tables: tier, when, value, legal_basis. */
+static int catalogue_tier_row(catalogue *c, char **f, int lineno, char *err, size_t errlen)
+{
+    if (c->tiers->n >= RULES_TIER_ROWS_MAX) {
+        snprintf(err, errlen, "more than %d tier rows", RULES_TIER_ROWS_MAX);
+        return -1;
+    }
+    int k = c->tiers->n;
+    rules_tier_row *row = &c->tiers->rows[k];
+    int tier = catalogue_pick(f[0], catalogue_tiers, 4);
+    if (tier <= RULES_TIER_FLAT) {
+        snprintf(err, errlen, "tier \"%.16s\" is not care, dibao30 or limb-rehab", f[0]);
+        return -1;
+    }
+    char why[200];
+    row->tier = (rules_tier)tier;
+    row->line = lineno;
+    if (rules_expr_parse(f[1], &row->when, why, sizeof(why)) < 0 ||
+        catalogue_copy(c->tier_when[k], sizeof(c->tier_when[k]), f[1], "when", why, sizeof(why)) ||
+        catalogue_copy(c->tier_basis[k], sizeof(c->tier_basis[k]), f[3], "legal_basis", why,
+                       sizeof(why)) ||
+        catalogue_fen(f[2], "value", &row->value, why, sizeof(why))) {
+        snprintf(err, errlen, "tier %s: %s", f[0], why);
+        return -1;
+    }
+    if (row->tier == RULES_TIER_DIBAO30 && row->value > 10000) {
+        snprintf(err, errlen, "tier dibao30: value %lld is basis points of the standard, 0..10000",
+                 (long long)row->value);
+        return -1;
+    }
+    if (c->tier_basis[k][0] == '\0' || strcmp(f[3], "-") == 0) {
+        snprintf(err, errlen,
+                 "tier %s: legal_basis is required (the seed and sentence, or why "
+                 "the figure is a local default)",
+                 f[0]);
+        return -1;
+    }
+    c->tiers->n++;
+    return 0;
+}
+
+/* For every person of a grid (grade 1-4, care level 0-3, every category
+ * and household, ages 0-23 months and 2-100 years) eligible for an item of
+ * a tier, exactly one row of the tier must hold: a gap would pay nothing
+ * to someone the item promises money, an overlap would depend on the
+ * rows' order. */
+static int catalogue_tiers_check(const catalogue *c, char *err, size_t errlen)
+{
+    static const char *const cats[] = {"visual",       "hearing",     "speech",  "limb",
+                                       "intellectual", "psychiatric", "multiple"};
+    static const char *const households[] = {"none", "dibao", "near-poor"};
+    int32_t day = rules_days(2026, 6, 15);
+    for (int i = 0; i < c->nitems; i++) {
+        const rules_item *it = &c->items[i];
+        bool rows = it->tier == RULES_TIER_FLAT;
+        for (int k = 0; k < c->tiers->n && !rows; k++)
+            rows = c->tiers->rows[k].tier == it->tier;
+        if (!rows) {
+            snprintf(err, errlen, "item %s has tier %s, and the catalogue has no %s rows", it->code,
+                     catalogue_tiers[it->tier], catalogue_tiers[it->tier]);
+            return -1;
+        }
+    }
+    for (int age = 0; age < 24 + 99; age++) {
+        /* months 0..23, then years 2..100; the 15th of a month */
+        int back = age < 24 ? age : (age - 22) * 12;
+        int mi = 2026 * 12 + 5 - back;
+        int32_t birth = rules_days(mi / 12, mi % 12 + 1, 15);
+        for (int g = 1; g <= 4; g++)
+            for (int care = 0; care <= 3; care++)
+                for (size_t ci = 0; ci < sizeof(cats) / sizeof(cats[0]); ci++)
+                    for (size_t hi = 0; hi < 3; hi++) {
+                        rules_person p = {cats[ci], households[hi], "active", g, care, birth};
+                        for (int i = 0; i < c->nitems; i++) {
+                            const rules_item *it = &c->items[i];
+                            if (it->tier == RULES_TIER_FLAT || !rules_eligible(&it->expr, &p, day))
+                                continue;
+                            int first = -1, second = -1;
+                            for (int k = 0; k < c->tiers->n && second < 0; k++) {
+                                const rules_tier_row *r = &c->tiers->rows[k];
+                                if (r->tier != it->tier || !rules_eligible(&r->when, &p, day))
+                                    continue;
+                                if (first < 0)
+                                    first = k;
+                                else
+                                    second = k;
+                            }
+                            if (first >= 0 && second < 0)
+                                continue;
+                            char who[160];
+                            snprintf(who, sizeof(who),
+                                     "grade %d, care level %d, %s, household %s, age %d %s", g,
+                                     care, cats[ci], households[hi], age < 24 ? age : age - 22,
+                                     age < 24 ? "months" : "years");
+                            if (first < 0)
+                                snprintf(err, errlen,
+                                         "tier %s has a gap: no row holds for %s, who is "
+                                         "eligible for %s",
+                                         catalogue_tiers[it->tier], who, it->code);
+                            else
+                                snprintf(err, errlen,
+                                         "tier %s has an overlap: the rows of lines %d and %d "
+                                         "both hold for %s",
+                                         catalogue_tiers[it->tier], c->tiers->rows[first].line,
+                                         c->tiers->rows[second].line, who);
+                            return -1;
+                        }
+                    }
+    }
+    return 0;
+}
+
 int catalogue_parse(catalogue *c, const char *buf, size_t len, char *err, size_t errlen)
 {
     memset(c, 0, sizeof(*c));
     c->items = calloc(CATALOGUE_MAX_ITEMS, sizeof(rules_item));
-    if (c->items == NULL) {
+    c->tiers = calloc(1, sizeof(*c->tiers));
+    c->tier_when = calloc(RULES_TIER_ROWS_MAX, sizeof(*c->tier_when));
+    c->tier_basis = calloc(RULES_TIER_ROWS_MAX, sizeof(*c->tier_basis));
+    if (c->items == NULL || c->tiers == NULL || c->tier_when == NULL || c->tier_basis == NULL) {
+        catalogue_free(c);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -167,7 +286,7 @@ int catalogue_parse(catalogue *c, const char *buf, size_t len, char *err, size_t
     char *f[CATALOGUE_NCOLS + 1];
     size_t pos = 0;
     int lineno = 0, l;
-    bool header = false;
+    bool header = false, in_tiers = false;
     while ((l = csv_next_line(buf, len, &pos, line, sizeof(line))) != -1) {
         lineno++;
         if (l == -2) {
@@ -182,6 +301,28 @@ int catalogue_parse(catalogue *c, const char *buf, size_t len, char *err, size_t
         if (line[0] == '#' || line[strspn(line, " \t\r")] == '\0')
             continue;
         int n = csv_tsv_split(line, f, CATALOGUE_NCOLS + 1, why, sizeof(why));
+        if (header && !in_tiers && n == CATALOGUE_TIER_NCOLS && strcmp(f[0], "tier") == 0) {
+            for (int i = 0; i < CATALOGUE_TIER_NCOLS; i++)
+                if (strcmp(f[i], catalogue_tier_columns[i]) != 0) {
+                    snprintf(err, errlen, "line %d: tier column %d is \"%.20s\", expected %s",
+                             lineno, i + 1, f[i], catalogue_tier_columns[i]);
+                    goto fail;
+                }
+            in_tiers = true;
+            continue;
+        }
+        if (in_tiers) {
+            if (n != CATALOGUE_TIER_NCOLS) {
+                snprintf(err, errlen, "line %d: %s", lineno,
+                         n < 0 ? why : "a tier row has 4 columns: tier when value legal_basis");
+                goto fail;
+            }
+            if (catalogue_tier_row(c, f, lineno, why, sizeof(why)) < 0) {
+                snprintf(err, errlen, "line %d: %s", lineno, why);
+                goto fail;
+            }
+            continue;
+        }
         if (n < 0 || n != CATALOGUE_NCOLS) {
             snprintf(err, errlen, "line %d: %s", lineno,
                      n < 0 ? why : "wrong number of columns (see the header)");
@@ -219,6 +360,10 @@ int catalogue_parse(catalogue *c, const char *buf, size_t len, char *err, size_t
         snprintf(err, errlen, "no \"# version: \" line or no items");
         goto fail;
     }
+    for (int i = 0; i < c->nitems; i++)
+        c->items[i].tiers = c->tiers;
+    if (catalogue_tiers_check(c, err, errlen) < 0)
+        goto fail;
     return 0;
 fail:
     catalogue_free(c);
@@ -248,6 +393,12 @@ int catalogue_load_file(catalogue *c, const char *path, char *err, size_t errlen
 void catalogue_free(catalogue *c)
 {
     free(c->items);
+    free(c->tiers);
+    free(c->tier_when);
+    free(c->tier_basis);
+    c->tiers = NULL;
+    c->tier_when = NULL;
+    c->tier_basis = NULL;
     c->items = NULL;
     c->nitems = 0;
 }

@@ -10,6 +10,18 @@
  * the eligibility rule, amounts >= 0, real effective dates, yes/no flags)
  * and a bad line is reported with its line number: the whole file is
  * refused, since a half-loaded catalogue would issue the wrong money.
+ *
+ * After the items, the tier tables: a header "tier when value
+ * legal_basis", then one row per figure (see rules.h, rules_tier_row):
+ *
+ *   care        grade=1;care=3                  101000  seed 001 …
+ *   limb-rehab  grade=1;age<18                  3600000 seed 001 …
+ *   dibao30     all                             3000    seed 001 …
+ *
+ * The tables are checked whole: for every person (grade, care level,
+ * category, household, age) eligible for an item of a tier, exactly one
+ * row of that tier must hold; a gap or an overlap is refused naming the
+ * rows and such a person. A figure changes with the file, not the code.
  */
 #ifndef ELIG_CATALOGUE_H
 #define ELIG_CATALOGUE_H
@@ -23,8 +35,14 @@
 typedef struct catalogue {
     char version[32];
     int nitems;
-    rules_item *items; /* malloc'd; catalogue_free */
+    rules_item *items;  /* malloc'd; catalogue_free */
+    rules_tiers *tiers; /* malloc'd; every item's tiers points here */
+    /* each tier row's `when` as written, and its legal_basis (the store's) */
+    char (*tier_when)[160], (*tier_basis)[400];
 } catalogue;
+
+/* The tier names, in rules_tier order. */
+extern const char *const catalogue_tier_names[4];
 
 /* Parses the file's bytes. Returns 0, or -1 with "line N: reason" in err
  * (nothing is kept). */

@@ -9,6 +9,51 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The tier tables, in the load's transaction: every row upserted, the
+ * rows the file no longer has removed. The rows written or removed, or -1
+ * (printed). */
+static int catload_tiers(registry *r, const catalogue *c)
+{
+    pg_array tier = {0}, when = {0}, ord = {0}, value = {0}, basis = {0};
+    for (int k = 0; k < c->tiers->n; k++) {
+        pg_array_add(&tier, catalogue_tier_names[c->tiers->rows[k].tier]);
+        pg_array_add(&when, c->tier_when[k]);
+        pg_array_add_int(&ord, k);
+        pg_array_add_int(&value, c->tiers->rows[k].value);
+        pg_array_add(&basis, c->tier_basis[k]);
+    }
+    const char *p[] = {pg_array_text(&tier), pg_array_text(&when), pg_array_text(&ord),
+                       pg_array_text(&value), pg_array_text(&basis)};
+    char err[512];
+    int n = -1;
+    PGresult *up = NULL, *del = NULL;
+    if (p[0] && p[1] && p[2] && p[3] && p[4]) {
+        up = pg_query(r->pg,
+                      "INSERT INTO elig_catalogue_tiers AS t (tier, when_rule, ord, value, "
+                      "legal_basis) SELECT * FROM unnest($1::text[], $2::text[], $3::int[], "
+                      "$4::bigint[], $5::text[]) ON CONFLICT (tier, when_rule) DO UPDATE SET ord "
+                      "= EXCLUDED.ord, value = EXCLUDED.value, legal_basis = EXCLUDED.legal_basis "
+                      "WHERE (t.*) IS DISTINCT FROM (EXCLUDED.*) RETURNING 1",
+                      5, p, err, sizeof(err));
+        del = up ? pg_query(r->pg,
+                            "DELETE FROM elig_catalogue_tiers WHERE (tier, when_rule) NOT IN "
+                            "(SELECT * FROM unnest($1::text[], $2::text[])) RETURNING 1",
+                            2, p, err, sizeof(err))
+                 : NULL;
+        if (del)
+            n = PQntuples(up) + PQntuples(del);
+    } else {
+        snprintf(err, sizeof(err), "out of memory");
+    }
+    if (n < 0)
+        registry_fail("catalogue tier tables: %s", err);
+    PQclear(up);
+    PQclear(del);
+    pg_array_free(&tier), pg_array_free(&when), pg_array_free(&ord), pg_array_free(&value);
+    pg_array_free(&basis);
+    return n;
+}
+
 int catload_command(registry *r, int argc, char **argv)
 {
     int npos = args_check(argc, argv, "actor");
@@ -89,10 +134,17 @@ int catload_command(registry *r, int argc, char **argv)
         defaults += it->is_default;
         registry_project_item(r, it);
     }
+    int tiers_changed = catload_tiers(r, &c);
+    if (tiers_changed < 0) {
+        pg_rollback(r->pg);
+        catalogue_free(&c);
+        return 2;
+    }
     int rc = registry_commit(r) < 0 || registry_sync(r) < 0 ? 2 : 0;
     if (rc == 0)
-        printf("catalogue %s: %d items, %d changed, %d figures marked as defaults to confirm\n",
-               c.version, c.nitems, changed, defaults);
+        printf("catalogue %s: %d items, %d changed, %d figures marked as defaults to confirm; "
+               "tier tables: %d rows, %d rows written or removed\n",
+               c.version, c.nitems, changed, defaults, c.tiers->n, tiers_changed);
     catalogue_free(&c);
     return rc;
 }

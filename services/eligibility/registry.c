@@ -332,10 +332,20 @@ int registry_catalogue(registry *r, catalogue *c)
         registry_fail("no catalogue loaded (run: onecard-eligibility catalogue load FILE)");
         return -1;
     }
-    size_t cap = 4096 + (size_t)PQntuples(res) * 2048, len = 0;
+    PGresult *tiers = pg_query(r->pg,
+                               "SELECT tier, when_rule, value, legal_basis FROM "
+                               "elig_catalogue_tiers ORDER BY tier, ord",
+                               0, NULL, err, sizeof(err));
+    if (tiers == NULL) {
+        registry_fail("%s", err);
+        PQclear(res);
+        return -1;
+    }
+    size_t cap = 4096 + (size_t)PQntuples(res) * 2048 + (size_t)PQntuples(tiers) * 1024, len = 0;
     char *buf = malloc(cap);
     if (buf == NULL) {
         PQclear(res);
+        PQclear(tiers);
         return -1;
     }
     len += (size_t)snprintf(buf, cap,
@@ -350,6 +360,13 @@ int registry_catalogue(registry *r, catalogue *c)
                                     k == 20 ? '\n' : '\t');
     }
     PQclear(res);
+    if (len < cap)
+        len += (size_t)snprintf(buf + len, cap - len, "tier\twhen\tvalue\tlegal_basis\n");
+    for (int i = 0; i < PQntuples(tiers) && len < cap; i++)
+        len += (size_t)snprintf(buf + len, cap - len, "%s\t%s\t%s\t%s\n", PQgetvalue(tiers, i, 0),
+                                PQgetvalue(tiers, i, 1), PQgetvalue(tiers, i, 2),
+                                PQgetvalue(tiers, i, 3));
+    PQclear(tiers);
     int rc = catalogue_parse(c, buf, len < cap ? len : cap, err, sizeof(err));
     free(buf);
     if (rc < 0)

@@ -262,46 +262,21 @@ bool rules_eligible(const rules_expr *e, const rules_person *p, int32_t day)
 
 /* ================================================================== tiers */
 
-/* Care subsidy, yuan a month, by grade (1..3) and care level (1..3). Grade
- * 3 only for intellectual, psychiatric and multiple disabilities. */
-static const int rules_care_yuan[3][3] = {
-    {540, 810, 1010},
-    {270, 540, 675},
-    {135, 200, 270},
-};
-
-/* Limb rehabilitation, yuan a year: [adult, under 18] by grade. */
-static const int rules_limb_yuan[4][2] = {
-    {18000, 36000},
-    {10000, 30000},
-    {6000, 18000},
-    {6000, 10000},
-};
+int64_t rules_tier_value(const rules_tiers *tiers, rules_tier tier, const rules_person *p,
+                         int32_t day)
+{
+    for (int i = 0; tiers && i < tiers->n; i++)
+        if (tiers->rows[i].tier == tier && rules_eligible(&tiers->rows[i].when, p, day))
+            return tiers->rows[i].value;
+    return 0;
+}
 
 static int64_t rules_tier_fen(const rules_item *it, const rules_person *p, int32_t day)
 {
-    switch (it->tier) {
-    case RULES_TIER_FLAT:
+    if (it->tier == RULES_TIER_FLAT)
         return it->standard_fen;
-    case RULES_TIER_DIBAO30:
-        return it->standard_fen * 30 / 100;
-    case RULES_TIER_CARE: {
-        if (p->grade < 1 || p->grade > 3 || p->care_level < 1 || p->care_level > 3)
-            return 0;
-        if (p->grade == 3 && strcmp(p->category, "intellectual") != 0 &&
-            strcmp(p->category, "psychiatric") != 0 && strcmp(p->category, "multiple") != 0)
-            return 0;
-        return (int64_t)rules_care_yuan[p->grade - 1][p->care_level - 1] * 100;
-    }
-    case RULES_TIER_LIMB: {
-        if (p->grade < 1 || p->grade > 4)
-            return 0;
-        int years, months;
-        rules_age(p->birth_day, day, &years, &months);
-        return (int64_t)rules_limb_yuan[p->grade - 1][years < 18 ? 1 : 0] * 100;
-    }
-    }
-    return 0;
+    int64_t v = rules_tier_value(it->tiers, it->tier, p, day);
+    return it->tier == RULES_TIER_DIBAO30 ? it->standard_fen * v / 10000 : v;
 }
 
 int64_t rules_monthly_fen(const rules_item *it, const rules_person *p, int32_t day)

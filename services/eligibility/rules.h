@@ -10,10 +10,11 @@
  *   grade, care, age (whole years), months (age in whole months) with
  *   = != < <= > >=. "all" (or empty) always holds. Only active persons are
  *   ever eligible.
- * - Tiers: flat (the standard), care (by grade, care level and category:
- *   135..1,010 yuan a month), dibao30 (30% of the standard, which is the
- *   local 低保 standard), limb-rehab (a yearly cap by grade and age: 6k, 10k,
- *   18k, 30k, 36k yuan, the higher tiers for under-18s).
+ * - Tiers: flat (the standard); care, dibao30 and limb-rehab read the
+ *   catalogue's tier tables (data, not C): care by grade, care level and
+ *   category (135..1,010 yuan a month), dibao30 a share of the standard
+ *   (which is the local 低保 standard; 30%), limb-rehab a yearly figure by
+ *   grade and age (6k, 10k, 18k, 30k, 36k yuan, the higher for under-18s).
  * - A month's amount: "year" items give a twelfth of the yearly figure each
  *   month; a month is prorated by days: each stretch of days with the same
  *   attributes (and inside the item's effective dates) counts
@@ -64,6 +65,24 @@ typedef struct rules_expr {
 typedef enum { RULES_TIER_FLAT, RULES_TIER_CARE, RULES_TIER_DIBAO30, RULES_TIER_LIMB } rules_tier;
 typedef enum { RULES_UNIT_MONTH, RULES_UNIT_YEAR, RULES_UNIT_ONCE, RULES_UNIT_SERVICE } rules_unit;
 
+/* A row of a tier table (the catalogue's tiers section): for the persons
+ * `when` holds for (the eligibility language), the tier's value: fen a
+ * month (care), fen a year (limb-rehab), basis points of the item's
+ * standard (dibao30). catalogue.c checks that, for every person eligible
+ * for an item of the tier, exactly one row holds. */
+#define RULES_TIER_ROWS_MAX 64
+typedef struct rules_tier_row {
+    rules_tier tier;
+    rules_expr when;
+    int64_t value;
+    int line; /* in the catalogue file, for messages */
+} rules_tier_row;
+
+typedef struct rules_tiers {
+    int n;
+    rules_tier_row rows[RULES_TIER_ROWS_MAX];
+} rules_tiers;
+
 /* A catalogue item, as parsed by catalogue.c. */
 typedef struct rules_item {
     char code[32], category[24], name_zh[128], name_en[128], group[24], exclusive[32];
@@ -74,6 +93,7 @@ typedef struct rules_item {
     int64_t standard_fen, annual_cap_fen, daily_cap_fen;
     bool issued, is_default;
     int32_t from_day, to_day; /* effective [from, to); to_day 0: open */
+    const rules_tiers *tiers; /* the catalogue's tier tables (flat: unused) */
 } rules_item;
 
 /* A person's attributes over a stretch of days. Strings are borrowed. */
@@ -108,6 +128,10 @@ int rules_period_parse(const char *s, int *y, int *m, char *err, size_t errlen)
 void rules_age(int32_t birth, int32_t day, int *years, int *months);
 
 /* ------------------------------------------------------------- the engine */
+/* The tier's value for p on day: the first row of tiers for tier whose
+ * `when` holds (catalogue.c makes it the only one), or 0 when none. */
+int64_t rules_tier_value(const rules_tiers *tiers, rules_tier tier, const rules_person *p,
+                         int32_t day);
 int rules_expr_parse(const char *s, rules_expr *e, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 /* Whether p satisfies e on day (and is active). */

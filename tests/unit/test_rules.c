@@ -239,6 +239,18 @@ static void test_entitlements(void)
     CHECK(!e[autism - cat.items].entitled, "7 on the birthday");
 }
 
+/* The file's text with the first from replaced by to (static buffer), or
+ * NULL when from is not in it. */
+static const char *edited(const char *text, const char *from, const char *to)
+{
+    static char copy[1 << 16];
+    const char *at = strstr(text, from);
+    if (at == NULL)
+        return NULL;
+    snprintf(copy, sizeof(copy), "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+    return copy;
+}
+
 static void test_catalogue(void)
 {
     CHECK(cat.nitems == 39, "39 items, not %d", cat.nitems);
@@ -284,6 +296,26 @@ static void test_catalogue(void)
         {"\tcentral\tcare-subsidy\tyes\t2026-01-01", "\tcentral\tcare-subsidy\tyes\t2026-02-30",
          "not a real date"},
         {"\tcare\tcare>=1", "\tbogus\tcare>=1", "unknown tier"},
+        /* the tier tables: a gap, an overlap, a tier without rows, bad rows */
+        {"care\tgrade=3;care>=1;category!=intellectual|psychiatric|multiple\t0",
+         "care\tgrade=3;care>=1;category!=intellectual|psychiatric|limb\t0",
+         "tier care has a gap: no row holds for grade 3, care level 1, limb, household none, "
+         "age 0 months, who is eligible for S01-CARE"},
+        {"care\tgrade=2;care=3\t", "care\tgrade=2;care>=2\t",
+         "tier care has an overlap: the rows of lines"},
+        {"limb-rehab\tgrade=4;age>=18\t", "limb-rehab\tgrade=4;age>18\t",
+         "tier limb-rehab has a gap: no row holds for grade 4, care level 0, limb, household "
+         "none, age 18 years"},
+        {"dibao30\tall\t3000\t", "care\tgrade=9\t3000\t",
+         "item S02-LIVING has tier dibao30, and the catalogue has no dibao30 rows"},
+        {"dibao30\tall\t3000\t", "dibao30\tall\t30000\t", "basis points of the standard"},
+        {"dibao30\tall\t3000\t", "flat\tall\t3000\t", "tier \"flat\" is not care"},
+        {"limb-rehab\tgrade=1;age<18\t3600000\t", "limb-rehab\tgrade=1;age<18\t-1\t",
+         "value \"-1\" is not a whole number of fen"},
+        {"limb-rehab\tgrade=1;age<18\t3600000\t", "limb-rehab\tgrade=1;tall<18\t3600000\t",
+         "unknown field \"tall\""},
+        {"tier\twhen\tvalue\tlegal_basis", "tier\twhen\tfen\tlegal_basis",
+         "tier column 3 is \"fen\", expected value"},
     };
     FILE *fp = fopen(ELIG_CATALOGUE, "rb");
     static char buf[1 << 16];
@@ -291,17 +323,48 @@ static void test_catalogue(void)
     fclose(fp);
     buf[n] = '\0';
     for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
-        static char copy[1 << 16];
-        char *at = strstr(buf, edits[i].from);
-        CHECK(at != NULL, "edit %zu: %s not in the file", i, edits[i].from);
-        if (at == NULL)
+        const char *copy = edited(buf, edits[i].from, edits[i].to);
+        CHECK(copy != NULL, "edit %zu: %s not in the file", i, edits[i].from);
+        if (copy == NULL)
             continue;
-        snprintf(copy, sizeof(copy), "%.*s%s%s", (int)(at - buf), buf, edits[i].to,
-                 at + strlen(edits[i].from));
         catalogue c;
         char err[256] = "";
         int rc = catalogue_parse(&c, copy, strlen(copy), err, sizeof(err));
         CHECK(rc < 0 && strstr(err, edits[i].want) != NULL, "edit %zu: %s", i, err);
+    }
+    /* a figure is data: changing a row of the file changes the money, with
+     * no rebuild */
+    static const struct {
+        const char *from, *to, *item, *category;
+        int grade, care, age;
+        int64_t fen;
+    } figures[] = {
+        {"care\tgrade=1;care=3\t101000", "care\tgrade=1;care=3\t99900", "S01-CARE", "limb", 1, 3,
+         40, 99900},
+        {"limb-rehab\tgrade=2;age<18\t3000000", "limb-rehab\tgrade=2;age<18\t2400000", "R01-LIMB",
+         "limb", 2, 0, 10, 200000},
+        {"dibao30\tall\t3000", "dibao30\tall\t3500", "S02-LIVING", "limb", 4, 0, 50, 47775},
+    };
+    for (size_t i = 0; i < sizeof(figures) / sizeof(figures[0]); i++) {
+        const char *copy = edited(buf, figures[i].from, figures[i].to);
+        CHECK(copy != NULL, "figure %zu: %s not in the file", i, figures[i].from);
+        if (copy == NULL)
+            continue;
+        catalogue c;
+        char err[256] = "";
+        if (catalogue_parse(&c, copy, strlen(copy), err, sizeof(err)) < 0) {
+            CHECK(false, "figure %zu: %s", i, err);
+            continue;
+        }
+        const rules_item *it = catalogue_find(&c, figures[i].item);
+        rules_person p =
+            person(figures[i].category, figures[i].grade, figures[i].care,
+                   strcmp(figures[i].item, "S02-LIVING") == 0 ? "dibao" : "none", figures[i].age);
+        rules_segment s = {rules_days(2026, 1, 1), rules_days(2027, 1, 1), p};
+        int64_t got = rules_item_amount(it, &s, 1, 2026, 11);
+        CHECK(got == figures[i].fen, "figure %zu: %s %lld, want %lld", i, figures[i].item,
+              (long long)got, (long long)figures[i].fen);
+        catalogue_free(&c);
     }
 }
 
