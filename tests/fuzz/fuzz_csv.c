@@ -58,7 +58,12 @@ static void fuzz_catalogue(const uint8_t *data, size_t size)
     if (catalogue_parse(&c, (const char *)data, size, err, sizeof(err)) == 0) {
         FUZZ_REQUIRE(c.nitems >= 1 && c.nitems <= CATALOGUE_MAX_ITEMS);
         for (int i = 0; i < c.nitems; i++)
-            FUZZ_REQUIRE(c.items[i].standard_fen >= 0 && c.items[i].annual_cap_fen >= 0);
+            FUZZ_REQUIRE(c.items[i].standard_fen >= 0 && c.items[i].annual_cap_fen >= 0 &&
+                         c.items[i].tiers == c.tiers);
+        for (int k = 0; k < c.tiers->n; k++) /* a tier's value is never negative */
+            FUZZ_REQUIRE(
+                c.tiers->rows[k].value >= 0 &&
+                (c.tiers->rows[k].tier != RULES_TIER_DIBAO30 || c.tiers->rows[k].value <= 10000));
         catalogue_free(&c);
     } else {
         FUZZ_REQUIRE(err[0] != '\0');
