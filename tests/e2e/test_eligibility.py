@@ -97,7 +97,9 @@ def el(stack):
     with open(CATALOGUE, encoding="utf-8") as f:
         for line in f:
             c = line.rstrip("\n").split("\t")
-            if line.startswith("#") or c[0] == "code":
+            if c[0] == "tier":
+                break  # the tier tables follow the items
+            if line.startswith("#") or c[0] == "code" or len(c) < 14:
                 continue
             funds.add(c[12])
             progs.add(c[13])
