@@ -3,7 +3,7 @@
 terminal API (every request signed as TERMINAL-API.md says).
 
     tools/demo/traffic.py --fleet FLEET.json [--port 8080] [--duration 60]
-        [--rate 100] [--threads 8] [--seed 1] [--json OUT.json]
+        [--rate 100] [--threads 8] [--seed 1] [--hoppers 1] [--json OUT.json]
 
 FLEET.json is what deploy/local/demo exports from the registry:
 {"terminals": [{"id", "secret", "provider", "items": [...]}],
@@ -12,8 +12,14 @@ FLEET.json is what deploy/local/demo exports from the registry:
 
 What a cardholder does, in proportions close to a working day:
   - a swipe for an item the card is entitled to (mostly the same one), at
-    the cardholder's usual provider for it, for part of the month's grant;
-    cardholders take turns, so a card comes back only after the others;
+    the cardholder's own provider, for part of the month's grant;
+    cardholders take turns, so a card comes back only after the others. A
+    person keeps to one provider during the demo's minutes (the one
+    designated for most of the card's items), as people do: a card at two
+    providers within 300 s is what settlement holds as a provider hop;
+  - the planted anomalies (--hoppers, default 1): cards swiped at their
+    own provider and, right after, at another one, so the provider-hop
+    holds the report shows are theirs;
   - now and then a wrong PIN (pin_invalid), an item the provider is not
     designated for (provider_not_designated), or more than the standard
     amount (amount_over_standard): the declines an operator sees;
@@ -86,6 +92,19 @@ class Sim:
             for item in t["items"]:
                 self.by_item.setdefault(item, []).append(t)
         self.cards = [c for c in self.cards if any(i in self.by_item for i in c["items"])]
+        self.terminals = fleet["terminals"]
+        self.homes = {}
+        # the planted hoppers: the first cards (by number) with a second
+        # provider for one of their items
+        self.hoppers = {}
+        for c in sorted(self.cards, key=lambda c: c["card_no"]):
+            if len(self.hoppers) >= args.hoppers:
+                break
+            home = self.home(c)
+            away = [t for t in self.terminals if t["provider"] != home["provider"] and
+                    set(t["items"]) & set(c["items"])]
+            if away:
+                self.hoppers[c["card_no"]] = away[0]
         # each provider's quality: the mean of its scores, 1.8 .. 4.9
         self.quality = {t["provider"]: 1.8 + 3.1 * (int(hashlib.sha256(
             t["provider"].encode()).hexdigest()[:8], 16) / 0xFFFFFFFF) for t in fleet["terminals"]}
@@ -98,20 +117,29 @@ class Sim:
         with self.lock:
             self.counts[key] = self.counts.get(key, 0) + n
 
-    def home(self, card, item):
-        """The provider a cardholder goes to for an item: always the same
-        one (hopping between providers within minutes is what settlement
-        flags as suspicious)."""
-        ts = self.by_item[item]
-        return ts[int(hashlib.sha256((card["card_no"] + item).encode()).hexdigest()[:8], 16)
-                  % len(ts)]
+    def home(self, card):
+        """The terminal a cardholder goes to for all the card's items: of
+        the providers designated for most of them, one chosen by the card
+        number (deterministic, so every thread and run agrees)."""
+        key = card["card_no"]
+        if key not in self.homes:
+            mine = set(card["items"])
+            best = max(len(set(t["items"]) & mine) for t in self.terminals)
+            ts = [t for t in self.terminals if len(set(t["items"]) & mine) == best]
+            self.homes[key] = ts[int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % len(ts)]
+        return self.homes[key]
 
     def one(self, rng, terms, card):
-        items = sorted(i for i in card["items"] if i in self.by_item)
+        self.visit(rng, terms, card, self.home(card))
+        away = self.hoppers.get(card["card_no"])
+        if away is not None:  # planted: the same card at another provider at once
+            self.visit(rng, terms, card, away)
+
+    def visit(self, rng, terms, card, t):
+        items = sorted(i for i in card["items"] if i in t["items"])
         item = items[int(card["card_no"][-4:]) % len(items)] if rng.random() < 0.9 else \
             rng.choice(items)
         info = card["items"][item]
-        t = self.home(card, item)
         term = terms.setdefault(t["id"], Terminal(self.args.port, t))
         # within what the item allows and what was issued for it
         cap = info["issued_fen"]
@@ -216,6 +244,8 @@ def main():
     ap.add_argument("--threads", type=int, default=8)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--hoppers", type=int, default=1,
+                    help="cards planted to swipe at two providers one right after the other (provider_hop)")
     args = ap.parse_args()
     if args.duration <= 0 or args.threads <= 0 or args.rate < 0:
         ap.error("--duration and --threads must be above 0, --rate at least 0")
@@ -227,6 +257,9 @@ def main():
     elapsed = sim.run()
     c = dict(sim.counts)
     out = {"seconds": round(elapsed, 1), "swipes": sim.sent,
+           "planted_hops": sorted({t["provider"] for t in sim.hoppers.values()} |
+                                  {sim.home(c)["provider"] for c in sim.cards
+                                   if c["card_no"] in sim.hoppers}),
            "swipes_per_s": round(sim.sent / elapsed, 1),
            "approved": c.pop("approved", 0), "approved_fen": c.pop("approved_fen", 0),
            "reversed": c.pop("reversed", 0), "reversed_fen": c.pop("reversed_fen", 0),
