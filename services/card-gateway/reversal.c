@@ -33,13 +33,28 @@ static void reversal_answer(request *r)
     reply_finish(r, 200, NULL, body);
 }
 
+/* The card's keys the reverse and undo scripts change, from r->card_no;
+ * with no card (no swipe record) the swipe key stands for each: same slot,
+ * never touched. */
+static void reversal_card_keys(const request *r, char wkey[KEYS_MAX], char hkey[KEYS_MAX],
+                               char ckey[KEYS_MAX])
+{
+    if (r->card_no[0] == '\0') {
+        snprintf(wkey, KEYS_MAX, "%s", r->swipe_key);
+        snprintf(hkey, KEYS_MAX, "%s", r->swipe_key);
+        snprintf(ckey, KEYS_MAX, "%s", r->swipe_key);
+        return;
+    }
+    keys_wallet(wkey, KEYS_MAX, r->card_no);
+    keys_holds(hkey, KEYS_MAX, r->card_no);
+    keys_caps(ckey, KEYS_MAX, r->card_no);
+}
+
 /* The reversal's event was not delivered: take the credit back. */
 static void reversal_undo(request *r, const char *errstr)
 {
     char wkey[KEYS_MAX], hkey[KEYS_MAX], ckey[KEYS_MAX];
-    keys_wallet(wkey, sizeof(wkey), r->card_no);
-    keys_holds(hkey, sizeof(hkey), r->card_no);
-    keys_caps(ckey, sizeof(ckey), r->card_no);
+    reversal_card_keys(r, wkey, hkey, ckey);
     const char *keys[UNREVERSE_NKEYS] = {[UNREVERSE_K_SWIPE] = r->swipe_key,
                                          [UNREVERSE_K_IDEM] = r->idem_key,
                                          [UNREVERSE_K_WALLET] = wkey,
@@ -122,24 +137,16 @@ static void reversal_on_card(redisReply *reply, const char *errstr, void *arg)
         reply_unavailable(r, "redis unavailable");
         return;
     }
-    char wkey[KEYS_MAX], hkey[KEYS_MAX], ckey[KEYS_MAX];
-    if (reply->type == REDIS_REPLY_NIL) {
-        /* no record: the script answers swipe_unknown (or the stored
-         * answer of this request_id) and touches no card key; the swipe
-         * key stands for them, in the same slot */
-        r->card_no[0] = '\0';
-        snprintf(wkey, sizeof(wkey), "%s", r->swipe_key);
-        snprintf(hkey, sizeof(hkey), "%s", r->swipe_key);
-        snprintf(ckey, sizeof(ckey), "%s", r->swipe_key);
-    } else if (reply->len >= sizeof(r->card_no)) {
+    if (reply->type == REDIS_REPLY_STRING && reply->len >= sizeof(r->card_no)) {
         reply_unavailable(r, "unreadable answer");
         return;
-    } else {
-        snprintf(r->card_no, sizeof(r->card_no), "%s", reply->str);
-        keys_wallet(wkey, sizeof(wkey), r->card_no);
-        keys_holds(hkey, sizeof(hkey), r->card_no);
-        keys_caps(ckey, sizeof(ckey), r->card_no);
     }
+    /* no record: the script answers swipe_unknown (or the stored answer of
+     * this request_id) and touches no card key */
+    snprintf(r->card_no, sizeof(r->card_no), "%s",
+             reply->type == REDIS_REPLY_NIL ? "" : reply->str);
+    char wkey[KEYS_MAX], hkey[KEYS_MAX], ckey[KEYS_MAX];
+    reversal_card_keys(r, wkey, hkey, ckey);
     char now[24];
     snprintf(now, sizeof(now), "%" PRId64, r->now_ms);
     const char *keys[REVERSE_NKEYS] = {[REVERSE_K_SWIPE] = r->swipe_key,
