@@ -261,6 +261,40 @@ def broker_processes(stack):
     return sorted(p for p in pids if os.path.exists("/proc/%d" % p))
 
 
+def killed_while_broker_frozen(stack, send, then, frozen=lambda: None):
+    """Freezes the stack's broker (it takes the request and never answers:
+    a stopped one is seen at once and the gateway answers 503 up front),
+    sends one request with send() in a thread, kills the gateway -9 0.7 s
+    later (applied in Redis, waiting for the broker's report), calls
+    frozen() while the broker is still frozen, then signals the broker with
+    then (SIGKILL: what the dead gateway sent is never read; SIGCONT: it
+    may reach the log). Returns the terminal's first answer."""
+    kafka_pids = broker_processes(stack)
+    assert kafka_pids, "no broker process of this stack found"
+    for pid in kafka_pids:
+        os.kill(pid, signal.SIGSTOP)
+    first = {}
+
+    def once():
+        try:
+            first["answer"] = send()
+        except (OSError, ValueError) as e:
+            first["answer"] = ("error", str(e))
+
+    th = threading.Thread(target=once, daemon=True)
+    th.start()
+    try:
+        time.sleep(0.7)
+        with open(os.path.join(stack.state, "pids", "gateway.pid")) as f:
+            os.kill(int(f.read().split()[0]), signal.SIGKILL)
+        th.join(10)
+        frozen()
+    finally:
+        for pid in kafka_pids:
+            os.kill(pid, then)
+    return first["answer"]
+
+
 @pytest.mark.parametrize("kind", ["swipe", "reversal", "rating"])
 def test_request_left_pending_by_a_killed_gateway_is_finished(stack, fleet, restore, kind):
     """The gateway dies between its script (swipe.lua, reverse.lua, rate.lua:
@@ -285,33 +319,10 @@ def test_request_left_pending_by_a_killed_gateway_is_finished(stack, fleet, rest
             return term.reverse(swipe_id, request_id)
         return term.rate(swipe_id, 5, request_id)
 
-    # a broker that takes the request and never answers: frozen, not stopped
-    # (a stopped one is seen at once and the gateway answers 503 up front)
-    kafka_pids = broker_processes(stack)
-    assert kafka_pids, "no broker process of this stack found"
-    for pid in kafka_pids:
-        os.kill(pid, signal.SIGSTOP)
-    first = {}
-
-    def once():
-        try:
-            first["answer"] = send(t)
-        except (OSError, ValueError) as e:
-            first["answer"] = ("error", str(e))
-
-    th = threading.Thread(target=once, daemon=True)
-    th.start()
-    try:
-        time.sleep(0.7)  # applied in Redis, waiting for the broker's report
-        with open(os.path.join(stack.state, "pids", "gateway.pid")) as f:
-            os.kill(int(f.read().split()[0]), signal.SIGKILL)
-        th.join(10)
-    finally:
-        # the request the dead gateway sent must never be read: the broker
-        # dies frozen, and its restart does not find it
-        for pid in kafka_pids:
-            os.kill(pid, signal.SIGKILL)
-    assert first["answer"][0] not in (200, 202), first  # the terminal never heard the answer
+    # the request the dead gateway sent must never be read: the broker dies
+    # frozen, and its restart does not find it
+    first = killed_while_broker_frozen(stack, lambda: send(t), signal.SIGKILL)
+    assert first[0] not in (200, 202), first  # the terminal never heard the answer
     r = stack.up_or_start("start", "kafka", timeout=180)
     assert r.returncode == 0, r.stdout + r.stderr
 
@@ -366,31 +377,13 @@ def test_reversal_answer_left_pending_is_made_final_by_the_ledger(stack, fleet, 
         return subprocess.run(["redis-cli", "-p", str(stack.redis_port)] + list(args),
                               capture_output=True, text=True, check=True).stdout.strip()
 
-    kafka_pids = broker_processes(stack)
-    assert kafka_pids, "no broker process of this stack found"
-    for pid in kafka_pids:
-        os.kill(pid, signal.SIGSTOP)
-    first = {}
-
-    def once():
-        try:
-            first["answer"] = t.reverse(swipe_id, request_id)
-        except (OSError, ValueError) as e:
-            first["answer"] = ("error", str(e))
-
-    th = threading.Thread(target=once, daemon=True)
-    th.start()
-    try:
-        time.sleep(0.7)  # applied in Redis, the event sent, the report awaited
-        with open(os.path.join(stack.state, "pids", "gateway.pid")) as f:
-            os.kill(int(f.read().split()[0]), signal.SIGKILL)
-        th.join(10)
-        assert "\tP\t" in rcli("GET", idem), rcli("GET", idem)  # pending, as the gateway left it
+    def pending():  # as the dead gateway left it
+        assert "\tP\t" in rcli("GET", idem), rcli("GET", idem)
         assert rcli("HGET", record, "rv_state") == "pending"
-    finally:
-        for pid in kafka_pids:
-            os.kill(pid, signal.SIGCONT)
-    assert first["answer"][0] not in (200, 202), first
+
+    first = killed_while_broker_frozen(stack, lambda: t.reverse(swipe_id, request_id),
+                                       signal.SIGCONT, pending)
+    assert first[0] not in (200, 202), first
     sql = ("SELECT count(*) FROM ledger_entries WHERE kind = 'reversal' AND swipe_id = '%s'"
            % swipe_id)
     deadline = time.time() + 45
