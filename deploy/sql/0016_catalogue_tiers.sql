@@ -2,8 +2,10 @@
 -- the catalogue's README): care by grade, care level and category, the
 -- living subsidy's share of the 低保 standard, limb rehabilitation by grade
 -- and age. Loaded with the catalogue (`catalogue load`), read back with it.
--- The rows below are the figures the code held before, so a catalogue
--- loaded by an earlier version still reads; the next load replaces them.
+-- The rows below are the figures the code held before (the grid check of
+-- catalogue.c passes on them), so a catalogue loaded by an earlier version
+-- still reads; the next load replaces them. Read back, the tables are not
+-- checked again (catalogue_parse_stored): the load checked them.
 CREATE TABLE elig_catalogue_tiers (
     tier         text    NOT NULL CHECK (tier IN ('care', 'dibao30', 'limb-rehab')),
     when_rule    text    NOT NULL,

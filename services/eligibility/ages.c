@@ -21,15 +21,6 @@
 
 #define AGES_CATCH_UP_DAYS 31
 
-#define AGES_DATE_LEN 16
-
-static void ages_date(char out[AGES_DATE_LEN], int32_t day)
-{
-    int y, m, d;
-    rules_civil(day, &y, &m, &d);
-    snprintf(out, AGES_DATE_LEN, "%04d-%02d-%02d", y, m, d);
-}
-
 static bool ages_differ(const rules_entitlement *a, const rules_entitlement *b, int n)
 {
     for (int i = 0; i < n; i++)
@@ -42,8 +33,8 @@ int ages_sweep(registry *r, int32_t day, const char *actor, int *cards, char *er
 {
     int y, m, d;
     rules_civil(day, &y, &m, &d);
-    char date[AGES_DATE_LEN], dom[4];
-    ages_date(date, day);
+    char date[RULES_DATE_LEN], dom[4];
+    rules_date_format(date, day);
     snprintf(dom, sizeof(dom), "%d", d);
     *cards = 0;
     catalogue c;
@@ -51,10 +42,7 @@ int ages_sweep(registry *r, int32_t day, const char *actor, int *cards, char *er
         snprintf(err, errlen, "no catalogue");
         return -1;
     }
-    const char *a[] = {actor};
-    if (pg_begin(r->pg, err, errlen) < 0 ||
-        pg_exec(r->pg, "SELECT set_config('onecard.actor', $1, true)", 1, a, err, errlen) < 0) {
-        pg_rollback(r->pg);
+    if (registry_begin_err(r, actor, err, errlen) < 0) {
         catalogue_free(&c);
         return -1;
     }
@@ -118,8 +106,8 @@ int ages_catch_up(registry *r, int32_t today, char *err, size_t errlen)
         int cards;
         if (ages_sweep(r, day, "eligibility-ages", &cards, err, errlen) < 0)
             return -1;
-        char date[AGES_DATE_LEN];
-        ages_date(date, day);
+        char date[RULES_DATE_LEN];
+        rules_date_format(date, day);
         log_info("ages_swept", "%s: %d cards re-projected", date, cards);
     }
     return 0;
@@ -144,8 +132,8 @@ int ages_command(registry *r, int argc, char **argv)
         registry_fail("%s", err);
         return 2;
     }
-    char date[AGES_DATE_LEN];
-    ages_date(date, day);
+    char date[RULES_DATE_LEN];
+    rules_date_format(date, day);
     printf("ages %s: %d cards re-projected\n", date, cards);
     return 0;
 }

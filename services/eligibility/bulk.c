@@ -390,10 +390,8 @@ int bulk_command(registry *r, int argc, char **argv)
     const char *actor = args_opt(argc, argv, "actor");
     char err[512];
     int32_t d;
-    char today[16];
-    int y, m, dd;
-    rules_civil(registry_today(), &y, &m, &dd);
-    snprintf(today, sizeof(today), "%04d-%02d-%02d", y, m, dd);
+    char today[RULES_DATE_LEN];
+    rules_date_format(today, registry_today());
     if (npos != 2 || args_need(actor, "actor"))
         return COMMANDS_USAGE;
     if (since && (rules_date_parse(since, &d, err, sizeof(err)) < 0 || d > registry_today())) {

@@ -270,7 +270,8 @@ static int catalogue_tiers_check(const catalogue *c, char *err, size_t errlen)
     return 0;
 }
 
-int catalogue_parse(catalogue *c, const char *buf, size_t len, char *err, size_t errlen)
+static int catalogue_parse_with(catalogue *c, const char *buf, size_t len, bool grid, char *err,
+                                size_t errlen)
 {
     memset(c, 0, sizeof(*c));
     c->items = calloc(CATALOGUE_MAX_ITEMS, sizeof(rules_item));
@@ -362,12 +363,22 @@ int catalogue_parse(catalogue *c, const char *buf, size_t len, char *err, size_t
     }
     for (int i = 0; i < c->nitems; i++)
         c->items[i].tiers = c->tiers;
-    if (catalogue_tiers_check(c, err, errlen) < 0)
+    if (grid && catalogue_tiers_check(c, err, errlen) < 0)
         goto fail;
     return 0;
 fail:
     catalogue_free(c);
     return -1;
+}
+
+int catalogue_parse(catalogue *c, const char *buf, size_t len, char *err, size_t errlen)
+{
+    return catalogue_parse_with(c, buf, len, true, err, errlen);
+}
+
+int catalogue_parse_stored(catalogue *c, const char *buf, size_t len, char *err, size_t errlen)
+{
+    return catalogue_parse_with(c, buf, len, false, err, errlen);
 }
 
 int catalogue_load_file(catalogue *c, const char *path, char *err, size_t errlen)

@@ -48,6 +48,12 @@ extern const char *const catalogue_tier_names[4];
  * (nothing is kept). */
 int catalogue_parse(catalogue *c, const char *buf, size_t len, char *err, size_t errlen)
     __attribute__((warn_unused_result));
+/* The same for a catalogue read back from the store, which passed
+ * catalogue_parse when it was loaded: every line is parsed and checked
+ * again, but not the tier tables' grid (tens of milliseconds, on every
+ * command and feed batch that reads the catalogue). */
+int catalogue_parse_stored(catalogue *c, const char *buf, size_t len, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 /* Reads and parses a file. */
 int catalogue_load_file(catalogue *c, const char *path, char *err, size_t errlen)
     __attribute__((warn_unused_result));

@@ -75,17 +75,13 @@ int catload_command(registry *r, int argc, char **argv)
         const rules_item *it = &c.items[i];
         static const char *const units[] = {"month", "year", "once", "service"};
         static const char *const tiers[] = {"flat", "care", "dibao30", "limb-rehab"};
-        char std[24], ann[24], day[24], from[16], to[16];
-        int y, m, d;
+        char std[24], ann[24], day[24], from[RULES_DATE_LEN], to[RULES_DATE_LEN];
         snprintf(std, sizeof(std), "%lld", (long long)it->standard_fen);
         snprintf(ann, sizeof(ann), "%lld", (long long)it->annual_cap_fen);
         snprintf(day, sizeof(day), "%lld", (long long)it->daily_cap_fen);
-        rules_civil(it->from_day, &y, &m, &d);
-        snprintf(from, sizeof(from), "%04d-%02d-%02d", y, m, d);
-        if (it->to_day) {
-            rules_civil(it->to_day, &y, &m, &d);
-            snprintf(to, sizeof(to), "%04d-%02d-%02d", y, m, d);
-        }
+        rules_date_format(from, it->from_day);
+        if (it->to_day)
+            rules_date_format(to, it->to_day);
         const char *p[] = {it->code,
                            c.version,
                            it->category,

@@ -258,10 +258,8 @@ static void feed_sweep(void)
         return;
     /* today on the one calendar (ONECARD_TZ_OFFSET_MIN); recorded_at in
      * the same local time */
-    char today[16], tz[16];
-    int y, m, d;
-    rules_civil(registry_today(), &y, &m, &d);
-    snprintf(today, sizeof(today), "%04d-%02d-%02d", y, m, d);
+    char today[RULES_DATE_LEN], tz[16];
+    rules_date_format(today, registry_today());
     snprintf(tz, sizeof(tz), "%d", (int)r->cfg->tz_offset_min);
     const char *p[] = {today, tz};
     PGresult *res = pg_query(r->pg,

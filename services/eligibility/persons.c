@@ -85,13 +85,11 @@ int persons_add_command(registry *r, int argc, char **argv)
         registry_fail("%s is in the future", bday > registry_today() ? "--birth" : "--since");
         return 1;
     }
-    char pid[IDENT_PERSON_LEN + 1], g[4], c[4], sd[16], ev[80];
-    int y, m, d;
+    char pid[IDENT_PERSON_LEN + 1], g[4], c[4], sd[RULES_DATE_LEN], ev[80];
     ident_person_id(pid, r->cfg->id_salt, id);
     snprintf(g, sizeof(g), "%d", grade);
     snprintf(c, sizeof(c), "%d", care);
-    rules_civil(sday, &y, &m, &d);
-    snprintf(sd, sizeof(sd), "%04d-%02d-%02d", y, m, d);
+    rules_date_format(sd, sday);
     snprintf(ev, sizeof(ev), "reg-%.40s", pid);
     if (registry_begin(r, actor) < 0)
         return 2;

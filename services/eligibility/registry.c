@@ -76,15 +76,22 @@ void registry_close(registry *r)
     memset(r, 0, sizeof(*r));
 }
 
+int registry_begin_err(registry *r, const char *actor, char *err, size_t errlen)
+{
+    const char *p[] = {actor};
+    if (pg_begin(r->pg, err, errlen) < 0 ||
+        pg_exec(r->pg, "SELECT set_config('onecard.actor', $1, true)", 1, p, err, errlen) < 0) {
+        pg_rollback(r->pg);
+        return -1;
+    }
+    return 0;
+}
+
 int registry_begin(registry *r, const char *actor)
 {
     char err[512];
-    const char *p[] = {actor};
-    if (pg_begin(r->pg, err, sizeof(err)) < 0 ||
-        pg_exec(r->pg, "SELECT set_config('onecard.actor', $1, true)", 1, p, err, sizeof(err)) <
-            0) {
+    if (registry_begin_err(r, actor, err, sizeof(err)) < 0) {
         registry_fail("%s", err);
-        pg_rollback(r->pg);
         return -1;
     }
     return 0;
@@ -367,7 +374,7 @@ int registry_catalogue(registry *r, catalogue *c)
                                 PQgetvalue(tiers, i, 1), PQgetvalue(tiers, i, 2),
                                 PQgetvalue(tiers, i, 3));
     PQclear(tiers);
-    int rc = catalogue_parse(c, buf, len < cap ? len : cap, err, sizeof(err));
+    int rc = catalogue_parse_stored(c, buf, len < cap ? len : cap, err, sizeof(err));
     free(buf);
     if (rc < 0)
         registry_fail("stored catalogue: %s", err);

@@ -81,6 +81,9 @@ void registry_close(registry *r);
 
 /* BEGIN and set the actor the audit trigger records. 0 / -1 (printed). */
 int registry_begin(registry *r, const char *actor);
+/* The same, 0 / -1 with err (rolled back), for the daemon's own work. */
+int registry_begin_err(registry *r, const char *actor, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 int registry_commit(registry *r);
 
 /* Produces msg to its home topic with key and waits for the broker.

@@ -43,6 +43,14 @@ static int rules_digits(const char *s, int n)
     return v;
 }
 
+char *rules_date_format(char out[RULES_DATE_LEN], int32_t days)
+{
+    int y, m, d;
+    rules_civil(days, &y, &m, &d);
+    snprintf(out, RULES_DATE_LEN, "%04d-%02d-%02d", y, m, d);
+    return out;
+}
+
 int rules_date_parse(const char *s, int32_t *days, char *err, size_t errlen)
 {
     if (strlen(s) != 10 || s[4] != '-' || s[7] != '-') {

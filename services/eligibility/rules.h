@@ -115,8 +115,11 @@ typedef struct rules_grant {
 
 /* ------------------------------------------------------------------ dates */
 /* "YYYY-MM-DD" into days; -1 with err when malformed or not a real date. */
+#define RULES_DATE_LEN 16 /* room for rules_date_format's "YYYY-MM-DD" */
 int rules_date_parse(const char *s, int32_t *days, char *err, size_t errlen)
     __attribute__((warn_unused_result));
+/* days as "YYYY-MM-DD" (rules_date_parse's inverse) into out; returns out. */
+char *rules_date_format(char out[RULES_DATE_LEN], int32_t days);
 int32_t rules_days(int y, int m, int d);
 void rules_civil(int32_t days, int *y, int *m, int *d);
 int rules_days_in_month(int y, int m);
