@@ -53,3 +53,9 @@ char *card_mask(char *out, size_t len, const char *card_no)
     out[o] = '\0';
     return out;
 }
+
+bool card_person_id_valid(const char *s)
+{
+    return s != NULL && strlen(s) == CARD_PERSON_ID_LEN &&
+           strspn(s, "0123456789abcdef") == CARD_PERSON_ID_LEN;
+}

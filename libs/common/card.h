@@ -4,6 +4,11 @@
  * one masked form every log line, event and printed report uses (the first
  * six digits, the issuer's, and the last four: "622288********1234").
  * A full card number is never written to a log.
+ *
+ * Also the card holder's id as every service carries it: person_id, the
+ * SHA-256 of the ID salt and the national id as 64 lowercase hex digits
+ * (the eligibility service makes it; the national id itself never leaves
+ * it).
  */
 #ifndef ONECARD_CARD_H
 #define ONECARD_CARD_H
@@ -27,5 +32,9 @@ char card_check_digit(const char *digits);
  * shorter than 11 characters (not a card number) is masked whole but for
  * its last two characters. Returns out, so it can be an argument. */
 char *card_mask(char *out, size_t len, const char *card_no);
+
+#define CARD_PERSON_ID_LEN 64
+/* True when s is a person id: 64 lowercase hex digits. */
+bool card_person_id_valid(const char *s);
 
 #endif

@@ -3,6 +3,7 @@
  */
 #include "journal.h"
 
+#include "common/card.h"
 #include "common/money.h"
 #include "common/sign.h"
 #include "swipe.pb-c.h"
@@ -12,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const journal_kinds[JOURNAL_KINDS] = {"swipe", "reversal", "topup", "allocation",
-                                                         "transfer"};
+static const char *const journal_kinds[JOURNAL_KINDS] = {"swipe",      "reversal", "topup",
+                                                         "allocation", "transfer", "payment"};
 
 const char *journal_kind_name(journal_kind k)
 {
@@ -82,6 +83,20 @@ static int journal_payable_account(journal_account *a, const journal_entry *e, c
     return 0;
 }
 
+/* payee:<person>, a person paid into their own bank account */
+static int journal_payee_account(journal_account *a, const journal_entry *e, char *err,
+                                 size_t errlen)
+{
+    if (e->person_id == NULL || *e->person_id == '\0') {
+        snprintf(err, errlen, "a payment needs a person_id");
+        return -1;
+    }
+    if (journal_account_set(a, "payee", e->person_id, NULL, 0, err, errlen) < 0)
+        return -1;
+    a->person_id = e->person_id;
+    return 0;
+}
+
 static int journal_pair(const char *kind, const char *x, int year, journal_account *acct, char *err,
                         size_t errlen)
 {
@@ -111,8 +126,11 @@ int journal_derive_lines(journal_entry *e, char *err, size_t errlen)
         return 0;
     }
     case JOURNAL_TOPUP:
+    case JOURNAL_PAYMENT: /* the same, paid to the person instead of the card */
         if (journal_pair("fund", e->fund_source, e->year, &l[0].account, err, errlen) < 0 ||
-            journal_wallet_account(&l[1].account, e->card_no, e, err, errlen) < 0)
+            (e->kind == JOURNAL_TOPUP
+                 ? journal_wallet_account(&l[1].account, e->card_no, e, err, errlen)
+                 : journal_payee_account(&l[1].account, e, err, errlen)) < 0)
             return -1;
         l[0].account.fund_source = e->fund_source;
         l[0].amount_fen = a;
@@ -174,6 +192,29 @@ static const char *journal_opt(const char *s)
     return s && *s ? s : NULL;
 }
 
+/* Up to 16 bytes of an event's field for a reason, printable ASCII only
+ * ('?' for the rest): a reason is stored as text in PostgreSQL and sent in a
+ * DLQ header, where a cut or invalid UTF-8 sequence must never go. */
+static const char *journal_quote(char out[17], const char *s)
+{
+    size_t i = 0;
+    for (; s && s[i] && i < 16; i++)
+        out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+    out[i] = '\0';
+    return out;
+}
+
+/* A TopupIssued's payee: "" or "card" a top-up, "person" a payment; -1
+ * for anything else. */
+static int journal_payee_kind(const char *payee)
+{
+    if (payee == NULL || *payee == '\0' || strcmp(payee, "card") == 0)
+        return JOURNAL_TOPUP;
+    if (strcmp(payee, "person") == 0)
+        return JOURNAL_PAYMENT;
+    return -1;
+}
+
 int journal_from_event(const event_type *type, const ProtobufCMessage *msg, journal_entry *e,
                        char *err, size_t errlen)
 {
@@ -210,10 +251,17 @@ int journal_from_event(const event_type *type, const ProtobufCMessage *msg, jour
         e->occurred_at_ms = s->occurred_at_ms;
     } else if (d == &onecard__v1__topup_issued__descriptor) {
         const Onecard__V1__TopupIssued *t = (const void *)msg;
-        e->kind = JOURNAL_TOPUP;
+        int kind = journal_payee_kind(t->payee);
+        char q[17];
+        if (kind < 0) {
+            snprintf(err, errlen, "payee \"%s\" is not \"\", \"card\" or \"person\"",
+                     journal_quote(q, t->payee));
+            return -1;
+        }
+        e->kind = (journal_kind)kind;
         e->event_id = t->event_id;
         e->card_no = t->card_no;
-        e->wallet = t->wallet;
+        e->wallet = kind == JOURNAL_PAYMENT ? journal_opt(t->wallet) : t->wallet;
         e->item_code = journal_opt(t->item_code);
         e->fund_source = t->fund_source;
         e->programme = journal_opt(t->programme);
@@ -226,9 +274,14 @@ int journal_from_event(const event_type *type, const ProtobufCMessage *msg, jour
         if (e->programme)
             JOURNAL_REQUIRE(e->programme, "programme", 64);
         JOURNAL_REQUIRE(t->topup_id, "topup_id", 64);
+        if (kind == JOURNAL_PAYMENT && !card_person_id_valid(e->person_id)) {
+            /* the payee account's name: who settlement pays */
+            snprintf(err, errlen, "person_id is missing or not a person id (64 lowercase hex)");
+            return -1;
+        }
         e->year = journal_period_year(t->period);
         if (e->year < 0) {
-            snprintf(err, errlen, "period \"%.16s\" is not YYYY-MM", t->period ? t->period : "");
+            snprintf(err, errlen, "period \"%s\" is not YYYY-MM", journal_quote(q, t->period));
             return -1;
         }
     } else {
@@ -238,8 +291,9 @@ int journal_from_event(const event_type *type, const ProtobufCMessage *msg, jour
     }
     JOURNAL_REQUIRE(e->event_id, "event_id", 64);
     JOURNAL_REQUIRE(e->card_no, "card_no", 32);
-    JOURNAL_REQUIRE(e->wallet, "wallet", 32);
-    if (e->kind != JOURNAL_TOPUP)
+    if (e->kind != JOURNAL_PAYMENT || e->wallet) /* a payment credits no wallet */
+        JOURNAL_REQUIRE(e->wallet, "wallet", 32);
+    if (e->kind != JOURNAL_TOPUP && e->kind != JOURNAL_PAYMENT)
         JOURNAL_REQUIRE(e->provider_id, "provider_id", 64);
     if (e->occurred_at_ms <= 0) {
         snprintf(err, errlen, "occurred_at_ms is missing");

@@ -4,12 +4,16 @@
  * Pure functions (no I/O), so every rule of the chart of accounts is
  * unit-tested from a table: a swipe debits the card's wallet and credits the
  * provider's payable, a reversal does the opposite, a top-up debits the fund
- * (and the programme's budget) and credits the wallet, an allocation puts
+ * (and the programme's budget) and credits the wallet, a payment (a
+ * TopupIssued with payee "person") debits them the same way and credits
+ * the person's payee account instead of a wallet, an allocation puts
  * money into a fund or a budget, a transfer moves a replaced card's wallet
- * to the card that replaced it (debit the one, credit the other). The account names and the sign
- * convention are the ones of deploy/sql/0002_ledger.sql. The same code rebuilds the lines of an
- * entry read back from PostgreSQL, so the relay publishes the same posting whether it comes from
- * memory or from the outbox.
+ * to the card that replaced it (debit the one, credit the other). The
+ * account names and the sign convention are the ones of
+ * deploy/sql/0002_ledger.sql (and 0017_ledger_payments.sql). The same code
+ * rebuilds the lines of an entry read back from PostgreSQL, so the relay
+ * publishes the same posting whether it comes from memory or from the
+ * outbox.
  */
 #ifndef LEDGER_JOURNAL_H
 #define LEDGER_JOURNAL_H
@@ -31,14 +35,16 @@ typedef enum journal_kind {
     JOURNAL_TOPUP,
     JOURNAL_ALLOCATION,
     JOURNAL_TRANSFER,
+    JOURNAL_PAYMENT, /* paid into a person's own bank account: no wallet */
 } journal_kind;
 
-#define JOURNAL_KINDS 5
+#define JOURNAL_KINDS 6
 
 typedef struct journal_account {
-    const char *kind; /* wallet, payable, fund, budget, obligated, appropriation, authority */
+    const char *kind; /* wallet, payable, fund, budget, obligated, appropriation, authority,
+                         payee */
     char name[JOURNAL_NAME_MAX];
-    const char *card_no, *wallet, *provider_id, *fund_source, *programme;
+    const char *card_no, *wallet, *provider_id, *fund_source, *programme, *person_id;
     int year; /* 0 when none */
 } journal_account;
 
@@ -67,15 +73,16 @@ typedef struct journal_move {
     int64_t occurred_at_ms;
 } journal_move;
 
-/* "swipe", "reversal", "topup", "allocation", "transfer"; and back (-1 when
- * unknown). */
+/* "swipe", "reversal", "topup", "allocation", "transfer", "payment"; and
+ * back (-1 when unknown). */
 const char *journal_kind_name(journal_kind k);
 int journal_kind_parse(const char *s);
 
 /* Fills e from a decoded SwipeAuthorized, SwipeReversed or TopupIssued and
- * derives its lines. Returns 0, or -1 with the reason the event cannot be
- * applied (a missing field, a bad amount or period, a type the ledger does
- * not take). */
+ * derives its lines. A TopupIssued is a top-up (payee "" or "card") or a
+ * payment (payee "person", person_id required). Returns 0, or -1 with the
+ * reason the event cannot be applied (a missing field, a bad amount,
+ * period or payee, a type the ledger does not take). */
 int journal_from_event(const event_type *type, const ProtobufCMessage *msg, journal_entry *e,
                        char *err, size_t errlen) __attribute__((warn_unused_result));
 

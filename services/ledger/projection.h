@@ -11,7 +11,10 @@
  * "Pending" means read from Kafka beyond the ledger's offsets stored in
  * PostgreSQL, in the same snapshot as the balances: so the projection is
  * exact at the instant of the snapshot. reconcile compares it with Redis,
- * rebuild-cache writes it. Command-line only (blocking).
+ * rebuild-cache writes it. Only wallet accounts and the entries that move
+ * them count: a payment (paid into a person's bank account, a payee
+ * account) has no hot balance and is never in the projection. Command-line
+ * only (blocking).
  */
 #ifndef LEDGER_PROJECTION_H
 #define LEDGER_PROJECTION_H

@@ -146,7 +146,8 @@ static bool relay_credit(relay *r, const char *card_no, const char *wallet, cons
 /* Sends the entry's Redis effects under the batch; false when one could
  * not be sent (the batch is then marked failed and stays in the outbox).
  * A transfer is two credits, each under a marker in its own card's slot,
- * so a relay repeated after a failure moves the money once. */
+ * so a relay repeated after a failure moves the money once. A payment and
+ * an allocation have none. */
 static bool relay_redis(relay *r, const journal_entry *e, relay_batch *b)
 {
     if (e->kind == JOURNAL_SWIPE || e->kind == JOURNAL_REVERSAL) {
@@ -173,6 +174,10 @@ static bool relay_redis(relay *r, const journal_entry *e, relay_batch *b)
         }
         return true;
     }
+    /* a payment is paid into the person's bank account by settlement: no
+     * hot balance changes, only its posting (nor has an allocation any) */
+    if (e->kind == JOURNAL_PAYMENT || e->kind == JOURNAL_ALLOCATION)
+        return true;
     if (e->kind == JOURNAL_TOPUP)
         return relay_credit(r, e->card_no, e->wallet, e->request_id ? e->request_id : e->event_id,
                             e->amount_fen, b);

@@ -4,11 +4,12 @@
  * Each committed batch has a row in ledger_outbox that lists its entries.
  * For each entry the relay publishes its LedgerPosting on onecard.postings.v1 (key: the card) and
  * applies its Redis side: a swipe's or a reversal's hold is dropped (posted.lua), a top-up is
- * credited to the hot balance exactly once (credit.lua, guarded by a marker key). When the broker
- * and Redis have both acknowledged every entry of a batch, its outbox row is queued for deletion
- * with the next store transaction. Anything that failed, and whatever a crash left in the outbox,
- * is relayed again by relay_recover: posting ids are derived from the source event, so a
- * re-published posting is a duplicate a consumer drops, and both Redis scripts are idempotent.
+ * credited to the hot balance exactly once (credit.lua, guarded by a marker key); a payment (paid
+ * into a person's own bank account) and an allocation have no Redis side. When the broker and Redis
+ * have both acknowledged every entry of a batch, its outbox row is queued for deletion with the
+ * next store transaction. Anything that failed, and whatever a crash left in the outbox, is relayed
+ * again by relay_recover: posting ids are derived from the source event, so a re-published posting
+ * is a duplicate a consumer drops, and both Redis scripts are idempotent.
  *
  * Why an outbox rather than producing inside the transaction: the journal
  * commit must not wait on the broker (PostgreSQL is the source of truth and

@@ -33,11 +33,25 @@ static void store_reject(store_item *it)
 
 /* ------------------------------------------------------------ duplicates */
 
-/* What makes an event a duplicate: its event id, and for a top-up its
- * topup_id (a re-run issuance carries new event ids). */
+/* A top-up or a payment: the entry of a TopupIssued, drawn from a fund
+ * (and a budget), and applied once per topup_id whatever its payee (the
+ * unique index ledger_entries_topup of 0017_ledger_payments.sql says the
+ * same). */
+static bool store_draws(const journal_entry *e)
+{
+    return e->kind == JOURNAL_TOPUP || e->kind == JOURNAL_PAYMENT;
+}
+
+static bool store_issued(const journal_entry *e)
+{
+    return store_draws(e) && e->request_id;
+}
+
+/* What makes an event a duplicate: its event id, and for a top-up or a
+ * payment its topup_id (a re-run issuance carries new event ids). */
 static void store_dedupe_key(char *out, size_t len, const journal_entry *e)
 {
-    if (e->kind == JOURNAL_TOPUP && e->request_id)
+    if (store_issued(e))
         snprintf(out, len, "topup\t%s", e->request_id);
     else
         snprintf(out, len, "%s", e->event_id);
@@ -59,7 +73,7 @@ static int store_mark_duplicates(store *s, store_item *items, int n, char *err, 
             snprintf(err, errlen, "out of memory");
             return -1;
         }
-        bool topup = items[i].e.kind == JOURNAL_TOPUP && items[i].e.request_id;
+        bool topup = store_issued(&items[i].e);
         if (!added) {
             store_reject(&items[i]);
             snprintf(items[i].reason, sizeof(items[i].reason),
@@ -77,8 +91,8 @@ static int store_mark_duplicates(store *s, store_item *items, int n, char *err, 
     PGresult *r = pg_query_arrays(
         s->pg,
         "SELECT event_id FROM ledger_entries WHERE event_id = ANY($1::text[]) UNION ALL "
-        "SELECT E'topup\\t' || request_id FROM ledger_entries WHERE kind = 'topup' AND "
-        "request_id = ANY($2::text[])",
+        "SELECT E'topup\\t' || request_id FROM ledger_entries WHERE kind IN ('topup', "
+        "'payment') AND request_id = ANY($2::text[])",
         s->arr, NULL, 2, err, errlen);
     if (r == NULL)
         return -1;
@@ -103,14 +117,15 @@ typedef struct store_fund {
     int64_t balance;
 } store_fund;
 
-/* Top-ups are checked in stream order against the funds and budgets,
- * locked for the transaction; one that would overdraw is rejected. */
+/* Top-ups and payments are checked in stream order against the funds and
+ * budgets, locked for the transaction; one that would overdraw is
+ * rejected. */
 static int store_check_budgets(store *s, store_item *items, int n, char *err, size_t errlen)
 {
     store_arrays_reset(s, 1);
     int ntop = 0;
     for (int i = 0; i < n; i++) {
-        if (!items[i].ok || items[i].e.kind != JOURNAL_TOPUP)
+        if (!items[i].ok || !store_draws(&items[i].e))
             continue;
         ntop++;
         for (int l = 0; l < items[i].e.nlines; l++)
@@ -139,7 +154,7 @@ static int store_check_budgets(store *s, store_item *items, int n, char *err, si
     }
     for (int i = 0; i < n; i++) {
         store_item *it = &items[i];
-        if (!it->ok || it->e.kind != JOURNAL_TOPUP)
+        if (!it->ok || !store_draws(&it->e))
             continue;
         store_fund *hit[JOURNAL_LINES_MAX] = {0};
         for (int l = 0; l < it->e.nlines && it->ok; l++) {
@@ -156,8 +171,9 @@ static int store_check_budgets(store *s, store_item *items, int n, char *err, si
                 store_reject(it);
                 it->reject_code = "over_budget"; /* ledger_v1_refused_topups */
                 snprintf(it->reason, sizeof(it->reason),
-                         "over budget: %s has %lld fen available, the top-up needs %lld", a->name,
-                         (long long)avail, (long long)it->e.amount_fen);
+                         "over budget: %s has %lld fen available, the %s needs %lld", a->name,
+                         (long long)avail, it->e.kind == JOURNAL_PAYMENT ? "payment" : "top-up",
+                         (long long)it->e.amount_fen);
             }
             hit[l] = f;
         }
@@ -176,7 +192,7 @@ static int store_check_budgets(store *s, store_item *items, int n, char *err, si
 static int store_accounts(store *s, store_item *items, int n, char *err, size_t errlen)
 {
     idmap_clear(&s->names);
-    store_arrays_reset(s, 8);
+    store_arrays_reset(s, 9);
     for (int i = 0; i < n; i++) {
         if (!items[i].ok)
             continue;
@@ -200,6 +216,7 @@ static int store_accounts(store *s, store_item *items, int n, char *err, size_t 
                 pg_array_add_int(&s->arr[7], a->year);
             else
                 pg_array_add(&s->arr[7], NULL);
+            pg_array_add(&s->arr[8], a->person_id);
         }
     }
     if (s->names.n == 0)
@@ -207,14 +224,14 @@ static int store_accounts(store *s, store_item *items, int n, char *err, size_t 
     PGresult *r = pg_query_arrays(
         s->pg,
         "WITH v AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], "
-        "$5::text[], $6::text[], $7::text[], $8::int[]) AS v(name, kind, card_no, wallet, "
-        "provider_id, fund_source, programme, year)), "
+        "$5::text[], $6::text[], $7::text[], $8::int[], $9::text[]) AS v(name, kind, card_no, "
+        "wallet, provider_id, fund_source, programme, year, person_id)), "
         "ins AS (INSERT INTO ledger_accounts (name, kind, card_no, wallet, provider_id, "
-        "fund_source, programme, year) SELECT * FROM v ON CONFLICT (name) DO NOTHING "
+        "fund_source, programme, year, person_id) SELECT * FROM v ON CONFLICT (name) DO NOTHING "
         "RETURNING account_id, name) "
         "SELECT account_id, name FROM ins UNION ALL "
         "SELECT a.account_id, a.name FROM ledger_accounts a JOIN v ON a.name = v.name",
-        s->arr, NULL, 8, err, errlen);
+        s->arr, NULL, 9, err, errlen);
     if (r == NULL)
         return -1;
     for (int row = 0; row < PQntuples(r); row++) {
@@ -414,8 +431,8 @@ static int store_sweep(store *s, store_item *items, int n, int64_t now_ms, char 
     s->sweep_res = NULL;
     store_arrays_reset(s, 1);
     for (int i = 0; i < n; i++) {
-        if (items[i].ok && items[i].e.card_no)
-            pg_array_add(&s->arr[0], items[i].e.card_no);
+        if (items[i].ok && items[i].e.card_no && items[i].e.kind != JOURNAL_PAYMENT)
+            pg_array_add(&s->arr[0], items[i].e.card_no); /* a payment touches no wallet */
         else if (items[i].move)
             pg_array_add(&s->arr[0], items[i].mv.from_card_no);
     }

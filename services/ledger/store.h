@@ -8,8 +8,9 @@
  * travels as one array parameter and is unnested server-side (no SQL is
  * ever pasted together from values). The database balances the entries and
  * maintains the account balances itself (the trigger of 0002_ledger.sql);
- * the store checks budgets first, so an over-budget top-up is rejected with
- * a reason instead of failing the whole batch.
+ * the store checks budgets first, so an over-budget top-up or payment is
+ * rejected with a reason instead of failing the whole batch. A top-up and a
+ * payment share one idempotency key, the topup_id.
  *
  * A BalanceCarryOver is an item of its own kind (move): it records that a
  * card was replaced. After the batch's entries are written, every replaced

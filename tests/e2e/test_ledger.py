@@ -1,22 +1,26 @@
 """The ledger against the real stack: top-ups reach the hot balance once,
-budgets are enforced, bad events go to the DLQ while the consumer goes on,
+a payment into a person's own account is journalled and posted but never
+reaches a card, budgets are enforced, bad events go to the DLQ while the
+consumer goes on,
 swipes and reversals are posted and their holds dropped, kill -9 twenty
 times loses and duplicates nothing, a PostgreSQL outage is waited out, and
 a wiped Redis is rebuilt to the fen. Every test ends with `reconcile`.
 """
 import concurrent.futures
 import glob
+import hashlib
 import os
 import random
 import signal
 import subprocess
 import threading
 import time
+import tempfile
 import uuid
 
 import pytest
 
-from conftest import BUILD
+from conftest import BUILD, REPO
 from gateway_client import Terminal, dirload, luhn_complete
 
 os.environ.setdefault("ONECARD_BUILD", BUILD)
@@ -329,6 +333,123 @@ def test_wiped_redis_is_rebuilt_to_the_fen(led):
     for k in keys:
         if k.startswith("wallet:") or k.startswith("caps:"):
             assert sorted(after[k].split("\n")) == sorted(before[k].split("\n")), k
+    reconcile(led)
+
+
+PROTO_DIR = os.path.join(REPO, "proto")
+
+
+def publish_issued(stack, **fields):
+    """One TopupIssued with exactly the fields given (payee and person_id
+    included, which onecard-produce does not write), encoded by protoc and
+    produced by kcat with the CloudEvents type the ledger routes on. Keyed
+    by the card, as eligibility publishes it."""
+    text = " ".join('%s: %s' % (k, v if isinstance(v, int) else '"%s"' % v)
+                    for k, v in fields.items())
+    payload = subprocess.run(["protoc", "-I", PROTO_DIR, "--encode=onecard.v1.TopupIssued",
+                              os.path.join(PROTO_DIR, "topup.proto")],
+                             input=text.encode(), capture_output=True, check=True).stdout
+    with tempfile.NamedTemporaryFile(suffix=".pb") as f:
+        f.write(payload)
+        f.flush()
+        subprocess.run(["kcat", "-P", "-b", stack.brokers, "-t", "onecard.topups.v1",
+                        "-k", fields["card_no"], "-H", "ce_id=" + fields["event_id"],
+                        "-H", "ce_type=onecard.v1.TopupIssued", "-H", "ce_source=/onecard/test",
+                        "-H", "ce_specversion=1.0", "-H", "content-type=application/protobuf",
+                        f.name], check=True, capture_output=True, timeout=60)
+
+
+def postings_of(stack, key):
+    """The LedgerPostings keyed by key, decoded by protoc (text format)."""
+    listing = subprocess.run(["kcat", "-C", "-b", stack.brokers, "-t", "onecard.postings.v1",
+                              "-o", "beginning", "-e", "-q", "-f", "%p %o %k\n"],
+                             capture_output=True, text=True, timeout=60).stdout
+    out = []
+    for line in listing.splitlines():
+        p, o, k = line.split(" ", 2)
+        if k != key:
+            continue
+        payload = subprocess.run(["kcat", "-C", "-b", stack.brokers, "-t", "onecard.postings.v1",
+                                  "-p", p, "-o", o, "-c", "1", "-e", "-q", "-D", "", "-f", "%s"],
+                                 capture_output=True, timeout=30, check=True).stdout
+        out.append(subprocess.run(["protoc", "-I", PROTO_DIR, "--decode=onecard.v1.LedgerPosting",
+                                   os.path.join(PROTO_DIR, "ledger.proto")],
+                                  input=payload, capture_output=True, check=True).stdout.decode())
+    return out
+
+
+def test_payment_to_a_person_is_journalled_and_posted_never_credited(led):
+    """payee "person": fund and budget debited as for a top-up, the
+    person's payee account credited; posted with kind "payment"; no Redis
+    key of the card written; its topup_id applied once whatever the payee;
+    an unknown payee, or a payment without a person, refused."""
+    stack = led["stack"]
+    card = new_card(led)
+    person = hashlib.sha256(("pp" + led["run"] + uuid.uuid4().hex).encode()).hexdigest()
+    tid = "rb-" + uuid.uuid4().hex
+    amount = 4321
+    t0 = int(time.time() * 1000)
+
+    def issued(payee, topup_id=tid, person_id=person):
+        ev = str(uuid.uuid4())
+        publish_issued(stack, event_id=ev, topup_id=topup_id, card_no=card, person_id=person_id,
+                       wallet="rehab", item_code=ITEM, fund_source=led["fund"],
+                       programme=led["prog"], period="2026-11", amount_fen=amount,
+                       occurred_at_ms=int(time.time() * 1000), payee=payee)
+        return ev
+
+    first = issued("person")
+    wait_for(lambda: stack.psql("SELECT count(*) FROM ledger_entries WHERE event_id = '%s'"
+                                % first) == "1", what="the payment's entry")
+    assert stack.psql("SELECT kind || '|' || person_id || '|' || request_id FROM ledger_entries "
+                      "WHERE event_id = '%s'" % first) == "payment|%s|%s" % (person, tid)
+    lines = stack.psql("SELECT a.name, a.kind, coalesce(a.person_id, ''), l.amount_fen FROM "
+                       "ledger_lines l JOIN ledger_accounts a USING (account_id) JOIN "
+                       "ledger_entries e USING (entry_id) WHERE e.event_id = '%s' ORDER BY "
+                       "a.name" % first).splitlines()
+    assert lines == sorted([
+        "fund:%s:2026|fund||%d" % (led["fund"], amount),
+        "payee:%s|payee|%s|%d" % (person, person, -amount),
+        "budget:%s:2026|budget||%d" % (led["prog"], amount),
+        "obligated:%s:2026|obligated||%d" % (led["prog"], -amount),
+    ]), lines
+
+    wait_for(lambda: postings_of(stack, card), what="the payment's posting")
+    [posting] = postings_of(stack, card)
+    assert 'kind: "payment"' in posting, posting
+    assert 'source_event_id: "%s"' % first in posting, posting
+    assert 'card_no: "%s"' % card in posting and 'item_code: "%s"' % ITEM in posting, posting
+    assert 'fund_source: "%s"' % led["fund"] in posting, posting
+    assert 'account: "payee:%s"' % person in posting, posting
+    assert posting.count("lines {") == 4, posting
+
+    # the same topup_id again, as a payment and as a top-up of the card;
+    # then an unknown payee and a payment without its person
+    again = issued("person")
+    as_topup = issued("card")
+    bank = issued("bank", topup_id="rb-" + uuid.uuid4().hex)
+    nobody = issued("person", topup_id="rb-" + uuid.uuid4().hex, person_id="")
+    wait_for(lambda: ledger_caught_up(stack), 60, "the ledger to catch up")
+
+    def reason(ev):
+        return stack.psql("SELECT reason FROM ledger_rejections WHERE event_id = '%s'" % ev)
+    assert reason(again) == "duplicate: topup %s was applied already" % tid
+    assert reason(as_topup) == "duplicate: topup %s was applied already" % tid
+    assert reason(bank).startswith('invalid: payee "bank" is not'), reason(bank)
+    assert reason(nobody).startswith("invalid: person_id is missing"), reason(nobody)
+    assert stack.psql("SELECT count(*) FROM ledger_entries WHERE request_id = '%s'" % tid) == "1"
+    dlq = subprocess.run(["kcat", "-b", stack.brokers, "-C", "-t", "onecard.dlq.v1", "-o",
+                          "beginning", "-e", "-q", "-f", "%h\n"],
+                         capture_output=True, text=True, timeout=60).stdout
+    assert 'onecard_dlq_reason=invalid: payee "bank" is not' in dlq
+
+    # nothing of the card in Redis, no wallet account in the journal
+    assert redis(stack, "--scan", "--pattern", "*%s*" % card) == ""
+    assert stack.psql("SELECT count(*) FROM ledger_accounts WHERE card_no = '%s'" % card) == "0"
+    assert stack.psql("SELECT payments || '|' || fen FROM ledger_v1_payee_totals(%d, %d) WHERE "
+                      "person_id = '%s'" % (t0 - 1000, int(time.time() * 1000) + 1000,
+                                            person)) == "1|%d" % amount
+    assert len(postings_of(stack, card)) == 1
     reconcile(led)
 
 

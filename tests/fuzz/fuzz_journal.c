@@ -5,13 +5,15 @@
  *
  *   0  SwipeAuthorized   (onecard.swipes.v1)
  *   1  SwipeReversed     (onecard.swipes.v1)
- *   2  TopupIssued       (onecard.topups.v1)
+ *   2  TopupIssued       (onecard.topups.v1: a top-up, or a payment when
+ *                        its payee is "person")
  *   3  BalanceCarryOver  (onecard.topups.v1)
  *
  * Promises checked when an event is accepted: an entry has 2 to 4 lines,
  * none of them zero, that sum to zero, each on a named account, and its
- * amount is in range; a carry-over names two different cards. A refusal
- * always leaves a NUL-terminated reason.
+ * amount is in range; a payment credits the person's payee account and no
+ * wallet, a top-up a wallet and no payee account; a carry-over names two
+ * different cards. A refusal always leaves a NUL-terminated reason.
  */
 #include "fuzz.h"
 #include "journal.h"
@@ -50,6 +52,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 sum += e.lines[l].amount_fen;
             }
             FUZZ_REQUIRE(sum == 0);
+            if (e.kind == JOURNAL_TOPUP || e.kind == JOURNAL_PAYMENT) {
+                const char *want = e.kind == JOURNAL_PAYMENT ? "payee" : "wallet";
+                FUZZ_REQUIRE(strcmp(e.lines[1].account.kind, want) == 0);
+                for (int l = 0; l < e.nlines; l++)
+                    FUZZ_REQUIRE(l == 1 || (strcmp(e.lines[l].account.kind, "wallet") != 0 &&
+                                            strcmp(e.lines[l].account.kind, "payee") != 0));
+            }
         } else {
             FUZZ_REQUIRE(memchr(err, '\0', sizeof(err)) != NULL);
         }

@@ -1,7 +1,9 @@
 /*
  * Unit tests of the ledger's journal: what each event means in double
  * entry (accounts, signs, zero sum), and the events it refuses, one row per
- * case; a replaced card's transfer lines and the carry-overs it refuses;
+ * case; a TopupIssued by payee (a top-up, or a payment into the person's
+ * own account) and the payees it refuses; a replaced card's transfer lines
+ * and the carry-overs it refuses;
  * plus the pg array literal every batch travels in.
  */
 #include "check.h"
@@ -12,6 +14,9 @@
 
 #include <stdio.h>
 #include <string.h>
+
+/* a person id (64 lowercase hex): the payee of a payment */
+#define PERSON "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 static const event_type *type_of(const ProtobufCMessageDescriptor *d)
 {
@@ -134,6 +139,141 @@ int main(void)
                   (long long)e.lines[l].amount_fen);
         }
         CHECK(sum == 0, "row %zu: lines sum to %lld", i, (long long)sum);
+    }
+
+    /* a TopupIssued's payee: "" or "card" a top-up of the card's wallet,
+     * "person" a payment into the person's own bank account (payee
+     * account, no wallet), anything else refused naming the field */
+    static const struct {
+        const char *payee, *person, *programme, *wallet;
+        int kind; /* JOURNAL_TOPUP or JOURNAL_PAYMENT when accepted */
+        int nlines;
+        const char *acct[4];
+        int64_t fen[4];
+        const char *err;
+    } issued[] = {
+        {"person",
+         PERSON,
+         "care",
+         "care",
+         JOURNAL_PAYMENT,
+         4,
+         {"fund:central-2026:2026", "payee:" PERSON, "budget:care:2026", "obligated:care:2026"},
+         {13500, -13500, 13500, -13500},
+         NULL},
+        {"person",
+         PERSON,
+         "",
+         "care",
+         JOURNAL_PAYMENT,
+         2,
+         {"fund:central-2026:2026", "payee:" PERSON},
+         {13500, -13500},
+         NULL},
+        {"person", /* no wallet: a payment credits none */
+         PERSON,
+         "",
+         "",
+         JOURNAL_PAYMENT,
+         2,
+         {"fund:central-2026:2026", "payee:" PERSON},
+         {13500, -13500},
+         NULL},
+        {"card",
+         PERSON,
+         "care",
+         "care",
+         JOURNAL_TOPUP,
+         4,
+         {"fund:central-2026:2026", "wallet:6222000000000001:care", "budget:care:2026",
+          "obligated:care:2026"},
+         {13500, -13500, 13500, -13500},
+         NULL},
+        {"",
+         "",
+         "",
+         "care",
+         JOURNAL_TOPUP,
+         2,
+         {"fund:central-2026:2026", "wallet:6222000000000001:care"},
+         {13500, -13500},
+         NULL},
+        {"person", "", "care", "care", 0, 0, {0}, {0}, "person_id is missing"},
+        {"person",
+         "a:b",
+         "care",
+         "care",
+         0,
+         0,
+         {0},
+         {0},
+         "person_id is missing or not a person id"},
+        /* a person id settlement would refuse is refused here, not paid */
+        {"person", "ab12", "care", "care", 0, 0, {0}, {0}, "not a person id (64 lowercase hex)"},
+        {"person", PERSON, "care", "ca re", 0, 0, {0}, {0}, "wallet is missing or malformed"},
+        {"bank", PERSON, "care", "care", 0, 0, {0}, {0}, "payee \"bank\" is not"},
+        {"Person", PERSON, "care", "care", 0, 0, {0}, {0}, "payee \"Person\" is not"},
+        {"person\n\x80", PERSON, "", "care", 0, 0, {0}, {0}, "payee \"person??\" is not"},
+        {"", PERSON, "care", "", 0, 0, {0}, {0}, "wallet is missing"},
+    };
+    for (size_t i = 0; i < sizeof(issued) / sizeof(issued[0]); i++) {
+        Onecard__V1__TopupIssued t;
+        onecard__v1__topup_issued__init(&t);
+        t.event_id = "5f0c9a52-0000-4000-8000-000000000002";
+        t.topup_id = "rb-17";
+        t.card_no = "6222000000000001";
+        t.person_id = (char *)issued[i].person;
+        t.wallet = (char *)issued[i].wallet;
+        t.item_code = "S01-CASH";
+        t.fund_source = "central-2026";
+        t.programme = (char *)issued[i].programme;
+        t.period = "2026-11";
+        t.amount_fen = 13500;
+        t.occurred_at_ms = 1795430000000;
+        t.payee = (char *)issued[i].payee;
+        journal_entry e;
+        char err[256] = "";
+        int rc = journal_from_event(type_of(t.base.descriptor), &t.base, &e, err, sizeof(err));
+        if (issued[i].err) {
+            CHECK(rc < 0 && strstr(err, issued[i].err), "issued %zu: want \"%s\", got %d \"%s\"", i,
+                  issued[i].err, rc, err);
+            continue;
+        }
+        CHECK(rc == 0 && (int)e.kind == issued[i].kind, "issued %zu: %d kind %d %s", i, rc,
+              (int)e.kind, err);
+        CHECK(e.nlines == issued[i].nlines, "issued %zu: %d lines", i, e.nlines);
+        int64_t sum = 0;
+        for (int l = 0; l < e.nlines && l < 4; l++) {
+            sum += e.lines[l].amount_fen;
+            CHECK(strcmp(e.lines[l].account.name, issued[i].acct[l]) == 0 &&
+                      e.lines[l].amount_fen == issued[i].fen[l],
+                  "issued %zu line %d: %s %lld", i, l, e.lines[l].account.name,
+                  (long long)e.lines[l].amount_fen);
+        }
+        CHECK(sum == 0, "issued %zu: lines sum to %lld", i, (long long)sum);
+        CHECK(strcmp(e.request_id, "rb-17") == 0, "issued %zu: topup_id %s", i,
+              e.request_id ? e.request_id : "(null)");
+        if (e.kind == JOURNAL_PAYMENT)
+            CHECK(strcmp(e.lines[1].account.kind, "payee") == 0 && e.lines[1].account.person_id &&
+                      strcmp(e.lines[1].account.person_id, issued[i].person) == 0 &&
+                      e.lines[1].account.card_no == NULL,
+                  "issued %zu: the payee account", i);
+    }
+    CHECK(strcmp(journal_kind_name(JOURNAL_PAYMENT), "payment") == 0 &&
+              journal_kind_parse("payment") == JOURNAL_PAYMENT,
+          "payment kind name");
+
+    /* a payment read back from the database without its person: refused */
+    {
+        journal_entry e;
+        memset(&e, 0, sizeof(e));
+        e.kind = JOURNAL_PAYMENT;
+        e.fund_source = "central-2026";
+        e.year = 2026;
+        e.amount_fen = 100;
+        char err[256] = "";
+        CHECK(journal_derive_lines(&e, err, sizeof(err)) < 0 && strstr(err, "person_id"),
+              "a payment without a person: %s", err);
     }
 
     /* a transfer: debit the source wallet, credit the destination's */
