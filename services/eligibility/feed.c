@@ -8,6 +8,7 @@
 #include "carryover.h"
 #include "rules.h"
 
+#include "common/card.h"
 #include "common/batch.h"
 #include "common/event.h"
 #include "common/log.h"
@@ -74,8 +75,7 @@ const char *feed_attr(int change, int household, int grade, const char **value, 
 static int feed_check(const Onecard__V1__EligibilityChanged *e, const char **attr,
                       const char **value, char *buf, size_t buflen, char *why, size_t whylen)
 {
-    size_t pl = strlen(e->person_id);
-    if (pl != 64 || strspn(e->person_id, "0123456789abcdef") != 64) {
+    if (!card_person_id_valid(e->person_id)) {
         snprintf(why, whylen, "person_id is not a person id (64 hex)");
         return -1;
     }

@@ -6,6 +6,7 @@
 
 #include "catalogue.h"
 #include "period.h"
+#include "persons.h"
 #include "store.h"
 
 #include "common/event.h"
@@ -27,6 +28,11 @@ typedef struct close_period {
     int64_t start_ms, end_ms;
     char cutoff[1024]; /* JSON: the watermarks waited for */
 } close_period;
+
+static persons_period close_persons_period(const close_period *cp)
+{
+    return (persons_period){cp->text, cp->grain, cp->start_ms, cp->end_ms};
+}
 
 static void close_pause(close_ctx *x, const char *where)
 {
@@ -252,6 +258,9 @@ static int close_statements(close_ctx *x, close_period *cp, char *err, size_t er
                 ", item_code, fund_source, swipes, amount_fen, reversals, reversed_fen, "
                 "adj_count, adj_fen FROM settlement_accum WHERE grain = $2 AND period = $1",
                 2, ps, err, errlen) < 0)
+        goto fail;
+    persons_period pp = close_persons_period(cp);
+    if (persons_statements(x->pg, &pp, err, errlen) < 0)
         goto fail;
     close_pause(x, "statements (not committed)");
     if (pg_commit(x->pg, err, errlen) < 0)
@@ -738,6 +747,11 @@ int close_run(close_ctx *x, const char *period_text)
     if (funds < 0)
         goto fail;
     diffs += funds;
+    persons_period pp = close_persons_period(&cp);
+    int persons = persons_reconcile(x->pg, &pp, err, sizeof(err));
+    if (persons < 0)
+        goto fail;
+    diffs += persons;
     printf("close: reconciled in %lld ms\n", (long long)(event_now_ms() - t));
     if (diffs > 0) {
         if (close_stage(x, &cp, "mismatch", err, sizeof(err)) < 0)
@@ -754,13 +768,17 @@ int close_run(close_ctx *x, const char *period_text)
     if (close_publish(x, &cp, err, sizeof(err)) < 0 ||
         close_stage(x, &cp, "published", err, sizeof(err)) < 0)
         goto fail;
-    /* providers are paid by the month: a daily close is the day's review
-     * (statements, reconciliation, holds), never a second payment */
+    /* providers and persons are paid by the month: a daily close is the
+     * day's review (statements, reconciliation, holds), never a second
+     * payment */
     if (cp.p.grain == PERIOD_DAY)
-        printf("close: %s is a daily close: no payout file (payouts are monthly)\n", cp.text);
+        printf("close: %s is a daily close: no payout file, providers' or persons' (payouts are "
+               "monthly)\n",
+               cp.text);
     else if (close_batch(x, &cp, err, sizeof(err)) < 0 ||
              close_files(x, &cp, err, sizeof(err)) < 0 ||
-             close_print_payouts(x, &cp, err, sizeof(err)) < 0)
+             close_print_payouts(x, &cp, err, sizeof(err)) < 0 ||
+             persons_payout(x->pg, &pp, x->out_dir, err, sizeof(err)) < 0)
         goto fail;
     if (close_print_holds(x, &cp, err, sizeof(err)) < 0)
         goto fail;

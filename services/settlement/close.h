@@ -11,14 +11,17 @@
  *   2. statements: in one transaction under the lock, the period is marked
  *      closed and one statement per provider (ST-<period>-<provider>) is
  *      written from the accumulators, with lines per item and fund source
- *      and the adjustments carried in. Already closed: nothing is written.
+ *      and the adjustments carried in; in the same transaction, what the
+ *      period owes each person paid into their own account (persons.h).
+ *      Already closed: nothing is written.
  *   3. reconcile: per provider, the statement's own postings plus those of
  *      the period carried out later = the payable:<provider> lines of the
  *      period in the ledger = approved - reversed swipes of the period in
  *      the ledger, and the adjustments = what was carried in; funds in: the
- *      top-ups settlement counted = the ledger's top-ups of the period. Any
- *      difference is printed line by line, recorded, and stops here
- *      (exit 1). After the payout, paid + held = the statements.
+ *      top-ups settlement counted = the ledger's top-ups of the period;
+ *      per person, the payments = the ledger's payee credits of the period
+ *      (persons.h). Any difference is printed line by line, recorded, and
+ *      stops here (exit 1). After the payout, paid + held = the statements.
  *   4. anomaly holds (swipes per card and day, one card at two providers
  *      too close in time, amounts clustered at the item's daily cap), and a
  *      hold for a provider without a bank account.
@@ -27,7 +30,9 @@
  *   6. payout (monthly closes only: providers are paid by the month, a
  *      daily close is the day's review): the statements not held and not
  *      in a batch yet become one new payout batch; every batch of the
- *      period is (re)written as a CSV.
+ *      period is (re)written as a CSV. Then the persons' payout: a batch of
+ *      the persons with an account not paid yet, its files, and the list
+ *      of the persons still unpaid (persons.h).
  *
  * Each step is idempotent and recorded, so a close killed at any instant
  * and run again completes exactly once. Command-line only (blocking).

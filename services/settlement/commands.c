@@ -1,5 +1,6 @@
 /*
- * commands: close, release, bank-account, report. See commands.h.
+ * commands: close, release, bank-account, person-account, report. See
+ * commands.h.
  *
  * They run in the foreground with the daemon's configuration (the same
  * environment variables) and connect what they need, blocking.
@@ -8,6 +9,7 @@
 
 #include "close.h"
 #include "period.h"
+#include "persons.h"
 #include "report.h"
 
 #include "common/kafka.h"
@@ -20,15 +22,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void commands_usage(void)
+void commands_usage(FILE *out)
 {
-    fprintf(stderr,
+    fprintf(out,
             "usage: onecard-settlement                     the daemon\n"
             "       onecard-settlement close --period YYYY-MM|YYYY-MM-DD [--out DIR] [--wait S]\n"
             "                                [--early]  (before the period ends: what is posted\n"
             "                                in it afterwards goes to the next statement)\n"
             "       onecard-settlement release PROVIDER --period P --actor NAME\n"
             "       onecard-settlement bank-account PROVIDER ACCOUNT\n"
+            "       onecard-settlement person-account PERSON ACCOUNT  (PERSON: 64 hex; close\n"
+            "                                a month again to pay what it owes them unpaid)\n"
             "       onecard-settlement report --period YYYY-MM --format json|csv\n");
 }
 
@@ -220,6 +224,31 @@ static int commands_bank_account(settlement_config *cfg, int argc, char **argv,
     return rc;
 }
 
+static int commands_person_account(settlement_config *cfg, int argc, char **argv,
+                                   const commands_args *a)
+{
+    char err[512];
+    if (a->first + 2 != argc) {
+        fprintf(stderr, "settlement: person-account needs PERSON ACCOUNT\n");
+        return 2;
+    }
+    const char *person = argv[a->first], *acct = argv[a->first + 1];
+    if (persons_account_args_ok(person, acct, err, sizeof(err)) < 0) {
+        fprintf(stderr, "settlement: person-account: %s\n", err);
+        return 2;
+    }
+    PGconn *pg = commands_pg(cfg);
+    if (pg == NULL)
+        return 2;
+    int rc = 0;
+    if (persons_set_account(pg, person, acct, err, sizeof(err)) < 0) {
+        fprintf(stderr, "settlement: person-account: %s\n", err);
+        rc = 2;
+    }
+    PQfinish(pg);
+    return rc;
+}
+
 static int commands_report(settlement_config *cfg, const commands_args *a)
 {
     PGconn *pg = commands_pg(cfg);
@@ -252,18 +281,20 @@ int commands_run(int argc, char **argv, const config_var *table, settlement_conf
     int rc = 2;
     const char *cmd = argv[0];
     if (commands_parse(argc, argv, &a) < 0)
-        commands_usage();
+        commands_usage(stderr);
     else if (strcmp(cmd, "close") == 0)
         rc = commands_close(cfg, &a);
     else if (strcmp(cmd, "release") == 0)
         rc = commands_release(cfg, argc, argv, &a);
     else if (strcmp(cmd, "bank-account") == 0)
         rc = commands_bank_account(cfg, argc, argv, &a);
+    else if (strcmp(cmd, "person-account") == 0)
+        rc = commands_person_account(cfg, argc, argv, &a);
     else if (strcmp(cmd, "report") == 0)
         rc = commands_report(cfg, &a);
     else {
         fprintf(stderr, "settlement: unknown command \"%s\"\n", cmd);
-        commands_usage();
+        commands_usage(stderr);
     }
     fflush(stdout);
     config_free(table);

@@ -5,6 +5,7 @@
  *   close --period P [--out DIR] [--wait S]   close a day or a month (close.h)
  *   release PROVIDER --period P --actor A     lift the holds on a payout
  *   bank-account PROVIDER ACCOUNT             where a provider is paid
+ *   person-account PERSON ACCOUNT             where a person is paid (persons.h)
  *   report --period YYYY-MM --format json|csv utilisation (report.h)
  *
  * They print a report on stdout and return the exit code: 0 done, 1 a
@@ -19,6 +20,7 @@
 #include "common/daemon.h"
 
 #include <stdint.h>
+#include <stdio.h>
 
 typedef struct settlement_config {
     daemon_config d;
@@ -67,6 +69,9 @@ typedef struct settlement_config {
                        1, 1000000, "hold: at least this many swipes at the cap"),                  \
         SETTLEMENT_ROW("ONECARD_SETTLEMENT_CLOSE_PAUSE_MS", CONFIG_INT, &(c)->close_pause_ms, "0", \
                        0, 600000, "tests: close pauses this long at each step (to be killed)")
+
+/* Prints the commands' synopsis on out (--help, and a bad command line). */
+void commands_usage(FILE *out);
 
 /* Runs argv[0] as a command. Returns the process exit code. */
 int commands_run(int argc, char **argv, const config_var *table, settlement_config *cfg);

@@ -24,7 +24,7 @@ static struct {
     store_item *items;
 } c;
 
-static metric *m_applied[3], *m_rejected, *m_holders;
+static metric *m_applied[POSTING_KINDS], *m_rejected, *m_holders;
 
 bool consumer_assigned(void)
 {
@@ -121,8 +121,9 @@ static int consumer_apply(void *arg, kafka_record *recs, int n, bool retry, char
 
 static void consumer_metrics(void)
 {
-    static const char *const kinds[] = {"kind=\"swipe\"", "kind=\"reversal\"", "kind=\"topup\""};
-    for (int k = 0; k < 3; k++)
+    static const char *const kinds[POSTING_KINDS] = {"kind=\"swipe\"", "kind=\"reversal\"",
+                                                     "kind=\"topup\"", "kind=\"payment\""};
+    for (int k = 0; k < POSTING_KINDS; k++)
         m_applied[k] = metrics_counter("settlement_postings_applied_total",
                                        "Postings accumulated, by kind.", kinds[k]);
     m_rejected = metrics_counter("settlement_postings_rejected_total",

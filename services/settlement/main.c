@@ -1,11 +1,13 @@
 /*
  * onecard-settlement: provider statements per period from the ledger's
- * postings, reconciled to the fen, with payout files and anomaly holds.
+ * postings, reconciled to the fen, with payout files and anomaly holds;
+ * and the payments into persons' own accounts, paid by the month.
  *
  *   onecard-settlement                the daemon: accumulates postings
  *   onecard-settlement close ...      close a day or a month
  *   onecard-settlement release ...    lift an anomaly hold
  *   onecard-settlement bank-account   where a provider is paid
+ *   onecard-settlement person-account where a person is paid (own account)
  *   onecard-settlement report ...     utilisation per item and fund
  *
  * Start-up: configuration from the environment (dies naming a bad
@@ -20,7 +22,9 @@
 #include "common/deps.h"
 #include "common/log.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static settlement_config cfg;
 
@@ -56,6 +60,8 @@ int main(int argc, char **argv)
     /* 0. a command instead of the daemon */
     if (argc > 1 && argv[1][0] != '-')
         return commands_run(argc - 1, argv + 1, config_table, &cfg);
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+        commands_usage(stdout); /* then daemon_setup lists the configuration */
 
     /* 1. configuration, logging, signals, admin port */
     struct event_base *base = daemon_setup(argc, argv, config_table, &cfg.d, settlement_ready, NULL,

@@ -3,6 +3,7 @@
  */
 #include "posting.h"
 
+#include "common/card.h"
 #include "common/money.h"
 
 #include <stdio.h>
@@ -10,26 +11,120 @@
 
 #define POSTING_MAX_FEN MONEY_MAX_FEN /* as the ledger's journal bounds it */
 
-static const char *const posting_kinds[] = {"swipe", "reversal", "topup"};
+static const char *const posting_kinds[POSTING_KINDS] = {"swipe", "reversal", "topup", "payment"};
 
 const char *posting_kind_name(posting_kind k)
 {
-    return (unsigned)k < 3 ? posting_kinds[k] : "?";
+    return (unsigned)k < POSTING_KINDS ? posting_kinds[k] : "?";
 }
 
-/* The line whose account is "<kind>:<x>" exactly (x may be NULL: any). */
-static const Onecard__V1__PostingLine *posting_line(const Onecard__V1__LedgerPosting *m,
-                                                    const char *kind, const char *x)
+/* The line whose account is "<kind>:<x>" exactly (x may be NULL: any);
+ * *count, when given, is how many lines are of that kind. */
+static const Onecard__V1__PostingLine *posting_line_n(const Onecard__V1__LedgerPosting *m,
+                                                      const char *kind, const char *x, int *count)
 {
     size_t kl = strlen(kind);
+    const Onecard__V1__PostingLine *found = NULL;
+    if (count)
+        *count = 0;
     for (size_t i = 0; i < m->n_lines; i++) {
         const char *a = m->lines[i] ? m->lines[i]->account : NULL;
         if (a == NULL || strncmp(a, kind, kl) != 0 || a[kl] != ':')
             continue;
-        if (x == NULL || strcmp(a + kl + 1, x) == 0)
-            return m->lines[i];
+        if (count)
+            (*count)++;
+        if (found == NULL && (x == NULL || strcmp(a + kl + 1, x) == 0))
+            found = m->lines[i];
     }
-    return NULL;
+    return found;
+}
+
+static const Onecard__V1__PostingLine *posting_line(const Onecard__V1__LedgerPosting *m,
+                                                    const char *kind, const char *x)
+{
+    return posting_line_n(m, kind, x, NULL);
+}
+
+/* A payment: payee:<person> credited, fund:<fund_source>:<year> debited by
+ * the same amount, no wallet and no provider (see posting.h). */
+static int posting_payment(const Onecard__V1__LedgerPosting *m, posting *p, char *err,
+                           size_t errlen)
+{
+    if (m->provider_id && m->provider_id[0] != '\0') {
+        snprintf(err, errlen, "a payment names no provider, this one names \"%.64s\"",
+                 m->provider_id);
+        return -1;
+    }
+    if (posting_line(m, "wallet", NULL) != NULL) {
+        snprintf(err, errlen, "a payment has no wallet line, this one has");
+        return -1;
+    }
+    /* fund and payee, and budget and obligated when a programme is set */
+    static const char *const kinds[] = {"fund:", "payee:", "budget:", "obligated:"};
+    for (size_t i = 0; i < m->n_lines; i++) {
+        const char *a = m->lines[i] ? m->lines[i]->account : NULL;
+        bool known = false;
+        for (size_t k = 0; a != NULL && k < sizeof(kinds) / sizeof(kinds[0]) && !known; k++)
+            known = strncmp(a, kinds[k], strlen(kinds[k])) == 0;
+        if (!known) {
+            snprintf(err, errlen,
+                     "a payment has no line \"%.80s\" (fund, payee, budget, obligated)",
+                     a ? a : "");
+            return -1;
+        }
+    }
+    int nb = 0, no = 0;
+    const Onecard__V1__PostingLine *b = posting_line_n(m, "budget", NULL, &nb),
+                                   *o = posting_line_n(m, "obligated", NULL, &no);
+    if (nb > 1 || no > 1 || (b == NULL) != (o == NULL) ||
+        (b && (b->amount_fen <= 0 || b->amount_fen != -o->amount_fen))) {
+        snprintf(err, errlen,
+                 "a payment's budget and obligated lines come as one pair that balances (%d, %d "
+                 "lines)",
+                 nb, no);
+        return -1;
+    }
+    int n = 0;
+    const Onecard__V1__PostingLine *y = posting_line_n(m, "payee", NULL, &n);
+    if (y == NULL) {
+        snprintf(err, errlen, "no payee line");
+        return -1;
+    }
+    if (n > 1) {
+        snprintf(err, errlen, "%d payee lines, a payment has one", n);
+        return -1;
+    }
+    const char *person = y->account + strlen("payee:");
+    if (!card_person_id_valid(person)) {
+        snprintf(err, errlen, "the payee line \"%.80s\" is not payee:<person id: 64 hex digits>",
+                 y->account);
+        return -1;
+    }
+    if (y->amount_fen >= 0 || y->amount_fen < -POSTING_MAX_FEN) {
+        snprintf(err, errlen, "a payment must credit the payee: its line is %lld fen",
+                 (long long)y->amount_fen);
+        return -1;
+    }
+    if (p->fund_source[0] == '\0') {
+        snprintf(err, errlen, "a payment needs its fund_source");
+        return -1;
+    }
+    const Onecard__V1__PostingLine *f = posting_line_n(m, "fund", NULL, &n);
+    size_t fl = strlen(p->fund_source);
+    const char *fa = f ? f->account + strlen("fund:") : "";
+    if (f == NULL || n != 1 || strncmp(fa, p->fund_source, fl) != 0 || fa[fl] != ':') {
+        snprintf(err, errlen, "a payment has one fund line, fund:%s:<year>; found %d (%.80s)",
+                 p->fund_source, n, f ? f->account : "none");
+        return -1;
+    }
+    if (f->amount_fen != -y->amount_fen) {
+        snprintf(err, errlen, "the fund and payee lines do not balance (%lld, %lld)",
+                 (long long)f->amount_fen, (long long)y->amount_fen);
+        return -1;
+    }
+    p->person_id = person;
+    p->amount_fen = -y->amount_fen;
+    return 0;
 }
 
 int posting_from_msg(const Onecard__V1__LedgerPosting *m, posting *p, char *err, size_t errlen)
@@ -47,8 +142,11 @@ int posting_from_msg(const Onecard__V1__LedgerPosting *m, posting *p, char *err,
         p->kind = POSTING_REVERSAL;
     else if (strcmp(k, "topup") == 0)
         p->kind = POSTING_TOPUP;
+    else if (strcmp(k, "payment") == 0)
+        p->kind = POSTING_PAYMENT;
     else {
-        snprintf(err, errlen, "kind \"%.20s\" is not settled (swipe, reversal or topup)", k);
+        snprintf(err, errlen, "kind \"%.20s\" is not settled (swipe, reversal, topup or payment)",
+                 k);
         return -1;
     }
     if (!money_account_field_ok(m->card_no, 32)) {
@@ -67,6 +165,8 @@ int posting_from_msg(const Onecard__V1__LedgerPosting *m, posting *p, char *err,
         return -1;
     }
     p->occurred_at_ms = m->occurred_at_ms;
+    if (p->kind == POSTING_PAYMENT)
+        return posting_payment(m, p, err, errlen);
 
     /* the wallet line: wallet:<card>:<wallet> */
     const Onecard__V1__PostingLine *w = posting_line(m, "wallet", NULL);

@@ -6,21 +6,36 @@
  * services/ledger/journal.c): a swipe credits it (the federation owes the
  * provider the amount), a reversal debits it. A top-up credits the card's
  * wallet line, wallet:<card>:<wallet>, from a fund: that is what the
- * utilisation report counts as credited. The amount settlement uses is the
- * one on those lines, so a statement is built from exactly what the ledger
- * journaled. Anything else (another kind, a missing or inconsistent line)
- * is refused with the reason.
+ * utilisation report counts as credited. A payment (paid into a person's
+ * own bank account, no wallet) credits payee:<person> from
+ * fund:<fund_source>:<year>, with the same budget lines as a top-up when a
+ * programme is set: the person and the amount are the payee line's. The
+ * amount settlement uses is the one on those lines, so a statement or a
+ * person payout is built from exactly what the ledger journaled. Anything
+ * else (another kind, a missing or inconsistent line) is refused with the
+ * reason.
  */
 #ifndef SETTLEMENT_POSTING_H
 #define SETTLEMENT_POSTING_H
 
+#include "common/card.h"
 #include "ledger.pb-c.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum posting_kind { POSTING_SWIPE = 0, POSTING_REVERSAL, POSTING_TOPUP } posting_kind;
+typedef enum posting_kind {
+    POSTING_SWIPE = 0,
+    POSTING_REVERSAL,
+    POSTING_TOPUP,
+    POSTING_PAYMENT,
+    POSTING_KINDS /* how many */
+} posting_kind;
+
+/* A person id as the registry writes it (elig_persons): 64 lowercase hex
+ * digits. */
+#define POSTING_PERSON_ID_LEN CARD_PERSON_ID_LEN /* common/card.h */
 
 #define POSTING_WALLET_MAX 32
 
@@ -28,13 +43,14 @@ typedef struct posting {
     posting_kind kind;
     /* point into the message; live as long as it does */
     const char *event_id, *provider_id, *card_no, *item_code, *fund_source;
-    char wallet[POSTING_WALLET_MAX + 1]; /* from the wallet line */
+    const char *person_id;               /* a payment's, from its payee line; else NULL */
+    char wallet[POSTING_WALLET_MAX + 1]; /* from the wallet line ("" for a payment) */
     int64_t amount_fen;                  /* > 0 */
-    int64_t payable_fen;                 /* + swipe, - reversal, 0 top-up */
+    int64_t payable_fen;                 /* + swipe, - reversal, 0 top-up and payment */
     int64_t occurred_at_ms;
 } posting;
 
-/* "swipe", "reversal", "topup". */
+/* "swipe", "reversal", "topup", "payment". */
 const char *posting_kind_name(posting_kind k);
 
 /* Fills p from a decoded posting. 0, or -1 with the reason it cannot be

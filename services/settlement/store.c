@@ -5,7 +5,8 @@
  * array parameter (never pasted into SQL): the card holders and their
  * districts (settlement's projection of the registry), the postings (ON
  * CONFLICT DO NOTHING RETURNING tells which are new), the accumulators of
- * both grains, the carried adjustments, the utilisation sums, the
+ * both grains and the carried adjustments (providers' from swipes and
+ * reversals, persons' from payments), the utilisation sums, the
  * rejections; then the offsets.
  */
 #include "store.h"
@@ -151,7 +152,7 @@ static int store_postings(store *s, store_item *items, int n, char *err, size_t 
 {
     if (store_dedupe_batch(items, n, err, errlen) < 0)
         return -1;
-    store_reset(s, 13);
+    store_reset(s, 14);
     int k = 0;
     for (int i = 0; i < n; i++) {
         if (!items[i].ok)
@@ -175,6 +176,7 @@ static int store_postings(store *s, store_item *items, int n, char *err, size_t 
         pg_array_add(&s->arr[10], m);
         pg_array_add_int(&s->arr[11], items[i].partition);
         pg_array_add_int(&s->arr[12], items[i].offset);
+        pg_array_add(&s->arr[13], p->person_id);
         k++;
     }
     if (k == 0)
@@ -182,11 +184,12 @@ static int store_postings(store *s, store_item *items, int n, char *err, size_t 
     PGresult *r = pg_query_arrays(
         s->pg,
         "INSERT INTO settlement_postings (event_id, kind, provider_id, card_no, item_code, "
-        "fund_source, wallet, amount_fen, occurred_at_ms, day, month, src_partition, src_offset) "
-        "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "
-        "$6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::text[], $11::text[], "
-        "$12::int[], $13::bigint[]) ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
-        s->arr, NULL, 13, err, errlen);
+        "fund_source, wallet, amount_fen, occurred_at_ms, day, month, src_partition, src_offset, "
+        "person_id) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], "
+        "$5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::text[], "
+        "$11::text[], $12::int[], $13::bigint[], $14::text[]) ON CONFLICT (event_id) DO NOTHING "
+        "RETURNING event_id",
+        s->arr, NULL, 14, err, errlen);
     if (r == NULL)
         return -1;
     int nn = PQntuples(r);
@@ -211,17 +214,11 @@ static int store_postings(store *s, store_item *items, int n, char *err, size_t 
     return 0;
 }
 
-/* The accumulators, the carried adjustments and the utilisation sums of
- * the new postings. */
-static int store_accumulate(store *s, store_item *items, int n, char *err, size_t errlen)
+/* The providers' accumulators and carried adjustments of the new swipes
+ * and reversals, given the closed periods of each grain. */
+static int store_provider_accum(store *s, store_item *items, int n, char (*closed[2])[PERIOD_LEN],
+                                const int nclosed[2], char *err, size_t errlen)
 {
-    char(*closed[2])[PERIOD_LEN] = {NULL, NULL};
-    int nclosed[2] = {0, 0};
-    int rc = -1;
-    if (store_closed(s, PERIOD_DAY, &closed[0], &nclosed[0], err, errlen) < 0 ||
-        store_closed(s, PERIOD_MONTH, &closed[1], &nclosed[1], err, errlen) < 0)
-        goto out;
-
     /* accum: 0 provider 1 grain 2 period 3 item 4 fund 5 swipes 6 amount
      * 7 reversals 8 reversed 9 adj_count 10 adj_fen; carried: 11 from */
     static const int carried_idx[] = {0, 1, 2, 9, 10, 11};
@@ -229,7 +226,7 @@ static int store_accumulate(store *s, store_item *items, int n, char *err, size_
     int k = 0;
     for (int i = 0; i < n; i++) {
         const posting *p = &items[i].p;
-        if (!items[i].ok || p->kind == POSTING_TOPUP)
+        if (!items[i].ok || (p->kind != POSTING_SWIPE && p->kind != POSTING_REVERSAL))
             continue;
         period nat[2];
         period_of_ms(p->occurred_at_ms, s->tz_offset_min, &nat[0], &nat[1]);
@@ -279,6 +276,82 @@ static int store_accumulate(store *s, store_item *items, int n, char *err, size_
                         "3, 4 ON CONFLICT (grain, from_period, to_period, provider_id) DO UPDATE "
                         "SET count = c.count + EXCLUDED.count, fen = c.fen + EXCLUDED.fen",
                         s->arr, carried_idx, 6, err, errlen) < 0))
+        return -1;
+    return 0;
+}
+
+/* The persons' accumulators and carried adjustments of the new payments,
+ * as the providers' (persons.h). */
+static int store_person_accum(store *s, store_item *items, int n, char (*closed[2])[PERIOD_LEN],
+                              const int nclosed[2], char *err, size_t errlen)
+{
+    /* accum: 0 person 1 grain 2 period 3 item 4 fund 5 payments 6 fen
+     * 7 adj_count 8 adj_fen; carried: 9 from */
+    static const int carried_idx[] = {0, 1, 2, 7, 8, 9};
+    store_reset(s, 10);
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        const posting *p = &items[i].p;
+        if (!items[i].ok || p->kind != POSTING_PAYMENT)
+            continue;
+        period nat[2];
+        period_of_ms(p->occurred_at_ms, s->tz_offset_min, &nat[0], &nat[1]);
+        for (int g = 0; g < 2; g++) {
+            period t;
+            bool carried = store_target_period(&nat[g], closed[g], nclosed[g], &t);
+            char tp[PERIOD_LEN], np[PERIOD_LEN];
+            period_format(&t, tp);
+            period_format(&nat[g], np);
+            pg_array_add(&s->arr[0], p->person_id);
+            pg_array_add(&s->arr[1], period_grain_name((period_grain)g));
+            pg_array_add(&s->arr[2], tp);
+            pg_array_add(&s->arr[3], p->item_code);
+            pg_array_add(&s->arr[4], p->fund_source);
+            pg_array_add_int(&s->arr[5], !carried);
+            pg_array_add_int(&s->arr[6], carried ? 0 : p->amount_fen);
+            pg_array_add_int(&s->arr[7], carried);
+            pg_array_add_int(&s->arr[8], carried ? p->amount_fen : 0);
+            pg_array_add(&s->arr[9], carried ? np : NULL);
+            k++;
+        }
+    }
+    if (k == 0)
+        return 0;
+    if (pg_exec_arrays(s->pg,
+                       "INSERT INTO settlement_person_accum AS a (person_id, grain, period, "
+                       "item_code, fund_source, payments, fen, adj_count, adj_fen) SELECT p, g, "
+                       "per, i, f, sum(n), sum(fen), sum(ac), sum(af) FROM unnest($1::text[], "
+                       "$2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], "
+                       "$7::bigint[], $8::bigint[], $9::bigint[]) u(p, g, per, i, f, n, fen, ac, "
+                       "af) GROUP BY 1, 2, 3, 4, 5 ON CONFLICT (grain, period, person_id, "
+                       "item_code, fund_source) DO UPDATE SET payments = a.payments + "
+                       "EXCLUDED.payments, fen = a.fen + EXCLUDED.fen, adj_count = a.adj_count + "
+                       "EXCLUDED.adj_count, adj_fen = a.adj_fen + EXCLUDED.adj_fen",
+                       s->arr, NULL, 9, err, errlen) < 0 ||
+        pg_exec_arrays(s->pg,
+                       "INSERT INTO settlement_person_carried AS c (person_id, grain, "
+                       "from_period, to_period, count, fen) SELECT p, g, fp, per, sum(ac), "
+                       "sum(af) FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], "
+                       "$5::bigint[], $6::text[]) u(p, g, per, ac, af, fp) WHERE fp IS NOT NULL "
+                       "GROUP BY 1, 2, 3, 4 ON CONFLICT (grain, from_period, to_period, "
+                       "person_id) DO UPDATE SET count = c.count + EXCLUDED.count, fen = c.fen + "
+                       "EXCLUDED.fen",
+                       s->arr, carried_idx, 6, err, errlen) < 0)
+        return -1;
+    return 0;
+}
+
+/* The accumulators and carried adjustments of the new postings, providers
+ * and persons, against the closed periods read once under the lock. */
+static int store_accumulate(store *s, store_item *items, int n, char *err, size_t errlen)
+{
+    char(*closed[2])[PERIOD_LEN] = {NULL, NULL};
+    int nclosed[2] = {0, 0};
+    int rc = -1;
+    if (store_closed(s, PERIOD_DAY, &closed[0], &nclosed[0], err, errlen) < 0 ||
+        store_closed(s, PERIOD_MONTH, &closed[1], &nclosed[1], err, errlen) < 0 ||
+        store_provider_accum(s, items, n, closed, nclosed, err, errlen) < 0 ||
+        store_person_accum(s, items, n, closed, nclosed, err, errlen) < 0)
         goto out;
     rc = 0;
 out:
@@ -295,7 +368,7 @@ static int store_usage(store *s, store_item *items, int n, char *err, size_t err
     int k = 0;
     for (int i = 0; i < n; i++) {
         const posting *p = &items[i].p;
-        if (!items[i].ok)
+        if (!items[i].ok || p->kind == POSTING_PAYMENT) /* no card wallet: not utilisation */
             continue;
         period day, month;
         char m[PERIOD_LEN];

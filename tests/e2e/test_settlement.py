@@ -5,12 +5,16 @@ daemon), then closes. Closing twice gives the same statements and files; a
 late reversal lands in the next period as an adjustment; an injected
 difference stops the payout; kill -9 at each step of a close then a re-run
 completes exactly once; an anomaly holds a payout until released; the
-utilisation report adds up.
+utilisation report adds up. Payments into persons' own accounts (kind
+"payment") are paid by the month to the persons with an account; the
+others are listed unpaid until their account is recorded and the month is
+closed again; a payment the ledger never journaled stops the payout.
 
 Each test uses its own period (a day or month of 2026 already over), so
 they share the stack without seeing each other's postings.
 """
 import datetime
+import hashlib
 import json
 import os
 import random
@@ -479,3 +483,223 @@ def test_utilisation_by_the_holders_district(st):
     mine = [x for x in rows if x["district"] == district]
     assert len(mine) == 1 and mine[0]["spent_fen"] == 5000, mine
     assert mine[0]["item_code"] == st["item"] and mine[0]["fund_source"] == st["fund"]
+
+
+# ------------------------------------------------------------------ persons
+#
+# Payments into a person's own bank account (issue 14): a TopupIssued with
+# payee "person" (what eligibility emits for a cash item or a reimbursed
+# invoice) goes the real way, applied by the ledger as a payment and relayed
+# as a posting of kind "payment"; a monthly close pays the persons with an
+# account and lists the others as unpaid. The events are encoded here by
+# hand (a few protobuf fields), as onecard-produce has no payee.
+
+
+def _varint(n):
+    n &= (1 << 64) - 1
+    out = bytearray()
+    while True:
+        b, n = n & 0x7F, n >> 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _pb_str(no, s):
+    b = s if isinstance(s, bytes) else s.encode()
+    return _varint(no << 3 | 2) + _varint(len(b)) + b
+
+
+def _pb_int(no, v):
+    return _varint(no << 3) + _varint(v)
+
+
+def publish(st, topic, ce_type, key, payload):
+    """One protobuf event on topic with the CloudEvents headers, via kcat."""
+    path = os.path.join(st["out"], "event-%s.bin" % uuid.uuid4().hex)
+    with open(path, "wb") as f:
+        f.write(payload)
+    try:
+        r = subprocess.run(["kcat", "-P", "-b", st["stack"].brokers, "-t", topic, "-k", key,
+                            "-H", "ce_type=" + ce_type, "-H", "ce_id=" + uuid.uuid4().hex,
+                            "-H", "ce_source=/onecard/test", "-H", "ce_specversion=1.0",
+                            "-H", "content-type=application/protobuf", path],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+    finally:
+        os.unlink(path)
+
+
+def person(st, name):
+    """A person id as the registry makes them: 64 lowercase hex."""
+    return hashlib.sha256(("person-%s-%s" % (name, st["run"])).encode()).hexdigest()
+
+
+def persons_fund(st):
+    """The fund persons are paid from, allocated once for 2026 (the ledger
+    refuses a payment its fund cannot cover)."""
+    if "persons_fund" not in st:
+        fund = "cash-s" + st["run"]
+        stack = st["stack"]
+        env = dict(stack.env, ONECARD_PG_DSN=stack.pg_dsn, ONECARD_KAFKA_BROKERS=stack.brokers,
+                   ONECARD_REDIS_PORT=str(stack.redis_port))
+        subprocess.run([os.path.join(BUILD, "bin", "onecard-ledger"), "allocate", "--fund", fund,
+                        "--year", "2026", "--amount-fen", "100000000", "--ref",
+                        "sp" + st["run"]], env=env, check=True, capture_output=True, timeout=60)
+        st["persons_fund"] = fund
+    return st["persons_fund"]
+
+
+def pay(st, card_no, person_id, item, amount, ms):
+    """A payment into the person's account, through the ledger."""
+    eid = str(uuid.uuid4())
+    period = datetime.datetime.fromtimestamp(ms / 1000, TZ).strftime("%Y-%m")
+    publish(st, "onecard.topups.v1", "onecard.v1.TopupIssued", card_no,
+            _pb_str(1, eid) + _pb_str(2, "pay-" + eid) + _pb_str(3, card_no) +
+            _pb_str(4, person_id) + _pb_str(5, "cash") + _pb_str(6, item) +
+            _pb_str(7, persons_fund(st)) + _pb_str(9, period) + _pb_int(10, amount) +
+            _pb_int(11, ms) + _pb_str(12, "person"))
+    return eid
+
+
+def payment_posting(st, card_no, person_id, item, amount, ms):
+    """A posting of kind payment published straight on onecard.postings.v1,
+    as a relay bug would: settlement counts it, the ledger never journaled
+    it."""
+    fund = persons_fund(st)
+    lines = [("fund:%s:2026" % fund, amount), ("payee:" + person_id, -amount)]
+    body = (_pb_str(1, str(uuid.uuid4())) + _pb_str(4, "payment") + _pb_str(5, card_no) +
+            _pb_str(7, item) + _pb_str(8, fund))
+    for acct, fen in lines:
+        body += _pb_str(9, _pb_str(1, acct) + _pb_int(2, fen))
+    publish(st, "onecard.postings.v1", "onecard.v1.LedgerPosting", card_no,
+            body + _pb_int(11, ms))
+
+
+def person_files(st, period):
+    return sorted(f for f in os.listdir(st["out"]) if f.startswith("payout-PP-%s-" % period))
+
+
+def test_person_payments_paid_held_and_paid_after_person_account(st):
+    pa, pb = person(st, "A"), person(st, "B")
+    cash, med = "S-CASH-" + st["run"], "S-MED-" + st["run"]
+    acct_a = "6222%s%s" % (st["run"], "00000001")
+    settlement(st, "person-account", pa, acct_a, check=0)
+    ka, kb = card(st), card(st)
+    # 2026-10-01 00:10 +08:00 is September in UTC, October locally
+    pay(st, ka, pa, cash, 30000, at_ms(2026, 10, 1, 0, 10))
+    pay(st, ka, pa, cash, 111, at_ms(2026, 10, 5))
+    pay(st, ka, pa, med, 12345, at_ms(2026, 10, 20))
+    pay(st, kb, pb, cash, 30000, at_ms(2026, 10, 5))
+    # November's: not October's
+    pay(st, kb, pb, cash, 500, at_ms(2026, 11, 1, 0, 10))
+    fund = persons_fund(st)
+
+    r = close(st, "2026-10")
+    out = r.stdout
+    assert "ok   PERSONS" in out and "payments 4 (72456 fen)" in out and \
+        "ledger 4 (72456 fen)" in out, out
+    assert "persons: 1 paid 42456 fen (batches say 1 person(s) 42456 fen) + 1 unpaid 30000 fen " \
+        "= 2 person(s) 72456 fen" in out, out
+    assert any(x.startswith("close: UNPAID %s 30000 fen in 1 payment(s)" % pb)
+               for x in out.splitlines()), out
+    files = person_files(st, "2026-10")
+    assert files == ["payout-PP-2026-10-1-items.csv", "payout-PP-2026-10-1.csv"]
+    batch1 = read_csv(st, "payout-PP-2026-10-1.csv")
+    assert batch1 == [
+        ["record", "batch_id", "person_id", "bank_account", "payments", "amount_fen", "period"],
+        ["payout", "PP-2026-10-1", pa, acct_a, "3", "42456", "2026-10"],
+        ["control", "PP-2026-10-1", "", "", "1", "42456", "2026-10"]]
+    items1 = read_csv(st, "payout-PP-2026-10-1-items.csv")
+    assert items1 == [
+        ["record", "batch_id", "person_id", "item_code", "fund_source", "payments", "amount_fen",
+         "period"],
+        ["item", "PP-2026-10-1", pa, cash, fund, "2", "30111", "2026-10"],
+        ["item", "PP-2026-10-1", pa, med, fund, "1", "12345", "2026-10"],
+        ["control", "PP-2026-10-1", "", "", "", "2", "42456", "2026-10"]]
+    unpaid = read_csv(st, "unpaid-persons-2026-10.csv")
+    assert unpaid == [["record", "person_id", "payments", "amount_fen", "period"],
+                      ["unpaid", pb, "1", "30000", "2026-10"],
+                      ["control", "", "1", "30000", "2026-10"]]
+    psql = st["stack"].psql
+    batches = ("SELECT count(*), sum(lines), sum(total_fen) FROM settlement_person_batches "
+               "WHERE period = '2026-10'")
+    assert psql(batches) == "1|1|42456"
+
+    # a re-run: the same files, no second batch
+    r = close(st, "2026-10")
+    assert "closed before" in r.stdout and "ok   PERSONS" in r.stdout, r.stdout
+    assert person_files(st, "2026-10") == files
+    assert read_csv(st, "payout-PP-2026-10-1.csv") == batch1
+    assert read_csv(st, "payout-PP-2026-10-1-items.csv") == items1
+    assert read_csv(st, "unpaid-persons-2026-10.csv") == unpaid
+    assert psql(batches) == "1|1|42456"
+    # a daily close reconciles the day's payments and pays nobody
+    r = close(st, "2026-10-05")
+    assert "ok   PERSONS" in r.stdout and "payments 2 (30111 fen)" in r.stdout, r.stdout
+    assert "daily close: no payout file" in r.stdout
+    assert person_files(st, "2026-10-05") == []
+
+    # B's account recorded: the next close of October pays B, in a batch of
+    # its own; A is never paid twice
+    bad = settlement(st, "person-account", pb[:-1], "6222000011112222", check=2)
+    assert "not a person id" in bad.stderr
+    bad = settlement(st, "person-account", pb, "6222 0000", check=2)
+    assert "position 5" in bad.stderr
+    acct_b = "6222%s%s" % (st["run"], "00000002")
+    r = settlement(st, "person-account", pb, acct_b, check=0)
+    assert "is owed 30000 fen of 2026-10, unpaid: run close --period 2026-10 again" in r.stdout
+    r = close(st, "2026-10")
+    assert "persons: 2 paid 72456 fen (batches say 2 person(s) 72456 fen) + 0 unpaid 0 fen" \
+        in r.stdout, r.stdout
+    assert read_csv(st, "payout-PP-2026-10-2.csv")[1:] == [
+        ["payout", "PP-2026-10-2", pb, acct_b, "1", "30000", "2026-10"],
+        ["control", "PP-2026-10-2", "", "", "1", "30000", "2026-10"]]
+    assert read_csv(st, "payout-PP-2026-10-1.csv") == batch1
+    assert read_csv(st, "unpaid-persons-2026-10.csv")[1:] == [["control", "", "0", "0",
+                                                              "2026-10"]]
+    close(st, "2026-10")
+    assert psql(batches) == "2|2|72456"
+    assert len(person_files(st, "2026-10")) == 4
+    # a payment of October the ledger applies after the close is carried
+    # into the next open month: October reconciles with it carried out and
+    # pays nothing more
+    pay(st, ka, pa, med, 222, at_ms(2026, 10, 25))
+    wait_for(lambda: psql("SELECT count FROM settlement_person_carried WHERE grain = 'month' AND "
+                          "from_period = '2026-10' AND person_id = '%s'" % pa) == "1",
+             what="the late payment to be carried out of October")
+    r = close(st, "2026-10")
+    assert "ok   PERSONS" in r.stdout and "carried out 1 (222 fen), ledger 5 (72678 fen)" \
+        in r.stdout, r.stdout
+    assert psql(batches) == "2|2|72456"
+    # the database refuses to pay a person twice or change what is owed
+    with pytest.raises(subprocess.CalledProcessError):
+        psql("UPDATE settlement_person_payouts SET batch_id = NULL, bank_account = NULL WHERE "
+             "period = '2026-10' AND person_id = '%s'" % pa)
+    with pytest.raises(subprocess.CalledProcessError):
+        psql("UPDATE settlement_person_payouts SET total_fen = total_fen + 1, fen = fen + 1 "
+             "WHERE period = '2026-10' AND person_id = '%s'" % pa)
+
+
+def test_person_reconcile_difference_stops_the_payout(st):
+    pc, pd = person(st, "C"), person(st, "D")
+    item = "S-CASH-" + st["run"]
+    for p in (pc, pd):
+        settlement(st, "person-account", p, "6222%s00000003" % st["run"], check=0)
+    kc, kd = card(st), card(st)
+    pay(st, kd, pd, item, 5000, at_ms(2026, 11, 12))
+    payment_posting(st, kc, pc, item, 777, at_ms(2026, 11, 10))
+    r = close(st, "2026-11", check=1)
+    diff = [x for x in r.stdout.splitlines() if x.strip().startswith("DIFF")]
+    assert any(pc in x and "payments 1 (777 fen)" in x and "ledger 0 (0 fen)" in x
+               for x in diff), r.stdout
+    assert not any(pd in x for x in diff), r.stdout
+    assert person_files(st, "2026-11") == []
+    assert not os.path.exists(os.path.join(st["out"], "unpaid-persons-2026-11.csv"))
+    psql = st["stack"].psql
+    assert psql("SELECT stage FROM settlement_closes WHERE period = '2026-11'") == "mismatch"
+    assert psql("SELECT person_id, ok FROM settlement_person_reconciliations WHERE period = "
+                "'2026-11' AND person_id IN ('%s', '%s') ORDER BY ok" % (pc, pd)) == \
+        "%s|f\n%s|t" % (pc, pd)
+    assert psql("SELECT count(*) FROM settlement_person_batches WHERE period = '2026-11'") == "0"
+    close(st, "2026-11", check=1)

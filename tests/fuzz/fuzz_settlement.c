@@ -6,18 +6,25 @@
  *   1  catalogue_parse: a catalogue value read from Redis
  *   2  close_bank_account_ok: the bank-account command's argument
  *   3  posting_from_msg: a LedgerPosting payload from onecard.postings.v1
- *      (protobuf-decoded first, as the consumer does)
+ *      (protobuf-decoded first, as the consumer does), every kind
+ *      including payment
+ *   4  persons_account_args_ok: person-account's PERSON and ACCOUNT (the
+ *      input split at its first space)
  *
  * Promises checked when a parse succeeds: a period formats back to the
  * same text and its bounds are one day or one month long; catalogue
  * amounts are non-negative; a bank account is 6..34 safe characters; a
- * posting's amount is positive and its payable has the sign of its kind.
- * A failure always leaves a NUL-terminated message.
+ * posting's amount is positive and its payable has the sign of its kind; a
+ * payment names a person (64 lowercase hex), no provider and no wallet; a
+ * person id accepted is 64 lowercase hex. A failure always leaves a
+ * NUL-terminated message.
  */
+#include "common/card.h"
 #include "catalogue.h"
 #include "close.h"
 #include "fuzz.h"
 #include "period.h"
+#include "persons.h"
 #include "posting.h"
 
 #include <string.h>
@@ -31,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     s[size - 1] = '\0';
     char err[256];
     memset(err, 'x', sizeof(err));
-    switch (data[0] % 4) {
+    switch (data[0] % 5) {
     case 0: {
         period p;
         if (period_parse(s, &p, err, sizeof(err)) == 0) {
@@ -71,15 +78,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         posting p;
         if (posting_from_msg(m, &p, err, sizeof(err)) == 0) {
             FUZZ_REQUIRE(p.amount_fen > 0);
-            FUZZ_REQUIRE(p.kind == POSTING_TOPUP
+            FUZZ_REQUIRE(p.kind == POSTING_TOPUP || p.kind == POSTING_PAYMENT
                              ? p.payable_fen == 0
                              : (p.kind == POSTING_SWIPE) == (p.payable_fen > 0));
+            FUZZ_REQUIRE((p.kind == POSTING_PAYMENT) == (p.person_id != NULL));
+            if (p.kind == POSTING_PAYMENT)
+                FUZZ_REQUIRE(card_person_id_valid(p.person_id) && p.provider_id == NULL &&
+                             p.wallet[0] == '\0' && p.fund_source[0] != '\0');
             FUZZ_REQUIRE(p.payable_fen == 0 || p.payable_fen == p.amount_fen ||
                          p.payable_fen == -p.amount_fen);
         } else {
             FUZZ_REQUIRE(memchr(err, '\0', sizeof(err)) != NULL);
         }
         onecard__v1__ledger_posting__free_unpacked(m, NULL);
+        break;
+    }
+    case 4: {
+        char *acct = strchr(s, ' ');
+        if (acct != NULL)
+            *acct++ = '\0';
+        if (persons_account_args_ok(s, acct, err, sizeof(err)) == 0)
+            FUZZ_REQUIRE(strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64 && acct &&
+                         strlen(acct) >= 6 && strlen(acct) <= 34);
+        else
+            FUZZ_REQUIRE(memchr(err, '\0', sizeof(err)) != NULL);
         break;
     }
     }

@@ -3,13 +3,15 @@
  * periods (parsing operator input, local days and months from a time,
  * the next period, bounds), where a posting of a closed period is carried,
  * what a ledger posting means to settlement (and the postings it refuses),
- * registry events into card holders, bank accounts, and basis points used.
+ * payments into a person's own account, registry events into card
+ * holders, bank accounts, person-account arguments, and basis points used.
  */
 #include "catalogue.h"
 #include "check.h"
 #include "close.h"
 #include "holders.h"
 #include "period.h"
+#include "persons.h"
 #include "posting.h"
 #include "report.h"
 #include "store.h"
@@ -326,6 +328,208 @@ static void test_posting(void)
     }
 }
 
+#define PERSON_A "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+/* Postings of kind payment: the payee line gives the person and the
+ * amount; a fund line of the posting's fund source balances it; budget
+ * lines may come along; no wallet, no provider. */
+static void test_payment(void)
+{
+    static const struct {
+        const char *provider, *card, *fund;
+        int nlines;
+        const char *acct[4];
+        int64_t fen[4];
+        int64_t amount;  /* expected when accepted */
+        const char *err; /* substring of the refusal, NULL when accepted */
+    } rows[] = {
+        {"", "C1", "central", 2, {"fund:central:2026", "payee:" PERSON_A}, {700, -700}, 700, NULL},
+        {NULL,
+         "C1",
+         "central",
+         4,
+         {"fund:central:2026", "payee:" PERSON_A, "budget:care:2026", "obligated:care:2026"},
+         {700, -700, 700, -700},
+         700,
+         NULL},
+        {"", "C1", "central", 2, {"payee:" PERSON_A, "fund:central:2026"}, {-1, 1}, 1, NULL},
+        {"", "C1", "central", 1, {"fund:central:2026"}, {700}, 0, "no payee line"},
+        {"",
+         "C1",
+         "central",
+         3,
+         {"fund:central:2026", "payee:" PERSON_A, "payee:" PERSON_A},
+         {1400, -700, -700},
+         0,
+         "2 payee lines"},
+        {"", "C1", "central", 2, {"fund:central:2026", "payee:p1"}, {700, -700}, 0, "64 hex"},
+        {"",
+         "C1",
+         "central",
+         2,
+         {"fund:central:2026",
+          "payee:0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef"},
+         {700, -700},
+         0,
+         "64 hex"},
+        {"",
+         "C1",
+         "central",
+         2,
+         {"fund:central:2026", "payee:" PERSON_A},
+         {-700, 700},
+         0,
+         "must credit the payee"},
+        {"",
+         "C1",
+         "central",
+         2,
+         {"fund:central:2026", "payee:" PERSON_A},
+         {0, 0},
+         0,
+         "must credit the payee"},
+        {"",
+         "C1",
+         "central",
+         2,
+         {"fund:central:2026", "payee:" PERSON_A},
+         {INT64_C(100000000001), -INT64_C(100000000001)},
+         0,
+         "must credit the payee"},
+        {"",
+         "C1",
+         "central",
+         2,
+         {"fund:central:2026", "payee:" PERSON_A},
+         {600, -700},
+         0,
+         "do not balance"},
+        {"",
+         "C1",
+         "central",
+         2,
+         {"fund:provincial:2026", "payee:" PERSON_A},
+         {700, -700},
+         0,
+         "fund:central:<year>"},
+        {"", "C1", "central", 1, {"payee:" PERSON_A}, {-700}, 0, "found 0"},
+        {"",
+         "C1",
+         "central",
+         3,
+         {"fund:central:2026", "fund:central:2025", "payee:" PERSON_A},
+         {350, 350, -700},
+         0,
+         "found 2"},
+        {"", "C1", "", 2, {"fund::2026", "payee:" PERSON_A}, {700, -700}, 0, "fund_source"},
+        {"P1",
+         "C1",
+         "central",
+         2,
+         {"fund:central:2026", "payee:" PERSON_A},
+         {700, -700},
+         0,
+         "names no provider"},
+        {"",
+         "C1",
+         "central",
+         3,
+         {"fund:central:2026", "payee:" PERSON_A, "wallet:C1:cash"},
+         {700, -700, 0},
+         0,
+         "no wallet line"},
+        {"", "", "central", 2, {"fund:central:2026", "payee:" PERSON_A}, {700, -700}, 0, "card_no"},
+        {"",
+         "C1",
+         "central",
+         3,
+         {"fund:central:2026", "payee:" PERSON_A, "payable:P1"},
+         {700, -700, 0},
+         0,
+         "has no line \"payable:P1\""},
+        {"",
+         "C1",
+         "central",
+         3,
+         {"fund:central:2026", "payee:" PERSON_A, "budget:care:2026"},
+         {700, -700, 700},
+         0,
+         "one pair that balances"},
+        {"",
+         "C1",
+         "central",
+         4,
+         {"fund:central:2026", "payee:" PERSON_A, "budget:care:2026", "obligated:care:2026"},
+         {700, -700, 700, -600},
+         0,
+         "one pair that balances"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        Onecard__V1__LedgerPosting m;
+        onecard__v1__ledger_posting__init(&m);
+        Onecard__V1__PostingLine l[4], *lp[4];
+        for (int k = 0; k < rows[i].nlines; k++) {
+            onecard__v1__posting_line__init(&l[k]);
+            l[k].account = (char *)rows[i].acct[k];
+            l[k].amount_fen = rows[i].fen[k];
+            lp[k] = &l[k];
+        }
+        m.event_id = "e-2";
+        m.kind = "payment";
+        m.card_no = (char *)rows[i].card;
+        m.provider_id = (char *)rows[i].provider;
+        m.item_code = "CASH-LIVING";
+        m.fund_source = (char *)rows[i].fund;
+        m.lines = lp;
+        m.n_lines = (size_t)rows[i].nlines;
+        m.occurred_at_ms = 1;
+        posting p;
+        char err[240] = "";
+        int rc = posting_from_msg(&m, &p, err, sizeof(err));
+        if (rows[i].err == NULL)
+            CHECK(rc == 0 && p.kind == POSTING_PAYMENT && p.amount_fen == rows[i].amount &&
+                      p.payable_fen == 0 && p.person_id && strcmp(p.person_id, PERSON_A) == 0 &&
+                      p.provider_id == NULL && p.wallet[0] == '\0' &&
+                      strcmp(posting_kind_name(p.kind), "payment") == 0,
+                  "row %zu: rc %d amount %lld err %s", i, rc, (long long)p.amount_fen, err);
+        else
+            CHECK(rc < 0 && strstr(err, rows[i].err), "row %zu: rc %d err \"%s\"", i, rc, err);
+    }
+}
+
+/* person-account's arguments: the registry's person id, a bank account. */
+static void test_person_account_args(void)
+{
+    static const struct {
+        const char *person, *account;
+        const char *err; /* NULL when accepted */
+    } rows[] = {
+        {PERSON_A, "6222000011112222", NULL},
+        {PERSON_A, "GB-29-NWBK", NULL},
+        {"fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210", "123456", NULL},
+        {PERSON_A "0", "6222000011112222", "not a person id"},
+        {"0123456789abcdef", "6222000011112222", "not a person id"},
+        {"0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef", "6222000011112222",
+         "not a person id"},
+        {"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeg", "6222000011112222",
+         "not a person id"},
+        {"", "6222000011112222", "not a person id"},
+        {NULL, "6222000011112222", "not a person id"},
+        {PERSON_A, "12345", "6 to 34"},
+        {PERSON_A, "6222 0000", "position 5"},
+        {PERSON_A, "6222,0000", "position 5"},
+        {PERSON_A, "", "6 to 34"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        char err[200] = "";
+        int rc = persons_account_args_ok(rows[i].person, rows[i].account, err, sizeof(err));
+        if (rows[i].err == NULL)
+            CHECK(rc == 0, "row %zu: %s", i, err);
+        else
+            CHECK(rc < 0 && strstr(err, rows[i].err), "row %zu: rc %d err \"%s\"", i, rc, err);
+    }
+}
+
 static void test_bank_account_and_bp(void)
 {
     static const struct {
@@ -416,7 +620,9 @@ int main(void)
     test_period_next_and_bounds();
     test_target_period();
     test_posting();
+    test_payment();
     test_holders();
     test_bank_account_and_bp();
+    test_person_account_args();
     return CHECK_DONE();
 }
