@@ -3,7 +3,7 @@
  * writer (libs/common/directory.c), one record per line on stdin, so that
  * operators and tests never write a key by hand:
  *
- *   item CODE WALLET STANDARD_FEN DAILY_CAP_FEN ANNUAL_CAP_FEN CATEGORY
+ *   item CODE WALLET STANDARD_FEN DAILY_CAP_FEN ANNUAL_CAP_FEN CATEGORY [KIND]
  *   provider ID STATUS CATEGORY ITEM,ITEM,...
  *   terminal ID PROVIDER SECRET STATUS
  *   card CARD_NO PERSON STATUS PIN
@@ -56,13 +56,17 @@ int main(void)
         if (n == 0 || f[0][0] == '#')
             continue;
         bool ok = true;
-        if (strcmp(f[0], "item") == 0 && n == 7) {
+        if (strcmp(f[0], "item") == 0 && (n == 7 || n == 8)) {
+            int kind = n == 8 ? directory_kind_parse(f[7]) : DIRECTORY_KIND_CREDIT;
             directory_item it = {f[1],
                                  f[2],
                                  f[6],
                                  dirload_int(f[3], &ok),
                                  dirload_int(f[4], &ok),
-                                 dirload_int(f[5], &ok)};
+                                 dirload_int(f[5], &ok),
+                                 kind < 0 ? DIRECTORY_KIND_CREDIT : (directory_kind)kind};
+            if (kind < 0)
+                ok = false;
             if (ok)
                 directory_put_item(&d, &it);
         } else if (strcmp(f[0], "provider") == 0 && n == 5) {

@@ -27,8 +27,28 @@ static void directory_append(directory *d, int argc, const char **argv)
 
 /* ------------------------------------------------------ catalogue value */
 
-static const char *const directory_fields[] = {"wallet", "standard", "daily_cap", "annual_cap",
-                                               "category"};
+static const char *const directory_fields[] = {"wallet",     "standard", "daily_cap",
+                                               "annual_cap", "category", "kind"};
+static const char *const directory_kinds[DIRECTORY_KINDS] = {"credit", "priced", "quote",
+                                                             "reimburse", "cash"};
+
+const char *directory_kind_name(directory_kind k)
+{
+    return (unsigned)k < DIRECTORY_KINDS ? directory_kinds[k] : "?";
+}
+
+int directory_kind_parse(const char *s)
+{
+    for (int i = 0; s && i < DIRECTORY_KINDS; i++)
+        if (strcmp(s, directory_kinds[i]) == 0)
+            return i;
+    return -1;
+}
+
+int directory_kind_pays_person(directory_kind k)
+{
+    return k == DIRECTORY_KIND_REIMBURSE || k == DIRECTORY_KIND_CASH;
+}
 
 int directory_item_format(const directory_item *it, char *out, size_t outlen, char *err,
                           size_t errlen)
@@ -53,8 +73,14 @@ int directory_item_format(const directory_item *it, char *out, size_t outlen, ch
                      it->code ? it->code : "?", directory_fields[1 + i], fen[i], MONEY_MAX_FEN);
             return -1;
         }
-    int n = snprintf(out, outlen, "%s|%" PRId64 "|%" PRId64 "|%" PRId64 "|%s", it->wallet,
-                     it->standard_fen, it->daily_cap_fen, it->annual_cap_fen, it->category);
+    if ((unsigned)it->kind >= DIRECTORY_KINDS) {
+        snprintf(err, errlen, "catalogue item %.64s: kind %d is unknown", it->code ? it->code : "?",
+                 (int)it->kind);
+        return -1;
+    }
+    int n = snprintf(out, outlen, "%s|%" PRId64 "|%" PRId64 "|%" PRId64 "|%s|%s", it->wallet,
+                     it->standard_fen, it->daily_cap_fen, it->annual_cap_fen, it->category,
+                     directory_kinds[it->kind]);
     if (n < 0 || (size_t)n >= outlen) {
         snprintf(err, errlen, "catalogue item %.64s: value longer than %zu",
                  it->code ? it->code : "?", outlen - 1);
@@ -79,9 +105,13 @@ static int directory_field(const char **s, char *out, size_t outlen)
 
 int directory_item_parse(const char *value, directory_value *v, char *err, size_t errlen)
 {
-    char f[5][72];
+    char f[6][72];
     const char *s = value;
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 6; i++) {
+        if (i == 5 && s == NULL) {
+            strcpy(f[5], "credit"); /* written before kinds */
+            break;
+        }
         if (s == NULL || directory_field(&s, f[i], sizeof(f[i])) < 0) {
             snprintf(err, errlen, "catalogue value: %s is %s", directory_fields[i],
                      s == NULL ? "missing" : "longer than 71");
@@ -89,7 +119,15 @@ int directory_item_parse(const char *value, directory_value *v, char *err, size_
         }
     }
     if (s != NULL) {
-        snprintf(err, errlen, "catalogue value: more than 5 fields");
+        snprintf(err, errlen, "catalogue value: more than 6 fields");
+        return -1;
+    }
+    int kind = directory_kind_parse(f[5]);
+    if (kind < 0) {
+        snprintf(err, errlen,
+                 "catalogue value: kind \"%.16s\" is not one of credit, priced, "
+                 "quote, reimburse, cash",
+                 f[5]);
         return -1;
     }
     if (f[0][0] == '\0' || strlen(f[0]) >= sizeof(v->wallet) ||
@@ -109,6 +147,7 @@ int directory_item_parse(const char *value, directory_value *v, char *err, size_
     v->standard_fen = fen[0];
     v->daily_cap_fen = fen[1];
     v->annual_cap_fen = fen[2];
+    v->kind = (directory_kind)kind;
     return 0;
 }
 
@@ -214,6 +253,19 @@ void directory_del_entitlement(directory *d, const char *card_no, const char *it
     snprintf(field, sizeof(field), "e:%s", item_code);
     const char *argv[] = {"HDEL", key, field};
     directory_append(d, 3, argv);
+}
+
+void directory_put_quote(directory *d, const char *card_no, const char *item_code,
+                         const char *provider_id)
+{
+    char key[KEYS_MAX], field[96];
+    if (keys_card(key, sizeof(key), card_no) < 0) {
+        d->failed++;
+        return;
+    }
+    snprintf(field, sizeof(field), "q:%s", item_code);
+    const char *argv[] = {provider_id ? "HSET" : "HDEL", key, field, provider_id};
+    directory_append(d, provider_id ? 4 : 3, argv);
 }
 
 void directory_set_wallet(directory *d, const char *card_no, const char *wallet,

@@ -20,20 +20,50 @@ typedef struct directory {
     int failed;  /* commands that could not be appended */
 } directory;
 
+/* How an item's help is delivered (the catalogue's kind column):
+ *   credit     issued credit, swiped at a designated provider up to the
+ *              standard amount per swipe;
+ *   priced     a price per session or hour (the standard): a swipe is a
+ *              whole number of sessions, under the daily and annual caps;
+ *   quote      a one-off item: an approved quote credits the amount, spent
+ *              only at the provider that quoted (card field q:<item>);
+ *   reimburse  a paid invoice, refunded into the person's own account;
+ *   cash       a monthly payment into the person's own account.
+ * The last two are never swiped: the gateway declines them as
+ * item_paid_to_person. */
+typedef enum directory_kind {
+    DIRECTORY_KIND_CREDIT = 0,
+    DIRECTORY_KIND_PRICED,
+    DIRECTORY_KIND_QUOTE,
+    DIRECTORY_KIND_REIMBURSE,
+    DIRECTORY_KIND_CASH,
+} directory_kind;
+#define DIRECTORY_KINDS 5
+
+/* "credit", "priced", ...; and back (-1 when unknown). */
+const char *directory_kind_name(directory_kind k);
+int directory_kind_parse(const char *s);
+/* Whether the item is paid into the person's own account (reimburse,
+ * cash) rather than spent by swiping the card. */
+int directory_kind_pays_person(directory_kind k);
+
 /* A catalogue item as the gateway needs it. Caps of 0 mean none. */
 typedef struct directory_item {
     const char *code, *wallet, *category;
     int64_t standard_fen, daily_cap_fen, annual_cap_fen;
+    directory_kind kind;
 } directory_item;
 
 /* A catalogue item's value as the catalogue hash holds it
- * ("wallet|standard|daily_cap|annual_cap|category", see keys.h), read
+ * ("wallet|standard|daily_cap|annual_cap|category|kind", see keys.h; a
+ * value without the kind, written before kinds, reads as credit), read
  * back: the gateway and settlement read it with directory_item_parse, the
  * one parser, next to the one writer (directory_put_item). */
 typedef struct directory_value {
     char wallet[33];
     char category[65];
     int64_t standard_fen, daily_cap_fen, annual_cap_fen;
+    directory_kind kind;
 } directory_value;
 
 /* The stored value of it into out. 0, or -1 with err (a field is empty,
@@ -71,6 +101,11 @@ void directory_put_entitlement(directory *d, const char *card_no, const char *it
                                int64_t annual_cap_fen, int64_t daily_cap_fen,
                                const char *fund_source);
 void directory_del_entitlement(directory *d, const char *card_no, const char *item_code);
+/* An approved quote binds the card's item to the provider that quoted it
+ * (card field q:<item>): the item's credit is spent only there. A NULL
+ * provider removes the binding. */
+void directory_put_quote(directory *d, const char *card_no, const char *item_code,
+                         const char *provider_id);
 /* Sets a wallet's available balance (tests, cache rebuilds). */
 void directory_set_wallet(directory *d, const char *card_no, const char *wallet,
                           int64_t balance_fen);

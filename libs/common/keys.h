@@ -11,7 +11,8 @@
  *
  *   card:{c:T}:N            hash    status, person, pin_salt, pin_hash,
  *                                   pin_fails, pin_locked, e:<item> =
- *                                   "annual_cap|daily_cap|fund_source"
+ *                                   "annual_cap|daily_cap|fund_source",
+ *                                   q:<item> = the provider of its approved quote
  *   wallet:{c:T}:N          hash    <wallet> -> available balance, fen
  *   holds:{c:T}:N           hash    <event id> -> signed fen not yet posted
  *   caps:{c:T}:N            hash    d:<item> = "yyyymmdd|fen", y:<item> = "yyyy|fen"
@@ -21,7 +22,7 @@
  *   nonce:{t:X}:<nonce>     string  a nonce seen from terminal X (10 min)
  *   term:{t:X}              hash    provider, secret, status
  *   prov:{p:P}              hash    status, category, items ("A,B,C")
- *   catalogue               hash    <item> = "wallet|standard|daily_cap|annual_cap|category"
+ *   catalogue               hash    <item> = "wallet|standard|daily_cap|annual_cap|category|kind"
  *   idem:{c:T}:rv:<term>:<req>  string  a reversal's stored answer (24 h), T from the swipe id
  *   idem:{c:T}:rt:<term>:<req>  string  a rating's stored answer (24 h), T from the swipe id
  *   gw:{gw}:alive           hash    <gateway id> -> last heartbeat (Redis time, ms)

@@ -28,11 +28,12 @@ static int64_t swipe_tz_offset_min; /* local calendar for daily/annual caps */
 
 static metric *swipe_m_approved, *swipe_m_declined;
 static const char *const swipe_reasons[] = {
-    "card_unknown",        "card_frozen",         "card_lost",
-    "pin_invalid",         "pin_locked",          "person_ineligible",
-    "item_unknown",        "item_not_allowed",    "provider_not_designated",
-    "provider_suspended",  "insufficient_funds",  "daily_cap_exceeded",
-    "annual_cap_exceeded", "amount_over_standard"};
+    "card_unknown",        "card_frozen",          "card_lost",
+    "pin_invalid",         "pin_locked",           "person_ineligible",
+    "item_unknown",        "item_not_allowed",     "provider_not_designated",
+    "provider_suspended",  "insufficient_funds",   "daily_cap_exceeded",
+    "annual_cap_exceeded", "amount_over_standard", "amount_not_priced",
+    "item_paid_to_person", "provider_not_quoted"};
 static metric *swipe_m_reasons[sizeof(swipe_reasons) / sizeof(swipe_reasons[0])];
 
 void swipe_setup(redis_client *redis, kafka_producer *producer, const char *pin_pepper,

@@ -88,6 +88,19 @@ int args_card(const char *card_no)
     return 0;
 }
 
+int args_reference(const char *v, const char *name)
+{
+    size_t n = strlen(v);
+    if (n == 0 || n > 64 ||
+        strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./-") != n) {
+        registry_fail("--%s must be 1-64 of A-Z a-z 0-9 _ . / - (the document's number as "
+                      "printed)",
+                      name);
+        return -1;
+    }
+    return 0;
+}
+
 int args_encoding(const char *v, encoding_kind *kind)
 {
     char err[128];

@@ -37,6 +37,10 @@ int args_pin(const char *pin) __attribute__((warn_unused_result));
  * -1 (printed). */
 int args_card(const char *card_no) __attribute__((warn_unused_result));
 
+/* 0 when v is a document's reference (an invoice or quote number: 1-64
+ * of A-Z a-z 0-9 _ . / -), else -1 (printed, naming --name). */
+int args_reference(const char *v, const char *name) __attribute__((warn_unused_result));
+
 /* The value of --encoding (NULL when not given) into *kind: 0, or -1
  * (printed). */
 int args_encoding(const char *v, encoding_kind *kind) __attribute__((warn_unused_result));

@@ -3,6 +3,7 @@
  */
 #include "catalogue.h"
 
+#include "common/directory.h"
 #include "common/money.h"
 
 #include "csv.h"
@@ -14,16 +15,18 @@
 #include <string.h>
 
 static const char *const catalogue_columns[] = {
-    "code",           "category",     "name_zh",     "name_en",     "group",
-    "unit",           "standard_fen", "tier",        "eligibility", "annual_cap_fen",
-    "daily_cap_fen",  "exclusive",    "fund_source", "programme",   "issued",
-    "effective_from", "effective_to", "default",     "procedure",   "legal_basis",
+    "code",      "category",     "name_zh",     "name_en",     "group",          "unit",
+    "kind",      "standard_fen", "tier",        "eligibility", "annual_cap_fen", "daily_cap_fen",
+    "exclusive", "fund_source",  "programme",   "issued",      "effective_from", "effective_to",
+    "default",   "procedure",    "legal_basis",
 };
 #define CATALOGUE_NCOLS ((int)(sizeof(catalogue_columns) / sizeof(catalogue_columns[0])))
 
 static const char *const catalogue_categories[] = {"rehabilitation", "employment", "education",
                                                    "social-security"};
-static const char *const catalogue_units[] = {"month", "year", "once", "service"};
+const char *const catalogue_unit_names[RULES_UNITS] = {"month",   "year",    "once",
+                                                       "service", "session", "hour"};
+static const char *const *const catalogue_units = catalogue_unit_names;
 const char *const catalogue_tier_names[4] = {"flat", "care", "dibao30", "limb-rehab"};
 static const char *const *const catalogue_tiers = catalogue_tier_names;
 static const char *const catalogue_tier_columns[] = {"tier", "when", "value", "legal_basis"};
@@ -74,6 +77,47 @@ static int catalogue_flag(const char *v, const char *col, bool *out, char *err, 
     return 0;
 }
 
+/* What each kind needs of the other columns (catalogue/README.md, "Kinds"). */
+static int catalogue_kind_check(const rules_item *it, char *err, size_t errlen)
+{
+    const char *kind = directory_kind_name(it->kind), *why = NULL;
+    bool periodic = it->unit == RULES_UNIT_MONTH || it->unit == RULES_UNIT_YEAR;
+    switch (it->kind) {
+    case DIRECTORY_KIND_CREDIT:
+    case DIRECTORY_KIND_CASH:
+        if (!it->issued || !periodic)
+            why = "is issued (issued=yes) by the month or the year (unit month or year)";
+        else if (it->standard_fen == 0)
+            why = "needs a standard amount";
+        break;
+    case DIRECTORY_KIND_PRICED:
+        if (!it->issued || (it->unit != RULES_UNIT_SESSION && it->unit != RULES_UNIT_HOUR))
+            why = "is issued (issued=yes) and priced by the session or the hour (unit session "
+                  "or hour)";
+        else if (it->standard_fen == 0)
+            why = "needs a price (standard_fen: the price of one session or hour)";
+        else if (it->annual_cap_fen == 0 && it->tier != RULES_TIER_LIMB)
+            why = "needs an annual cap (the year's credit, issued a twelfth a month)";
+        break;
+    case DIRECTORY_KIND_QUOTE:
+    case DIRECTORY_KIND_REIMBURSE:
+        if (it->issued)
+            why = "is never issued (issued=no): it is paid per quote or invoice";
+        else if (it->unit != RULES_UNIT_ONCE && it->unit != RULES_UNIT_SERVICE)
+            why = "is a one-off or per-service item (unit once or service)";
+        else if (it->annual_cap_fen == 0)
+            why = "needs an annual cap (the most paid for it to one person in a year)";
+        else if (it->tier != RULES_TIER_FLAT)
+            why = "has no tier (flat)";
+        break;
+    }
+    if (why) {
+        snprintf(err, errlen, "%s: a %s item %s", it->code, kind, why);
+        return -1;
+    }
+    return 0;
+}
+
 static int catalogue_item(rules_item *it, char **f, char *err, size_t errlen)
 {
     memset(it, 0, sizeof(*it));
@@ -95,11 +139,11 @@ static int catalogue_item(rules_item *it, char **f, char *err, size_t errlen)
         snprintf(err, errlen, "%s: unknown category \"%.24s\"", code, f[1]);
         return -1;
     }
-    int unit = catalogue_pick(f[5], catalogue_units, 4);
-    int tier = catalogue_pick(f[7], catalogue_tiers, 4);
+    int unit = catalogue_pick(f[5], catalogue_units, RULES_UNITS);
+    int tier = catalogue_pick(f[8], catalogue_tiers, 4);
     if (unit < 0 || tier < 0) {
         snprintf(err, errlen, "%s: unknown %s \"%.16s\"", code, unit < 0 ? "unit" : "tier",
-                 unit < 0 ? f[5] : f[7]);
+                 unit < 0 ? f[5] : f[8]);
         return -1;
     }
     it->unit = (rules_unit)unit;
@@ -109,25 +153,25 @@ static int catalogue_item(rules_item *it, char **f, char *err, size_t errlen)
         catalogue_copy(it->name_zh, sizeof(it->name_zh), f[2], "name_zh", why, sizeof(why)) ||
         catalogue_copy(it->name_en, sizeof(it->name_en), f[3], "name_en", why, sizeof(why)) ||
         catalogue_copy(it->group, sizeof(it->group), f[4], "group", why, sizeof(why)) ||
-        catalogue_copy(it->eligibility, sizeof(it->eligibility), f[8], "eligibility", why,
+        catalogue_copy(it->eligibility, sizeof(it->eligibility), f[9], "eligibility", why,
                        sizeof(why)) ||
-        catalogue_copy(it->exclusive, sizeof(it->exclusive), f[11], "exclusive", why,
+        catalogue_copy(it->exclusive, sizeof(it->exclusive), f[12], "exclusive", why,
                        sizeof(why)) ||
-        catalogue_copy(it->fund_source, sizeof(it->fund_source), f[12], "fund_source", why,
+        catalogue_copy(it->fund_source, sizeof(it->fund_source), f[13], "fund_source", why,
                        sizeof(why)) ||
-        catalogue_copy(it->programme, sizeof(it->programme), f[13], "programme", why,
+        catalogue_copy(it->programme, sizeof(it->programme), f[14], "programme", why,
                        sizeof(why)) ||
-        catalogue_copy(it->procedure, sizeof(it->procedure), f[18], "procedure", why,
+        catalogue_copy(it->procedure, sizeof(it->procedure), f[19], "procedure", why,
                        sizeof(why)) ||
-        catalogue_copy(it->legal_basis, sizeof(it->legal_basis), f[19], "legal_basis", why,
+        catalogue_copy(it->legal_basis, sizeof(it->legal_basis), f[20], "legal_basis", why,
                        sizeof(why)) ||
-        catalogue_fen(f[6], "standard_fen", &it->standard_fen, why, sizeof(why)) ||
-        catalogue_fen(f[9], "annual_cap_fen", &it->annual_cap_fen, why, sizeof(why)) ||
-        catalogue_fen(f[10], "daily_cap_fen", &it->daily_cap_fen, why, sizeof(why)) ||
-        catalogue_flag(f[14], "issued", &it->issued, why, sizeof(why)) ||
-        catalogue_flag(f[17], "default", &it->is_default, why, sizeof(why)) ||
+        catalogue_fen(f[7], "standard_fen", &it->standard_fen, why, sizeof(why)) ||
+        catalogue_fen(f[10], "annual_cap_fen", &it->annual_cap_fen, why, sizeof(why)) ||
+        catalogue_fen(f[11], "daily_cap_fen", &it->daily_cap_fen, why, sizeof(why)) ||
+        catalogue_flag(f[15], "issued", &it->issued, why, sizeof(why)) ||
+        catalogue_flag(f[18], "default", &it->is_default, why, sizeof(why)) ||
         rules_expr_parse(it->eligibility, &it->expr, why, sizeof(why)) ||
-        rules_date_parse(f[15], &it->from_day, why, sizeof(why))) {
+        rules_date_parse(f[16], &it->from_day, why, sizeof(why))) {
         snprintf(err, errlen, "%s: %s", code, why);
         return -1;
     }
@@ -137,8 +181,8 @@ static int catalogue_item(rules_item *it, char **f, char *err, size_t errlen)
                  code);
         return -1;
     }
-    if (strcmp(f[16], "-") != 0) {
-        if (rules_date_parse(f[16], &it->to_day, why, sizeof(why)) < 0) {
+    if (strcmp(f[17], "-") != 0) {
+        if (rules_date_parse(f[17], &it->to_day, why, sizeof(why)) < 0) {
             snprintf(err, errlen, "%s: effective_to: %s", code, why);
             return -1;
         }
@@ -147,15 +191,14 @@ static int catalogue_item(rules_item *it, char **f, char *err, size_t errlen)
             return -1;
         }
     }
-    if (it->issued && (it->unit == RULES_UNIT_ONCE || it->unit == RULES_UNIT_SERVICE)) {
-        snprintf(err, errlen, "%s: only month and year items can be issued", code);
+    int kind = directory_kind_parse(f[6]);
+    if (kind < 0) {
+        snprintf(err, errlen, "%s: unknown kind \"%.16s\" (credit, priced, quote, reimburse, cash)",
+                 code, f[6]);
         return -1;
     }
-    if (it->issued && it->standard_fen == 0) {
-        snprintf(err, errlen, "%s: an issued item needs a standard amount", code);
-        return -1;
-    }
-    return 0;
+    it->kind = (directory_kind)kind;
+    return catalogue_kind_check(it, err, errlen);
 }
 
 /* One row of the tier tables: tier, when, value, legal_basis. */

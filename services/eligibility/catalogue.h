@@ -41,8 +41,9 @@ typedef struct catalogue {
     char (*tier_when)[160], (*tier_basis)[400];
 } catalogue;
 
-/* The tier names, in rules_tier order. */
+/* The tier names, in rules_tier order; the unit names, in rules_unit order. */
 extern const char *const catalogue_tier_names[4];
+extern const char *const catalogue_unit_names[RULES_UNITS];
 
 /* Parses the file's bytes. Returns 0, or -1 with "line N: reason" in err
  * (nothing is kept). */

@@ -73,8 +73,6 @@ int catload_command(registry *r, int argc, char **argv)
     int changed = 0, defaults = 0;
     for (int i = 0; i < c.nitems; i++) {
         const rules_item *it = &c.items[i];
-        static const char *const units[] = {"month", "year", "once", "service"};
-        static const char *const tiers[] = {"flat", "care", "dibao30", "limb-rehab"};
         char std[24], ann[24], day[24], from[RULES_DATE_LEN], to[RULES_DATE_LEN];
         snprintf(std, sizeof(std), "%lld", (long long)it->standard_fen);
         snprintf(ann, sizeof(ann), "%lld", (long long)it->annual_cap_fen);
@@ -88,9 +86,9 @@ int catload_command(registry *r, int argc, char **argv)
                            it->name_zh,
                            it->name_en,
                            it->group,
-                           units[it->unit],
+                           catalogue_unit_names[it->unit],
                            std,
-                           tiers[it->tier],
+                           catalogue_tier_names[it->tier],
                            it->eligibility,
                            ann,
                            day,
@@ -102,11 +100,16 @@ int catload_command(registry *r, int argc, char **argv)
                            it->to_day ? to : NULL,
                            it->is_default ? "t" : "f",
                            it->procedure,
-                           it->legal_basis};
+                           it->legal_basis,
+                           directory_kind_name(it->kind)};
         PGresult *res = pg_query(
             r->pg,
-            "INSERT INTO elig_catalogue_items AS c VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-            "$10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) ON CONFLICT (code) DO "
+            "INSERT INTO elig_catalogue_items AS c (code, version, category, name_zh, name_en, "
+            "item_group, unit, standard_fen, tier_rule, eligibility, annual_cap_fen, "
+            "daily_cap_fen, exclusive_group, fund_source, programme, issued, effective_from, "
+            "effective_to, is_default, procedure, legal_basis, kind) VALUES ($1, $2, $3, $4, $5, "
+            "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) ON "
+            "CONFLICT (code) DO "
             "UPDATE SET version = EXCLUDED.version, category = EXCLUDED.category, name_zh = "
             "EXCLUDED.name_zh, name_en = EXCLUDED.name_en, item_group = EXCLUDED.item_group, unit "
             "= "
@@ -116,9 +119,9 @@ int catload_command(registry *r, int argc, char **argv)
             "fund_source = EXCLUDED.fund_source, programme = EXCLUDED.programme, issued = "
             "EXCLUDED.issued, effective_from = EXCLUDED.effective_from, effective_to = "
             "EXCLUDED.effective_to, is_default = EXCLUDED.is_default, procedure = "
-            "EXCLUDED.procedure, legal_basis = EXCLUDED.legal_basis WHERE (c.*) IS DISTINCT FROM "
-            "(EXCLUDED.*) RETURNING code",
-            21, p, err, sizeof(err));
+            "EXCLUDED.procedure, legal_basis = EXCLUDED.legal_basis, kind = EXCLUDED.kind WHERE "
+            "(c.*) IS DISTINCT FROM (EXCLUDED.*) RETURNING code",
+            22, p, err, sizeof(err));
         if (res == NULL) {
             registry_fail("catalogue item %s: %s", it->code, err);
             pg_rollback(r->pg);

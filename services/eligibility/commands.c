@@ -20,7 +20,9 @@
 #include "issue.h"
 #include "persons.h"
 #include "providers.h"
+#include "quotes.h"
 #include "rebuild.h"
+#include "reimburse.h"
 #include "synth.h"
 #include "terminals.h"
 
@@ -89,6 +91,17 @@ static const commands_row commands_table[] = {
     {.name = "rebuild-directory", .run = rebuild_command, .usage = "rebuild-directory"},
     {.name = "issue", .run = issue_command, .usage = "issue --period YYYY-MM [--actor A]"},
     {.name = "ages", .run = ages_command, .usage = "ages [--day YYYY-MM-DD] --actor A"},
+    {.name = "quote",
+     .min_argc = 2,
+     .run = quotes_command,
+     .usage = "quote submit PERSON_ID --item I --provider P --amount FEN --reference R --actor A "
+              "| quote approve QUOTE_ID --actor A | quote reject QUOTE_ID --reason R --actor A | "
+              "quote list [--person P] [--state S]"},
+    {.name = "reimburse",
+     .min_argc = 2,
+     .run = reimburse_command,
+     .usage = "reimburse record PERSON_ID --item I --amount FEN --invoice REF --paid-on "
+              "YYYY-MM-DD --actor A | reimburse list [--person P]"},
 };
 
 #define COMMANDS_N (sizeof(commands_table) / sizeof(commands_table[0]))

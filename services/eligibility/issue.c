@@ -266,20 +266,31 @@ static void issue_delivered(void *opaque, int err, const char *errstr, int32_t p
         a->failed++;
 }
 
-/* Publishes up to 50,000 unpublished issuances of the period; *n is how
- * many were acknowledged. 0, or -1 when some were not. */
+/* Publishes up to 50,000 unpublished top-ups: the issuances and arrears of
+ * the period, and every approved quote and recorded reimbursement (of any
+ * period: they are published as they are decided). An item paid into the
+ * person's own account (kind reimburse or cash) goes out with payee
+ * "person". *n is how many were read. 0, or -1 when some were not
+ * acknowledged. */
 static int issue_publish_chunk(registry *r, const char *period, long *published, int *nrows)
 {
     char err[512];
     const char *p[] = {period};
-    PGresult *res = pg_query(r->pg,
-                             "SELECT topup_id, card_no, person_id, wallet, item_code, "
-                             "fund_source, programme, amount_fen FROM elig_issuances WHERE "
-                             "period = $1 AND NOT published UNION ALL SELECT topup_id, card_no, "
-                             "person_id, wallet, item_code, fund_source, programme, amount_fen "
-                             "FROM elig_issuance_corrections WHERE period = $1 AND NOT "
-                             "published AND amount_fen > 0 LIMIT 50000",
-                             1, p, err, sizeof(err));
+    PGresult *res = pg_query(
+        r->pg,
+        "SELECT u.topup_id, u.card_no, u.person_id, u.wallet, u.item_code, u.fund_source, "
+        "u.programme, u.amount_fen, u.period, CASE WHEN c.kind IN ('reimburse', 'cash') THEN "
+        "'person' ELSE 'card' END FROM (SELECT topup_id, card_no, person_id, wallet, item_code, "
+        "fund_source, programme, amount_fen, period FROM elig_issuances WHERE period = $1 AND NOT "
+        "published UNION ALL SELECT topup_id, card_no, person_id, wallet, item_code, "
+        "fund_source, programme, amount_fen, period FROM elig_issuance_corrections WHERE period "
+        "= $1 AND NOT published AND amount_fen > 0 UNION ALL SELECT topup_id, card_no, "
+        "person_id, item_code, item_code, fund_source, programme, amount_fen, period FROM "
+        "elig_quotes WHERE state = 'approved' AND NOT published UNION ALL SELECT topup_id, "
+        "card_no, person_id, item_code, item_code, fund_source, programme, amount_fen, period "
+        "FROM elig_reimbursements WHERE NOT published LIMIT 50000) u JOIN elig_catalogue_items "
+        "c ON c.code = u.item_code",
+        1, p, err, sizeof(err));
     if (res == NULL) {
         registry_fail("%s", err);
         return -1;
@@ -304,8 +315,9 @@ static int issue_publish_chunk(registry *r, const char *period, long *published,
         t.item_code = PQgetvalue(res, i, 4);
         t.fund_source = PQgetvalue(res, i, 5);
         t.programme = PQgetvalue(res, i, 6);
-        t.period = (char *)period;
+        t.period = PQgetvalue(res, i, 8);
         t.amount_fen = strtoll(PQgetvalue(res, i, 7), NULL, 10);
+        t.payee = PQgetvalue(res, i, 9);
         t.occurred_at_ms = now;
         if (kafka_produce(r->kp, &t.base, NULL, t.card_no, strlen(t.card_no), issue_delivered,
                           &ids[i], err, sizeof(err)) < 0) {
@@ -324,7 +336,10 @@ static int issue_publish_chunk(registry *r, const char *period, long *published,
         const char *q[] = {pg_array_text(&a)};
         if (q[0] == NULL || pg_exec(r->pg,
                                     "WITH c AS (UPDATE elig_issuance_corrections SET published "
-                                    "= true WHERE topup_id = ANY($1::text[])) UPDATE "
+                                    "= true WHERE topup_id = ANY($1::text[])), q AS (UPDATE "
+                                    "elig_quotes SET published = true WHERE topup_id = "
+                                    "ANY($1::text[])), b AS (UPDATE elig_reimbursements SET "
+                                    "published = true WHERE topup_id = ANY($1::text[])) UPDATE "
                                     "elig_issuances SET published = true WHERE topup_id = "
                                     "ANY($1::text[])",
                                     1, q, err, sizeof(err)) < 0) {
@@ -345,7 +360,7 @@ static int issue_publish_chunk(registry *r, const char *period, long *published,
     return rc;
 }
 
-static int issue_publish(registry *r, const char *period, long *published)
+int issue_publish(registry *r, const char *period, long *published)
 {
     int n = 1;
     *published = 0;

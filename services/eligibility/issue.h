@@ -19,4 +19,11 @@
 
 int issue_command(registry *r, int argc, char **argv);
 
+/* Publishes (and marks published once acknowledged) every unpublished
+ * top-up of the period and every approved quote and recorded
+ * reimbursement, whatever its period; *published counts them. 0, or -1
+ * when some were not acknowledged (printed): the next run publishes
+ * them. Outside a transaction. */
+int issue_publish(registry *r, const char *period, long *published);
+
 #endif

@@ -323,7 +323,7 @@ int registry_catalogue(registry *r, catalogue *c)
     char err[512];
     PGresult *res = pg_query(
         r->pg,
-        "SELECT version, code, category, name_zh, name_en, item_group, unit, standard_fen, "
+        "SELECT version, code, category, name_zh, name_en, item_group, unit, kind, standard_fen, "
         "tier_rule, "
         "eligibility, annual_cap_fen, daily_cap_fen, coalesce(exclusive_group, '-'), fund_source, "
         "programme, CASE WHEN issued THEN 'yes' ELSE 'no' END, effective_from, "
@@ -357,14 +357,14 @@ int registry_catalogue(registry *r, catalogue *c)
     }
     len += (size_t)snprintf(buf, cap,
                             "# version: %s\ncode\tcategory\tname_zh\tname_en\tgroup\tunit\t"
-                            "standard_fen\ttier\teligibility\tannual_cap_fen\tdaily_cap_fen\t"
+                            "kind\tstandard_fen\ttier\teligibility\tannual_cap_fen\tdaily_cap_fen\t"
                             "exclusive\tfund_source\tprogramme\tissued\teffective_from\t"
                             "effective_to\tdefault\tprocedure\tlegal_basis\n",
                             PQgetvalue(res, 0, 0));
     for (int i = 0; i < PQntuples(res); i++) {
-        for (int k = 1; k < 21 && len < cap; k++)
+        for (int k = 1; k < 22 && len < cap; k++)
             len += (size_t)snprintf(buf + len, cap - len, "%s%c", PQgetvalue(res, i, k),
-                                    k == 20 ? '\n' : '\t');
+                                    k == 21 ? '\n' : '\t');
     }
     PQclear(res);
     if (len < cap)
@@ -385,8 +385,8 @@ void registry_project_item(registry *r, const rules_item *it)
 {
     /* earmarked: every item is spent from its own wallet, named by its code
      * (the catalogue's group is only a grouping for display) */
-    directory_item di = {it->code,         it->code,          it->category,
-                         it->standard_fen, it->daily_cap_fen, it->annual_cap_fen};
+    directory_item di = {it->code,          it->code,           it->category, it->standard_fen,
+                         it->daily_cap_fen, it->annual_cap_fen, it->kind};
     directory_put_item(&r->dir, &di);
 }
 
@@ -423,16 +423,39 @@ rules_person registry_person_row(const PGresult *res, int row, int col)
     return p;
 }
 
+const char registry_quotes_sql[] =
+    "coalesce((SELECT string_agg(item_code || '=' || provider_id, ',') FROM (SELECT DISTINCT ON "
+    "(item_code) item_code, provider_id FROM elig_quotes q WHERE q.person_id = p.person_id AND "
+    "q.state = 'approved' ORDER BY item_code, decided_at DESC) x), '')";
+
+void registry_project_quotes(registry *r, const char *card_no, const char *bindings)
+{
+    for (const char *s = bindings; s && *s;) {
+        size_t n = strcspn(s, ",");
+        char pair[200];
+        if (n < sizeof(pair)) {
+            memcpy(pair, s, n);
+            pair[n] = '\0';
+            char *eq = strchr(pair, '=');
+            if (eq) {
+                *eq = '\0';
+                directory_put_quote(&r->dir, card_no, pair, eq + 1);
+            }
+        }
+        s += n + (s[n] == ',');
+    }
+}
+
 int registry_project_person(registry *r, const char *pid)
 {
-    char err[512];
+    char err[512], sql[1024];
     const char *p[] = {pid};
-    PGresult *res = pg_query(r->pg,
-                             "SELECT c.card_no, p.category, p.household, p.status, p.grade, "
-                             "p.care_level, p.birth_date FROM elig_persons p JOIN elig_cards c "
-                             "USING (person_id) WHERE p.person_id = $1 AND c.status IN ('active', "
-                             "'frozen')",
-                             1, p, err, sizeof(err));
+    snprintf(sql, sizeof(sql),
+             "SELECT c.card_no, p.category, p.household, p.status, p.grade, p.care_level, "
+             "p.birth_date, %s FROM elig_persons p JOIN elig_cards c USING (person_id) WHERE "
+             "p.person_id = $1 AND c.status IN ('active', 'frozen')",
+             registry_quotes_sql);
+    PGresult *res = pg_query(r->pg, sql, 1, p, err, sizeof(err));
     if (res == NULL) {
         registry_fail("%s", err);
         return -1;
@@ -446,6 +469,7 @@ int registry_project_person(registry *r, const char *pid)
         }
         rules_person rp = registry_person_row(res, 0, 1);
         registry_project_entitlements(r, &c, PQgetvalue(res, 0, 0), &rp, registry_today());
+        registry_project_quotes(r, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 7));
         rc = registry_sync(r);
         catalogue_free(&c);
     }

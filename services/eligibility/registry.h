@@ -139,6 +139,13 @@ int registry_catalogue(registry *r, catalogue *c);
  * against. */
 void registry_project_item(registry *r, const rules_item *it);
 
+/* A select-list expression, over elig_persons p, of the person's quote
+ * bindings "ITEM=PROVIDER,…" (the provider of the latest approved quote of
+ * each item); registry_project_quotes writes them onto a card (q:<item>),
+ * so a rebuilt or replacing card keeps spending at the quoting provider. */
+extern const char registry_quotes_sql[];
+void registry_project_quotes(registry *r, const char *card_no, const char *bindings);
+
 /* Writes the entitlements of card_no (for a person with these current
  * attributes) into the directory pipeline: every item the person is
  * eligible for today, and drops the others. */

@@ -279,10 +279,12 @@ int64_t rules_tier_value(const rules_tiers *tiers, rules_tier tier, const rules_
     return 0;
 }
 
+/* The item's figure for p: a month's (unit month) or a year's (unit year;
+ * a priced item's, whose standard is a price, is its annual cap). */
 static int64_t rules_tier_fen(const rules_item *it, const rules_person *p, int32_t day)
 {
     if (it->tier == RULES_TIER_FLAT)
-        return it->standard_fen;
+        return it->kind == DIRECTORY_KIND_PRICED ? it->annual_cap_fen : it->standard_fen;
     int64_t v = rules_tier_value(it->tiers, it->tier, p, day);
     return it->tier == RULES_TIER_DIBAO30 ? it->standard_fen * v / 10000 : v;
 }
@@ -292,7 +294,7 @@ int64_t rules_monthly_fen(const rules_item *it, const rules_person *p, int32_t d
     if (!it->issued || !rules_eligible(&it->expr, p, day))
         return 0;
     int64_t v = rules_tier_fen(it, p, day);
-    return it->unit == RULES_UNIT_YEAR ? v / 12 : v;
+    return it->unit == RULES_UNIT_MONTH ? v : v / 12;
 }
 
 int64_t rules_item_amount(const rules_item *it, const rules_segment *seg, int nseg, int y, int m)

@@ -31,6 +31,8 @@
 #ifndef ELIG_RULES_H
 #define ELIG_RULES_H
 
+#include "common/directory.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -63,7 +65,18 @@ typedef struct rules_expr {
 } rules_expr;
 
 typedef enum { RULES_TIER_FLAT, RULES_TIER_CARE, RULES_TIER_DIBAO30, RULES_TIER_LIMB } rules_tier;
-typedef enum { RULES_UNIT_MONTH, RULES_UNIT_YEAR, RULES_UNIT_ONCE, RULES_UNIT_SERVICE } rules_unit;
+/* month, year: issued by the month (a year's figure a twelfth a month);
+ * once, service: never issued; session, hour: the unit a priced item's
+ * standard prices (its year's credit is issued a twelfth a month). */
+typedef enum {
+    RULES_UNIT_MONTH,
+    RULES_UNIT_YEAR,
+    RULES_UNIT_ONCE,
+    RULES_UNIT_SERVICE,
+    RULES_UNIT_SESSION,
+    RULES_UNIT_HOUR
+} rules_unit;
+#define RULES_UNITS 6
 
 /* A row of a tier table (the catalogue's tiers section): for the persons
  * `when` holds for (the eligibility language), the tier's value: fen a
@@ -86,8 +99,9 @@ typedef struct rules_tiers {
 /* A catalogue item, as parsed by catalogue.c. */
 typedef struct rules_item {
     char code[32], category[24], name_zh[128], name_en[128], group[24], exclusive[32];
-    char fund_source[48], programme[48], eligibility[160], procedure[200], legal_basis[200];
+    char fund_source[48], programme[48], eligibility[160], procedure[200], legal_basis[400];
     rules_unit unit;
+    directory_kind kind; /* how it is delivered (common/directory.h) */
     rules_tier tier;
     rules_expr expr;
     int64_t standard_fen, annual_cap_fen, daily_cap_fen;

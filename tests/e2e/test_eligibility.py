@@ -88,21 +88,41 @@ def wallet(stack, card, w):
     return int(redis(stack, "HGET", "wallet:{c:%s}:%s" % (card_tag(card), card), w) or 0)
 
 
-@pytest.fixture(scope="module")
-def el(stack):
-    r = elig(stack, "catalogue", "load", CATALOGUE, "--actor", "test")
-    assert "39 items" in r.stdout
-    # every fund and programme of the catalogue gets a 2026 budget, as the demo does
-    funds, progs = set(), set()
+def catalogue_items():
+    """The catalogue file's items, each a dict by the header's column names."""
+    items, header = [], None
     with open(CATALOGUE, encoding="utf-8") as f:
         for line in f:
             c = line.rstrip("\n").split("\t")
             if c[0] == "tier":
                 break  # the tier tables follow the items
-            if line.startswith("#") or c[0] == "code" or len(c) < 14:
+            if line.startswith("#") or len(c) < 14:
                 continue
-            funds.add(c[12])
-            progs.add(c[13])
+            if c[0] == "code":
+                header = c
+                continue
+            items.append(dict(zip(header, c)))
+    return items
+
+
+def payee_money(stack, pid, item=None):
+    """What the ledger has paid into the person's own account, in fen (for
+    one item: the payments of that item)."""
+    if item:
+        return int(stack.psql("SELECT coalesce(sum(amount_fen), 0) FROM ledger_entries WHERE "
+                              "kind = 'payment' AND person_id = '%s' AND item_code = '%s'"
+                              % (pid, item)))
+    return int(stack.psql("SELECT coalesce(-sum(balance_fen), 0) FROM ledger_accounts WHERE "
+                          "kind = 'payee' AND person_id = '%s'" % pid) or 0)
+
+
+@pytest.fixture(scope="module")
+def el(stack):
+    r = elig(stack, "catalogue", "load", CATALOGUE, "--actor", "test")
+    assert "39 items" in r.stdout
+    # every fund and programme of the catalogue gets a 2026 budget, as the demo does
+    funds = {it["fund_source"] for it in catalogue_items()}
+    progs = {it["programme"] for it in catalogue_items()}
     for fund in funds:
         ledger(stack, "allocate", "--fund", fund, "--year", "2026", "--amount-fen",
                "100000000000", "--ref", "e2e-f-" + fund)
@@ -268,18 +288,22 @@ def test_district_is_issued_in_under_10_s_credited_once_through_the_ledger(el, t
                            % PERIOD))
     assert issued > 2848, first
     # the ledger applies every one of them (budgets were allocated first)
+    # (cash items: a payment into the person's own account, not a top-up)
     wait_for(lambda: stack.psql("SELECT count(*) FROM ledger_entries e JOIN elig_issuances i "
-                                "ON i.topup_id = e.request_id WHERE e.kind = 'topup' AND "
-                                "i.period = '%s'" % PERIOD) == str(issued), 120,
+                                "ON i.topup_id = e.request_id WHERE e.kind IN ('topup', "
+                                "'payment') AND i.period = '%s'" % PERIOD) == str(issued), 120,
              "the ledger to apply the top-ups")
     assert stack.psql("SELECT count(*) FROM ledger_rejections j JOIN elig_issuances i ON "
                       "j.event_id = 'issue-' || i.topup_id") == "0"
     assert int(stack.psql("SELECT sum(e.amount_fen) FROM ledger_entries e JOIN elig_issuances i "
-                          "ON i.topup_id = e.request_id WHERE e.kind = 'topup'")) == total
+                          "ON i.topup_id = e.request_id WHERE e.kind IN ('topup', "
+                          "'payment')")) == total
     # a card's hot balance is the sum of its issuances
+    # the largest credit on a card (cash items are paid to the person)
     card, w, amount = stack.psql(
-        "SELECT card_no, wallet, sum(amount_fen) FROM elig_issuances WHERE period = '%s' "
-        "GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 1" % PERIOD).split("|")
+        "SELECT i.card_no, i.wallet, sum(i.amount_fen) FROM elig_issuances i JOIN "
+        "elig_catalogue_items c ON c.code = i.item_code WHERE i.period = '%s' AND c.kind NOT IN "
+        "('cash', 'reimburse') GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 1" % PERIOD).split("|")
     wait_for(lambda: wallet(stack, card, w) == int(amount), 30, "the hot balance")
     # the re-run issues nothing
     r = elig(stack, "issue", "--period", PERIOD, "--actor", "test")
@@ -288,7 +312,8 @@ def test_district_is_issued_in_under_10_s_credited_once_through_the_ledger(el, t
     assert stack.psql("SELECT count(*) FROM elig_issuances WHERE period = '%s'" % PERIOD) == \
         str(issued)
     assert stack.psql("SELECT count(*) FROM ledger_entries e JOIN elig_issuances i ON "
-                      "i.topup_id = e.request_id WHERE e.kind = 'topup'") == str(issued)
+                      "i.topup_id = e.request_id WHERE e.kind IN ('topup', 'payment')") == \
+        str(issued)
     assert wallet(stack, card, w) == int(amount)
 
 
@@ -688,10 +713,13 @@ def test_a_late_change_corrects_a_month_already_issued(el, tmp_path):
     assert "S01-CARE|%d|f" % (67500 * 20 // 30 - 67500) in corr(pid2), corr(pid2)
     topup = stack.psql("SELECT topup_id FROM elig_issuance_corrections WHERE person_id = '%s' "
                        "AND item_code = 'S01-CARE'" % pid)
-    wait_for(lambda: stack.psql("SELECT amount_fen FROM ledger_entries WHERE kind = 'topup' AND "
-                                "request_id = '%s'" % topup) == str(due - 67500), 30,
+    # the care subsidy is paid into the person's own account (kind cash)
+    wait_for(lambda: stack.psql("SELECT amount_fen FROM ledger_entries WHERE kind = 'payment' "
+                                "AND request_id = '%s'" % topup) == str(due - 67500), 30,
              "the ledger to apply the arrears")
-    wait_for(lambda: wallet(stack, card, "S01-CARE") == due, 30, "the arrears on the card")
+    wait_for(lambda: payee_money(stack, pid, "S01-CARE") == due, 30,
+             "the arrears paid to the person")
+    assert wallet(stack, card, "S01-CARE") == 0
     before = corr(pid) + corr(pid2)
     r = elig(stack, "issue", "--period", PERIOD, "--actor", "test")
     assert "corrections:" not in r.stdout and " 0 new, 0 published" in r.stdout, r.stdout
@@ -728,10 +756,11 @@ def test_top_ups_refused_as_over_budget_are_published_again_once_there_is_budget
     r = elig(stack, "issue", "--period", PERIOD, "--actor", "test")
     assert "published again" in r.stdout, r.stdout
     amount = stack.psql("SELECT amount_fen FROM elig_issuances WHERE topup_id = '%s'" % topup)
-    wait_for(lambda: stack.psql("SELECT amount_fen FROM ledger_entries WHERE kind = 'topup' AND "
-                                "request_id = '%s'" % topup) == amount, 60,
+    wait_for(lambda: stack.psql("SELECT amount_fen FROM ledger_entries WHERE kind = 'payment' "
+                                "AND request_id = '%s'" % topup) == amount, 60,
              "the ledger to apply it")
-    wait_for(lambda: wallet(stack, card, "S01-CARE") == int(amount), 30, "the credit")
+    wait_for(lambda: payee_money(stack, pid, "S01-CARE") == int(amount), 30,
+             "the payment to the person")
     r = elig(stack, "issue", "--period", PERIOD, "--actor", "test")
     assert "published again" not in r.stdout and " 0 new, 0 published" in r.stdout, r.stdout
 
@@ -749,27 +778,37 @@ def test_each_item_is_spent_from_its_own_grant_within_the_persons_limits(el):
     provider, tid = "PI" + el["run"], "TI" + el["run"]
     elig(stack, "provider", "add", provider, "--name", "罗湖区托养中心", "--district", "罗湖区",
          "--category", "social-security",
-         "--items", "S03-HOME-CARE,S05-RESIDENTIAL,S10-WHEELCHAIR-FUEL,R01-LIMB", "--actor", "test")
+         "--items", "S03-HOME-CARE,S05-RESIDENTIAL,R10-COMMUNITY,R01-LIMB", "--actor", "test")
     out = elig(stack, "terminal", "add", tid, "--provider", provider, "--actor", "test").stdout
     t = Terminal(stack.gateway_port, tid, out.split("secret ")[1].split()[0])
     # limb, grade 1, care level 3, adult: limb rehabilitation (18,000 a year),
-    # residential care (1,500 a month; home care, 500, is in its group) and
-    # the wheelchair fuel subsidy (300 a year: 25 a month)
+    # residential care (1,500 a month; home care, 500, is in its group),
+    # community rehabilitation (2,000 a year at 50 a session: 166.66 a
+    # month) and the wheelchair fuel subsidy (300 a year: 25 a month, paid
+    # into the person's own account, never swiped)
     nid, pid, card = person(el)
     entitlements = redis(stack, "HGETALL", card_key(card))
     assert "e:S05-RESIDENTIAL" in entitlements and "e:S03-HOME-CARE" not in entitlements
     assert redis(stack, "HGET", card_key(card), "e:R01-LIMB").startswith("1800000|0|")
     elig(stack, "issue", "--period", PERIOD, "--actor", "test")
-    for item, fen in (("S05-RESIDENTIAL", 150000), ("S10-WHEELCHAIR-FUEL", 2500),
+    for item, fen in (("S05-RESIDENTIAL", 150000), ("R10-COMMUNITY", 16666),
                       ("R01-LIMB", 150000)):
         wait_for(lambda: wallet(stack, card, item) == fen, 30, "the %s credit" % item)
+    wait_for(lambda: payee_money(stack, pid, "S10-WHEELCHAIR-FUEL") == 2500, 30,
+             "the fuel subsidy paid to the person")
+    assert wallet(stack, card, "S10-WHEELCHAIR-FUEL") == 0
     time.sleep(2.5)  # the gateway's directory refresh (the new provider)
-    # the fuel subsidy's own 25 yuan, not the residential care's money
-    st, doc = t.swipe(card, 3000, item="S10-WHEELCHAIR-FUEL")
-    assert st == 200 and doc["reason"] == "insufficient_funds", doc
     st, doc = t.swipe(card, 2500, item="S10-WHEELCHAIR-FUEL")
-    assert doc["decision"] == "approved" and doc["wallet"] == "S10-WHEELCHAIR-FUEL", doc
-    assert doc["balance_fen"] == 0, doc
+    assert st == 200 and doc["reason"] == "item_paid_to_person", doc
+    # community rehabilitation's own 166.66 yuan, not the residential care's
+    # money; 4 sessions of 50 are within the daily cap (200) but not the grant
+    st, doc = t.swipe(card, 20000, item="R10-COMMUNITY")
+    assert st == 200 and doc["reason"] == "insufficient_funds", doc
+    st, doc = t.swipe(card, 7000, item="R10-COMMUNITY")  # 1.4 sessions
+    assert st == 200 and doc["reason"] == "amount_not_priced", doc
+    st, doc = t.swipe(card, 15000, item="R10-COMMUNITY")
+    assert doc["decision"] == "approved" and doc["wallet"] == "R10-COMMUNITY", doc
+    assert doc["balance_fen"] == 1666, doc
     assert wallet(stack, card, "S05-RESIDENTIAL") == 150000
     # home care is not granted next to residential care
     st, doc = t.swipe(card, 100, item="S03-HOME-CARE")

@@ -57,9 +57,17 @@ static void fuzz_catalogue(const uint8_t *data, size_t size)
     err[0] = '\0';
     if (catalogue_parse(&c, (const char *)data, size, err, sizeof(err)) == 0) {
         FUZZ_REQUIRE(c.nitems >= 1 && c.nitems <= CATALOGUE_MAX_ITEMS);
-        for (int i = 0; i < c.nitems; i++)
-            FUZZ_REQUIRE(c.items[i].standard_fen >= 0 && c.items[i].annual_cap_fen >= 0 &&
-                         c.items[i].tiers == c.tiers);
+        for (int i = 0; i < c.nitems; i++) {
+            const rules_item *it = &c.items[i];
+            FUZZ_REQUIRE(it->standard_fen >= 0 && it->annual_cap_fen >= 0 && it->tiers == c.tiers);
+            /* every item fits its kind: a price to swipe by, a cap to claim against,
+             * a figure to issue */
+            FUZZ_REQUIRE((unsigned)it->kind < DIRECTORY_KINDS);
+            FUZZ_REQUIRE(it->kind != DIRECTORY_KIND_PRICED || it->standard_fen > 0);
+            FUZZ_REQUIRE((it->kind == DIRECTORY_KIND_QUOTE || it->kind == DIRECTORY_KIND_REIMBURSE)
+                             ? !it->issued && it->annual_cap_fen > 0
+                             : it->issued);
+        }
         for (int k = 0; k < c.tiers->n; k++) /* a tier's value is never negative */
             FUZZ_REQUIRE(
                 c.tiers->rows[k].value >= 0 &&

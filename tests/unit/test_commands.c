@@ -19,7 +19,9 @@
 #include "issue.h"
 #include "persons.h"
 #include "providers.h"
+#include "quotes.h"
 #include "rebuild.h"
+#include "reimburse.h"
 #include "synth.h"
 #include "terminals.h"
 
@@ -106,6 +108,12 @@ static void test_find(void)
         {{"rebuild-directory"}, rebuild_command, false},
         {{"issue", "--period", "2026-11"}, issue_command, false},
         {{"ages", "--actor", "x"}, ages_command, false},
+        {{"quote", "submit", "P1"}, quotes_command, false},
+        {{"quote", "approve", "QT-1"}, quotes_command, false},
+        {{"quote"}, NULL, false},
+        {{"reimburse", "record", "P1"}, reimburse_command, false},
+        {{"reimburse", "list"}, reimburse_command, false},
+        {{"reimburse"}, NULL, false},
         {{"issues"}, NULL, false},
         {{"Person", "add"}, NULL, false},
     };
@@ -122,10 +130,10 @@ static void test_find(void)
 
 static void test_names_and_usage(void)
 {
-    char names[256];
+    char names[320];
     commands_names(names, sizeof(names));
     CHECK(strcmp(names, "catalogue, person, card, provider, terminal, import, import-feed, synth, "
-                        "rebuild-directory, issue, ages") == 0,
+                        "rebuild-directory, issue, ages, quote, reimburse") == 0,
           "%s", names);
     char small[12];
     commands_names(small, sizeof(small));

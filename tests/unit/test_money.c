@@ -79,20 +79,30 @@ static void test_value_parse(void)
         int64_t daily;
         const char *category;
         const char *err;
+        directory_kind kind;
     } rows[] = {
-        {"rehab|50000|10000|0|rehabilitation", 10000, "rehabilitation", NULL},
-        {"care|0|0|0|", 0, "", NULL},
-        {"rehab|50000|10000|0", 0, NULL, "category is missing"},
-        {"rehab|50000|10000|0|x|y", 0, NULL, "more than 5"},
-        {"rehab|5e4|10000|0|x", 0, NULL, "standard"},
-        {"rehab|50000|-1|0|x", 0, NULL, "daily_cap"},
-        {"rehab|50000||0|x", 0, NULL, "daily_cap"},
+        /* written before kinds: credit */
+        {"rehab|50000|10000|0|rehabilitation", 10000, "rehabilitation", NULL,
+         DIRECTORY_KIND_CREDIT},
+        {"care|0|0|0|", 0, "", NULL, DIRECTORY_KIND_CREDIT},
+        {"R10|5000|20000|200000|rehabilitation|priced", 20000, "rehabilitation", NULL,
+         DIRECTORY_KIND_PRICED},
+        {"S02|136500|0|0|social-security|cash", 0, "social-security", NULL, DIRECTORY_KIND_CASH},
+        {"R09|0|0|300000|rehabilitation|quote", 0, "rehabilitation", NULL, DIRECTORY_KIND_QUOTE},
+        {"R08|0|0|1|x|reimburse", 0, "x", NULL, DIRECTORY_KIND_REIMBURSE},
+        {"rehab|50000|10000|0", 0, NULL, "category is missing", DIRECTORY_KIND_CREDIT},
+        {"rehab|50000|10000|0|x|y", 0, NULL, "kind \"y\"", DIRECTORY_KIND_CREDIT},
+        {"rehab|50000|10000|0|x|", 0, NULL, "kind \"\"", DIRECTORY_KIND_CREDIT},
+        {"rehab|50000|10000|0|x|credit|z", 0, NULL, "more than 6", DIRECTORY_KIND_CREDIT},
+        {"rehab|5e4|10000|0|x", 0, NULL, "standard", DIRECTORY_KIND_CREDIT},
+        {"rehab|50000|-1|0|x", 0, NULL, "daily_cap", DIRECTORY_KIND_CREDIT},
+        {"rehab|50000||0|x", 0, NULL, "daily_cap", DIRECTORY_KIND_CREDIT},
         /* strtoll skips spaces and takes the sign after them (found by fuzz_settlement) */
-        {"rehab|50000|0|\n-1446744736|x", 0, NULL, "annual_cap"},
-        {"rehab| 50000|0|0|x", 0, NULL, "standard"},
-        {"|1|1|1|x", 0, NULL, "wallet empty"},
-        {"rehab|99999999999999999999|1|1|x", 0, NULL, "standard"},
-        {"", 0, NULL, "missing"},
+        {"rehab|50000|0|\n-1446744736|x", 0, NULL, "annual_cap", DIRECTORY_KIND_CREDIT},
+        {"rehab| 50000|0|0|x", 0, NULL, "standard", DIRECTORY_KIND_CREDIT},
+        {"|1|1|1|x", 0, NULL, "wallet empty", DIRECTORY_KIND_CREDIT},
+        {"rehab|99999999999999999999|1|1|x", 0, NULL, "standard", DIRECTORY_KIND_CREDIT},
+        {"", 0, NULL, "missing", DIRECTORY_KIND_CREDIT},
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         directory_value it;
@@ -100,7 +110,7 @@ static void test_value_parse(void)
         int rc = directory_item_parse(rows[i].in, &it, err, sizeof(err));
         if (rows[i].err == NULL)
             CHECK(rc == 0 && it.daily_cap_fen == rows[i].daily &&
-                      strcmp(it.category, rows[i].category) == 0,
+                      strcmp(it.category, rows[i].category) == 0 && it.kind == rows[i].kind,
                   "\"%s\": rc %d err %s", rows[i].in, rc, err);
         else
             CHECK(rc < 0 && strstr(err, rows[i].err), "\"%s\": rc %d err \"%s\"", rows[i].in, rc,
@@ -116,14 +126,18 @@ static void test_value_format(void)
         directory_item it;
         const char *err;
     } rows[] = {
-        {{"S01", "rehab", "rehabilitation", 50000, 10000, 3600000}, NULL},
-        {{"S02", "care", "", 0, 0, 0}, NULL},
-        {{"S03", "", "x", 1, 1, 1}, "wallet"},
-        {{"S04", "re|hab", "x", 1, 1, 1}, "wallet"},
-        {{"S05", "rehab", "a|b", 1, 1, 1}, "category"},
-        {{"S06", "rehab", "x", -1, 1, 1}, "standard"},
-        {{"S07", "rehab", "x", 1, MONEY_MAX_FEN + 1, 1}, "daily_cap"},
-        {{"S08", "rehab", "x", 1, 1, -5}, "annual_cap"},
+        {{"S01", "rehab", "rehabilitation", 50000, 10000, 3600000, DIRECTORY_KIND_CREDIT}, NULL},
+        {{"S02", "care", "", 0, 0, 0, DIRECTORY_KIND_CASH}, NULL},
+        {{"S11", "S11", "social-security", 200, 2000, 120000, DIRECTORY_KIND_PRICED}, NULL},
+        {{"S06", "S06", "social-security", 0, 0, 1000000, DIRECTORY_KIND_QUOTE}, NULL},
+        {{"S08", "S08", "social-security", 0, 0, 40000, DIRECTORY_KIND_REIMBURSE}, NULL},
+        {{"S03", "", "x", 1, 1, 1, DIRECTORY_KIND_CREDIT}, "wallet"},
+        {{"S04", "re|hab", "x", 1, 1, 1, DIRECTORY_KIND_CREDIT}, "wallet"},
+        {{"S05", "rehab", "a|b", 1, 1, 1, DIRECTORY_KIND_CREDIT}, "category"},
+        {{"S06", "rehab", "x", -1, 1, 1, DIRECTORY_KIND_CREDIT}, "standard"},
+        {{"S07", "rehab", "x", 1, MONEY_MAX_FEN + 1, 1, DIRECTORY_KIND_CREDIT}, "daily_cap"},
+        {{"S08", "rehab", "x", 1, 1, -5, DIRECTORY_KIND_CREDIT}, "annual_cap"},
+        {{"S09", "rehab", "x", 1, 1, 1, (directory_kind)7}, "kind"},
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         char val[256], err[200] = "";
@@ -139,7 +153,7 @@ static void test_value_format(void)
                   strcmp(v.category, rows[i].it.category) == 0 &&
                   v.standard_fen == rows[i].it.standard_fen &&
                   v.daily_cap_fen == rows[i].it.daily_cap_fen &&
-                  v.annual_cap_fen == rows[i].it.annual_cap_fen,
+                  v.annual_cap_fen == rows[i].it.annual_cap_fen && v.kind == rows[i].it.kind,
               "%s: round trip of \"%s\": %s", rows[i].it.code, val, err);
     }
 }

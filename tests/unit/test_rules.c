@@ -95,6 +95,19 @@ static void test_table(void)
         {"R07-DEVICES", "limb", 1, 3, "dibao", 40, 0},
         {"S08-MEDICAL-INS", "limb", 1, 3, "near-poor", 40, 0},
         {"S09-FAMILY-DOCTOR", "limb", 1, 3, "dibao", 40, 0},
+        /* priced items: the year's credit (the annual cap) a twelfth a
+         * month, spent a session at a time at the item's price */
+        {"R10-COMMUNITY", "limb", 4, 0, "none", 40, 16666},
+        {"S11-TRANSPORT", "visual", 2, 0, "none", 70, 10000},
+        {"S11-TRANSPORT", "visual", 3, 0, "none", 70, 0},
+        {"S03-HOME-CARE", "limb", 1, 0, "none", 40, 50000}, /* 25 yuan an hour, 6,000 a year */
+        {"E08-JOB-TRANSPORT", "hearing", 3, 0, "none", 30, 10000},
+        {"E08-JOB-TRANSPORT", "hearing", 3, 0, "none", 60, 0},
+        /* quotes and reimbursements are never issued */
+        {"R09-CATARACT", "visual", 2, 0, "dibao", 70, 0},
+        {"E02-STARTUP", "visual", 2, 0, "none", 30, 0},
+        /* cash: issued like credit, paid to the person */
+        {"S10-WHEELCHAIR-FUEL", "limb", 2, 0, "none", 50, 2500},
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         int64_t got = month_of(rows[i].item, person(rows[i].category, rows[i].grade, rows[i].care,
@@ -316,6 +329,27 @@ static void test_catalogue(void)
          "unknown field \"tall\""},
         {"tier\twhen\tvalue\tlegal_basis", "tier\twhen\tfen\tlegal_basis",
          "tier column 3 is \"fen\", expected value"},
+        /* each kind with what it needs of the other columns */
+        {"\tsession\tpriced\t5000\t", "\tsession\tbartered\t5000\t", "unknown kind \"bartered\""},
+        {"\tsession\tpriced\t5000\t", "\tsession\tpriced\t0\t",
+         "R10-COMMUNITY: a priced item needs a price"},
+        {"\tsession\tpriced\t5000\t", "\tmonth\tpriced\t5000\t",
+         "R10-COMMUNITY: a priced item is issued (issued=yes) and priced by the session"},
+        {"\tall\t200000\t20000\t", "\tall\t0\t20000\t",
+         "R10-COMMUNITY: a priced item needs an annual cap"},
+        {"\tonce\tquote\t0\tflat\tcategory=visual\t300000",
+         "\tonce\tquote\t0\tflat\tcategory=visual\t0",
+         "R09-CATARACT: a quote item needs an annual cap"},
+        {"\tonce\tquote\t0\tflat\tcategory=visual\t300000\t0\t-\tcentral\trehab-training\tno",
+         "\tonce\tquote\t0\tflat\tcategory=visual\t300000\t0\t-\tcentral\trehab-training\tyes",
+         "R09-CATARACT: a quote item is never issued"},
+        {"\tmonth\tcash\t136500\t", "\tservice\tcash\t136500\t",
+         "S02-LIVING: a cash item is issued (issued=yes) by the month or the year"},
+        {"\tmonth\tcash\t101000\t", "\tmonth\tcash\t0\t",
+         "S01-CARE: a cash item needs a standard amount"},
+        {"\tservice\treimburse\t0\tflat\thousehold=dibao|near-poor\t12000",
+         "\tservice\treimburse\t0\tcare\thousehold=dibao|near-poor\t12000",
+         "S09-FAMILY-DOCTOR: a reimburse item has no tier"},
     };
     FILE *fp = fopen(ELIG_CATALOGUE, "rb");
     static char buf[1 << 16];

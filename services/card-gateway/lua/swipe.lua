@@ -1,13 +1,18 @@
 -- swipe.lua: authorize one swipe atomically (idempotency, card, PIN,
--- eligibility, designation, standard amount, daily and annual caps,
--- balance), then debit the wallet and record the hold and the swipe.
+-- the item's kind, eligibility, designation, the quoting provider, the
+-- standard amount or price, daily and annual caps, balance), then debit
+-- the wallet and record the hold and the swipe.
 -- Every key belongs to one card (one Redis Cluster slot).
 --
 -- @keys card wallet holds caps idem swipe
 -- @argv fingerprint pin_proof item_code item_info provider_state amount day year swipe_id terminal provider now card_no approval event_id request_id gateway_id
 -- KEYS: 1 card, 2 wallet, 3 holds, 4 caps, 5 idem, 6 swipe
 -- ARGV: 1 request fingerprint, 2 PIN proof, 3 item code,
---       4 item "wallet|standard|daily_cap|annual_cap|category" ('' if unknown),
+--       4 item "wallet|standard|daily_cap|annual_cap|category|kind" ('' if unknown;
+--         kind credit: at most the standard per swipe; priced: a whole number
+--         of sessions at the standard price; quote: only at the provider of
+--         the card's approved quote (q:<item>); reimburse and cash are paid
+--         into the person's own account, never swiped),
 --       5 provider state (ok | suspended | not_designated), 6 amount (fen),
 --       7 day yyyymmdd, 8 year yyyy, 9 swipe id, 10 terminal, 11 provider,
 --       12 now (ms), 13 card number, 14 approval code, 15 event id, 16 request id,
@@ -31,7 +36,7 @@ local function decline(reason)
 end
 local item = ARGV[3]
 local card = redis.call('HMGET', KEYS[1], 'status', 'pin_salt', 'pin_hash', 'pin_fails',
-                        'pin_locked', 'person', 'e:' .. item)
+                        'pin_locked', 'person', 'e:' .. item, 'q:' .. item)
 if not card[1] then return decline('card_unknown') end
 if card[1] == 'lost' or card[1] == 'replaced' then return decline('card_lost') end
 if card[1] ~= 'active' then return decline('card_frozen') end
@@ -46,15 +51,23 @@ if redis.sha1hex((card[2] or '') .. ARGV[2]) ~= card[3] then
 end
 if card[4] and card[4] ~= '0' then redis.call('HSET', KEYS[1], 'pin_fails', '0') end
 if ARGV[4] == '' then return decline('item_unknown') end
-local wallet, standard, dcap, acap = string.match(ARGV[4], '^([^|]+)|(%d+)|(%d+)|(%d+)')
+local wallet, standard, dcap, acap, kind =
+  string.match(ARGV[4], '^([^|]+)|(%d+)|(%d+)|(%d+)|[^|]*|?([a-z]*)$')
+if not wallet then return decline('item_unknown') end
+if kind == 'reimburse' or kind == 'cash' then return decline('item_paid_to_person') end
 if ARGV[5] == 'suspended' then return decline('provider_suspended') end
 if ARGV[5] ~= 'ok' then return decline('provider_not_designated') end
 if not card[7] then return decline('person_ineligible') end
+if kind == 'quote' and card[8] ~= ARGV[11] then return decline('provider_not_quoted') end
 local eacap, edcap, fund = string.match(card[7], '^(%d+)|(%d+)|(.*)$')
 local bal = redis.call('HGET', KEYS[2], wallet)
 if not bal then return decline('item_not_allowed') end
 local amount = tonumber(ARGV[6])
-if amount > tonumber(standard) then return decline('amount_over_standard') end
+if kind == 'priced' then
+  if amount % tonumber(standard) ~= 0 then return decline('amount_not_priced') end
+elseif kind ~= 'quote' and amount > tonumber(standard) then
+  return decline('amount_over_standard')
+end
 dcap = tonumber(edcap) > 0 and tonumber(edcap) or tonumber(dcap)
 acap = tonumber(eacap) > 0 and tonumber(eacap) or tonumber(acap)
 local caps = redis.call('HMGET', KEYS[4], 'd:' .. item, 'y:' .. item)
