@@ -16,6 +16,30 @@ static const char reimburse_already[] =
     "SELECT coalesce(sum(amount_fen), 0) FROM elig_reimbursements WHERE person_id = $1 AND "
     "item_code = $2 AND extract(year FROM paid_on)::text = $3";
 
+/* An invoice is refunded once per item: 0, 1 (printed, naming the first
+ * refund), 2. */
+static int reimburse_once(registry *r, const char *item, const char *invoice)
+{
+    char err[512];
+    const char *q[] = {item, invoice};
+    PGresult *res = pg_query(r->pg,
+                             "SELECT reimbursement_id, recorded_at::date FROM elig_reimbursements "
+                             "WHERE item_code = $1 AND invoice = $2",
+                             2, q, err, sizeof(err));
+    if (res == NULL) {
+        registry_fail("%s", err);
+        return 2;
+    }
+    int rc = 0;
+    if (PQntuples(res) == 1) {
+        registry_fail("invoice %s for %s is refunded already: %s, recorded on %s", invoice, item,
+                      PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+        rc = 1;
+    }
+    PQclear(res);
+    return rc;
+}
+
 static int reimburse_record(registry *r, int argc, char **argv)
 {
     int npos = args_check(argc, argv, "item,amount,invoice,paid-on,actor");
@@ -45,6 +69,8 @@ static int reimburse_record(registry *r, int argc, char **argv)
     }
     claims_claim cl;
     int rc = claims_check(r, &c, DIRECTORY_KIND_REIMBURSE, argv[0], item, amount, day, &cl);
+    if (rc == 0)
+        rc = reimburse_once(r, item, invoice);
     if (rc == 0)
         rc = claims_cap(r, &cl, argv[0], reimburse_already);
     /* paid in the month it is recorded */
@@ -76,17 +102,9 @@ static int reimburse_record(registry *r, int argc, char **argv)
             registry_fail("%s", err);
             rc = 2;
         } else if (PQntuples(res) == 0) {
-            PQclear(res);
-            const char *q[] = {item, invoice};
-            res = pg_query(r->pg,
-                           "SELECT reimbursement_id, recorded_at::date FROM elig_reimbursements "
-                           "WHERE item_code = $1 AND invoice = $2",
-                           2, q, err, sizeof(err));
-            if (res && PQntuples(res) == 1)
-                registry_fail("invoice %s for %s is refunded already: %s, recorded on %s", invoice,
-                              item, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
-            else
-                registry_fail("invoice %s for %s: %s", invoice, item, res ? "conflict" : err);
+            /* recorded by another command since reimburse_once looked */
+            if (reimburse_once(r, item, invoice) == 0)
+                registry_fail("invoice %s for %s: recorded concurrently", invoice, item);
             rc = 1;
         }
     }

@@ -62,14 +62,22 @@ static const char *const synth_given[] = {"伟", "芳",   "娜", "敏", "静",  
 static const struct {
     const char *category, *prefix, *items;
 } synth_provider_kinds[] = {
-    {"rehabilitation", "康复中心", "R01-LIMB;R05-CP-CHILD;R07-DEVICES;R10-COMMUNITY"},
+    {"rehabilitation", "康复中心", "R01-LIMB;R05-CP-CHILD;R10-COMMUNITY"},
     {"rehabilitation", "儿童康复院", "R02-AUTISM;R03-HEARING-CHILD;R04-INTELLECT-CHILD;R11-INFANT"},
-    {"rehabilitation", "辅具服务站", "R07-DEVICES;R12-HEARING-AID"},
+    {"rehabilitation", "辅具服务站", "R12-HEARING-AID;R10-COMMUNITY"},
+    {"rehabilitation", "眼科医院", "R09-CATARACT"},
     {"employment", "职业培训学校", "E01-VOCATIONAL;E04-MASSAGE;E07-VOC-REHAB"},
-    {"education", "特殊教育学校", "D02-PRESCHOOL;D05-HOME-TEACHING;D08-SIGN-BRAILLE"},
-    {"social-security", "居家养护中心", "S03-HOME-CARE;S04-DAY-CARE;S01-CARE"},
-    {"social-security", "托养中心", "S05-RESIDENTIAL;S04-DAY-CARE;S01-CARE;S02-LIVING"},
+    {"employment", "就业服务中心", "E05-SHELTERED;E08-JOB-TRANSPORT;E01-VOCATIONAL"},
+    {"education", "特殊教育学校",
+     "D03-UPPER-SEC;D05-HOME-TEACHING;D06-SCHOOL-TRANSPORT;D08-SIGN-BRAILLE"},
+    {"social-security", "居家养护中心", "S03-HOME-CARE;S04-DAY-CARE"},
+    {"social-security", "托养中心", "S05-RESIDENTIAL;S04-DAY-CARE"},
+    {"social-security", "公交集团", "S11-TRANSPORT"},
+    {"social-security", "无障碍改造工程队", "S06-BARRIER-FREE"},
 };
+/* Every swipeable item of the 2026 catalogue has a kind of provider; the
+ * items paid into the person's own account (cash, reimburse) have none. */
+#define SYNTH_KINDS ((long)(sizeof(synth_provider_kinds) / sizeof(synth_provider_kinds[0])))
 
 static void synth_national_id(char *out, int y, int m, int d, long seq)
 {
@@ -105,7 +113,9 @@ static int synth_run(long persons, long providers, unsigned long long seed, cons
         const char *cat = synth_categories[synth_pick(synth_category_w, 7)];
         int grade = 1 + synth_pick(synth_grade_w, 4);
         int age = synth_below(100) < 8 ? synth_below(18) : 18 + synth_below(78);
-        int32_t bday = rules_days(ty - age, 1, 1) - synth_below(365);
+        /* a child under one was born in the last 365 days (some under 5
+         * months: early intervention) */
+        int32_t bday = (age == 0 ? today : rules_days(ty - age, 1, 1)) - synth_below(365);
         int by, bm, bd;
         rules_civil(bday, &by, &bm, &bd);
         int care = 0;
@@ -135,7 +145,9 @@ static int synth_run(long persons, long providers, unsigned long long seed, cons
     }
     fputs("provider_id,name,district,category,items\n", fp);
     for (long i = 0; i < providers; i++) {
-        int k = synth_below(7);
+        int k = synth_below((int)SYNTH_KINDS);
+        if (i < SYNTH_KINDS)
+            k = (int)i; /* the first providers: one of each kind */
         fprintf(fp, "LH%04ld,罗湖区%s%s%s,罗湖区,%s,%s\n", i + 1, synth_towns[synth_below(10)],
                 synth_provider_kinds[k].prefix,
                 i % 3 == 0 ? "" : (i % 3 == 1 ? "（一部）" : "（二部）"),

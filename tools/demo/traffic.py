@@ -7,12 +7,17 @@ terminal API (every request signed as TERMINAL-API.md says).
 
 FLEET.json is what deploy/local/demo exports from the registry:
 {"terminals": [{"id", "secret", "provider", "items": [...]}],
- "cards": [{"card_no", "pin", "items": {"CODE": {"wallet", "standard_fen" (the
- catalogue's, 0 when it sets none), "issued_fen" (this month's grant)}}}]}.
+ "cards": [{"card_no", "pin", "items": {"CODE": {"wallet", "kind" (credit or
+ priced: the swipeable items issued), "standard_fen" (the catalogue's: the most
+ a swipe takes for credit, the price of a session for priced),
+ "daily_cap_fen", "issued_fen" (this month's grant)}}}]}.
 
 What a cardholder does, in proportions close to a working day:
+  - first, every item a terminal takes, once, by a card that has it at its
+    own provider (the whole swipeable service list is used);
   - a swipe for an item the card is entitled to (mostly the same one), at
-    the cardholder's own provider, for part of the month's grant;
+    the cardholder's own provider, for part of the month's grant (a priced
+    item: a few whole sessions at its price);
     cardholders take turns, so a card comes back only after the others. A
     person keeps to one provider during the demo's minutes (the one
     designated for most of the card's items), as people do: a card at two
@@ -21,8 +26,9 @@ What a cardholder does, in proportions close to a working day:
     own provider and, right after, at another one, so the provider-hop
     holds the report shows are theirs;
   - now and then a wrong PIN (pin_invalid), an item the provider is not
-    designated for (provider_not_designated), or more than the standard
-    amount (amount_over_standard): the declines an operator sees;
+    designated for (provider_not_designated), more than the standard
+    amount (amount_over_standard) or a session and a half of a priced item
+    (amount_not_priced): the declines an operator sees;
   - right after most approvals, a rating (1..5 with tags); each provider has
     a quality of its own, so the scores differ and the year-end review has
     something to find;
@@ -105,6 +111,15 @@ class Sim:
                     set(t["items"]) & set(c["items"])]
             if away:
                 self.hoppers[c["card_no"]] = away[0]
+        # the service list covered: for every item a terminal takes, one card
+        # that has it and whose own provider offers it swipes it first
+        self.cover = []
+        for item in sorted(self.by_item):
+            have = [c for c in sorted(self.cards, key=lambda c: c["card_no"])
+                    if item in c["items"] and item in self.home(c)["items"]]
+            if have:
+                self.cover.append((have[len(have) // 2], item))
+        self.items_swiped = set()
         # each provider's quality: the mean of its scores, 1.8 .. 4.9
         self.quality = {t["provider"]: 1.8 + 3.1 * (int(hashlib.sha256(
             t["provider"].encode()).hexdigest()[:8], 16) / 0xFFFFFFFF) for t in fleet["terminals"]}
@@ -135,18 +150,29 @@ class Sim:
         if away is not None:  # planted: the same card at another provider at once
             self.visit(rng, terms, card, away)
 
-    def visit(self, rng, terms, card, t):
+    def visit(self, rng, terms, card, t, item=None):
+        forced = item is not None
         items = sorted(i for i in card["items"] if i in t["items"])
-        item = items[int(card["card_no"][-4:]) % len(items)] if rng.random() < 0.9 else \
-            rng.choice(items)
+        if not forced:
+            item = items[int(card["card_no"][-4:]) % len(items)] if rng.random() < 0.9 else \
+                rng.choice(items)
         info = card["items"][item]
         term = terms.setdefault(t["id"], Terminal(self.args.port, t))
-        # within what the item allows and what was issued for it
+        # within what the item allows and what was issued for it: a priced
+        # item by whole sessions at its price (under the daily cap), a
+        # credit item up to its standard a swipe
         cap = info["issued_fen"]
-        if info["standard_fen"] > 0:
-            cap = min(cap, info["standard_fen"])
-        pin, amount = card["pin"], max(1, int(cap * rng.uniform(0.05, 0.3)))
-        roll = rng.random()
+        priced = info.get("kind") == "priced"
+        if priced:
+            price = info["standard_fen"]
+            cap = min(cap, info.get("daily_cap_fen") or cap)
+            amount = price * max(1, int(cap // price * rng.uniform(0.05, 0.3)))
+        else:
+            if info["standard_fen"] > 0:
+                cap = min(cap, info["standard_fen"])
+            amount = max(1, int(cap * rng.uniform(0.05, 0.3)))
+        pin = card["pin"]
+        roll = 1.0 if forced else rng.random()
         if roll < 0.03:
             pin = "%06d" % ((int(pin) + 1) % 10 ** 6)
         elif roll < 0.05:
@@ -154,7 +180,8 @@ class Sim:
             if others:
                 item = rng.choice(others)
         elif roll < 0.06 and info["standard_fen"] > 0:
-            amount = info["standard_fen"] + 100
+            # over the standard (credit), or not a whole number of sessions
+            amount = info["standard_fen"] + (info["standard_fen"] // 2 if priced else 100)
         st, doc = term.post("/v1/swipes", {"request_id": uuid.uuid4().hex,
                                            "card_no": card["card_no"], "pin": pin,
                                            "item_code": item, "amount_fen": amount})
@@ -166,6 +193,8 @@ class Sim:
             return
         self.count("approved")
         self.count("approved_fen", amount)
+        with self.lock:
+            self.items_swiped.add(item)
         if rng.random() < 0.02:
             st, _ = term.post("/v1/swipes/%s/reversal" % doc["swipe_id"],
                               {"request_id": uuid.uuid4().hex})
@@ -189,6 +218,7 @@ class Sim:
         # every other card of the thread has had its turn
         mine = self.cards[idx::self.args.threads]
         rng.shuffle(mine)
+        cover = self.cover[idx::self.args.threads]
         turn = 0
         per = self.args.rate / self.args.threads if self.args.rate > 0 else 0
         due = time.monotonic()
@@ -198,7 +228,10 @@ class Sim:
                 wait = due - time.monotonic()
                 if wait > 0:
                     time.sleep(wait)
-            if mine:
+            if cover:
+                card, item = cover.pop()
+                self.visit(rng, terms, card, self.home(card), item)
+            elif mine:
                 self.one(rng, terms, mine[turn % len(mine)])
                 turn += 1
             with self.lock:
@@ -261,6 +294,11 @@ def main():
                                   {sim.home(c)["provider"] for c in sim.cards
                                    if c["card_no"] in sim.hoppers}),
            "swipes_per_s": round(sim.sent / elapsed, 1),
+           # the items a provider takes and some card holds credit for (a
+           # quote item has none until its quote is approved)
+           "items_offered": sorted(i for i in sim.by_item
+                                   if any(i in c["items"] for c in sim.cards)),
+           "items_swiped": sorted(sim.items_swiped),
            "approved": c.pop("approved", 0), "approved_fen": c.pop("approved_fen", 0),
            "reversed": c.pop("reversed", 0), "reversed_fen": c.pop("reversed_fen", 0),
            "rated": c.pop("rated", 0),
