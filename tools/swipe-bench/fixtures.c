@@ -70,7 +70,6 @@ int fixtures_load(redisContext *ctx, const char *pepper, int terminals, uint64_t
         fixtures_person_id(person, c);
         directory_put_card(&d, card, person, "active", FIXTURES_PIN, pepper);
         directory_put_entitlement(&d, card, FIXTURES_ITEM, 0, 0, FIXTURES_FUND);
-        directory_set_wallet(&d, card, FIXTURES_WALLET, FIXTURES_BALANCE_FEN);
         if ((c + 1) % FIXTURES_CHUNK == 0 || c + 1 == cards) {
             if (directory_sync(&d, err, errlen) < 0)
                 return -1;
@@ -79,6 +78,15 @@ int fixtures_load(redisContext *ctx, const char *pepper, int terminals, uint64_t
         }
     }
     return 0;
+}
+
+void fixtures_print_cards(FILE *out, uint64_t cards)
+{
+    for (uint64_t c = 0; c < cards; c++) {
+        char card[FIXTURES_CARD_LEN + 1];
+        fixtures_card_no(card, c);
+        fprintf(out, "%s %s %s %s\n", card, FIXTURES_WALLET, FIXTURES_ITEM, FIXTURES_FUND);
+    }
 }
 
 void fixtures_print_keys(FILE *out, const char *card_no, const char *terminal_id,

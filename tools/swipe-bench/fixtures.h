@@ -6,7 +6,13 @@
  * the bench stays right when the key layout changes. The names are derived
  * from an index, so the fleet can rebuild any card number or terminal id
  * without keeping a table, and a second --setup overwrites the first one
- * (PINs and balances are reset, nothing accumulates).
+ * (PINs and wrong-PIN counters are reset, nothing accumulates).
+ *
+ * No money: a wallet is written by the ledger alone, when it applies a
+ * top-up, so that Redis and the journal agree and `onecard-ledger
+ * reconcile` stays OK after a bench. tools/bench/bench-cards funds the
+ * cards that way (an allocation into the fund FIXTURES_FUND, then one
+ * TopupIssued per card), from the lines fixtures_print_cards writes.
  *
  * Blocking; start-up only.
  */
@@ -25,8 +31,7 @@
 #define FIXTURES_STANDARD_FEN 5000
 #define FIXTURES_PROVIDER     "PBENCH"
 #define FIXTURES_PIN          "123456"
-#define FIXTURES_FUND         "central-2026"
-#define FIXTURES_BALANCE_FEN  INT64_C(10000000000) /* 100 million yuan: never runs dry */
+#define FIXTURES_FUND         "bench" /* a fund source of its own: bench money stays apart */
 #define FIXTURES_CARD_LEN     19
 #define FIXTURES_ID_MAX       32
 #define FIXTURES_SECRET_MAX   (FIXTURES_ID_MAX + 8)
@@ -43,11 +48,16 @@ void fixtures_terminal_secret(char *out, const char *terminal_id);
 void fixtures_person_id(char *out, uint64_t index);
 
 /* Writes the item, the provider, terminals 0..terminals-1 and cards
- * 0..cards-1 (active, PIN 123456 hashed with pepper, entitled to the item,
- * a full wallet) in pipelined chunks. Progress goes to log (may be NULL).
- * Returns 0, or -1 with the reason in err. */
+ * 0..cards-1 (active, PIN 123456 hashed with pepper, entitled to the item
+ * from FIXTURES_FUND; no wallet: see above) in pipelined chunks. Progress goes to log (may be
+ * NULL). Returns 0, or -1 with the reason in err. */
 int fixtures_load(redisContext *ctx, const char *pepper, int terminals, uint64_t cards, FILE *log,
                   char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/* Prints one line per bench card 0..cards-1: "CARD_NO WALLET ITEM FUND",
+ * what a top-up of that card names (tools/bench/bench-cards turns each into
+ * an onecard-produce topup record). */
+void fixtures_print_cards(FILE *out, uint64_t cards);
 
 /* Prints, one "name value" per line, what redis-benchmark needs to run the
  * gateway's swipe script for card_no as terminal_id would: the six keys

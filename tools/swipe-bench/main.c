@@ -7,9 +7,12 @@
  *   onecard-swipe-bench --setup --duration 30 --connections 64
  *   onecard-swipe-bench --json --rate 2000 --decline-ratio 50
  *   onecard-swipe-bench --print-keys 6222880000000000009
+ *   onecard-swipe-bench --print-cards --cards 10000
  *
  * --setup loads the bench's item, provider, terminals and cards into Redis
- * through common/directory.h (see fixtures.h). --decline-ratio sends that
+ * through common/directory.h (see fixtures.h), without money: the cards
+ * are funded through the ledger (tools/bench/bench-cards, from the lines
+ * --print-cards writes), so a bench leaves the books balanced. --decline-ratio sends that
  * many requests per thousand over the item's standard amount, a decline
  * that changes nothing, rather than a wrong PIN that would lock cards.
  * --print-keys prints the Redis keys and arguments of the gateway's swipe
@@ -40,7 +43,7 @@ typedef struct bench_options {
     int gw_port, redis_port;
     const char *pepper;
     const char *print_keys;
-    bool setup, json;
+    bool setup, json, print_cards;
     fleet_config fleet;
 } bench_options;
 
@@ -60,10 +63,12 @@ static void bench_usage(FILE *out)
             "  --rate R                requests/s in all, paced; 0 = as fast as possible (0)\n"
             "  --decline-ratio P       per mille of requests over the standard amount (0)\n"
             "  --timeout S             seconds before a request counts as an error (10)\n"
-            "  --setup                 load the bench fixtures into Redis first\n"
+            "  --setup                 load the bench fixtures (no money) into Redis first\n"
             "  --json                  print only the JSON result\n"
             "  --print-keys CARD       print the swipe script's keys and arguments for a card\n"
-            "                          number or a bench card index (0 = the first), exit\n");
+            "                          number or a bench card index (0 = the first), exit\n"
+            "  --print-cards           print \"CARD WALLET ITEM FUND\" for each of the --cards\n"
+            "                          bench cards, what funding one names, exit\n");
 }
 
 static void bench_die(const char *what, const char *value)
@@ -127,6 +132,7 @@ static void bench_parse(int argc, char **argv, bench_options *o)
         O_SETUP,
         O_JSON,
         O_PRINT_KEYS,
+        O_PRINT_CARDS,
         O_HELP
     };
     static const struct option longopts[] = {
@@ -144,6 +150,7 @@ static void bench_parse(int argc, char **argv, bench_options *o)
         {"setup", no_argument, NULL, O_SETUP},
         {"json", no_argument, NULL, O_JSON},
         {"print-keys", required_argument, NULL, O_PRINT_KEYS},
+        {"print-cards", no_argument, NULL, O_PRINT_CARDS},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -205,6 +212,9 @@ static void bench_parse(int argc, char **argv, bench_options *o)
         case O_PRINT_KEYS:
             o->print_keys = optarg;
             break;
+        case O_PRINT_CARDS:
+            o->print_cards = true;
+            break;
         case 'h':
         case O_HELP:
             bench_usage(stdout);
@@ -216,7 +226,7 @@ static void bench_parse(int argc, char **argv, bench_options *o)
     }
     if (optind < argc)
         bench_die("argument", argv[optind]);
-    if (o->fleet.duration_s <= 0 && !o->setup && !o->print_keys)
+    if (o->fleet.duration_s <= 0 && !o->setup && !o->print_keys && !o->print_cards)
         bench_die("--duration (0 only with --setup)", "0");
     o->fleet.host = o->gw_host;
     o->fleet.port = o->gw_port;
@@ -268,6 +278,11 @@ int main(int argc, char **argv)
         fixtures_terminal_id(term, 0);
         fixtures_print_keys(stdout, card, term, o.pepper);
         return 0;
+    }
+
+    if (o.print_cards) {
+        fixtures_print_cards(stdout, o.fleet.cards);
+        return fflush(stdout) == 0 ? 0 : 1;
     }
 
     bench_raise_nofile(o.fleet.connections);
