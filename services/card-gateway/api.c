@@ -30,9 +30,32 @@ static api_config api_cfg;
 
 /* ============================================================= the steps */
 
-/* The body, its fingerprint and the event id; then the endpoint. */
+/* Matches the path; returns the kind or -1 (404). */
+static int api_route(const char *path, char *swipe_id, size_t cap);
+
+/* Authenticated: the path (404), the method (405), the media type (415),
+ * the body (400), its fingerprint and the event id; then the endpoint. The
+ * contract puts authentication first: an unsigned request learns nothing
+ * about paths or methods (only the HTTP layer's answers about the bytes
+ * themselves, 413, 414, 501 and a malformed request, come before it). */
 static void api_after_auth(request *r)
 {
+    int kind = api_route(r->path, r->swipe_id, sizeof(r->swipe_id));
+    if (kind < 0) {
+        reply_error(r, 404, "not_found", "path: no such endpoint (see docs/terminal-api.md)");
+        return;
+    }
+    r->kind = (request_kind)kind;
+    if (strcmp(r->method, "POST") != 0) {
+        reply_error_with(r, 405, "method_not_allowed", "Allow: POST\r\n",
+                         "method: this endpoint takes POST");
+        return;
+    }
+    if (!r->json_body) {
+        reply_error(r, 415, "unsupported_media_type",
+                    "header Content-Type must be application/json");
+        return;
+    }
     char err[256];
     if (request_parse(r, err, sizeof(err)) < 0) {
         reply_error(r, 400, "invalid_request", err);
@@ -160,24 +183,10 @@ void api_handle(http_conn *c, http_request *req, void *arg)
     snprintf(r->path, sizeof(r->path), "%s", req->path);
     r->body = req->body;
     r->bodylen = req->content_length;
-    int kind = api_route(req->path, r->swipe_id, sizeof(r->swipe_id));
-    if (kind < 0) {
-        reply_error(r, 404, "not_found", "unknown path");
-        return;
-    }
-    r->kind = (request_kind)kind;
-    if (strcmp(req->method, "POST") != 0) {
-        reply_error(r, 405, "method_not_allowed", "use POST");
-        return;
-    }
     size_t ctlen;
     const char *ct = http_header_get(req, "content-type", &ctlen);
-    if (ct == NULL || ctlen < 16 || strncasecmp(ct, "application/json", 16) != 0 ||
-        (ctlen > 16 && ct[16] != ';' && ct[16] != ' ')) {
-        reply_error(r, 415, "unsupported_media_type",
-                    "header Content-Type must be application/json");
-        return;
-    }
+    r->json_body = ct != NULL && ctlen >= 16 && strncasecmp(ct, "application/json", 16) == 0 &&
+                   (ctlen == 16 || ct[16] == ';' || ct[16] == ' ');
     char err[256];
     if (auth_parse_headers(req, r->now_ms / 1000, &r->auth, err, sizeof(err)) < 0) {
         reply_error(r, 401, "unauthenticated", err);

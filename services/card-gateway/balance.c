@@ -3,6 +3,7 @@
  */
 #include "balance.h"
 
+#include "reasons.h"
 #include "reply.h"
 #include "scripts.h"
 
@@ -29,14 +30,18 @@ static void balance_on_script(redisReply *reply, const char *errstr, void *arg)
     }
     char body[2048];
     if (strcmp(reply->element[0]->str, "declined") == 0 && reply->elements >= 2) {
+        const reasons_row *why = reasons_find(reply->element[1]->str);
         snprintf(body, sizeof(body),
-                 "{\"card_no\":\"%s\",\"decision\":\"declined\",\"reason\":\"%s\"}", r->card_no,
-                 reply->element[1]->str);
+                 "{\"card_no\":\"%s\",\"decision\":\"declined\",\"reason\":\"%s\","
+                 "\"display_zh\":\"%s\"}",
+                 r->card_no, reply->element[1]->str, why ? why->display_zh : "");
         reply_finish(r, 200, NULL, body);
         return;
     }
-    size_t n =
-        (size_t)snprintf(body, sizeof(body), "{\"card_no\":\"%s\",\"wallets\":[", r->card_no);
+    size_t n = (size_t)snprintf(body, sizeof(body),
+                                "{\"card_no\":\"%s\",\"decision\":\"approved\","
+                                "\"wallets\":[",
+                                r->card_no);
     for (size_t i = 1; i + 1 < reply->elements && n < sizeof(body) - 128; i += 2) {
         char w[64];
         log_json_escape(w, sizeof(w), reply->element[i]->str);

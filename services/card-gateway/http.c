@@ -2,6 +2,7 @@
  * http: a small HTTP/1.1 server for the terminal API. See http.h.
  */
 #include "http.h"
+#include "common/event.h"
 #include "common/log.h"
 #include "common/metrics.h"
 
@@ -211,8 +212,24 @@ struct http_conn {
     bool busy;              /* a request is being handled */
     bool close_after;       /* answer, then close */
     http_request req;
-    char *reqbuf; /* header + body of the request being handled */
+    char *reqbuf;                      /* header + body of the request being handled */
+    char rid[HTTP_REQUEST_ID_LEN + 1]; /* the X-Request-Id of the answer */
 };
+
+/* Request ids: 8 hex digits drawn when the server starts, then a count:
+ * unique across the gateway's processes (with odds of 1 in 2^32 per pair
+ * of processes), without a random draw per request. */
+static uint32_t http_rid_prefix, http_rid_seq;
+
+static void http_next_rid(http_conn *c)
+{
+    snprintf(c->rid, sizeof(c->rid), "%08x%08x", http_rid_prefix, ++http_rid_seq);
+}
+
+const char *http_request_id(const http_conn *c)
+{
+    return c->rid;
+}
 
 static struct evconnlistener *http_listener;
 static http_conn *http_conns; /* open connections, newest first */
@@ -283,11 +300,14 @@ static void http_write_raw(http_conn *c, int status, const char *extra, const ch
         if (reasons[i].code == status)
             text = reasons[i].text;
     struct evbuffer *out = bufferevent_get_output(c->bev);
+    if (c->rid[0] == '\0')
+        http_next_rid(c); /* an answer before any request was whole */
     evbuffer_add_printf(out,
                         "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
-                        "Content-Length: %zu\r\nConnection: %s\r\n%s\r\n",
-                        status, text, bodylen, c->close_after ? "close" : "keep-alive",
+                        "Content-Length: %zu\r\nConnection: %s\r\nX-Request-Id: %s\r\n%s\r\n",
+                        status, text, bodylen, c->close_after ? "close" : "keep-alive", c->rid,
                         extra ? extra : "");
+    c->rid[0] = '\0'; /* the next request gets its own */
     evbuffer_add(out, body, bodylen);
 }
 
@@ -378,8 +398,10 @@ static void http_process(http_conn *c)
     const char *why = NULL;
     int hl = http_parse(buf, look, &c->req, &status, &why);
     if (hl < 0) {
-        static const char *const codes[][2] = {{"413", "too_large"}};
-        const char *code = status == 413 ? codes[0][1] : "invalid_request";
+        const char *code = status == 413   ? "too_large"
+                           : status == 414 ? "uri_too_long"
+                           : status == 501 ? "not_implemented"
+                                           : "invalid_request";
         http_reject(c, status, code, why);
         return;
     }
@@ -403,6 +425,7 @@ static void http_process(http_conn *c)
     c->req.body = c->reqbuf + hl;
     c->busy = true;
     bufferevent_disable(c->bev, EV_READ);
+    http_next_rid(c);
     http_handler(http_hold(c), &c->req, http_handler_arg);
 }
 
@@ -487,6 +510,7 @@ int http_server_start(struct event_base *base, const char *addr, int port,
     http_handler_arg = arg;
     http_lim = *limits;
     struct sockaddr_in sin;
+    event_random(&http_rid_prefix, sizeof(http_rid_prefix));
     memset(&sin, 0, sizeof(sin));
     sin.sin_family = AF_INET;
     sin.sin_port = htons((uint16_t)port);

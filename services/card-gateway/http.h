@@ -52,6 +52,12 @@ const char *http_header_get(const http_request *req, const char *name, size_t *v
 
 typedef struct http_conn http_conn;
 
+/* Every answer carries an X-Request-Id header (16 hex digits) that names
+ * it in the gateway's log lines: what a terminal vendor quotes to support.
+ * The id of the request being handled on c. */
+#define HTTP_REQUEST_ID_LEN 16
+const char *http_request_id(const http_conn *c);
+
 /* Called once per complete request. The handler answers now or later with
  * http_respond(); until then the connection reads nothing more. */
 typedef void (*http_handler_fn)(http_conn *c, http_request *req, void *arg);

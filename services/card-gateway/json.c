@@ -37,6 +37,24 @@ static int json_hex4(const char *p, unsigned *out)
 
 /* Reads a string into out (cap bytes incl. NUL). Returns its length, -1 if
  * malformed, -2 if longer than cap - 1. */
+/* The length of the UTF-8 sequence at p (RFC 3629: the shortest form, no
+ * surrogates, at most U+10FFFF), or 0 when the bytes are not one. */
+static size_t json_utf8_len(const unsigned char *p, const unsigned char *end)
+{
+    size_t n = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
+    if (n == 0 || p[0] > 0xf4 || (size_t)(end - p) < n)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) || /* overlong, surrogate */
+        (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))   /* overlong, > U+10FFFF */
+        return 0;
+    return n;
+}
+
+/* A JSON string into out: its length, -1 when it is not a JSON string, -2
+ * when it does not fit, -3 when it is not valid UTF-8. */
 static int json_string(json_cursor *c, char *out, size_t cap)
 {
     if (c->p >= c->end || *c->p != '"')
@@ -103,8 +121,15 @@ static int json_string(json_cursor *c, char *out, size_t cap)
             default:
                 return -1;
             }
-        } else {
+        } else if (ch < 0x80) {
             enc[0] = (char)ch;
+        } else {
+            const unsigned char *seq = (const unsigned char *)c->p - 1;
+            elen = json_utf8_len(seq, (const unsigned char *)c->end);
+            if (elen == 0)
+                return -3;
+            memcpy(enc, seq, elen);
+            c->p += elen - 1;
         }
         if (n + elen < cap) {
             memcpy(out + n, enc, elen);
@@ -188,8 +213,9 @@ int json_parse_object(const char *buf, size_t len, json_field *fields, int nfiel
         first = false;
         char name[JSON_STR_MAX];
         int nl = json_string(&c, name, sizeof(name));
-        if (nl == -1)
-            return json_fail(err, errlen, "body is not valid JSON%s", "");
+        if (nl == -1 || nl == -3)
+            return json_fail(err, errlen, "body is not valid JSON%s",
+                             nl == -3 ? ": a field name is not valid UTF-8" : "");
         json_field *f = NULL;
         for (int i = 0; nl >= 0 && i < nfields; i++)
             if (strcmp(fields[i].name, name) == 0)
@@ -212,6 +238,8 @@ int json_parse_object(const char *buf, size_t len, json_field *fields, int nfiel
             int sl = json_string(&c, f->str, sizeof(f->str));
             if (sl == -1)
                 return json_fail(err, errlen, "field \"%s\" is not a valid JSON string", f->name);
+            if (sl == -3)
+                return json_fail(err, errlen, "field \"%s\" is not valid UTF-8", f->name);
             if (sl == -2 || sl > f->max || sl < f->min) {
                 snprintf(err, errlen, "field \"%s\" must be %lld to %lld characters long", f->name,
                          (long long)f->min, (long long)f->max);
@@ -253,6 +281,8 @@ int json_parse_object(const char *buf, size_t len, json_field *fields, int nfiel
                 int sl = json_string(&c, f->arr[f->narr], JSON_STR_MAX);
                 if (sl == -1)
                     return json_fail(err, errlen, "field \"%s\" is not a valid array", f->name);
+                if (sl == -3)
+                    return json_fail(err, errlen, "field \"%s\" is not valid UTF-8", f->name);
                 if (sl == -2 || sl > f->max || sl < f->min) {
                     snprintf(err, errlen,
                              "field \"%s\": each element must be %lld to %lld characters long",

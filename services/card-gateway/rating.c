@@ -85,8 +85,13 @@ static void rating_on_script(redisReply *reply, const char *errstr, void *arg)
             reply_error(r, 503, "unavailable", "this rating is still waiting for the broker");
             return;
         }
+        /* the first answer again (a rating stored before the id was kept
+         * has none) */
         char body[160];
-        snprintf(body, sizeof(body), "{\"status\":\"accepted\"}");
+        if (nf >= 3 && f[2][0])
+            snprintf(body, sizeof(body), "{\"rating_id\":\"%s\",\"status\":\"accepted\"}", f[2]);
+        else
+            snprintf(body, sizeof(body), "{\"status\":\"accepted\"}");
         reply_finish(r, 202, NULL, body);
         return;
     }

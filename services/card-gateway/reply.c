@@ -3,6 +3,8 @@
  */
 #include "reply.h"
 
+#include "reasons.h"
+
 #include "common/log.h"
 #include "common/metrics.h"
 
@@ -47,26 +49,41 @@ void reply_finish(request *r, int status, const char *extra, const char *body)
     request_free(r);
 }
 
-void reply_error(request *r, int status, const char *code, const char *message)
+void reply_error_with(request *r, int status, const char *code, const char *extra,
+                      const char *message)
 {
     char body[768], esc[512];
     log_json_escape(esc, sizeof(esc), message);
     snprintf(body, sizeof(body), "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", code, esc);
     if (status == 503)
         metrics_add(reply_m_unavailable, 1);
-    reply_finish(r, status, status == 503 || status == 429 ? "Retry-After: 1\r\n" : NULL, body);
+    if (extra == NULL && (status == 503 || status == 429))
+        extra = "Retry-After: 1\r\n";
+    reply_finish(r, status, extra, body);
+}
+
+void reply_error(request *r, int status, const char *code, const char *message)
+{
+    reply_error_with(r, status, code, NULL, message);
 }
 
 void reply_unavailable(request *r, const char *what)
 {
     log_kv(LOG_WARN, "unavailable", "terminal", r->auth.terminal_id, "request_id", r->request_id,
-           "reason", what, NULL);
+           "reason", what, "rid", r->conn ? http_request_id(r->conn) : "", NULL);
     reply_error(r, 503, "unavailable", what);
 }
 
 void reply_refusal(request *r, const char *reason)
 {
-    reply_error(r, 409, "conflict", reason);
+    const reasons_row *row = reasons_find(reason);
+    char body[768];
+    snprintf(body, sizeof(body),
+             "{\"error\":{\"code\":\"conflict\",\"reason\":\"%s\",\"message\":\"%s\","
+             "\"display_zh\":\"%s\"}}",
+             row ? row->code : "conflict", row ? row->message : "refused",
+             row ? row->display_zh : "");
+    reply_finish(r, 409, NULL, body);
 }
 
 /* ======================================================= stored answers */
@@ -103,7 +120,7 @@ int reply_stored(request *r, redisReply *reply, const char *script, char *stored
     }
     const char *tag = reply->element[0]->str;
     if (strcmp(tag, "conflict") == 0) {
-        reply_error(r, 409, "conflict", "request_id was used before with another body");
+        reply_refusal(r, "request_id_reused");
         return -1;
     }
     snprintf(stored, cap, "%s", reply->elements > 1 ? reply->element[1]->str : "");

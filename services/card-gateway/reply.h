@@ -30,11 +30,15 @@ void reply_setup(void);
 
 /* Answers r with status, extra header lines (or NULL) and body, and frees r. */
 void reply_finish(request *r, int status, const char *extra, const char *body);
-/* Answers r with the error object {"error":{"code","message"}}. */
+/* Answers r with the error object {"error":{"code","message"}}; _with adds
+ * header lines (extra, or NULL: Retry-After for 503 and 429). */
 void reply_error(request *r, int status, const char *code, const char *message);
+void reply_error_with(request *r, int status, const char *code, const char *extra,
+                      const char *message);
 /* 503: a dependency (what) is down or an answer unreadable; logged. */
 void reply_unavailable(request *r, const char *what);
-/* 409: the request is refused for reason (swipe_unknown, too_old, ...). */
+/* 409: the request is refused for reason (swipe_unknown, too_old, ...:
+ * reasons.h), with the reason, its message and its display text. */
 void reply_refusal(request *r, const char *reason);
 
 /* Did the script run (its reply an array or an integer)? */

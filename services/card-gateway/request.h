@@ -55,6 +55,7 @@ typedef struct request {
     char method[8], path[256];
     const char *body;
     size_t bodylen;
+    bool json_body; /* Content-Type: application/json */
     auth_headers auth;
     char provider_id[65];
     /* body fields */

@@ -3,6 +3,8 @@
  */
 #include "swipe.h"
 
+#include "reasons.h"
+
 #include "dcache.h"
 #include "decline.h"
 #include "ending.h"
@@ -62,8 +64,11 @@ static void swipe_answer(request *r, char **f, int nf)
      * for declined: reason */
     char body[512];
     if (nf >= 2 && strcmp(f[0], "declined") == 0) {
+        const reasons_row *why = reasons_find(f[1]);
         snprintf(body, sizeof(body),
-                 "{\"swipe_id\":null,\"decision\":\"declined\",\"reason\":\"%s\"}", f[1]);
+                 "{\"swipe_id\":null,\"decision\":\"declined\",\"reason\":\"%s\","
+                 "\"display_zh\":\"%s\"}",
+                 f[1], why ? why->display_zh : "");
         reply_finish(r, 200, NULL, body);
         return;
     }

@@ -104,7 +104,9 @@ def test_decline_reasons(gw, reason, how):
     before = t.balance(card)[1] if reason not in ("card_unknown", "card_frozen",
                                                   "card_lost") else None
     st, doc = t.swipe(card, amount, item=item, pin=pin)
-    assert st == 200 and doc == {"swipe_id": None, "decision": "declined", "reason": reason}, doc
+    assert st == 200 and doc == {"swipe_id": None, "decision": "declined", "reason": reason,
+                                 "display_zh": doc.get("display_zh")}, doc
+    assert doc["display_zh"], "every decline has a text for the terminal's screen"
     if before is not None and reason != "pin_invalid":
         assert t.balance(card)[1] == before, "a decline must not change the balance"
 
@@ -144,6 +146,7 @@ def test_same_request_id_other_body_is_409(gw):
     assert t.swipe(card, 1000, request_id=rid)[0] == 200
     st, doc = t.swipe(card, 2000, request_id=rid)
     assert st == 409 and doc["error"]["code"] == "conflict"
+    assert doc["error"]["reason"] == "request_id_reused" and "request_id" in doc["error"]["message"]
 
 
 def test_concurrent_swipes_exactly_37_approved(gw):
@@ -174,16 +177,17 @@ def test_reversal(gw):
     path = "/v1/swipes/%s/reversal" % sid
     other = term(gw, "tb")
     st, doc = other.post(path, {"request_id": "r1"})
-    assert st == 409 and "another_terminal" in doc["error"]["message"]
+    assert st == 409 and doc["error"]["reason"] == "swipe_of_another_terminal"
+    assert doc["error"]["message"].startswith("swipe_id: ") and doc["error"]["display_zh"]
     rid = uuid.uuid4().hex
     st, doc = t.post(path, {"request_id": rid})
     assert st == 200 and doc == {"swipe_id": sid, "decision": "reversed", "balance_fen": 10000}
     assert t.post(path, {"request_id": rid}) == (st, doc)  # idempotent
     st, doc = t.post(path, {"request_id": uuid.uuid4().hex})
-    assert st == 409 and "already_reversed" in doc["error"]["message"]
+    assert st == 409 and doc["error"]["reason"] == "already_reversed"
     st, doc = t.post("/v1/swipes/0000abcd-00000000000000000000/reversal",
                      {"request_id": uuid.uuid4().hex})
-    assert st == 409 and "swipe_unknown" in doc["error"]["message"]
+    assert st == 409 and doc["error"]["reason"] == "swipe_unknown"
     assert t.balance(card)[1]["wallets"][0]["balance_fen"] == 10000
 
 
@@ -196,7 +200,7 @@ def test_ratings(gw):
     assert st == 202, doc
     st, doc = t.post("/v1/ratings", {"request_id": uuid.uuid4().hex, "swipe_id": sid,
                                      "score": 4})
-    assert st == 409 and "already_rated" in doc["error"]["message"]
+    assert st == 409 and doc["error"]["reason"] == "already_rated"
     st, doc = term(gw, "tb").post("/v1/ratings", {"request_id": uuid.uuid4().hex,
                                                   "swipe_id": sid, "score": 1})
     assert st == 409
@@ -204,7 +208,7 @@ def test_ratings(gw):
     assert t.post("/v1/swipes/%s/reversal" % sid2, {"request_id": uuid.uuid4().hex})[0] == 200
     st, doc = t.post("/v1/ratings", {"request_id": uuid.uuid4().hex, "swipe_id": sid2,
                                      "score": 3})
-    assert st == 409 and "reversed" in doc["error"]["message"]
+    assert st == 409 and doc["error"]["reason"] == "swipe_reversed"
     st, doc = t.post("/v1/ratings", {"request_id": uuid.uuid4().hex, "swipe_id": sid,
                                      "score": 6})
     assert st == 400 and "score" in doc["error"]["message"]
@@ -266,12 +270,22 @@ def test_401_rows(gw):
     assert t.balance(card)[1]["wallets"][0]["balance_fen"] == 100000 - 1
 
 
-def test_404_405_413_415(gw):
+def test_authentication_first_then_404_405_415_and_413(gw):
+    """An unsigned request learns nothing about paths, methods or media
+    types (401); signed, it hears 404, 405 (with Allow) and 415. A body over
+    8 KiB is refused before it is read whole (413), signed or not."""
     t = term(gw)
-    st, doc, _ = t.raw("POST", "/v1/nothing", b"{}", {"Content-Type": "application/json"})
+    json_ct = {"Content-Type": "application/json"}
+    for method, path, headers in (("POST", "/v1/nothing", json_ct), ("GET", "/v1/swipes", {}),
+                                  ("POST", "/v1/swipes", {"Content-Type": "text/plain"})):
+        st, doc, resp = t.raw(method, path, b"{}" if method == "POST" else b"", headers)
+        assert st == 401 and doc["error"]["code"] == "unauthenticated", (method, path, doc)
+        assert len(resp.getheader("X-Request-Id") or "") == 16
+    st, doc, _ = t.signed("POST", "/v1/nothing", b"{}", json_ct)
     assert st == 404 and doc["error"]["code"] == "not_found"
-    st, doc, _ = t.raw("GET", "/v1/swipes")
+    st, doc, resp = t.signed("GET", "/v1/swipes")
     assert st == 405 and doc["error"]["code"] == "method_not_allowed"
+    assert resp.getheader("Allow") == "POST"
     st, doc = t.post("/v1/swipes", body=b'{"a":1}', headers={"Content-Type": "text/plain"})
     assert st == 415 and doc["error"]["code"] == "unsupported_media_type"
     t2 = term(gw)

@@ -69,8 +69,89 @@ static const struct {
     {"T0001", "1767225600", NONCE, "0123456789abcdef", "X-Signature"},
 };
 
+/* The value of "key": "..." after *p (JSON escapes \" \\ \n \/ undone), and
+ * *p moved past it; -1 when there is none or it does not fit. */
+static int vec_string(const char **p, const char *key, char *out, size_t cap)
+{
+    char pat[64];
+    snprintf(pat, sizeof(pat), "\"%s\": \"", key);
+    const char *s = strstr(*p, pat);
+    if (s == NULL)
+        return -1;
+    s += strlen(pat);
+    size_t n = 0;
+    for (; *s && *s != '"'; s++) {
+        char c = *s;
+        if (c == '\\') {
+            s++;
+            c = *s == 'n' ? '\n' : *s; /* \" \\ \/ stand for themselves */
+            if (*s != 'n' && *s != '"' && *s != '\\' && *s != '/')
+                return -1; /* an escape the vectors never use */
+        }
+        if (n + 1 >= cap)
+            return -1;
+        out[n++] = c;
+    }
+    out[n] = '\0';
+    *p = s;
+    return *s == '"' ? 0 : -1;
+}
+
+/* docs/terminal-api-vectors.json: every vector's signature is what the
+ * gateway computes, and what it accepts. */
+static void test_vectors(void)
+{
+    FILE *fp = fopen(TERMINAL_API_VECTORS, "rb");
+    CHECK(fp != NULL, "%s is readable", TERMINAL_API_VECTORS);
+    if (fp == NULL)
+        return;
+    static char doc[1 << 15];
+    doc[fread(doc, 1, sizeof(doc) - 1, fp)] = '\0';
+    fclose(fp);
+    const char *p = doc;
+    int n = 0;
+    char name[256], secret[128], method[8], path[256], ts[24], nonce[65], body[2048];
+    char bodyhash[72], sts[512], sig[65];
+    while (vec_string(&p, "name", name, sizeof(name)) == 0) {
+        int bad = vec_string(&p, "secret", secret, sizeof(secret)) ||
+                  vec_string(&p, "method", method, sizeof(method)) ||
+                  vec_string(&p, "path", path, sizeof(path)) ||
+                  vec_string(&p, "timestamp", ts, sizeof(ts)) ||
+                  vec_string(&p, "nonce", nonce, sizeof(nonce)) ||
+                  vec_string(&p, "body", body, sizeof(body)) ||
+                  vec_string(&p, "body_sha256", bodyhash, sizeof(bodyhash)) ||
+                  vec_string(&p, "string_to_sign", sts, sizeof(sts)) ||
+                  vec_string(&p, "signature", sig, sizeof(sig));
+        CHECK(!bad, "vector \"%s\": every field is there", name);
+        if (bad)
+            return;
+        char hash[SIGN_HEX_LEN + 1], mine[SIGN_HEX_LEN + 1], want_sts[512];
+        sign_sha256_hex(hash, body, strlen(body));
+        CHECK(strcmp(hash, bodyhash) == 0, "vector \"%s\": body_sha256", name);
+        snprintf(want_sts, sizeof(want_sts), "%s\n%s\n%s\n%s\n%s", method, path, ts, nonce, hash);
+        CHECK(strcmp(want_sts, sts) == 0, "vector \"%s\": string_to_sign", name);
+        sign_request(mine, secret, method, path, ts, nonce, body, strlen(body));
+        CHECK(strcmp(mine, sig) == 0, "vector \"%s\": signature %s, the gateway's %s", name, sig,
+              mine);
+        auth_headers h;
+        memset(&h, 0, sizeof(h));
+        snprintf(h.terminal_id, sizeof(h.terminal_id), "T0001");
+        snprintf(h.timestamp, sizeof(h.timestamp), "%s", ts);
+        snprintf(h.nonce, sizeof(h.nonce), "%s", nonce);
+        h.siglen = (size_t)snprintf(h.signature, sizeof(h.signature), "%s", sig);
+        CHECK(auth_verify(&h, secret, method, path, body, strlen(body)),
+              "vector \"%s\": auth_verify accepts it", name);
+        body[0] = body[0] ? (char)(body[0] ^ 1) : 'x';
+        CHECK(!auth_verify(&h, secret, method, path, body, strlen(body)),
+              "vector \"%s\": and refuses another body", name);
+        n++;
+    }
+    CHECK(n >= 5, "%d vectors read", n);
+}
+
 int main(void)
 {
+    test_vectors();
     char buf[1024], err[256];
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         size_t len = build(buf, sizeof(buf), rows[i].id, rows[i].ts, rows[i].nonce, rows[i].sig);

@@ -47,6 +47,19 @@ static const struct {
     {"{\"request_id\":\"r\"," OK ",\"amount_fen\":\"1\"}", "must be an integer"},
     {"{\"request_id\":\"\\u0000\"," OK ",\"amount_fen\":1}", "not a valid JSON string"},
     {"{\"request_id\":\"\\ud800\"," OK ",\"amount_fen\":1}", "not a valid JSON string"},
+    /* strings are UTF-8 (RFC 8259): 康复 is taken; a stray continuation
+     * byte, an overlong form, a surrogate, a code point over U+10FFFF and a
+     * cut sequence are not */
+    {"{\"request_id\":\"\xe5\xba\xb7\xe5\xa4\x8d\"," OK ",\"amount_fen\":1}", NULL},
+    {"{\"request_id\":\"\x80\"," OK ",\"amount_fen\":1}", "\"request_id\" is not valid UTF-8"},
+    {"{\"request_id\":\"\xc0\xaf\"," OK ",\"amount_fen\":1}", "is not valid UTF-8"},
+    {"{\"request_id\":\"\xe0\x80\xaf\"," OK ",\"amount_fen\":1}", "is not valid UTF-8"},
+    {"{\"request_id\":\"\xed\xa0\x80\"," OK ",\"amount_fen\":1}", "is not valid UTF-8"},
+    {"{\"request_id\":\"\xf4\x90\x80\x80\"," OK ",\"amount_fen\":1}", "is not valid UTF-8"},
+    {"{\"request_id\":\"\xe5\xba\"," OK ",\"amount_fen\":1}", "is not valid UTF-8"},
+    {"{\"request_id\":\"r\"," OK ",\"amount_fen\":1,\"tags\":[\"\xff\"]}",
+     "\"tags\" is not valid UTF-8"},
+    {"{\"r\xffq\":\"r\"," OK ",\"amount_fen\":1}", "a field name is not valid UTF-8"},
     {"{\"request_id\":\"r\"," OK ",\"amount_fen\":1}x", "unexpected data"},
     {"{\"request_id\":\"r\"," OK ",\"amount_fen\":1", "not valid JSON"},
     {"{\"request_id\":\"r\"," OK ",\"amount_fen\":1,\"tags\":[\"a\",1]}", "array of strings"},

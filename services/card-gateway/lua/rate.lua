@@ -9,7 +9,8 @@
 -- ARGV: 1 fingerprint, 2 terminal, 3 now (ms), 4 event id, 5 gateway id,
 --       6 request id, 7 score, 8... tags
 -- Returns {'conflict'} | {'replay', stored} | {'new', stored, card,
--- provider, item}; stored "F\tconflict\t<reason>" or "P\taccepted".
+-- provider, item}; stored "F\tconflict\t<reason>" or "P\taccepted\t<event id>"
+-- (the rating_id a retry hears again).
 local IDEM_TTL = 86400
 local prev = redis.call('GET', KEYS[2])
 if prev then
@@ -33,6 +34,6 @@ redis.call('HSET', KEYS[1], 'rated', '1', 'rt_state', 'pending', 'rt_event', ARG
            'rt_request', ARGV[6], 'rt_at', ARGV[3], 'rt_score', ARGV[7], 'rt_gw', ARGV[5],
            'rt_ntags', #ARGV - 7)
 for i = 8, #ARGV do redis.call('HSET', KEYS[1], 'rt_tag' .. (i - 7), ARGV[i]) end
-local stored = 'P\taccepted'
+local stored = 'P\taccepted\t' .. ARGV[4]
 redis.call('SET', KEYS[2], ARGV[1] .. '\t' .. stored, 'EX', IDEM_TTL)
 return {'new', stored, s[1], s[6] or '', s[7] or ''}
