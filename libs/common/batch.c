@@ -18,6 +18,7 @@
 #define BATCH_PER_WAKE  8
 #define BATCH_RETRY_MS  1000
 #define BATCH_EXTRA_MAX 16
+#define BATCH_LAGS_MAX  128 /* (topic, partition) lag series, at most */
 
 struct batch_consumer {
     deps *d;
@@ -33,7 +34,17 @@ struct batch_consumer {
     int wake_fd[2];
     struct event *wake_ev, *tick_ev;
     bool draining;
-    metric *m_lag, *m_failures, *m_batches, *m_batch_size, *m_apply_s;
+    char *consumer; /* the `consumer` label of its series */
+    metric *m_failures, *m_batches, *m_batch_size, *m_apply_s;
+    /* onecard_consumer_lag_messages{consumer, topic, partition}: a series
+     * per partition this member was ever assigned, 0 once revoked */
+    struct {
+        char topic[64];
+        int32_t partition;
+        bool seen;
+        metric *m;
+    } lags[BATCH_LAGS_MAX];
+    int nlags;
     pg_array offs[4]; /* batch_offsets_store's parameters */
 };
 
@@ -117,13 +128,46 @@ static void batch_on_wake(evutil_socket_t fd, short what, void *arg)
     batch_pump(arg);
 }
 
+/* kafka_consumer_lag_each's callback: one partition's lag into its series,
+ * registered when the partition is first seen. */
+static void batch_lag_one(void *arg, const char *topic, int32_t partition, int64_t lag)
+{
+    batch_consumer *b = arg;
+    int i = 0;
+    while (i < b->nlags && (b->lags[i].partition != partition || strcmp(b->lags[i].topic, topic)))
+        i++;
+    if (i == b->nlags) {
+        if (b->nlags == BATCH_LAGS_MAX)
+            return;
+        char t[96], labels[256];
+        metrics_label_value(t, sizeof(t), topic);
+        snprintf(labels, sizeof(labels), "consumer=\"%s\",topic=\"%s\",partition=\"%d\"",
+                 b->consumer, t, (int)partition);
+        snprintf(b->lags[i].topic, sizeof(b->lags[i].topic), "%s", topic);
+        b->lags[i].partition = partition;
+        b->lags[i].m = metrics_gauge("onecard_consumer_lag_messages",
+                                     "Messages behind the high watermark, per partition of the "
+                                     "assignment (0 once revoked).",
+                                     labels);
+        b->nlags++;
+    }
+    b->lags[i].seen = true;
+    metrics_set(b->lags[i].m, lag);
+}
+
 static void batch_on_tick(evutil_socket_t fd, short what, void *arg)
 {
     batch_consumer *b = arg;
     batch_pump(b);
     if (b->hooks.tick)
         b->hooks.tick(b->arg, !b->pending && !b->draining);
-    metrics_set(b->m_lag, kafka_consumer_lag(b->kc));
+    for (int i = 0; i < b->nlags; i++)
+        b->lags[i].seen = false;
+    if (kafka_consumer_lag_each(b->kc, batch_lag_one, b) < 0)
+        return;
+    for (int i = 0; i < b->nlags; i++)
+        if (!b->lags[i].seen)
+            metrics_set(b->lags[i].m, 0);
 }
 
 batch_consumer *batch_new(struct event_base *base, deps *d, const batch_config *cfg,
@@ -146,20 +190,24 @@ batch_consumer *batch_new(struct event_base *base, deps *d, const batch_config *
         batch_free(b);
         return NULL;
     }
-    char name[128], help[160];
-    snprintf(name, sizeof(name), "%s_consumer_lag_messages", cfg->metric_prefix);
-    b->m_lag = metrics_gauge(name, "Messages behind the high watermark of the assignment.", NULL);
-    snprintf(name, sizeof(name), "%s_batch_failures_total", cfg->metric_prefix);
-    snprintf(help, sizeof(help), "Batches rolled back and retried (PostgreSQL unavailable).");
-    b->m_failures = metrics_counter(name, help, NULL);
-    snprintf(name, sizeof(name), "%s_batches_total", cfg->metric_prefix);
-    b->m_batches = metrics_counter(name, "Transactions committed.", NULL);
+    b->consumer = strdup(cfg->metric_prefix);
+    if (b->consumer == NULL) {
+        snprintf(err, errlen, "out of memory");
+        batch_free(b);
+        return NULL;
+    }
+    char labels[128];
+    snprintf(labels, sizeof(labels), "consumer=\"%s\"", cfg->metric_prefix);
+    b->m_failures =
+        metrics_counter("onecard_consumer_batch_failures_total",
+                        "Batches rolled back and retried (PostgreSQL unavailable).", labels);
+    b->m_batches =
+        metrics_counter("onecard_consumer_batches_total", "Transactions committed.", labels);
     static const double sizes[] = {1, 10, 50, 100, 250, 500, 1000, 2000, 5000, 10000};
-    snprintf(name, sizeof(name), "%s_batch_events", cfg->metric_prefix);
-    b->m_batch_size = metrics_histogram(name, "Events per transaction.", NULL, sizes,
-                                        (int)(sizeof(sizes) / sizeof(sizes[0])));
-    snprintf(name, sizeof(name), "%s_batch_apply_seconds", cfg->metric_prefix);
-    b->m_apply_s = metrics_histogram(name, "Time to apply and commit one batch.", NULL,
+    b->m_batch_size = metrics_histogram("onecard_consumer_batch_events", "Events per transaction.",
+                                        labels, sizes, (int)(sizeof(sizes) / sizeof(sizes[0])));
+    b->m_apply_s = metrics_histogram("onecard_consumer_batch_apply_seconds",
+                                     "Time to apply and commit one batch.", labels,
                                      metrics_latency_bounds, metrics_latency_nbounds);
     /* a static member: restarted after a crash, it gets its partitions
      * back at once rather than after the dead session times out */
@@ -299,5 +347,6 @@ void batch_free(batch_consumer *b)
     for (int k = 0; k < 4; k++)
         pg_array_free(&b->offs[k]);
     free(b->group);
+    free(b->consumer);
     free(b);
 }

@@ -61,8 +61,9 @@ typedef struct batch_config {
     const char *instance;      /* group.instance.id; "" for a dynamic member */
     const char *const *topics; /* NULL-terminated */
     int batch_max;             /* records per transaction, at most */
-    /* <prefix>_consumer_lag_messages, _batch_failures_total, _batches_total,
-     * _batch_events, _batch_apply_seconds */
+    /* the `consumer` label of onecard_consumer_lag_messages (per topic and
+     * partition), _batch_failures_total, _batches_total, _batch_events and
+     * _batch_apply_seconds; the service's name */
     const char *metric_prefix;
     const char *const *extra; /* more librdkafka settings, pairs, NULL-terminated; or NULL */
 } batch_config;

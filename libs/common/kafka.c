@@ -19,7 +19,7 @@
 
 /* ================================================================ common */
 
-static metric *kafka_m_produced, *kafka_m_failed, *kafka_m_dlq, *kafka_m_consumed;
+static metric *kafka_m_produced, *kafka_m_failed, *kafka_m_consumed;
 
 static void kafka_metrics_once(void)
 {
@@ -29,8 +29,6 @@ static void kafka_metrics_once(void)
                                        "Messages acknowledged by the broker.", NULL);
     kafka_m_failed = metrics_counter("onecard_kafka_delivery_failed_total",
                                      "Messages whose delivery failed or timed out.", NULL);
-    kafka_m_dlq =
-        metrics_counter("onecard_dlq_messages_total", "Messages sent to onecard.dlq.v1.", NULL);
     kafka_m_consumed = metrics_counter("onecard_kafka_consumed_total", "Messages consumed.", NULL);
 }
 
@@ -447,6 +445,19 @@ kafka_consumer *kafka_consumer_new(const char *brokers, const char *group,
     return c;
 }
 
+void kafka_dead_letter_count(const char *topic, const char *reason)
+{
+    char cls[64], t[96], labels[192];
+    metrics_reason_class(cls, sizeof(cls), reason);
+    metrics_label_value(t, sizeof(t), topic);
+    snprintf(labels, sizeof(labels), "topic=\"%s\",reason=\"%s\"", t, cls);
+    metrics_add(metrics_counter("onecard_dlq_messages_total",
+                                "Messages sent to onecard.dlq.v1, by source topic and reason "
+                                "class.",
+                                labels),
+                1);
+}
+
 static void kafka_dlq_delivered(void *opaque, int err, const char *errstr, int32_t partition,
                                 int64_t offset)
 {
@@ -481,7 +492,7 @@ int kafka_dead_letter(kafka_producer *dlq, const rd_kafka_message_t *m, const ch
         snprintf(err, errlen, "dead letter not acknowledged");
         return -1;
     }
-    metrics_add(kafka_m_dlq, 1);
+    kafka_dead_letter_count(rd_kafka_topic_name(m->rkt), reason);
     log_kv(LOG_WARN, "dead_lettered", "topic", rd_kafka_topic_name(m->rkt), "reason", reason, NULL);
     return 0;
 }
@@ -567,7 +578,10 @@ void kafka_records_release(kafka_record *recs, int n)
     }
 }
 
-int64_t kafka_consumer_lag(kafka_consumer *c)
+int64_t kafka_consumer_lag_each(kafka_consumer *c,
+                                void (*fn)(void *arg, const char *topic, int32_t partition,
+                                           int64_t lag),
+                                void *arg)
 {
     rd_kafka_topic_partition_list_t *parts = NULL;
     if (rd_kafka_assignment(c->rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR)
@@ -586,11 +600,18 @@ int64_t kafka_consumer_lag(kafka_consumer *c)
                 pos = c->start[k].offset == RD_KAFKA_OFFSET_END ? hi : c->start[k].offset;
         if (pos < 0)
             pos = lo;
-        if (hi > pos)
-            lag += hi - pos;
+        int64_t behind = hi > pos ? hi - pos : 0;
+        lag += behind;
+        if (fn)
+            fn(arg, parts->elems[i].topic, parts->elems[i].partition, behind);
     }
     rd_kafka_topic_partition_list_destroy(parts);
     return lag;
+}
+
+int64_t kafka_consumer_lag(kafka_consumer *c)
+{
+    return kafka_consumer_lag_each(c, NULL, NULL);
 }
 
 bool kafka_consumer_assigned(const kafka_consumer *c)

@@ -129,15 +129,29 @@ void kafka_records_release(kafka_record *recs, int n);
 /* Messages behind the high watermark summed over the assignment, from the
  * cached watermarks; -1 when unknown. */
 int64_t kafka_consumer_lag(kafka_consumer *c);
+/* Calls fn once per partition of the assignment with its lag (as
+ * kafka_consumer_lag counts it; partitions whose watermarks are not known
+ * yet are skipped). Returns the sum, or -1 when the assignment is unknown.
+ * The consumer's thread only. */
+int64_t kafka_consumer_lag_each(kafka_consumer *c,
+                                void (*fn)(void *arg, const char *topic, int32_t partition,
+                                           int64_t lag),
+                                void *arg);
 /* True while the consumer holds an assignment. */
 bool kafka_consumer_assigned(const kafka_consumer *c);
 rd_kafka_t *kafka_consumer_handle(kafka_consumer *c);
 
-/* Sends one message to the DLQ with reason, waiting for the broker's ack.
- * Returns 0 or -1. Used by the wrapper and by services that reject a message
- * after decoding it (failed validation). */
+/* Sends one message to the DLQ with reason, waiting for the broker's ack,
+ * and counts it in onecard_dlq_messages_total{topic, reason} (reason by
+ * its class, metrics_reason_class). Returns 0 or -1. Used by the wrapper and by services that
+ * reject a message after decoding it (failed validation). */
 int kafka_dead_letter(kafka_producer *dlq, const rd_kafka_message_t *m, const char *reason,
                       char *err, size_t errlen);
+
+/* Counts one message a service sent to the DLQ itself (not through
+ * kafka_dead_letter) in onecard_dlq_messages_total{topic, reason}. Any
+ * thread. */
+void kafka_dead_letter_count(const char *topic, const char *reason);
 
 /* Closes (leaves the group) and frees. */
 void kafka_consumer_free(kafka_consumer *c);

@@ -7,7 +7,10 @@
  */
 #include "common/metrics.h"
 
+#include <ctype.h>
 #include <event2/buffer.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,10 +34,18 @@ typedef struct metric_family {
     char *name, *help;
     metric_kind kind;
     metric *series;
+    int nseries;
+    metric *overflow; /* the series past METRICS_SERIES_MAX share */
 } metric_family;
+
+/* A family's series at most: a label value taken from data (an item code,
+ * a reason) cannot grow the registry without bound. */
+#define METRICS_SERIES_MAX 256
 
 static metric_family *families, *families_tail;
 static time_t metrics_start_time;
+/* Guards the lists (registration, render); values are atomics. */
+static pthread_mutex_t metrics_lock = PTHREAD_MUTEX_INITIALIZER;
 
 const double metrics_latency_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                          0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
@@ -56,9 +67,29 @@ static char *metrics_xstrdup(const char *s)
     return p;
 }
 
-static metric *metrics_register(const char *name, const char *help, const char *labels,
-                                metric_kind kind)
+static metric *metrics_series_new(metric_family *f, const char *labels)
 {
+    metric *m = metrics_xcalloc(1, sizeof(*m));
+    m->labels = labels ? metrics_xstrdup(labels) : NULL;
+    metric **tail = &f->series;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = m;
+    f->nseries++;
+    return m;
+}
+
+static bool metrics_same_labels(const char *a, const char *b)
+{
+    return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
+}
+
+/* Under metrics_lock. The existing series when name and labels were
+ * registered before. */
+static metric *metrics_register_locked(const char *name, const char *help, const char *labels,
+                                       metric_kind kind, bool *created)
+{
+    *created = false;
     if (metrics_start_time == 0)
         metrics_start_time = time(NULL);
     metric_family *f;
@@ -79,12 +110,27 @@ static metric *metrics_register(const char *name, const char *help, const char *
         fprintf(stderr, "metrics: %s registered twice with different types\n", name);
         abort();
     }
-    metric *m = metrics_xcalloc(1, sizeof(*m));
-    m->labels = labels ? metrics_xstrdup(labels) : NULL;
-    metric **tail = &f->series;
-    while (*tail)
-        tail = &(*tail)->next;
-    *tail = m;
+    for (metric *m = f->series; m; m = m->next)
+        if (metrics_same_labels(m->labels, labels))
+            return m;
+    if (f->nseries >= METRICS_SERIES_MAX) {
+        if (f->overflow == NULL) {
+            f->overflow = metrics_series_new(f, "overflow=\"true\"");
+            *created = true;
+        }
+        return f->overflow;
+    }
+    *created = true;
+    return metrics_series_new(f, labels);
+}
+
+static metric *metrics_register(const char *name, const char *help, const char *labels,
+                                metric_kind kind)
+{
+    bool created;
+    pthread_mutex_lock(&metrics_lock);
+    metric *m = metrics_register_locked(name, help, labels, kind, &created);
+    pthread_mutex_unlock(&metrics_lock);
     return m;
 }
 
@@ -101,12 +147,58 @@ metric *metrics_gauge(const char *name, const char *help, const char *labels)
 metric *metrics_histogram(const char *name, const char *help, const char *labels,
                           const double *bounds, int nbounds)
 {
-    metric *m = metrics_register(name, help, labels, M_HISTOGRAM);
-    m->nbounds = nbounds;
-    m->bounds = metrics_xcalloc((size_t)nbounds, sizeof(double));
-    memcpy(m->bounds, bounds, (size_t)nbounds * sizeof(double));
-    m->buckets = metrics_xcalloc((size_t)nbounds + 1, sizeof(int64_t));
+    bool created;
+    pthread_mutex_lock(&metrics_lock);
+    metric *m = metrics_register_locked(name, help, labels, M_HISTOGRAM, &created);
+    if (created) {
+        m->nbounds = nbounds;
+        m->bounds = metrics_xcalloc((size_t)nbounds, sizeof(double));
+        memcpy(m->bounds, bounds, (size_t)nbounds * sizeof(double));
+        m->buckets = metrics_xcalloc((size_t)nbounds + 1, sizeof(int64_t));
+    }
+    pthread_mutex_unlock(&metrics_lock);
     return m;
+}
+
+void metrics_label_value(char *out, size_t outlen, const char *text)
+{
+    size_t o = 0;
+    for (const char *p = text ? text : ""; *p && o + 3 < outlen; p++) {
+        if (*p == '\\' || *p == '"') {
+            out[o++] = '\\';
+            out[o++] = *p;
+        } else if (*p == '\n') {
+            out[o++] = '\\';
+            out[o++] = 'n';
+        } else {
+            out[o++] = *p;
+        }
+    }
+    if (outlen > 0)
+        out[o] = '\0';
+}
+
+void metrics_reason_class(char *out, size_t outlen, const char *reason)
+{
+    size_t o = 0;
+    bool space = false;
+    for (const char *p = reason ? reason : ""; *p && o + 1 < outlen; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch == ' ') {
+            space = o > 0;
+            continue;
+        }
+        if (!isalpha(ch) && ch != '_' && ch != '-')
+            break;
+        if (space && o + 2 < outlen)
+            out[o++] = '_';
+        space = false;
+        out[o++] = ch == '-' ? '_' : (char)tolower(ch);
+    }
+    if (o == 0 && outlen > 8)
+        o = (size_t)snprintf(out, outlen, "other");
+    if (outlen > 0)
+        out[o] = '\0';
 }
 
 void metrics_add(metric *m, int64_t v)
@@ -175,6 +267,7 @@ static int64_t metrics_rss_bytes(void)
 void metrics_render(struct evbuffer *out)
 {
     static const char *const kinds[] = {"counter", "gauge", "histogram"};
+    pthread_mutex_lock(&metrics_lock);
     for (metric_family *f = families; f; f = f->next) {
         evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name,
                             kinds[f->kind]);
@@ -203,6 +296,7 @@ void metrics_render(struct evbuffer *out)
             evbuffer_add_printf(out, " %lld\n", (long long)cum);
         }
     }
+    pthread_mutex_unlock(&metrics_lock);
     evbuffer_add_printf(out,
                         "# HELP onecard_process_resident_memory_bytes Resident set size.\n"
                         "# TYPE onecard_process_resident_memory_bytes gauge\n"
@@ -215,6 +309,7 @@ void metrics_render(struct evbuffer *out)
 
 void metrics_cleanup(void)
 {
+    pthread_mutex_lock(&metrics_lock);
     metric_family *f = families;
     while (f) {
         metric_family *fn = f->next;
@@ -233,4 +328,5 @@ void metrics_cleanup(void)
         f = fn;
     }
     families = families_tail = NULL;
+    pthread_mutex_unlock(&metrics_lock);
 }

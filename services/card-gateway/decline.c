@@ -21,7 +21,7 @@ void decline_setup(kafka_producer *producer, int64_t declines_per_s)
     decline_per_s = declines_per_s;
     decline_ms = event_now_ms();
     decline_m_dropped =
-        metrics_counter("onecard_declines_unpublished_total",
+        metrics_counter("onecard_gateway_declines_unpublished_total",
                         "Declines not published (over the rate limit or queue full).", NULL);
 }
 

@@ -7,7 +7,7 @@
  * produced without waiting for the broker, and at most declines_per_s a
  * second (a token bucket of that size), so that a burst of declines cannot
  * crowd the producer. What is not produced, over the limit or refused by
- * the producer, is counted in onecard_declines_unpublished_total.
+ * the producer, is counted in onecard_gateway_declines_unpublished_total.
  *
  * Loop thread only.
  */

@@ -501,16 +501,17 @@ int http_server_start(struct event_base *base, const char *addr, int port,
                       const http_limits *limits, http_handler_fn handler, void *arg, char *err,
                       size_t errlen)
 {
-    http_m_conns = metrics_gauge("onecard_http_connections", "Open terminal connections.", NULL);
-    http_m_refused = metrics_counter("onecard_http_connections_refused_total",
+    http_m_conns =
+        metrics_gauge("onecard_gateway_http_connections", "Open terminal connections.", NULL);
+    http_m_refused = metrics_counter("onecard_gateway_http_connections_refused_total",
                                      "Connections refused over the connection limit.", NULL);
-    http_m_timeouts = metrics_counter("onecard_http_timeouts_total",
+    http_m_timeouts = metrics_counter("onecard_gateway_http_timeouts_total",
                                       "Requests or idle connections that timed out.", NULL);
     http_handler = handler;
     http_handler_arg = arg;
     http_lim = *limits;
-    struct sockaddr_in sin;
     event_random(&http_rid_prefix, sizeof(http_rid_prefix));
+    struct sockaddr_in sin;
     memset(&sin, 0, sizeof(sin));
     sin.sin_family = AF_INET;
     sin.sin_port = htons((uint16_t)port);

@@ -24,12 +24,12 @@ void reply_setup(void)
     for (size_t i = 0; i < sizeof(reply_m_codes) / sizeof(reply_m_codes[0]); i++) {
         char l[32];
         snprintf(l, sizeof(l), "code=\"%d\"", reply_m_codes[i].code);
-        reply_m_codes[i].m =
-            metrics_counter("onecard_http_requests_total", "Terminal requests by status.", l);
+        reply_m_codes[i].m = metrics_counter("onecard_gateway_http_requests_total",
+                                             "Terminal requests by status.", l);
     }
-    reply_m_latency =
-        metrics_histogram("onecard_http_request_duration_seconds", "Terminal request latency.",
-                          NULL, metrics_latency_bounds, metrics_latency_nbounds);
+    reply_m_latency = metrics_histogram("onecard_gateway_http_request_duration_seconds",
+                                        "Terminal request latency.", NULL, metrics_latency_bounds,
+                                        metrics_latency_nbounds);
     reply_m_unavailable = metrics_counter("onecard_gateway_unavailable_total",
                                           "Requests answered 503 (a dependency was down).", NULL);
 }

@@ -2,8 +2,8 @@
  * reply: what a terminal is told, and what a script's reply says.
  *
  * Every answer goes through reply_finish, which counts it by status
- * (onecard_http_requests_total), observes the request's latency, sends it
- * and frees the request: a request is answered exactly once, and nothing
+ * (onecard_gateway_http_requests_total), observes the request's latency,
+ * sends it and frees the request: a request is answered exactly once, and nothing
  * may touch it afterwards. Errors are the contract's error object; 503 and
  * 429 say Retry-After, and a 503 is counted as unavailable and logged with
  * what was down.

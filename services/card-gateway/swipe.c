@@ -28,7 +28,6 @@ static kafka_producer *swipe_producer;
 static const char *swipe_pin_pepper;
 static int64_t swipe_tz_offset_min; /* local calendar for daily/annual caps */
 
-static metric *swipe_m_approved, *swipe_m_declined;
 static const char *const swipe_reasons[] = {
     "card_unknown",        "card_frozen",          "card_lost",
     "pin_invalid",         "pin_locked",           "person_ineligible",
@@ -45,15 +44,31 @@ void swipe_setup(redis_client *redis, kafka_producer *producer, const char *pin_
     swipe_producer = producer;
     swipe_pin_pepper = pin_pepper;
     swipe_tz_offset_min = tz_offset_min;
-    swipe_m_approved =
-        metrics_counter("onecard_swipes_total", "Swipes answered.", "decision=\"approved\"");
-    swipe_m_declined =
-        metrics_counter("onecard_swipes_total", "Swipes answered.", "decision=\"declined\"");
     for (size_t i = 0; i < sizeof(swipe_reasons) / sizeof(swipe_reasons[0]); i++) {
         char l[64];
         snprintf(l, sizeof(l), "reason=\"%s\"", swipe_reasons[i]);
-        swipe_m_reasons[i] = metrics_counter("onecard_declines_total", "Declines by reason.", l);
+        swipe_m_reasons[i] =
+            metrics_counter("onecard_gateway_declines_total", "Swipes declined, by reason.", l);
     }
+}
+
+/* One swipe answered for the first time: onecard_gateway_swipes_total by
+ * item and decision and, approved, its amount. The item's series is
+ * registered when the item is first swiped (metrics.h bounds the family). */
+static void swipe_count(const request *r, const char *decision)
+{
+    char item[96], labels[160];
+    metrics_label_value(item, sizeof(item), r->item_code);
+    snprintf(labels, sizeof(labels), "item=\"%s\",decision=\"%s\"", item, decision);
+    metrics_add(metrics_counter("onecard_gateway_swipes_total",
+                                "Swipes answered, by item and decision.", labels),
+                1);
+    if (strcmp(decision, "approved") != 0)
+        return;
+    snprintf(labels, sizeof(labels), "item=\"%s\"", item);
+    metrics_add(metrics_counter("onecard_gateway_approved_fen_total",
+                                "Amount of the approved swipes, by item, in fen.", labels),
+                r->amount);
 }
 
 /* ============================================================= answering */
@@ -118,7 +133,7 @@ static void swipe_on_acked(void *opaque, int err, const char *errstr, int32_t pa
     snprintf(bal, sizeof(bal), "%" PRId64, r->balance);
     if (!ending_reported(r, err, errstr, "swipe", swipe_undo))
         return;
-    metrics_add(swipe_m_approved, 1);
+    swipe_count(r, "approved");
     char *f[] = {"approved", r->swipe_id, r->approval, r->wallet, bal};
     swipe_answer(r, f, 5);
 }
@@ -172,7 +187,7 @@ static void swipe_on_script(redisReply *reply, const char *errstr, void *arg)
     }
     if (replay || strcmp(f[1], "declined") == 0) {
         if (!replay && nf >= 3) {
-            metrics_add(swipe_m_declined, 1);
+            swipe_count(r, "declined");
             for (size_t i = 0; i < sizeof(swipe_reasons) / sizeof(swipe_reasons[0]); i++)
                 if (strcmp(swipe_reasons[i], f[2]) == 0)
                     metrics_add(swipe_m_reasons[i], 1);

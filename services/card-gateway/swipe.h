@@ -10,8 +10,8 @@
  * the broker has acknowledged its SwipeAuthorized event, and given back
  * by release.lua when it cannot be (ending.h).
  *
- * Counts onecard_swipes_total by decision and onecard_declines_total by
- * reason. Loop thread only.
+ * Counts onecard_gateway_swipes_total by item and decision and
+ * onecard_gateway_declines_total by reason. Loop thread only.
  */
 #ifndef GATEWAY_SWIPE_H
 #define GATEWAY_SWIPE_H

@@ -12,6 +12,7 @@
 #include "common/batch.h"
 #include "common/event.h"
 #include "common/log.h"
+#include "common/metrics.h"
 
 #include "eligibility.pb-c.h"
 
@@ -31,7 +32,29 @@ static struct {
     deps bd; /* the registry's PostgreSQL and producer, as the batch consumer sees them */
     batch_consumer *bc;
     long applied, skipped, dead;
+    /* onecard_eligibility_feed_events_total{result}, _persons_changed_total */
+    metric *m_recorded, *m_skipped, *m_dead, *m_persons;
 } f;
+
+#define FEED_AGENCIES_MAX 16
+
+/* Feed freshness: the newest occurred_at of a committed event, per source
+ * agency, as onecard_eligibility_feed_last_event_timestamp_seconds{agency}
+ * (a series from the agency's first event on). */
+static void feed_fresh(const char *const *agency, const int64_t *at_ms, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char a[64], labels[96];
+        metrics_label_value(a, sizeof(a), agency[i]);
+        snprintf(labels, sizeof(labels), "agency=\"%s\"", a);
+        metric *m = metrics_gauge("onecard_eligibility_feed_last_event_timestamp_seconds",
+                                  "When the newest event of the agency applied happened, Unix "
+                                  "seconds.",
+                                  labels);
+        if (at_ms[i] / 1000 > metrics_value(m))
+            metrics_set(m, at_ms[i] / 1000);
+    }
+}
 
 bool feed_assigned(void)
 {
@@ -153,12 +176,15 @@ static int feed_apply(void *arg, kafka_record *recs, int n, bool retry, char *er
     (void)retry;
     registry *r = &f.reg;
     pg_array pid = {0}, attr = {0}, val = {0}, eff = {0}, eid = {0}, src = {0}, persons = {0};
-    int rows = 0;
+    int rows = 0, nagency = 0;
+    long dead = 0, skipped = 0;
+    const char *agency[FEED_AGENCIES_MAX]; /* the batch's newest event per agency */
+    int64_t agency_ms[FEED_AGENCIES_MAX];
     for (int i = 0; i < n; i++) {
         kafka_record *k = &recs[i];
         if (k->dead || k->type == NULL ||
             k->type->desc != &onecard__v1__eligibility_changed__descriptor) {
-            f.dead++;
+            dead++;
             continue;
         }
         const Onecard__V1__EligibilityChanged *e = (const void *)k->msg;
@@ -168,7 +194,7 @@ static int feed_apply(void *arg, kafka_record *recs, int n, bool retry, char *er
             log_warn("feed_invalid", "event %s: %s", e->event_id, why);
             if (kafka_dead_letter(r->kp, k->raw, why, err, errlen) < 0)
                 goto fail;
-            f.dead++;
+            dead++;
             continue;
         }
         pg_array_add(&pid, e->person_id);
@@ -178,6 +204,15 @@ static int feed_apply(void *arg, kafka_record *recs, int n, bool retry, char *er
         pg_array_add(&eid, e->event_id);
         pg_array_add(&src, e->source_agency);
         rows++;
+        int g = 0;
+        while (g < nagency && strcmp(agency[g], e->source_agency) != 0)
+            g++;
+        if (g == nagency && nagency < FEED_AGENCIES_MAX) {
+            agency[nagency] = e->source_agency;
+            agency_ms[nagency++] = e->occurred_at_ms;
+        } else if (g < nagency && e->occurred_at_ms > agency_ms[g]) {
+            agency_ms[g] = e->occurred_at_ms;
+        }
         /* a grade or category sent with a certificate */
         if (e->change == ONECARD__V1__ELIGIBILITY_CHANGE__CERTIFICATE_ISSUED && e->grade >= 1 &&
             e->grade <= 4) {
@@ -212,7 +247,7 @@ static int feed_apply(void *arg, kafka_record *recs, int n, bool retry, char *er
             goto fail;
         }
         /* duplicates and events about persons not in the registry */
-        f.skipped += rows - (PQntuples(res) > 0 ? atoi(PQgetvalue(res, 0, 1)) : 0);
+        skipped = rows - (PQntuples(res) > 0 ? atoi(PQgetvalue(res, 0, 1)) : 0);
         for (int i = 0; i < PQntuples(res); i++)
             pg_array_add(&persons, PQgetvalue(res, i, 0));
         PQclear(res);
@@ -233,6 +268,13 @@ static int feed_apply(void *arg, kafka_record *recs, int n, bool retry, char *er
         goto fail;
     }
     f.applied += persons.n;
+    f.skipped += skipped;
+    f.dead += dead;
+    metrics_add(f.m_recorded, rows - skipped > 0 ? rows - skipped : 0);
+    metrics_add(f.m_skipped, skipped);
+    metrics_add(f.m_dead, dead);
+    metrics_add(f.m_persons, persons.n);
+    feed_fresh(agency, agency_ms, nagency);
     feed_effects(&persons, frozen);
     pg_array_free(&pid), pg_array_free(&attr), pg_array_free(&val), pg_array_free(&eff);
     pg_array_free(&eid), pg_array_free(&src), pg_array_free(&persons);
@@ -329,6 +371,16 @@ int feed_setup(struct event_base *base, elig_config *cfg, const char *group, cha
     }
     f.bd.pg = f.reg.pg;
     f.bd.producer = f.reg.kp;
+    const char *help = "Eligibility changes read from onecard.eligibility.v1, by result "
+                       "(recorded, skipped: a duplicate or an unknown person, dead_lettered).";
+    f.m_recorded =
+        metrics_counter("onecard_eligibility_feed_events_total", help, "result=\"recorded\"");
+    f.m_skipped =
+        metrics_counter("onecard_eligibility_feed_events_total", help, "result=\"skipped\"");
+    f.m_dead =
+        metrics_counter("onecard_eligibility_feed_events_total", help, "result=\"dead_lettered\"");
+    f.m_persons = metrics_counter("onecard_eligibility_feed_persons_changed_total",
+                                  "Persons whose attributes the feed changed.", NULL);
     const char *const topics[] = {TOPIC_ELIGIBILITY, NULL};
     /* a static member when an instance id is set (batch.c) */
     batch_config bcfg = {

@@ -34,7 +34,8 @@ static struct {
     void (*drained)(void);
 } c;
 
-static metric *m_applied[JOURNAL_KINDS], *m_moves, *m_rejected, *m_dead, *m_lag_s, *m_inflight;
+static metric *m_applied[JOURNAL_KINDS], *m_fen[JOURNAL_KINDS], *m_moves, *m_dead, *m_lag_s,
+    *m_inflight;
 
 bool consumer_assigned(void)
 {
@@ -87,6 +88,8 @@ static void consumer_relay_sweep(void)
     if (n == 0)
         return;
     metrics_add(m_applied[JOURNAL_TRANSFER], n);
+    for (int i = 0; i < n; i++)
+        metrics_add(m_fen[JOURNAL_TRANSFER], c.st.sweep[i].e.amount_fen);
     const journal_entry **ptrs = calloc((size_t)n, sizeof(*ptrs));
     int64_t *ids = calloc((size_t)n, sizeof(*ids));
     if (ptrs == NULL || ids == NULL) {
@@ -120,6 +123,20 @@ static int consumer_committed(const kafka_record *recs, int n, char *err, size_t
             c.items[i].committed = true;
         }
     return 0;
+}
+
+/* onecard_ledger_events_rejected_total by the class of the reason
+ * ("invalid", "over_budget", "duplicate", ...; metrics_reason_class). */
+static void consumer_count_rejected(const char *reason)
+{
+    char cls[64], labels[96];
+    metrics_reason_class(cls, sizeof(cls), reason);
+    snprintf(labels, sizeof(labels), "reason=\"%s\"", cls);
+    metrics_add(metrics_counter("onecard_ledger_events_rejected_total",
+                                "Events read and not applied (duplicate, invalid, over budget, "
+                                "undecodable), recorded in ledger_rejections, by reason.",
+                                labels),
+                1);
 }
 
 /* The batch's hook: entries, one transaction with the offsets, then the
@@ -167,12 +184,13 @@ static int consumer_apply(void *arg, kafka_record *recs, int n, bool retry, char
             continue;
         }
         if (!it->ok) {
-            metrics_add(m_rejected, 1);
+            consumer_count_rejected(it->reason);
             log_kv(LOG_WARN, "event_rejected", "topic", it->topic, "event_id",
                    it->reject_event_id ? it->reject_event_id : "", "reason", it->reason, NULL);
             continue;
         }
         metrics_add(m_applied[it->e.kind], 1);
+        metrics_add(m_fen[it->e.kind], it->e.amount_fen);
         if (it->e.kind == JOURNAL_SWIPE || it->e.kind == JOURNAL_REVERSAL)
             metrics_observe(m_lag_s, (double)(now - it->e.occurred_at_ms) / 1000.0);
         c.ptrs[k] = &it->e;
@@ -226,24 +244,36 @@ static void consumer_metrics(void)
     static const char *const kinds[JOURNAL_KINDS] = {"kind=\"swipe\"",    "kind=\"reversal\"",
                                                      "kind=\"topup\"",    "kind=\"allocation\"",
                                                      "kind=\"transfer\"", "kind=\"payment\""};
-    for (int k = 0; k < JOURNAL_KINDS; k++)
-        m_applied[k] = metrics_counter("ledger_entries_applied_total",
+    for (int k = 0; k < JOURNAL_KINDS; k++) {
+        m_applied[k] = metrics_counter("onecard_ledger_entries_applied_total",
                                        "Journal entries committed, by kind.", kinds[k]);
-    m_moves = metrics_counter("ledger_cards_carried_over_total",
+        m_fen[k] = metrics_counter("onecard_ledger_entries_fen_total",
+                                   "Amount of the journal entries committed, by kind, in fen "
+                                   "(top-ups issued, payments to persons, swipes, ...).",
+                                   kinds[k]);
+    }
+    m_moves = metrics_counter("onecard_ledger_cards_carried_over_total",
                               "Replaced cards whose balances the ledger now moves to their "
                               "replacement (BalanceCarryOver applied).",
                               NULL);
-    m_rejected = metrics_counter("ledger_events_rejected_total",
-                                 "Events read and not applied (duplicate, invalid, over budget, "
-                                 "undecodable), recorded in ledger_rejections.",
-                                 NULL);
-    m_dead = metrics_counter("ledger_events_undecodable_total",
+    /* the classes every ledger knows, present from the start */
+    static const char *const reasons[] = {"duplicate", "invalid", "over budget", "refused"};
+    for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+        char cls[64], labels[96];
+        metrics_reason_class(cls, sizeof(cls), reasons[i]);
+        snprintf(labels, sizeof(labels), "reason=\"%s\"", cls);
+        metrics_counter("onecard_ledger_events_rejected_total",
+                        "Events read and not applied (duplicate, invalid, over budget, "
+                        "undecodable), recorded in ledger_rejections, by reason.",
+                        labels);
+    }
+    m_dead = metrics_counter("onecard_ledger_events_undecodable_total",
                              "Records the consumer dead-lettered before decoding.", NULL);
-    m_lag_s = metrics_histogram("ledger_event_lag_seconds",
+    m_lag_s = metrics_histogram("onecard_ledger_event_lag_seconds",
                                 "From the gateway's authorization to the ledger's commit, per "
                                 "swipe or reversal.",
                                 NULL, metrics_latency_bounds, metrics_latency_nbounds);
-    m_inflight = metrics_gauge("ledger_relay_inflight_entries",
+    m_inflight = metrics_gauge("onecard_ledger_relay_inflight_entries",
                                "Committed entries whose posting or Redis effect is not yet "
                                "acknowledged.",
                                NULL);

@@ -36,13 +36,13 @@ void relay_init(relay *r, kafka_producer *producer, redis_client *redis, store *
     r->dirty = true;
     redis_script_init(&relay_s_posted, "posted", lua_posted);
     redis_script_init(&relay_s_credit, "credit", lua_credit);
-    relay_m_published = metrics_counter("ledger_postings_published_total",
+    relay_m_published = metrics_counter("onecard_ledger_postings_published_total",
                                         "Ledger postings acknowledged by the broker.", NULL);
-    relay_m_failed = metrics_counter("ledger_relay_failures_total",
+    relay_m_failed = metrics_counter("onecard_ledger_relay_failures_total",
                                      "Postings or Redis effects that failed and will be relayed "
                                      "again from the outbox.",
                                      NULL);
-    relay_m_recovered = metrics_counter("ledger_relay_recovered_total",
+    relay_m_recovered = metrics_counter("onecard_ledger_relay_recovered_total",
                                         "Outbox entries relayed again after a failure or a "
                                         "restart.",
                                         NULL);

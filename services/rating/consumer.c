@@ -226,6 +226,7 @@ static int consumer_dlq_parked(const store_rating *r, char *err, size_t errlen)
         snprintf(err, errlen, "dead letter not acknowledged");
         return -1;
     }
+    kafka_dead_letter_count(TOPIC_RATINGS, reason);
     return 0;
 }
 
@@ -336,23 +337,25 @@ static void consumer_metrics(void)
     static char labels[RULES_NVERDICTS][64];
     for (int v = 0; v < RULES_NVERDICTS; v++) {
         snprintf(labels[v], sizeof(labels[v]), "verdict=\"%s\"", rules_code(v));
-        m_ratings[v] = metrics_counter("rating_ratings_total",
+        m_ratings[v] = metrics_counter("onecard_rating_ratings_total",
                                        "Ratings decided, by verdict (accepted, parked, or the "
                                        "reason of the rejection).",
                                        labels[v]);
     }
-    m_swipes = metrics_counter("rating_swipes_total", "Swipe authorizations recorded.", NULL);
-    m_reversals = metrics_counter("rating_reversals_total", "Swipe reversals recorded.", NULL);
-    m_duplicates = metrics_counter("rating_events_duplicate_total",
+    m_swipes =
+        metrics_counter("onecard_rating_swipes_total", "Swipe authorizations recorded.", NULL);
+    m_reversals =
+        metrics_counter("onecard_rating_reversals_total", "Swipe reversals recorded.", NULL);
+    m_duplicates = metrics_counter("onecard_rating_events_duplicate_total",
                                    "Events whose event_id was applied already.", NULL);
-    m_dead = metrics_counter("rating_events_undecodable_total",
+    m_dead = metrics_counter("onecard_rating_events_undecodable_total",
                              "Records dead-lettered before decoding.", NULL);
-    m_parked = metrics_gauge("rating_parked_ratings",
+    m_parked = metrics_gauge("onecard_rating_parked_ratings",
                              "Ratings waiting for their swipe (rating_pending).", NULL);
     m_published =
-        metrics_counter("rating_scores_published_total",
+        metrics_counter("onecard_rating_scores_published_total",
                         "ProviderScore events queued on onecard.provider-scores.v1.", NULL);
-    m_bursts = metrics_counter("rating_burst_windows_flagged_total",
+    m_bursts = metrics_counter("onecard_rating_burst_windows_flagged_total",
                                "Terminal windows at or over the 5-star burst threshold, counted "
                                "each time a batch adds to one.",
                                NULL);

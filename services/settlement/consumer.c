@@ -3,9 +3,11 @@
  */
 #include "consumer.h"
 
+#include "gauges.h"
 #include "store.h"
 
 #include "common/batch.h"
+#include "common/event.h"
 #include "common/log.h"
 #include "common/metrics.h"
 
@@ -124,16 +126,24 @@ static void consumer_metrics(void)
     static const char *const kinds[POSTING_KINDS] = {"kind=\"swipe\"", "kind=\"reversal\"",
                                                      "kind=\"topup\"", "kind=\"payment\""};
     for (int k = 0; k < POSTING_KINDS; k++)
-        m_applied[k] = metrics_counter("settlement_postings_applied_total",
+        m_applied[k] = metrics_counter("onecard_settlement_postings_applied_total",
                                        "Postings accumulated, by kind.", kinds[k]);
-    m_rejected = metrics_counter("settlement_postings_rejected_total",
+    m_rejected = metrics_counter("onecard_settlement_postings_rejected_total",
                                  "Postings read and not applied (duplicate, invalid, "
                                  "undecodable), recorded in settlement_rejections.",
                                  NULL);
-    m_holders = metrics_counter("settlement_registry_changes_total",
+    m_holders = metrics_counter("onecard_settlement_registry_changes_total",
                                 "Person and card changes of onecard.registry.v1 projected into "
                                 "settlement_persons and settlement_cards.",
                                 NULL);
+}
+
+/* The batch's tick: the state gauges (gauges.h), between batches. */
+static void consumer_tick(void *arg, bool idle)
+{
+    (void)arg;
+    if (idle)
+        gauges_refresh(c.d->pg, event_now_ms());
 }
 
 int consumer_setup(struct event_base *base, deps *d, const consumer_config *cfg, char *err,
@@ -142,6 +152,7 @@ int consumer_setup(struct event_base *base, deps *d, const consumer_config *cfg,
     c.d = d;
     c.cfg = *cfg;
     consumer_metrics();
+    gauges_setup();
     store_init(&c.st, d->pg, cfg->group, cfg->tz_offset_min);
     c.items = calloc((size_t)cfg->batch_max, sizeof(*c.items));
     if (c.items == NULL) {
@@ -151,7 +162,7 @@ int consumer_setup(struct event_base *base, deps *d, const consumer_config *cfg,
     const char *const topics[] = {TOPIC_POSTINGS, TOPIC_REGISTRY, NULL};
     batch_config bcfg = {cfg->brokers,   cfg->group,   cfg->instance, topics,
                          cfg->batch_max, "settlement", NULL};
-    batch_hooks hooks = {.apply = consumer_apply};
+    batch_hooks hooks = {.apply = consumer_apply, .tick = consumer_tick};
     c.bc = batch_new(base, d, &bcfg, &hooks, NULL, err, errlen);
     return c.bc ? 0 : -1;
 }

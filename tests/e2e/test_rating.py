@@ -423,7 +423,7 @@ def test_catching_up_reads_swipes_first(rt):
         out = subprocess.run(["curl", "-s", "http://127.0.0.1:%d/metrics"
                               % stack.admin_port("rating")], capture_output=True, text=True)
         parked = [l for l in out.stdout.splitlines()
-                  if l.startswith('rating_ratings_total{verdict="pending"}')]
+                  if l.startswith('onecard_rating_ratings_total{verdict="pending"}')]
         assert parked, out.stdout[:500]
         # only ratings read before the swipes' ends were known (the first
         # fetch) may have waited: a few batches at most. Without the pause,
