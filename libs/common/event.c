@@ -85,6 +85,67 @@ ProtobufCMessage *event_decode(const event_type *type, const uint8_t *payload, s
     return m;
 }
 
+/* The value of msg's int64 field name, or 0 when its type has none. */
+static int64_t event_int64_field(const ProtobufCMessage *msg, const char *name)
+{
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, name);
+    if (f == NULL || f->type != PROTOBUF_C_TYPE_INT64 || f->label == PROTOBUF_C_LABEL_REPEATED)
+        return 0;
+    return *(const int64_t *)((const char *)msg + f->offset);
+}
+
+int64_t event_time_of(const ProtobufCMessage *msg)
+{
+    /* every event type has occurred_at_ms but the statement, which happens
+     * when its period is closed */
+    static const char *const fields[] = {"occurred_at_ms", "closed_at_ms"};
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        int64_t ms = event_int64_field(msg, fields[i]);
+        if (ms > 0)
+            return ms;
+    }
+    return 0;
+}
+
+int event_format_time(int64_t ms, char *out)
+{
+    out[0] = '\0';
+    if (ms < 0 || ms > INT64_C(253402300799999)) /* 9999-12-31T23:59:59.999Z */
+        return -1;
+    time_t sec = (time_t)(ms / 1000);
+    struct tm tm;
+    if (gmtime_r(&sec, &tm) == NULL)
+        return -1;
+    if (strftime(out, EVENT_TIME_LEN + 1, "%Y-%m-%dT%H:%M:%S", &tm) != 19) {
+        out[0] = '\0';
+        return -1;
+    }
+    unsigned frac = (unsigned)(ms % 1000);
+    char *p = out + 19;
+    p[0] = '.';
+    p[1] = (char)('0' + frac / 100);
+    p[2] = (char)('0' + frac / 10 % 10);
+    p[3] = (char)('0' + frac % 10);
+    p[4] = 'Z';
+    p[5] = '\0';
+    return 0;
+}
+
+void event_ce_time(const ProtobufCMessage *msg, char *out)
+{
+    int64_t ms = event_time_of(msg);
+    if (ms > 0 && event_format_time(ms, out) == 0)
+        return;
+    if (event_format_time(event_now_ms(), out) < 0) /* a clock set before 1970 */
+        snprintf(out, EVENT_TIME_LEN + 1, "1970-01-01T00:00:00.000Z");
+}
+
+void event_dataschema(const event_type *t, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%s%s", EVENT_DATASCHEMA_PREFIX, t->ce_type);
+}
+
 void event_random(void *buf, size_t n)
 {
     size_t got = 0;

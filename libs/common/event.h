@@ -17,6 +17,14 @@
 #define EVENT_SPECVERSION  "1.0"
 #define EVENT_CONTENT_TYPE "application/protobuf"
 #define EVENT_ID_LEN       36 /* UUID text, without the NUL */
+#define EVENT_TIME_LEN     24 /* "2025-03-01T08:30:00.123Z", without the NUL */
+
+/* ce_dataschema is this prefix and the message's full protobuf name
+ * ("urn:onecard:proto:onecard.v1.SwipeAuthorized"). The schema's version is
+ * the package's: compatible changes (proto/README.md) keep the URI, an
+ * incompatible one is a new package (onecard.v2), so a new URI. */
+#define EVENT_DATASCHEMA_PREFIX "urn:onecard:proto:"
+#define EVENT_DATASCHEMA_MAX    128 /* with the NUL */
 
 /* Topics. Keys: swipes, topups, postings, card-status by card_no; ratings,
  * settlements, provider-scores by provider_id; eligibility by person_id. */
@@ -54,6 +62,28 @@ const char *event_id_of(const ProtobufCMessage *msg);
  * or NULL with the reason in err. */
 ProtobufCMessage *event_decode(const event_type *type, const uint8_t *payload, size_t len,
                                char *err, size_t errlen);
+
+/* The CloudEvents attributes beyond id, type, source and specversion, as
+ * kafka_produce writes them into the ce_time and ce_dataschema headers. Any
+ * thread.
+ *
+ * event_time_of returns the moment the event happened in Unix ms: the
+ * message's occurred_at_ms, or closed_at_ms for a SettlementStatement; 0
+ * when its type has neither or it is unset (0 or negative).
+ *
+ * event_format_time writes ms as RFC 3339 UTC with milliseconds
+ * ("2025-03-01T08:30:00.123Z") into out (EVENT_TIME_LEN + 1 bytes).
+ * Returns 0, or -1 (out empty) when ms is before 1970 or after year 9999.
+ *
+ * event_ce_time writes msg's ce_time into out (EVENT_TIME_LEN + 1 bytes):
+ * its event_time_of, or now when it has none.
+ *
+ * event_dataschema writes t's ce_dataschema into out (outlen bytes,
+ * EVENT_DATASCHEMA_MAX is enough for every type). */
+int64_t event_time_of(const ProtobufCMessage *msg);
+int event_format_time(int64_t ms, char *out) __attribute__((warn_unused_result));
+void event_ce_time(const ProtobufCMessage *msg, char *out);
+void event_dataschema(const event_type *t, char *out, size_t outlen);
 
 /* Fills buf with n bytes from the kernel's random source. */
 void event_random(void *buf, size_t n);

@@ -200,15 +200,20 @@ kafka_producer *kafka_producer_new(const char *brokers, const char *source, stru
     return p;
 }
 
-/* Adds the CloudEvents headers for one event. */
-static rd_kafka_headers_t *kafka_ce_headers(const kafka_producer *p, const event_type *t,
-                                            const char *event_id)
+rd_kafka_headers_t *kafka_event_headers(const char *source, const event_type *t,
+                                        const ProtobufCMessage *msg)
 {
-    rd_kafka_headers_t *h = rd_kafka_headers_new(5);
-    rd_kafka_header_add(h, "ce_id", -1, event_id, -1);
+    char when[EVENT_TIME_LEN + 1], schema[EVENT_DATASCHEMA_MAX];
+    event_ce_time(msg, when);
+    event_dataschema(t, schema, sizeof(schema));
+    rd_kafka_headers_t *h = rd_kafka_headers_new(7);
+    rd_kafka_header_add(h, "ce_id", -1, event_id_of(msg), -1);
     rd_kafka_header_add(h, "ce_type", -1, t->ce_type, -1);
-    rd_kafka_header_add(h, "ce_source", -1, p->source, -1);
+    if (source)
+        rd_kafka_header_add(h, "ce_source", -1, source, -1);
     rd_kafka_header_add(h, "ce_specversion", -1, EVENT_SPECVERSION, -1);
+    rd_kafka_header_add(h, "ce_time", -1, when, -1);
+    rd_kafka_header_add(h, "ce_dataschema", -1, schema, -1);
     rd_kafka_header_add(h, "content-type", -1, EVENT_CONTENT_TYPE, -1);
     return h;
 }
@@ -263,7 +268,7 @@ int kafka_produce(kafka_producer *p, const ProtobufCMessage *msg, const char *to
         return -1;
     }
     protobuf_c_message_pack(msg, buf);
-    rd_kafka_headers_t *h = kafka_ce_headers(p, t, id);
+    rd_kafka_headers_t *h = kafka_event_headers(p->source, t, msg);
     int rc = kafka_produce_raw(p, topic ? topic : t->topic, key, keylen, buf, len, h, cb, opaque,
                                err, errlen);
     if (rc < 0)

@@ -3,12 +3,11 @@
  *
  * Producer: enable.idempotence=true (which implies acks=all and ordered,
  * de-duplicated retries); every message carries the CloudEvents Kafka
- * binding headers ce_id, ce_type, ce_source, ce_specversion and
- * content-type; the delivery report of each message is handed back to the
- * caller's callback, which is how the gateway answers "approved" only once
- * the broker has acknowledged. With an event base the producer is served by
- * the loop (a pipe wakes it when reports arrive); without one the caller
- * polls.
+ * binding headers ce_id, ce_type, ce_source, ce_specversion, ce_time,
+ * ce_dataschema and content-type (kafka_event_headers); the delivery report of each message is
+ * handed back to the caller's callback, which is how the gateway answers "approved" only once the
+ * broker has acknowledged. With an event base the producer is served by the loop (a pipe wakes it
+ * when reports arrive); without one the caller polls.
  *
  * Consumer: no automatic commits and no offset store: on every assignment
  * the service's offsets callback says where to start (a service keeps its
@@ -60,6 +59,13 @@ kafka_producer *kafka_producer_new(const char *brokers, const char *source, stru
 int kafka_produce(kafka_producer *p, const ProtobufCMessage *msg, const char *topic,
                   const char *key, size_t keylen, kafka_delivery_fn cb, void *opaque, char *err,
                   size_t errlen) __attribute__((warn_unused_result));
+
+/* The CloudEvents binding headers of msg, of type t: ce_id (its event_id),
+ * ce_type, ce_source (omitted when source is NULL), ce_specversion, ce_time
+ * (event_ce_time), ce_dataschema (event_dataschema) and content-type. The
+ * caller owns the list (kafka_produce_raw takes it on success). Any thread. */
+rd_kafka_headers_t *kafka_event_headers(const char *source, const event_type *t,
+                                        const ProtobufCMessage *msg);
 
 /* Produces raw bytes with the given headers (ownership of hdrs passes to
  * the producer on success only). */

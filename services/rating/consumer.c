@@ -203,13 +203,11 @@ static int consumer_dlq_parked(const store_rating *r, char *err, size_t errlen)
         return -1;
     }
     protobuf_c_message_pack(&ev.base, buf);
-    rd_kafka_headers_t *h = rd_kafka_headers_new(8);
+    /* the rating's own headers (its original ce_source is not kept) */
+    rd_kafka_headers_t *h =
+        kafka_event_headers(NULL, event_type_by_desc(ev.base.descriptor), &ev.base);
     char reason[320];
     snprintf(reason, sizeof(reason), "%s: %s", rules_code(r->verdict), r->reason);
-    rd_kafka_header_add(h, "ce_id", -1, r->event_id, -1);
-    rd_kafka_header_add(h, "ce_type", -1, "onecard.v1.RatingSubmitted", -1);
-    rd_kafka_header_add(h, "ce_specversion", -1, EVENT_SPECVERSION, -1);
-    rd_kafka_header_add(h, "content-type", -1, EVENT_CONTENT_TYPE, -1);
     rd_kafka_header_add(h, "onecard_dlq_reason", -1, reason, -1);
     rd_kafka_header_add(h, "onecard_dlq_topic", -1, TOPIC_RATINGS, -1);
     volatile int done = 0;

@@ -53,7 +53,9 @@ def kcat_one(stack, topic, partition, offset, fmt):
 def test_one_event_of_each_type_round_trips_through_kafka(stack):
     out = stack.tool("onecard-emit", stack.brokers).stdout.decode()
     events = [json.loads(line) for line in out.splitlines()]
-    assert len(events) == 15, out
+    with open(os.path.join(REPO, "libs", "common", "event.c")) as f:
+        types = re.findall(r'\{"(onecard\.v1\.\w+)"', f.read())  # the event_types table
+    assert len(types) >= 15 and sorted(ev["ce_type"] for ev in events) == sorted(types), out
     for ev in events:
         headers = kcat_one(stack, ev["topic"], ev["partition"], ev["offset"], "%h").decode()
         hdr = dict(kv.split("=", 1) for kv in headers.split(","))
@@ -68,6 +70,13 @@ def test_one_event_of_each_type_round_trips_through_kafka(stack):
         text = subprocess.run(["protoc", "-I", PROTO_DIR, "--decode=" + ev["ce_type"]] + PROTOS,
                               input=payload, capture_output=True, check=True).stdout.decode()
         assert 'event_id: "%s"' % ev["event_id"] in text, text
+        # ce_time: the event's own time in RFC 3339 UTC; ce_dataschema: its message
+        assert hdr["ce_dataschema"] == "urn:onecard:proto:" + ev["ce_type"], hdr
+        when = re.search(r"^(?:occurred|closed)_at_ms: (\d+)$", text, re.M)
+        assert when, text
+        ms = int(when.group(1))
+        assert hdr["ce_time"] == time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + \
+            ".%03dZ" % (ms % 1000), (hdr, ms)
 
 
 def test_topics_and_partitions(stack):

@@ -8,7 +8,9 @@
  *     KAFKA_ERR_POSSIBLY_PERSISTED, never a plain failure (the gateway must
  *     then not give the money back);
  *   - a message with an unknown ce_type and one that does not decode reach
- *     onecard.dlq.v1 with the reason, and the consumer goes on to the next.
+ *     onecard.dlq.v1 with the reason, and the consumer goes on to the next;
+ *   - every message produced carries the CloudEvents headers, ce_time and
+ *     ce_dataschema included.
  */
 #include "check.h"
 #include "common/kafka.h"
@@ -112,7 +114,24 @@ int main(void)
     kafka_consumer *c = kafka_consumer_new(bootstraps, "test-group", topics, offsets_from_start,
                                            NULL, p, NULL, err, sizeof(err));
     CHECK(c != NULL, "consumer: %s", err);
-    int good = 0, dead = 0, total = 0;
+    /* the CloudEvents headers every good message carries, one row each */
+    char want_time[EVENT_TIME_LEN + 1], want_schema[EVENT_DATASCHEMA_MAX];
+    CHECK(event_format_time(event_time_of(m), want_time) == 0, "sample time");
+    event_dataschema(sw, want_schema, sizeof(want_schema));
+    const struct {
+        const char *name, *want;
+    } ce[] = {
+        {"ce_id", id},
+        {"ce_type", "onecard.v1.SwipeAuthorized"},
+        {"ce_source", "/onecard/test"},
+        {"ce_specversion", "1.0"},
+        {"ce_time", want_time},
+        {"ce_dataschema", "urn:onecard:proto:onecard.v1.SwipeAuthorized"},
+        {"content-type", "application/protobuf"},
+    };
+    CHECK(strcmp(want_schema, "urn:onecard:proto:onecard.v1.SwipeAuthorized") == 0, "%s",
+          want_schema);
+    int good = 0, dead = 0, total = 0, headers_ok = 0;
     kafka_record recs[16];
     for (int round = 0; c && round < 200 && total < 5; round++) {
         int n = kafka_consumer_poll(c, recs, 16, 100);
@@ -122,10 +141,24 @@ int main(void)
                 dead++;
             else if (recs[i].msg)
                 good++;
+            rd_kafka_headers_t *rh = NULL;
+            if (recs[i].dead || rd_kafka_message_headers(recs[i].raw, &rh) != 0)
+                continue;
+            int ok = 1;
+            for (size_t k = 0; k < sizeof(ce) / sizeof(ce[0]); k++) {
+                const void *v = NULL;
+                size_t vlen = 0;
+                int hit = rd_kafka_header_get_last(rh, ce[k].name, &v, &vlen) == 0 &&
+                          vlen == strlen(ce[k].want) && memcmp(v, ce[k].want, vlen) == 0;
+                CHECK(hit, "header %s: \"%.*s\"", ce[k].name, (int)vlen, v ? (const char *)v : "");
+                ok &= hit;
+            }
+            headers_ok += ok;
         }
         kafka_records_release(recs, n);
     }
     CHECK(total == 5 && good == 3 && dead == 2, "consumed %d: good %d dead %d", total, good, dead);
+    CHECK(headers_ok == 3, "CloudEvents headers on %d of 3", headers_ok);
 
     /* the DLQ holds both, with their reasons */
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
