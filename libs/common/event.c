@@ -3,6 +3,7 @@
  */
 #include "common/event.h"
 
+#include "application.pb-c.h"
 #include "eligibility.pb-c.h"
 #include "ledger.pb-c.h"
 #include "rating.pb-c.h"
@@ -35,6 +36,8 @@ const event_type event_types[] = {
     {"onecard.v1.CardChanged", TOPIC_REGISTRY, &onecard__v1__card_changed__descriptor},
     {"onecard.v1.ProviderChanged", TOPIC_REGISTRY, &onecard__v1__provider_changed__descriptor},
     {"onecard.v1.TerminalChanged", TOPIC_REGISTRY, &onecard__v1__terminal_changed__descriptor},
+    {"onecard.v1.ApplicationChanged", TOPIC_APPLICATIONS,
+     &onecard__v1__application_changed__descriptor},
 };
 const size_t event_types_count = sizeof(event_types) / sizeof(event_types[0]);
 

@@ -38,6 +38,7 @@
 #define TOPIC_REGISTRY        "onecard.registry.v1"
 #define TOPIC_SETTLEMENTS     "onecard.settlements.v1"
 #define TOPIC_PROVIDER_SCORES "onecard.provider-scores.v1"
+#define TOPIC_APPLICATIONS    "onecard.applications.v1" /* by application_id */
 #define TOPIC_DLQ             "onecard.dlq.v1"
 
 typedef struct event_type {

@@ -48,8 +48,8 @@ int ages_sweep(registry *r, int32_t day, const char *actor, int *cards, char *er
     }
     const char *p[] = {dom};
     PGresult *res = pg_query(r->pg,
-                             "SELECT c.card_no, p.category, p.household, p.status, p.grade, "
-                             "p.care_level, p.birth_date FROM elig_persons p JOIN elig_cards c "
+                             "SELECT c.card_no, " REGISTRY_PERSON_COLS " FROM "
+                             "elig_persons p JOIN elig_cards c "
                              "USING (person_id) WHERE c.status IN ('active', 'frozen') AND "
                              "(extract(day FROM p.birth_date) = $1::int OR ($1::int = 1 AND "
                              "extract(day FROM p.birth_date) > 28))",

@@ -137,8 +137,8 @@ static int bulk_issue_cards(registry *r, pg_array *created, long ncreated, const
                             "$4::text[], $5::text[]) x(pid, card, salt, hash, pin)), i AS (INSERT "
                             "INTO elig_cards (card_no, person_id, status, pin_salt, pin_hash) "
                             "SELECT card, pid, 'active', salt, hash FROM x RETURNING card_no) "
-                            "SELECT x.card, x.pid, x.salt, x.hash, x.pin, p.category, "
-                            "p.household, p.status, p.grade, p.care_level, p.birth_date FROM x "
+                            "SELECT x.card, x.pid, x.salt, x.hash, x.pin, " REGISTRY_PERSON_COLS
+                            " FROM x "
                             "JOIN elig_persons p ON p.person_id = x.pid",
                             5, q, err, sizeof(err))
                  : NULL;

@@ -15,10 +15,10 @@
 #include <string.h>
 
 static const char *const catalogue_columns[] = {
-    "code",      "category",     "name_zh",     "name_en",     "group",          "unit",
-    "kind",      "standard_fen", "tier",        "eligibility", "annual_cap_fen", "daily_cap_fen",
-    "exclusive", "fund_source",  "programme",   "issued",      "effective_from", "effective_to",
-    "default",   "procedure",    "legal_basis",
+    "code",          "category",    "name_zh",      "name_en",     "group",       "unit",
+    "kind",          "application", "standard_fen", "tier",        "eligibility", "annual_cap_fen",
+    "daily_cap_fen", "exclusive",   "fund_source",  "programme",   "issued",      "effective_from",
+    "effective_to",  "default",     "procedure",    "legal_basis",
 };
 #define CATALOGUE_NCOLS ((int)(sizeof(catalogue_columns) / sizeof(catalogue_columns[0])))
 
@@ -140,10 +140,10 @@ static int catalogue_item(rules_item *it, char **f, char *err, size_t errlen)
         return -1;
     }
     int unit = catalogue_pick(f[5], catalogue_units, RULES_UNITS);
-    int tier = catalogue_pick(f[8], catalogue_tiers, 4);
+    int tier = catalogue_pick(f[9], catalogue_tiers, 4);
     if (unit < 0 || tier < 0) {
         snprintf(err, errlen, "%s: unknown %s \"%.16s\"", code, unit < 0 ? "unit" : "tier",
-                 unit < 0 ? f[5] : f[8]);
+                 unit < 0 ? f[5] : f[9]);
         return -1;
     }
     it->unit = (rules_unit)unit;
@@ -153,25 +153,26 @@ static int catalogue_item(rules_item *it, char **f, char *err, size_t errlen)
         catalogue_copy(it->name_zh, sizeof(it->name_zh), f[2], "name_zh", why, sizeof(why)) ||
         catalogue_copy(it->name_en, sizeof(it->name_en), f[3], "name_en", why, sizeof(why)) ||
         catalogue_copy(it->group, sizeof(it->group), f[4], "group", why, sizeof(why)) ||
-        catalogue_copy(it->eligibility, sizeof(it->eligibility), f[9], "eligibility", why,
+        catalogue_copy(it->eligibility, sizeof(it->eligibility), f[10], "eligibility", why,
                        sizeof(why)) ||
-        catalogue_copy(it->exclusive, sizeof(it->exclusive), f[12], "exclusive", why,
+        catalogue_copy(it->exclusive, sizeof(it->exclusive), f[13], "exclusive", why,
                        sizeof(why)) ||
-        catalogue_copy(it->fund_source, sizeof(it->fund_source), f[13], "fund_source", why,
+        catalogue_copy(it->fund_source, sizeof(it->fund_source), f[14], "fund_source", why,
                        sizeof(why)) ||
-        catalogue_copy(it->programme, sizeof(it->programme), f[14], "programme", why,
+        catalogue_copy(it->programme, sizeof(it->programme), f[15], "programme", why,
                        sizeof(why)) ||
-        catalogue_copy(it->procedure, sizeof(it->procedure), f[19], "procedure", why,
+        catalogue_copy(it->procedure, sizeof(it->procedure), f[20], "procedure", why,
                        sizeof(why)) ||
-        catalogue_copy(it->legal_basis, sizeof(it->legal_basis), f[20], "legal_basis", why,
+        catalogue_copy(it->legal_basis, sizeof(it->legal_basis), f[21], "legal_basis", why,
                        sizeof(why)) ||
-        catalogue_fen(f[7], "standard_fen", &it->standard_fen, why, sizeof(why)) ||
-        catalogue_fen(f[10], "annual_cap_fen", &it->annual_cap_fen, why, sizeof(why)) ||
-        catalogue_fen(f[11], "daily_cap_fen", &it->daily_cap_fen, why, sizeof(why)) ||
-        catalogue_flag(f[15], "issued", &it->issued, why, sizeof(why)) ||
-        catalogue_flag(f[18], "default", &it->is_default, why, sizeof(why)) ||
+        catalogue_fen(f[8], "standard_fen", &it->standard_fen, why, sizeof(why)) ||
+        catalogue_fen(f[11], "annual_cap_fen", &it->annual_cap_fen, why, sizeof(why)) ||
+        catalogue_fen(f[12], "daily_cap_fen", &it->daily_cap_fen, why, sizeof(why)) ||
+        catalogue_flag(f[16], "issued", &it->issued, why, sizeof(why)) ||
+        catalogue_flag(f[19], "default", &it->is_default, why, sizeof(why)) ||
+        catalogue_flag(f[7], "application", &it->application, why, sizeof(why)) ||
         rules_expr_parse(it->eligibility, &it->expr, why, sizeof(why)) ||
-        rules_date_parse(f[16], &it->from_day, why, sizeof(why))) {
+        rules_date_parse(f[17], &it->from_day, why, sizeof(why))) {
         snprintf(err, errlen, "%s: %s", code, why);
         return -1;
     }
@@ -181,8 +182,8 @@ static int catalogue_item(rules_item *it, char **f, char *err, size_t errlen)
                  code);
         return -1;
     }
-    if (strcmp(f[17], "-") != 0) {
-        if (rules_date_parse(f[17], &it->to_day, why, sizeof(why)) < 0) {
+    if (strcmp(f[18], "-") != 0) {
+        if (rules_date_parse(f[18], &it->to_day, why, sizeof(why)) < 0) {
             snprintf(err, errlen, "%s: effective_to: %s", code, why);
             return -1;
         }
@@ -273,7 +274,7 @@ static int catalogue_tiers_check(const catalogue *c, char *err, size_t errlen)
             for (int care = 0; care <= 3; care++)
                 for (size_t ci = 0; ci < sizeof(cats) / sizeof(cats[0]); ci++)
                     for (size_t hi = 0; hi < 3; hi++) {
-                        rules_person p = {cats[ci], households[hi], "active", g, care, birth};
+                        rules_person p = {cats[ci], households[hi], "active", g, care, birth, NULL};
                         for (int i = 0; i < c->nitems; i++) {
                             const rules_item *it = &c->items[i];
                             if (it->tier == RULES_TIER_FLAT || !rules_eligible(&it->expr, &p, day))

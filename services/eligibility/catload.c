@@ -101,14 +101,16 @@ int catload_command(registry *r, int argc, char **argv)
                            it->is_default ? "t" : "f",
                            it->procedure,
                            it->legal_basis,
-                           directory_kind_name(it->kind)};
+                           directory_kind_name(it->kind),
+                           it->application ? "t" : "f"};
         PGresult *res = pg_query(
             r->pg,
             "INSERT INTO elig_catalogue_items AS c (code, version, category, name_zh, name_en, "
             "item_group, unit, standard_fen, tier_rule, eligibility, annual_cap_fen, "
             "daily_cap_fen, exclusive_group, fund_source, programme, issued, effective_from, "
-            "effective_to, is_default, procedure, legal_basis, kind) VALUES ($1, $2, $3, $4, $5, "
-            "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) ON "
+            "effective_to, is_default, procedure, legal_basis, kind, application) VALUES ($1, $2, "
+            "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, "
+            "$21, $22, $23) ON "
             "CONFLICT (code) DO "
             "UPDATE SET version = EXCLUDED.version, category = EXCLUDED.category, name_zh = "
             "EXCLUDED.name_zh, name_en = EXCLUDED.name_en, item_group = EXCLUDED.item_group, unit "
@@ -119,9 +121,10 @@ int catload_command(registry *r, int argc, char **argv)
             "fund_source = EXCLUDED.fund_source, programme = EXCLUDED.programme, issued = "
             "EXCLUDED.issued, effective_from = EXCLUDED.effective_from, effective_to = "
             "EXCLUDED.effective_to, is_default = EXCLUDED.is_default, procedure = "
-            "EXCLUDED.procedure, legal_basis = EXCLUDED.legal_basis, kind = EXCLUDED.kind WHERE "
+            "EXCLUDED.procedure, legal_basis = EXCLUDED.legal_basis, kind = EXCLUDED.kind, "
+            "application = EXCLUDED.application WHERE "
             "(c.*) IS DISTINCT FROM (EXCLUDED.*) RETURNING code",
-            22, p, err, sizeof(err));
+            23, p, err, sizeof(err));
         if (res == NULL) {
             registry_fail("catalogue item %s: %s", it->code, err);
             pg_rollback(r->pg);

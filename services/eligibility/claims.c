@@ -31,8 +31,8 @@ int claims_check(registry *r, const catalogue *c, directory_kind kind, const cha
     char err[512];
     const char *p[] = {person_id};
     PGresult *res = pg_query(r->pg,
-                             "SELECT c.card_no, p.category, p.household, p.status, p.grade, "
-                             "p.care_level, p.birth_date FROM elig_persons p LEFT JOIN elig_cards "
+                             "SELECT c.card_no, " REGISTRY_PERSON_COLS " FROM "
+                             "elig_persons p LEFT JOIN elig_cards "
                              "c ON c.person_id = p.person_id AND c.status = 'active' WHERE "
                              "p.person_id = $1 FOR UPDATE OF p",
                              1, p, err, sizeof(err));

@@ -13,11 +13,13 @@
 #include "commands.h"
 
 #include "ages.h"
+#include "applications.h"
 #include "bulk.h"
 #include "cards.h"
 #include "catload.h"
 #include "feedfile.h"
 #include "issue.h"
+#include "operators.h"
 #include "persons.h"
 #include "providers.h"
 #include "quotes.h"
@@ -91,6 +93,18 @@ static const commands_row commands_table[] = {
     {.name = "rebuild-directory", .run = rebuild_command, .usage = "rebuild-directory"},
     {.name = "issue", .run = issue_command, .usage = "issue --period YYYY-MM [--actor A]"},
     {.name = "ages", .run = ages_command, .usage = "ages [--day YYYY-MM-DD] --actor A"},
+    {.name = "operator",
+     .min_argc = 3,
+     .run = operators_command,
+     .usage = "operator add ID --role R --area A --actor X (the password on stdin) | operator "
+              "login ID (the password on stdin)"},
+    {.name = "application",
+     .min_argc = 2,
+     .run = applications_command,
+     .usage = "application submit PERSON_ID --items A,B [--agent-relation R --agent-id ID] "
+              "--actor A | application resubmit ID --actor A | application decide ID --decision "
+              "pass|reject|return [--reason R] --session T | application queue --session T | "
+              "application show ID --session T | application sweep --actor A"},
     {.name = "quote",
      .min_argc = 2,
      .run = quotes_command,

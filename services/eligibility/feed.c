@@ -149,8 +149,8 @@ static void feed_effects(pg_array *persons, PGresult *frozen)
         catalogue c;
         const char *q[] = {pg_array_text(persons)};
         PGresult *res = pg_query(r->pg,
-                                 "SELECT c.card_no, p.category, p.household, p.status, p.grade, "
-                                 "p.care_level, p.birth_date FROM elig_persons p JOIN elig_cards "
+                                 "SELECT c.card_no, " REGISTRY_PERSON_COLS " FROM "
+                                 "elig_persons p JOIN elig_cards "
                                  "c USING (person_id) WHERE p.person_id = ANY($1::text[]) AND "
                                  "c.status IN ('active', 'frozen')",
                                  1, q, err, sizeof(err));

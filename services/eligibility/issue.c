@@ -154,10 +154,50 @@ static const char *issue_intern(const char *v)
     return ""; /* unknown: eligible for nothing */
 }
 
+/* The set of items granted by applications, ",A,B," in code order, with
+ * code added (on) or taken out: interned for the whole run (the subsets of
+ * the catalogue's application items are few), "" when the table is full. */
+static int issue_cmp_code(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+static const char *issue_grant(const char *set, const char *code, bool on)
+{
+    static char sets[64][256];
+    static int nsets;
+    char codes[16][32];
+    int n = 0;
+    for (const char *s = set ? set : ""; *s && n < 16;) {
+        size_t l = strcspn(s, ",");
+        if (l > 0 && l < 32 && !(strlen(code) == l && strncmp(s, code, l) == 0))
+            snprintf(codes[n++], 32, "%.*s", (int)l, s);
+        s += l + (s[l] == ',');
+    }
+    if (on && n < 16)
+        snprintf(codes[n++], 32, "%s", code);
+    qsort(codes, (size_t)n, sizeof(codes[0]), issue_cmp_code);
+    char out[256] = "";
+    size_t len = 0;
+    for (int i = 0; i < n && len < sizeof(out); i++)
+        len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%s,", i == 0 ? "," : "", codes[i]);
+    for (int i = 0; i < nsets; i++)
+        if (strcmp(sets[i], out) == 0)
+            return sets[i];
+    if (nsets == 64)
+        return "";
+    snprintf(sets[nsets], sizeof(sets[0]), "%s", out);
+    return sets[nsets++];
+}
+
 /* Applies one change to the running attributes. The strings are interned
  * (the row they come from is freed with its chunk). */
 static void issue_apply(rules_person *p, int *grade, int *care, const char *attr, const char *v)
 {
+    if (strncmp(attr, "grant:", 6) == 0) {
+        p->granted = issue_grant(p->granted, attr + 6, strcmp(v, "1") == 0);
+        return;
+    }
     if (strcmp(attr, "category") == 0)
         p->category = issue_intern(v);
     else if (strcmp(attr, "household") == 0)
@@ -443,7 +483,7 @@ static int issue_run(registry *r, const char *period, const char *actor)
         int32_t bday = 0;
         if (rules_date_parse(PQgetvalue(pr, i, 2), &bday, err, sizeof(err)) < 0)
             continue;
-        rules_person cur = {"", "none", "", 0, 0, bday};
+        rules_person cur = {"", "none", "", 0, 0, bday, ""};
         int grade = 0, care = 0, nseg = 0;
         while ((ch = issue_cursor_row(&cc, &k, &failed)) != NULL) {
             int cmp = strcmp(PQgetvalue(ch, k, 0), pid);

@@ -29,11 +29,11 @@ int rebuild_command(registry *r, int argc, char **argv)
                                  0, NULL, err, sizeof(err))
                       : NULL;
     char sql[1024];
-    snprintf(sql, sizeof(sql),
-             "SELECT c.card_no, c.person_id, c.status, c.pin_salt, c.pin_hash, p.category, "
-             "p.household, p.status, p.grade, p.care_level, p.birth_date, %s FROM elig_cards c "
-             "JOIN elig_persons p USING (person_id)",
-             registry_quotes_sql);
+    snprintf(
+        sql, sizeof(sql),
+        "SELECT c.card_no, c.person_id, c.status, c.pin_salt, c.pin_hash, " REGISTRY_PERSON_COLS
+        ", %s FROM elig_cards c JOIN elig_persons p USING (person_id)",
+        registry_quotes_sql);
     PGresult *cd = tm ? pg_query(r->pg, sql, 0, NULL, err, sizeof(err)) : NULL;
     if (cd == NULL) {
         registry_fail("%s", err);
@@ -56,7 +56,7 @@ int rebuild_command(registry *r, int argc, char **argv)
                                   PQgetvalue(cd, i, 4));
         rules_person rp = registry_person_row(cd, i, 5);
         registry_project_entitlements(r, &c, card, &rp, today);
-        registry_project_quotes(r, card, PQgetvalue(cd, i, 11));
+        registry_project_quotes(r, card, PQgetvalue(cd, i, 12));
         if (i % 500 == 499)
             rc = registry_sync(r);
     }

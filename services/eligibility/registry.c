@@ -240,17 +240,20 @@ static const char registry_snapshot_sql[] =
     "UPDATE elig_persons p SET category = coalesce(s.category, p.category), grade = "
     "coalesce(s.grade::int, p.grade), care_level = coalesce(s.care_level::int, p.care_level), "
     "household = coalesce(s.household, p.household), status = coalesce(s.status, p.status), "
+    "granted = coalesce(s.granted, p.granted), "
     "updated_at = now() FROM (SELECT person_id, max(value) FILTER (WHERE attr = 'category') "
     "category, max(value) FILTER (WHERE attr = 'grade') grade, max(value) FILTER (WHERE attr = "
     "'care_level') care_level, max(value) FILTER (WHERE attr = 'household') household, "
-    "max(value) FILTER (WHERE attr = 'status') status FROM (SELECT DISTINCT ON (person_id, attr) "
-    "person_id, attr, value FROM elig_person_changes WHERE person_id = ANY($1::text[]) AND "
-    "effective_from <= (now() AT TIME ZONE 'Asia/Shanghai')::date ORDER BY person_id, attr, "
-    "effective_from DESC, event_id DESC) l GROUP BY person_id) s WHERE p.person_id = s.person_id "
-    "AND (p.category, p.grade, p.care_level, p.household, p.status) IS DISTINCT FROM "
-    "(coalesce(s.category, p.category), coalesce(s.grade::int, p.grade), "
-    "coalesce(s.care_level::int, p.care_level), coalesce(s.household, p.household), "
-    "coalesce(s.status, p.status))";
+    "max(value) FILTER (WHERE attr = 'status') status, CASE WHEN bool_or(attr LIKE 'grant:%') "
+    "THEN coalesce(',' || string_agg(substr(attr, 7), ',' ORDER BY attr) FILTER (WHERE attr "
+    "LIKE 'grant:%' AND value = '1') || ',', '') END granted FROM (SELECT DISTINCT ON "
+    "(person_id, attr) person_id, attr, value FROM elig_person_changes WHERE person_id = "
+    "ANY($1::text[]) AND effective_from <= (now() AT TIME ZONE 'Asia/Shanghai')::date ORDER BY "
+    "person_id, attr, effective_from DESC, event_id DESC) l GROUP BY person_id) s WHERE "
+    "p.person_id = s.person_id AND (p.category, p.grade, p.care_level, p.household, p.status, "
+    "p.granted) IS DISTINCT FROM (coalesce(s.category, p.category), coalesce(s.grade::int, "
+    "p.grade), coalesce(s.care_level::int, p.care_level), coalesce(s.household, p.household), "
+    "coalesce(s.status, p.status), coalesce(s.granted, p.granted))";
 
 PGresult *registry_settle(registry *r, const char *persons)
 {
@@ -323,7 +326,8 @@ int registry_catalogue(registry *r, catalogue *c)
     char err[512];
     PGresult *res = pg_query(
         r->pg,
-        "SELECT version, code, category, name_zh, name_en, item_group, unit, kind, standard_fen, "
+        "SELECT version, code, category, name_zh, name_en, item_group, unit, kind, CASE WHEN "
+        "application THEN 'yes' ELSE 'no' END, standard_fen, "
         "tier_rule, "
         "eligibility, annual_cap_fen, daily_cap_fen, coalesce(exclusive_group, '-'), fund_source, "
         "programme, CASE WHEN issued THEN 'yes' ELSE 'no' END, effective_from, "
@@ -355,16 +359,17 @@ int registry_catalogue(registry *r, catalogue *c)
         PQclear(tiers);
         return -1;
     }
-    len += (size_t)snprintf(buf, cap,
-                            "# version: %s\ncode\tcategory\tname_zh\tname_en\tgroup\tunit\t"
-                            "kind\tstandard_fen\ttier\teligibility\tannual_cap_fen\tdaily_cap_fen\t"
-                            "exclusive\tfund_source\tprogramme\tissued\teffective_from\t"
-                            "effective_to\tdefault\tprocedure\tlegal_basis\n",
-                            PQgetvalue(res, 0, 0));
+    len += (size_t)snprintf(
+        buf, cap,
+        "# version: %s\ncode\tcategory\tname_zh\tname_en\tgroup\tunit\t"
+        "kind\tapplication\tstandard_fen\ttier\teligibility\tannual_cap_fen\tdaily_cap_fen\t"
+        "exclusive\tfund_source\tprogramme\tissued\teffective_from\t"
+        "effective_to\tdefault\tprocedure\tlegal_basis\n",
+        PQgetvalue(res, 0, 0));
     for (int i = 0; i < PQntuples(res); i++) {
-        for (int k = 1; k < 22 && len < cap; k++)
+        for (int k = 1; k < 23 && len < cap; k++)
             len += (size_t)snprintf(buf + len, cap - len, "%s%c", PQgetvalue(res, i, k),
-                                    k == 21 ? '\n' : '\t');
+                                    k == 22 ? '\n' : '\t');
     }
     PQclear(res);
     if (len < cap)
@@ -419,7 +424,8 @@ rules_person registry_person_row(const PGresult *res, int row, int col)
         bday = 0;
     rules_person p = {PQgetvalue(res, row, col),           PQgetvalue(res, row, col + 1),
                       PQgetvalue(res, row, col + 2),       atoi(PQgetvalue(res, row, col + 3)),
-                      atoi(PQgetvalue(res, row, col + 4)), bday};
+                      atoi(PQgetvalue(res, row, col + 4)), bday,
+                      PQgetvalue(res, row, col + 6)};
     return p;
 }
 
@@ -451,8 +457,8 @@ int registry_project_person(registry *r, const char *pid)
     char err[512], sql[1024];
     const char *p[] = {pid};
     snprintf(sql, sizeof(sql),
-             "SELECT c.card_no, p.category, p.household, p.status, p.grade, p.care_level, "
-             "p.birth_date, %s FROM elig_persons p JOIN elig_cards c USING (person_id) WHERE "
+             "SELECT c.card_no, " REGISTRY_PERSON_COLS ", %s FROM elig_persons p JOIN elig_cards "
+             "c USING (person_id) WHERE "
              "p.person_id = $1 AND c.status IN ('active', 'frozen')",
              registry_quotes_sql);
     PGresult *res = pg_query(r->pg, sql, 1, p, err, sizeof(err));
@@ -469,7 +475,7 @@ int registry_project_person(registry *r, const char *pid)
         }
         rules_person rp = registry_person_row(res, 0, 1);
         registry_project_entitlements(r, &c, PQgetvalue(res, 0, 0), &rp, registry_today());
-        registry_project_quotes(r, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 7));
+        registry_project_quotes(r, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 8));
         rc = registry_sync(r);
         catalogue_free(&c);
     }

@@ -33,6 +33,7 @@ typedef struct elig_config {
     char *group;           /* ONECARD_ELIGIBILITY_GROUP: the feed's consumer group */
     char *instance;        /* ONECARD_ELIGIBILITY_INSTANCE: its group.instance.id */
     int64_t tz_offset_min; /* ONECARD_TZ_OFFSET_MIN: what "today" is */
+    char *review_workdays; /* ONECARD_REVIEW_WORKDAYS: village,town,district (review.h) */
 } elig_config;
 
 /* The rows of elig_config in the daemon's configuration table (after
@@ -61,6 +62,14 @@ typedef struct elig_config {
          "the feed's group.instance.id: unique per process (static membership)"},                  \
         {"ONECARD_PIN_PEPPER",       CONFIG_STR, &(c)->pin_pepper, "onecard-local-pepper", 0, 0,   \
          "PIN pepper, the gateway's"},                                                             \
+        {"ONECARD_REVIEW_WORKDAYS",                                                                \
+         CONFIG_STR,                                                                               \
+         &(c)->review_workdays,                                                                    \
+         "5,5,10",                                                                                 \
+         0,                                                                                        \
+         0,                                                                                        \
+         "an application's time limit at each review level, in working days: "                     \
+         "village,town,district"},                                                                 \
         CALENDAR_CONFIG_ROW(&(c)->tz_offset_min)
 
 typedef struct registry {
@@ -159,6 +168,10 @@ int registry_project_person(registry *r, const char *person_id);
  * category, household, status, grade, care_level, birth_date (the order
  * every projecting query selects them in). The strings are res's. A
  * birth date that does not parse is day 0 (no age limit holds). */
+/* A person's attributes as a rules_person reads them, in this order, from
+ * column col of a row: the one select list every reader uses. */
+#define REGISTRY_PERSON_COLS                                                                       \
+    "p.category, p.household, p.status, p.grade, p.care_level, p.birth_date, p.granted"
 rules_person registry_person_row(const PGresult *res, int row, int col);
 
 /* A new card's credentials: its number (the issuer prefix, a value of

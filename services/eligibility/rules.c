@@ -289,9 +289,24 @@ static int64_t rules_tier_fen(const rules_item *it, const rules_person *p, int32
     return it->tier == RULES_TIER_DIBAO30 ? it->standard_fen * v / 10000 : v;
 }
 
+bool rules_item_eligible(const rules_item *it, const rules_person *p, int32_t day)
+{
+    if (!rules_eligible(&it->expr, p, day))
+        return false;
+    if (!it->application)
+        return true;
+    /* ",CODE," in the person's granted items */
+    const char *g = p->granted ? p->granted : "";
+    size_t n = strlen(it->code);
+    for (const char *s = strstr(g, it->code); s; s = strstr(s + 1, it->code))
+        if (s > g && s[-1] == ',' && s[n] == ',')
+            return true;
+    return false;
+}
+
 int64_t rules_monthly_fen(const rules_item *it, const rules_person *p, int32_t day)
 {
-    if (!it->issued || !rules_eligible(&it->expr, p, day))
+    if (!it->issued || !rules_item_eligible(it, p, day))
         return 0;
     int64_t v = rules_tier_fen(it, p, day);
     return it->unit == RULES_UNIT_MONTH ? v : v / 12;
@@ -363,7 +378,7 @@ void rules_entitlements(const rules_item *items, int nitems, const rules_person 
     for (int i = 0; i < nitems; i++) {
         const rules_item *it = &items[i];
         bool in_force = day >= it->from_day && (it->to_day == 0 || day < it->to_day);
-        out[i].entitled = in_force && rules_eligible(&it->expr, p, day);
+        out[i].entitled = in_force && rules_item_eligible(it, p, day);
         out[i].annual_cap_fen =
             out[i].entitled && it->tier == RULES_TIER_LIMB ? rules_tier_fen(it, p, day) : 0;
     }

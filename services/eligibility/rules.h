@@ -106,6 +106,7 @@ typedef struct rules_item {
     rules_expr expr;
     int64_t standard_fen, annual_cap_fen, daily_cap_fen;
     bool issued, is_default;
+    bool application;         /* granted only by an approved application (applications.h) */
     int32_t from_day, to_day; /* effective [from, to); to_day 0: open */
     const rules_tiers *tiers; /* the catalogue's tier tables (flat: unused) */
 } rules_item;
@@ -115,6 +116,8 @@ typedef struct rules_person {
     const char *category, *household, *status;
     int grade, care_level;
     int32_t birth_day;
+    /* the items granted by approved applications, ",A,B," (NULL: none) */
+    const char *granted;
 } rules_person;
 
 typedef struct rules_segment {
@@ -153,6 +156,9 @@ int rules_expr_parse(const char *s, rules_expr *e, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 /* Whether p satisfies e on day (and is active). */
 bool rules_eligible(const rules_expr *e, const rules_person *p, int32_t day);
+/* Whether p is eligible for the item on day: its rule holds and, for an
+ * item granted only by an application, the item is among p's granted. */
+bool rules_item_eligible(const rules_item *it, const rules_person *p, int32_t day);
 /* The monthly amount for p on day (0 when not eligible). */
 int64_t rules_monthly_fen(const rules_item *it, const rules_person *p, int32_t day);
 /* The item's amount for month (y, m), prorated over the segments (which

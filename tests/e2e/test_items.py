@@ -29,8 +29,8 @@ import pytest
 
 from gateway_client import Terminal
 from test_eligibility import el  # noqa: F401 (the fixture)
-from test_eligibility import (card_key, catalogue_items, elig, national_id, payee_money,
-                              reconciled, redis, tool, wait_for, wallet)
+from test_eligibility import (approve_items, card_key, catalogue_items, elig, national_id,
+                              payee_money, reconciled, redis, tool, wait_for, wallet)
 
 LOCAL = (datetime.datetime.utcnow() + datetime.timedelta(hours=8)).date()
 PERIOD = LOCAL.strftime("%Y-%m")
@@ -111,6 +111,17 @@ def test_every_item_of_the_list_is_used_the_way_it_is_delivered(el, tmp_path):
     t = terminal(el, "PALL" + run, swipeable)
     other = terminal(el, "POTHER" + run, kinds["quote"])
     who = {p[0]: register(el, *p) for p in PERSONS}
+    # the items the catalogue grants only by application: applied for and
+    # approved at three levels
+    apply = {}
+    for code, it in items.items():
+        if it["application"] == "yes":
+            apply.setdefault(WHO[code], []).append(code)
+    assert sorted(sum(apply.values(), [])) == ["R02-AUTISM", "R03-HEARING-CHILD",
+                                               "R04-INTELLECT-CHILD", "R05-CP-CHILD",
+                                               "R11-INFANT"], apply
+    for name, codes in apply.items():
+        approve_items(el, who[name]["pid"], codes)
     # every person is entitled, on the card, to the items they stand for
     for code, name in WHO.items():
         ent = redis(stack, "HEXISTS", card_key(who[name]["card"]), "e:" + code)

@@ -10,6 +10,7 @@
 #include "check.h"
 
 #include "ages.h"
+#include "applications.h"
 #include "args.h"
 #include "bulk.h"
 #include "cards.h"
@@ -17,6 +18,7 @@
 #include "commands.h"
 #include "feedfile.h"
 #include "issue.h"
+#include "operators.h"
 #include "persons.h"
 #include "providers.h"
 #include "quotes.h"
@@ -108,6 +110,11 @@ static void test_find(void)
         {{"rebuild-directory"}, rebuild_command, false},
         {{"issue", "--period", "2026-11"}, issue_command, false},
         {{"ages", "--actor", "x"}, ages_command, false},
+        {{"operator", "add", "o1"}, operators_command, false},
+        {{"operator", "login"}, NULL, false},
+        {{"application", "submit", "P1"}, applications_command, false},
+        {{"application", "queue"}, applications_command, false},
+        {{"application"}, NULL, false},
         {{"quote", "submit", "P1"}, quotes_command, false},
         {{"quote", "approve", "QT-1"}, quotes_command, false},
         {{"quote"}, NULL, false},
@@ -132,8 +139,9 @@ static void test_names_and_usage(void)
 {
     char names[320];
     commands_names(names, sizeof(names));
-    CHECK(strcmp(names, "catalogue, person, card, provider, terminal, import, import-feed, synth, "
-                        "rebuild-directory, issue, ages, quote, reimburse") == 0,
+    CHECK(strcmp(names,
+                 "catalogue, person, card, provider, terminal, import, import-feed, synth, "
+                 "rebuild-directory, issue, ages, operator, application, quote, reimburse") == 0,
           "%s", names);
     char small[12];
     commands_names(small, sizeof(small));

@@ -21,7 +21,13 @@ static catalogue cat;
 static rules_person person(const char *category, int grade, int care, const char *household,
                            int age)
 {
-    rules_person p = {category, household, "active", grade, care, rules_days(2026 - age, 6, 1)};
+    rules_person p = {category,
+                      household,
+                      "active",
+                      grade,
+                      care,
+                      rules_days(2026 - age, 6, 1),
+                      ",R02-AUTISM,R03-HEARING-CHILD,R04-INTELLECT-CHILD,R05-CP-CHILD,R11-INFANT,"};
     return p;
 }
 
@@ -116,6 +122,48 @@ static void test_table(void)
               rows[i].item, rows[i].category, rows[i].grade, rows[i].care, rows[i].household,
               rows[i].age, (long long)got, (long long)rows[i].fen);
     }
+}
+
+/* An item granted only by an application is granted to the persons whose
+ * approved applications name it, from the approval's effective date (a
+ * dated change like any other); the others follow the registry alone. */
+static void test_applications(void)
+{
+    const rules_item *autism = catalogue_find(&cat, "R02-AUTISM");
+    const rules_item *care = catalogue_find(&cat, "S01-CARE");
+    CHECK(autism && autism->application && care && !care->application,
+          "R02 needs an application, S01 does not");
+    if (!autism || !care)
+        return;
+    static const struct {
+        const char *granted;
+        bool want;
+    } rows[] = {
+        {NULL, false},
+        {"", false},
+        {",R02-AUTISM,", true},
+        {",R01-LIMB,R02-AUTISM,R05-CP-CHILD,", true},
+        {",R02-AUTISM-X,", false}, /* a code is matched whole */
+        {",XR02-AUTISM,", false},
+        {"R02-AUTISM", false}, /* not a set */
+    };
+    int32_t day = rules_days(2026, 11, 15);
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        rules_person p = {"psychiatric",          "none",         "active", 2, 1,
+                          rules_days(2022, 6, 1), rows[i].granted};
+        CHECK(rules_item_eligible(autism, &p, day) == rows[i].want, "row %zu \"%s\"", i,
+              rows[i].granted ? rows[i].granted : "(null)");
+        CHECK(rules_item_eligible(care, &p, day), "row %zu: the care subsidy needs none", i);
+        CHECK((rules_monthly_fen(autism, &p, day) > 0) == rows[i].want, "row %zu: issued", i);
+    }
+    /* granted from the 11th of a 30-day month: 20 days of 2,400 yuan */
+    rules_person before = {"psychiatric", "none", "active", 2, 1, rules_days(2022, 6, 1), ""};
+    rules_person after = before;
+    after.granted = ",R02-AUTISM,";
+    rules_segment segs[2] = {{rules_days(2026, 1, 1), rules_days(2026, 11, 11), before},
+                             {rules_days(2026, 11, 11), rules_days(2027, 1, 1), after}};
+    CHECK(rules_item_amount(autism, segs, 2, 2026, 11) == 240000 * 20 / 30, "prorated: %lld",
+          (long long)rules_item_amount(autism, segs, 2, 2026, 11));
 }
 
 static void test_prorate(void)
@@ -243,7 +291,8 @@ static void test_entitlements(void)
               (long long)rows[i].annual_cap_fen);
     }
     /* a child on the day before and the day of a birthday (the 7th: R02) */
-    rules_person child = {"psychiatric", "none", "active", 2, 0, rules_days(2019, 11, 16)};
+    rules_person child = {"psychiatric", "none", "active", 2, 0, rules_days(2019, 11, 16),
+                          ",R02-AUTISM,"};
     const rules_item *autism = catalogue_find(&cat, "R02-AUTISM");
     rules_entitlement e[CATALOGUE_MAX_ITEMS];
     rules_entitlements(cat.items, cat.nitems, &child, rules_days(2026, 11, 15), e);
@@ -329,26 +378,29 @@ static void test_catalogue(void)
          "unknown field \"tall\""},
         {"tier\twhen\tvalue\tlegal_basis", "tier\twhen\tfen\tlegal_basis",
          "tier column 3 is \"fen\", expected value"},
+        {"\tcredit\tyes\t240000\t", "\tcredit\tmaybe\t240000\t",
+         "R02-AUTISM: application must be yes or no"},
         /* each kind with what it needs of the other columns */
-        {"\tsession\tpriced\t5000\t", "\tsession\tbartered\t5000\t", "unknown kind \"bartered\""},
-        {"\tsession\tpriced\t5000\t", "\tsession\tpriced\t0\t",
+        {"\tsession\tpriced\tno\t5000\t", "\tsession\tbartered\tno\t5000\t",
+         "unknown kind \"bartered\""},
+        {"\tsession\tpriced\tno\t5000\t", "\tsession\tpriced\tno\t0\t",
          "R10-COMMUNITY: a priced item needs a price"},
-        {"\tsession\tpriced\t5000\t", "\tmonth\tpriced\t5000\t",
+        {"\tsession\tpriced\tno\t5000\t", "\tmonth\tpriced\tno\t5000\t",
          "R10-COMMUNITY: a priced item is issued (issued=yes) and priced by the session"},
         {"\tall\t200000\t20000\t", "\tall\t0\t20000\t",
          "R10-COMMUNITY: a priced item needs an annual cap"},
-        {"\tonce\tquote\t0\tflat\tcategory=visual\t300000",
-         "\tonce\tquote\t0\tflat\tcategory=visual\t0",
+        {"\tonce\tquote\tno\t0\tflat\tcategory=visual\t300000",
+         "\tonce\tquote\tno\t0\tflat\tcategory=visual\t0",
          "R09-CATARACT: a quote item needs an annual cap"},
-        {"\tonce\tquote\t0\tflat\tcategory=visual\t300000\t0\t-\tcentral\trehab-training\tno",
-         "\tonce\tquote\t0\tflat\tcategory=visual\t300000\t0\t-\tcentral\trehab-training\tyes",
+        {"\tonce\tquote\tno\t0\tflat\tcategory=visual\t300000\t0\t-\tcentral\trehab-training\tno",
+         "\tonce\tquote\tno\t0\tflat\tcategory=visual\t300000\t0\t-\tcentral\trehab-training\tyes",
          "R09-CATARACT: a quote item is never issued"},
-        {"\tmonth\tcash\t136500\t", "\tservice\tcash\t136500\t",
+        {"\tmonth\tcash\tno\t136500\t", "\tservice\tcash\tno\t136500\t",
          "S02-LIVING: a cash item is issued (issued=yes) by the month or the year"},
-        {"\tmonth\tcash\t101000\t", "\tmonth\tcash\t0\t",
+        {"\tmonth\tcash\tno\t101000\t", "\tmonth\tcash\tno\t0\t",
          "S01-CARE: a cash item needs a standard amount"},
-        {"\tservice\treimburse\t0\tflat\thousehold=dibao|near-poor\t12000",
-         "\tservice\treimburse\t0\tcare\thousehold=dibao|near-poor\t12000",
+        {"\tservice\treimburse\tno\t0\tflat\thousehold=dibao|near-poor\t12000",
+         "\tservice\treimburse\tno\t0\tcare\thousehold=dibao|near-poor\t12000",
          "S09-FAMILY-DOCTOR: a reimburse item has no tier"},
     };
     FILE *fp = fopen(ELIG_CATALOGUE, "rb");
@@ -434,6 +486,7 @@ int main(void)
         return 1;
     }
     test_catalogue();
+    test_applications();
     test_table();
     test_prorate();
     test_exclusive();

@@ -3,6 +3,15 @@
 through the real commands and the real terminal API:
 
     tools/demo/services.py --port 8080 --redis-port 16379 [--seed 1] > OUT.json
+    tools/demo/services.py --applications N [--seed 1] > OUT.json
+
+- applications (before the month is issued): for each item the catalogue
+  grants only by application (children's rehabilitation), N children the
+  item's rule admits apply (a guardian applies for every other one) and
+  are passed by the reviewers of their village, town and district, each an
+  operator signed in with a session of their own (made on demand: one per
+  area and level); one more is returned for materials and resubmitted,
+  and one is rejected;
 
 - quote (cataract surgery, hearing aids, barrier-free renovation): for each
   item a person entitled to it (read from their card's entitlements in
@@ -59,13 +68,98 @@ def redis_lines(port, commands):
     return r.stdout.split("\n")
 
 
+def national_id(birth, seq):
+    """A valid 18-character national id (GB 11643 check character)."""
+    w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    body = "440303%s%03d" % (birth.replace("-", ""), seq % 1000)
+    return body + "10X98765432"[sum(int(c) * x for c, x in zip(body, w)) % 11]
+
+
+def applications(n, rng):
+    """The applications step: returns what it did."""
+    out = {"approved": [], "returned": [], "rejected": [], "missing": []}
+    sessions = {}
+
+    def session(role, area):
+        if (role, area) not in sessions:
+            oid = "%s-%d" % (role, len(sessions) + 1)
+            for cmd in (["operator", "add", oid, "--role", role, "--area", area,
+                         "--actor", "demo-admin"], ["operator", "login", oid]):
+                r = subprocess.run([os.path.join(BIN, "onecard-eligibility")] + cmd,
+                                   input="demo password 2026\n", capture_output=True, text=True)
+                if r.returncode != 0:
+                    raise SystemExit("services: %s: %s" % (" ".join(cmd[:2]), r.stderr.strip()))
+            sessions[(role, area)] = (oid, r.stdout.split()[1])
+        return sessions[(role, area)]
+
+    def decide(app, areas, upto, last="pass", reason=None):
+        for role, area in zip(("village", "town", "district"), areas):
+            decision = last if role == upto else "pass"
+            args = ["application", "decide", app, "--decision", decision,
+                    "--session", session(role, area)[1]]
+            if reason and decision != "pass":
+                args += ["--reason", reason]
+            r = elig(*args)
+            if r.returncode != 0:
+                raise SystemExit("services: %s" % r.stderr.strip())
+            if role == upto:
+                return
+
+    codes = [r[0] for r in psql("SELECT code FROM elig_catalogue_items WHERE application "
+                                "ORDER BY code")]
+    children = psql("SELECT person_id, village, town, district FROM elig_persons WHERE "
+                    "birth_date > now() - interval '18 years' AND status = 'active' ORDER BY "
+                    "person_id")
+    rng.shuffle(children)
+    used = set()
+    for code in codes:
+        done = 0
+        for k, (pid, village, town, district) in enumerate(children):
+            if done >= n + 2 or pid in used:
+                continue
+            args = ["application", "submit", pid, "--items", code, "--actor", "demo-service-desk"]
+            if done % 2 == 1:
+                args += ["--agent-relation", "guardian",
+                         "--agent-id", national_id("1985-06-15", k)]
+            r = elig(*args)
+            if r.returncode != 0:
+                continue  # the item's rule does not admit this child
+            used.add(pid)
+            app = r.stdout.split()[1].rstrip(":")
+            areas = (village, town, district)
+            if done < n:
+                decide(app, areas, "district")
+                out["approved"].append({"application": app, "item": code, "person": pid[:12],
+                                        "village": village, "agent": done % 2 == 1})
+            elif done == n:
+                decide(app, areas, "village", "return", "the assessment form is missing")
+                r = elig("application", "resubmit", app, "--actor", "demo-service-desk")
+                decide(app, areas, "district")
+                out["returned"].append({"application": app, "item": code, "person": pid[:12]})
+            else:
+                decide(app, areas, "town", "reject", "not in training at a designated provider")
+                out["rejected"].append({"application": app, "item": code, "person": pid[:12]})
+            done += 1
+        if done == 0:
+            out["missing"].append(code)
+    out["operators"] = sorted("%s %s %s" % (oid, role, area)
+                              for (role, area), (oid, _) in sessions.items())
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=8080)
     ap.add_argument("--redis-port", type=int, default=16379)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--applications", type=int, default=0,
+                    help="the applications step (before the month is issued): N approvals an item")
     args = ap.parse_args()
     rng = random.Random(args.seed)
+    if args.applications > 0:
+        out = applications(args.applications, rng)
+        json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
+        return 1 if out["missing"] else 0
     items = {r[0]: r[1] for r in psql("SELECT code, kind FROM elig_catalogue_items WHERE kind IN "
                                       "('quote', 'reimburse') ORDER BY code")}
     codes = sorted(items)

@@ -1,0 +1,125 @@
+/*
+ * materials: checking and storing an application's documents. See
+ * materials.h.
+ */
+#include "materials.h"
+
+#include "args.h"
+
+#include "common/sign.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *materials_check(const unsigned char *buf, size_t len, char *err, size_t errlen)
+{
+    if (len == 0) {
+        snprintf(err, errlen, "the file is empty");
+        return NULL;
+    }
+    if (len > MATERIALS_MAX_BYTES) {
+        snprintf(err, errlen, "the file is %zu bytes, over the %d-byte (5 MiB) limit", len,
+                 MATERIALS_MAX_BYTES);
+        return NULL;
+    }
+    if (len >= 5 && memcmp(buf, "%PDF-", 5) == 0)
+        return "application/pdf";
+    if (len >= 3 && buf[0] == 0xff && buf[1] == 0xd8 && buf[2] == 0xff)
+        return "image/jpeg";
+    if (len >= 8 && memcmp(buf, "\x89PNG\r\n\x1a\n", 8) == 0)
+        return "image/png";
+    snprintf(err, errlen, "the file is not a PDF, a JPEG or a PNG (by its first bytes)");
+    return NULL;
+}
+
+int materials_command(registry *r, int argc, char **argv)
+{
+    int npos = args_check(argc, argv, "kind,file,actor");
+    const char *kind = args_opt(argc, argv, "kind"), *path = args_opt(argc, argv, "file");
+    const char *actor = args_opt(argc, argv, "actor");
+    if (npos != 1 || args_need(kind, "kind") || args_need(path, "file") ||
+        args_need(actor, "actor"))
+        return 1;
+    static const char *const kinds[] = {
+        "certificate",        "diagnosis",    "assessment", "id-card",
+        "household-register", "income-proof", "other",      NULL};
+    if (!args_one_of(kind, kinds)) {
+        registry_fail("--kind must be certificate, diagnosis, assessment, id-card, "
+                      "household-register, income-proof or other");
+        return 1;
+    }
+    FILE *fp = fopen(path, "rb");
+    if (fp == NULL) {
+        registry_fail("--file %s: %s", path, strerror(errno));
+        return 1;
+    }
+    unsigned char *buf = malloc(MATERIALS_MAX_BYTES + 1);
+    size_t len = buf ? fread(buf, 1, MATERIALS_MAX_BYTES + 1, fp) : 0;
+    fclose(fp);
+    char err[512];
+    const char *type = buf ? materials_check(buf, len, err, sizeof(err)) : NULL;
+    if (type == NULL) {
+        registry_fail("--file %s: %s", path, buf ? err : "out of memory");
+        free(buf);
+        return 1;
+    }
+    char sha[SIGN_HEX_LEN + 1], size[24];
+    sign_sha256_hex(sha, buf, len);
+    snprintf(size, sizeof(size), "%zu", len);
+    char *hex = malloc(2 * len + 3);
+    if (hex == NULL) {
+        free(buf);
+        registry_fail("out of memory");
+        return 2;
+    }
+    hex[0] = '\\';
+    hex[1] = 'x';
+    for (size_t i = 0; i < len; i++)
+        snprintf(hex + 2 + 2 * i, 3, "%02x", buf[i]);
+    free(buf);
+    if (registry_begin(r, actor) < 0) {
+        free(hex);
+        return 2;
+    }
+    const char *p[] = {argv[0], kind, sha, type, size, hex, actor};
+    PGresult *res = pg_query(
+        r->pg,
+        "WITH a AS (SELECT person_id FROM elig_applications WHERE application_id = $1 AND state "
+        "IN ('submitted', 'returned', 'village-reviewed', 'town-reviewed')), old AS (SELECT "
+        "m.sha256 FROM elig_materials m JOIN a USING (person_id) WHERE m.kind = $2), up AS "
+        "(INSERT INTO elig_materials (person_id, kind, sha256, content_type, size_bytes, "
+        "content, uploaded_by) SELECT person_id, $2, $3, $4, $5::int, $6::bytea, $7 FROM a ON "
+        "CONFLICT (person_id, kind) DO UPDATE SET sha256 = EXCLUDED.sha256, content_type = "
+        "EXCLUDED.content_type, size_bytes = EXCLUDED.size_bytes, content = EXCLUDED.content, "
+        "uploaded_by = EXCLUDED.uploaded_by, uploaded_at = now() WHERE elig_materials.sha256 <> "
+        "EXCLUDED.sha256 RETURNING 1), link AS (INSERT INTO elig_application_materials SELECT "
+        "$1, $2 FROM a ON CONFLICT DO NOTHING RETURNING 1) SELECT (SELECT count(*) FROM a), "
+        "coalesce((SELECT sha256 FROM old), ''), (SELECT count(*) FROM up)",
+        7, p, err, sizeof(err));
+    free(hex);
+    int rc = 0;
+    if (res == NULL) {
+        registry_fail("%s", err);
+        rc = 2;
+    } else if (strcmp(PQgetvalue(res, 0, 0), "0") == 0) {
+        registry_fail("no open application %.32s (materials go with an application under review)",
+                      argv[0]);
+        rc = 1;
+    }
+    if (rc == 0 && registry_commit(r) < 0)
+        rc = 2;
+    if (rc != 0) {
+        pg_rollback(r->pg);
+    } else {
+        const char *old = PQgetvalue(res, 0, 1);
+        printf("application %s: %s %s, %zu bytes, sha256 %.16s… %s\n", argv[0], kind, type, len,
+               sha,
+               strcmp(old, sha) == 0 ? "(on file already: reused, not stored again)"
+               : old[0]              ? "(replaces the earlier version)"
+                                     : "(stored)");
+    }
+    PQclear(res);
+    return rc;
+}
