@@ -266,3 +266,46 @@ int persons_show_command(registry *r, int argc, char **argv)
     }
     return 0;
 }
+
+int persons_eligible_command(registry *r, int argc, char **argv)
+{
+    int npos = args_check(argc, argv, "limit");
+    int limit = 100;
+    if (npos != 1 || (args_opt(argc, argv, "limit") &&
+                      args_int(args_opt(argc, argv, "limit"), "limit", 1, 1000000, &limit) < 0))
+        return 1;
+    catalogue c;
+    if (registry_catalogue(r, &c) < 0)
+        return 2;
+    const rules_item *it = catalogue_find(&c, argv[0]);
+    if (it == NULL) {
+        registry_fail("%.40s is not in the catalogue", argv[0]);
+        catalogue_free(&c);
+        return 1;
+    }
+    char err[512];
+    PGresult *res =
+        pg_query(r->pg,
+                 "SELECT p.person_id, p.village, p.town, p.district, " REGISTRY_PERSON_COLS
+                 " FROM elig_persons p WHERE p.status = 'active' ORDER BY "
+                 "p.birth_date DESC, p.person_id",
+                 0, NULL, err, sizeof(err));
+    if (res == NULL) {
+        registry_fail("%s", err);
+        catalogue_free(&c);
+        return 2;
+    }
+    int32_t today = registry_today();
+    int n = 0;
+    for (int i = 0; i < PQntuples(res) && n < limit; i++) {
+        rules_person p = registry_person_row(res, i, 4);
+        if (!rules_eligible(&it->expr, &p, today))
+            continue;
+        printf("%s\t%s\t%s\t%s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+               PQgetvalue(res, i, 2), PQgetvalue(res, i, 3));
+        n++;
+    }
+    PQclear(res);
+    catalogue_free(&c);
+    return 0;
+}

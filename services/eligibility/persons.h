@@ -24,5 +24,9 @@
 int persons_add_command(registry *r, int argc, char **argv);
 int persons_modify_command(registry *r, int argc, char **argv);
 int persons_show_command(registry *r, int argc, char **argv);
+/* person eligible ITEM [--limit N]: the active persons the item's rule
+ * admits today (its application aside: who may apply), youngest first, one
+ * a line: person id, village, town, district. */
+int persons_eligible_command(registry *r, int argc, char **argv);
 
 #endif

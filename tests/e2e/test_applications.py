@@ -81,7 +81,10 @@ def test_a_childs_application_through_three_levels_then_usable_at_the_terminal(e
     t = Terminal(stack.gateway_port, tid, out.split("secret ")[1].split()[0])
     time.sleep(2.5)  # the gateway's directory refresh
     pid, card = child(el)
-    # not before: the rule admits the child, the catalogue wants an application
+    # not before: the rule admits the child (who may apply), the catalogue
+    # wants an application
+    eligible = elig(stack, "person", "eligible", "R02-AUTISM", "--limit", "100000").stdout
+    assert pid in eligible, eligible[:200]
     assert redis(stack, "HEXISTS", card_key(card), "e:R02-AUTISM") == "0"
     assert t.swipe(card, 1000, item="R02-AUTISM")[1]["reason"] == "person_ineligible"
     t0 = time.time()

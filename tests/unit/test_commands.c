@@ -89,6 +89,7 @@ static void test_find(void)
         {{"person", "add", "--name", "x"}, persons_add_command, false},
         {{"person", "modify", "P1"}, persons_modify_command, false},
         {{"person", "show", "P1"}, persons_show_command, false},
+        {{"person", "eligible", "R02-AUTISM"}, persons_eligible_command, false},
         {{"person"}, NULL, false},
         {{"person", "delete", "P1"}, NULL, false},
         {{"card", "issue", "P1"}, cards_issue_command, false},

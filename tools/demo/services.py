@@ -7,7 +7,7 @@ through the real commands and the real terminal API:
 
 - applications (before the month is issued): for each item the catalogue
   grants only by application (children's rehabilitation), N children the
-  item's rule admits apply (a guardian applies for every other one) and
+  item's rule admits (onecard-eligibility person eligible) apply (a guardian applies for every other one) and
   are passed by the reviewers of their village, town and district, each an
   operator signed in with a session of their own (made on demand: one per
   area and level); one more is returned for materials and resubmitted,
@@ -75,7 +75,7 @@ def national_id(birth, seq):
     return body + "10X98765432"[sum(int(c) * x for c, x in zip(body, w)) % 11]
 
 
-def applications(n, rng):
+def applications(n):
     """The applications step: returns what it did."""
     out = {"approved": [], "returned": [], "rejected": [], "missing": []}
     sessions = {}
@@ -107,24 +107,21 @@ def applications(n, rng):
 
     codes = [r[0] for r in psql("SELECT code FROM elig_catalogue_items WHERE application "
                                 "ORDER BY code")]
-    children = psql("SELECT person_id, village, town, district FROM elig_persons WHERE "
-                    "birth_date > now() - interval '18 years' AND status = 'active' ORDER BY "
-                    "person_id")
-    rng.shuffle(children)
-    used = set()
     for code in codes:
+        # the children the item's rule admits (onecard-eligibility person eligible)
+        r = elig("person", "eligible", code, "--limit", str(4 * (n + 2)))
+        who = [line.split("\t") for line in r.stdout.splitlines() if line]
         done = 0
-        for k, (pid, village, town, district) in enumerate(children):
-            if done >= n + 2 or pid in used:
-                continue
+        for k, (pid, village, town, district) in enumerate(who):
+            if done >= n + 2:
+                break
             args = ["application", "submit", pid, "--items", code, "--actor", "demo-service-desk"]
             if done % 2 == 1:
                 args += ["--agent-relation", "guardian",
                          "--agent-id", national_id("1985-06-15", k)]
             r = elig(*args)
             if r.returncode != 0:
-                continue  # the item's rule does not admit this child
-            used.add(pid)
+                continue  # refused (printed by the command): try the next child
             app = r.stdout.split()[1].rstrip(":")
             areas = (village, town, district)
             if done < n:
@@ -157,7 +154,7 @@ def main():
     args = ap.parse_args()
     rng = random.Random(args.seed)
     if args.applications > 0:
-        out = applications(args.applications, rng)
+        out = applications(args.applications)
         json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
         return 1 if out["missing"] else 0
     items = {r[0]: r[1] for r in psql("SELECT code, kind FROM elig_catalogue_items WHERE kind IN "

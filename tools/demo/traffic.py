@@ -115,8 +115,21 @@ class Sim:
         # that has it and whose own provider offers it swipes it first
         self.cover = []
         for item in sorted(self.by_item):
-            have = [c for c in sorted(self.cards, key=lambda c: c["card_no"])
-                    if item in c["items"] and item in self.home(c)["items"]]
+            mine = [c for c in sorted(self.cards, key=lambda c: c["card_no"])
+                    if item in c["items"] and c["card_no"] not in self.hoppers]
+            have = [c for c in mine if item in self.home(c)["items"]]
+            taken = {c["card_no"] for c, _ in self.cover}
+            free = [c for c in mine if c["card_no"] not in taken]
+            if not have and free:
+                # nobody's own provider offers it (a child whose other items
+                # are at a school): that child's own provider becomes one
+                # that does, the one offering most of the card's items (a
+                # card not already swiping another item: no provider hop)
+                c = free[0]
+                ts = [t for t in self.terminals if item in t["items"]]
+                self.homes[c["card_no"]] = max(
+                    ts, key=lambda t: (len(set(t["items"]) & set(c["items"])), t["id"]))
+                have = [c]
             if have:
                 self.cover.append((have[len(have) // 2], item))
         self.items_swiped = set()
