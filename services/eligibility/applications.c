@@ -149,11 +149,8 @@ static int applications_submit(registry *r, int argc, char **argv)
             rc = 1;
         }
     }
-    if (rc == 0 && registry_commit(r) < 0)
-        rc = 2;
-    if (rc != 0) {
-        pg_rollback(r->pg);
-    } else {
+    rc = registry_end(r, rc);
+    if (rc == 0) {
         const char *id = PQgetvalue(res, 0, 0);
         if (applications_publish(r, id, argv[0], PQgetvalue(res, 0, 1), "submitted", NULL, NULL,
                                  NULL, NULL, NULL, rel != NULL) < 0)
@@ -297,10 +294,8 @@ static int applications_decide(registry *r, int argc, char **argv)
                 rc = 2;
         }
     }
-    if (rc == 0 && registry_commit(r) < 0)
-        rc = 2;
+    rc = registry_end(r, rc);
     if (rc != 0) {
-        pg_rollback(r->pg);
         PQclear(cards);
     } else {
         const char *person = PQgetvalue(a, 0, 1);
@@ -346,11 +341,8 @@ static int applications_resubmit(registry *r, int argc, char **argv)
         registry_fail("%s", err);
         rc = 2;
     }
-    if (rc == 0 && registry_commit(r) < 0)
-        rc = 2;
-    if (rc != 0) {
-        pg_rollback(r->pg);
-    } else {
+    rc = registry_end(r, rc);
+    if (rc == 0) {
         if (applications_publish(r, argv[0], PQgetvalue(a, 0, 1), PQgetvalue(a, 0, 2), "submitted",
                                  "returned", NULL, NULL, NULL, NULL,
                                  strcmp(PQgetvalue(a, 0, 6), "t") == 0) < 0)

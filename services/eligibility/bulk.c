@@ -213,10 +213,7 @@ static int bulk_persons_file(registry *r, const char *path, encoding_kind enc, c
         rc = 2;
     if (rc == 0 && cards && ncreated > 0 && bulk_issue_cards(r, &created, ncreated, pin, &issued))
         rc = 2;
-    if (rc == 0 && registry_commit(r) < 0)
-        rc = 2;
-    if (rc != 0)
-        pg_rollback(r->pg);
+    rc = registry_end(r, rc);
     if (rc == 0 && issued) {
         catalogue c;
         if (registry_catalogue(r, &c) < 0) {
@@ -319,10 +316,7 @@ static int bulk_providers_file(registry *r, const char *path, encoding_kind enc,
         }
         PQclear(res);
     }
-    if (rc == 0 && registry_commit(r) < 0)
-        rc = 2;
-    if (rc != 0)
-        pg_rollback(r->pg);
+    rc = registry_end(r, rc);
     if (rc == 0 && created > 0) {
         const char *q[] = {pg_array_text(&newids)};
         PGresult *res = pg_query(r->pg,

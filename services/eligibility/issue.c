@@ -561,10 +561,7 @@ static int issue_run(registry *r, const char *period, const char *actor)
         rc = 2;
     if (rc == 0 && (requeued = issue_requeue_refused(r, period)) < 0)
         rc = 2;
-    if (rc == 0 && registry_commit(r) < 0)
-        rc = 2;
-    if (rc != 0)
-        pg_rollback(r->pg);
+    rc = registry_end(r, rc);
     if (rc == 0 && issue_publish(r, period, &published) < 0)
         rc = 2;
     clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -108,11 +108,8 @@ int materials_command(registry *r, int argc, char **argv)
                       argv[0]);
         rc = 1;
     }
-    if (rc == 0 && registry_commit(r) < 0)
-        rc = 2;
-    if (rc != 0) {
-        pg_rollback(r->pg);
-    } else {
+    rc = registry_end(r, rc);
+    if (rc == 0) {
         const char *old = PQgetvalue(res, 0, 1);
         printf("application %s: %s %s, %zu bytes, sha256 %.16s… %s\n", argv[0], kind, type, len,
                sha,

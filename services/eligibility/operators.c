@@ -96,11 +96,8 @@ static int operators_add(registry *r, int argc, char **argv)
         out = 1;
     }
     PQclear(res);
-    if (out == 0 && registry_commit(r) < 0)
-        out = 2;
-    if (out != 0)
-        pg_rollback(r->pg);
-    else
+    out = registry_end(r, out);
+    if (out == 0)
         printf("operator %s: %s for %s\n", argv[0], role, area);
     return out;
 }

@@ -71,11 +71,8 @@ static int quotes_submit(registry *r, int argc, char **argv)
             rc = 1;
         }
     }
-    if (rc == 0 && registry_commit(r) < 0)
-        rc = 2;
-    if (rc != 0)
-        pg_rollback(r->pg);
-    else
+    rc = registry_end(r, rc);
+    if (rc == 0)
         printf("quote %s: %s for person %.12s… at %s, %lld fen, submitted\n", PQgetvalue(res, 0, 0),
                item, argv[0], prov, (long long)cl.amount_fen);
     PQclear(res);
@@ -145,10 +142,9 @@ static int quotes_decide(registry *r, const char *id, const char *reason, const 
         }
         PQclear(res);
     }
-    if (rc == 0 && registry_commit(r) < 0)
-        rc = 2;
+    rc = registry_end(r, rc);
     if (rc != 0) {
-        pg_rollback(r->pg);
+        /* refused or failed: printed, rolled back */
     } else if (reason) {
         printf("quote %s: rejected (%s)\n", id, reason);
     } else {

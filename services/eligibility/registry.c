@@ -107,6 +107,15 @@ int registry_commit(registry *r)
     return 0;
 }
 
+int registry_end(registry *r, int rc)
+{
+    if (rc == 0 && registry_commit(r) < 0)
+        rc = 2;
+    if (rc != 0)
+        pg_rollback(r->pg);
+    return rc;
+}
+
 static void registry_delivered(void *opaque, int err, const char *errstr, int32_t partition,
                                int64_t offset)
 {

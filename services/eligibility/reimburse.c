@@ -108,11 +108,8 @@ static int reimburse_record(registry *r, int argc, char **argv)
             rc = 1;
         }
     }
-    if (rc == 0 && registry_commit(r) < 0)
-        rc = 2;
-    if (rc != 0) {
-        pg_rollback(r->pg);
-    } else {
+    rc = registry_end(r, rc);
+    if (rc == 0) {
         char id[32];
         snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
         long published = 0;
