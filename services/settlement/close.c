@@ -633,7 +633,7 @@ fail:
 /* What the statement's lines of one fund level pay (SQL). */
 #define CLOSE_FUND_SUM(level)                                                                      \
     "coalesce(sum(amount_fen - reversed_fen + adj_fen) FILTER (WHERE fund_source = '" level "'), " \
-                                                                                            "0)"
+    "0)"
 
 /* Writes every batch of the period (tmp file, fsync, rename). */
 static int close_files(close_ctx *x, const close_period *cp, char *err, size_t errlen)
