@@ -370,17 +370,18 @@ static int store_split_load(store *s, store_item *items, int n, char *err, size_
         const journal_entry *e = &items[i].e;
         if (!items[i].ok || (e->kind != JOURNAL_SWIPE && e->kind != JOURNAL_REVERSAL))
             continue;
-        bool added;
-        if (idmap_put(&s->purse_of, e->lines[0].account.name, -1, &added) == NULL) {
+        /* a purse for each wallet, empty until its lines are read: a
+         * top-up of the batch may fill it before the swipe */
+        bool fresh = idmap_get(&s->purse_of, e->lines[0].account.name) == NULL;
+        if (store_purse_of(s, e->lines[0].account.name, true) == NULL) {
             snprintf(err, errlen, "out of memory");
             return -1;
         }
-        if (added)
+        if (fresh)
             pg_array_add(&s->arr[0], e->lines[0].account.name);
         if (e->kind == JOURNAL_REVERSAL && e->swipe_id)
             pg_array_add(&s->arr[1], e->swipe_id);
     }
-    idmap_clear(&s->purse_of); /* only to list each wallet once */
     if (s->arr[0].n == 0)
         return 0;
     PGresult *r = pg_query_arrays(s->pg,
