@@ -169,6 +169,10 @@ static int posting_by_fund(const Onecard__V1__LedgerPosting *m, posting *p, char
         money = "payee", counter = "fund", sign = -1;
         break;
     }
+    if (p->kind == POSTING_PAYMENT && p->fund_source[0] == '\0') {
+        snprintf(err, errlen, "a payment needs its fund_source");
+        return -1;
+    }
     if (p->kind == POSTING_PAYMENT && m->provider_id && m->provider_id[0]) {
         snprintf(err, errlen, "a payment names no provider, this one names \"%.64s\"",
                  m->provider_id);
