@@ -230,12 +230,19 @@ static int posting_by_fund(const Onecard__V1__LedgerPosting *m, posting *p, char
         if (posting_after(a, money) != NULL)
             continue;
         bool draws = p->kind == POSTING_TOPUP || p->kind == POSTING_PAYMENT;
-        if (draws && posting_after(a, "budget")) {
-            nb++, budget += l->amount_fen;
-            continue;
-        }
-        if (draws && posting_after(a, "obligated")) {
-            no++, obligated += l->amount_fen;
+        bool b = draws && posting_after(a, "budget"), o = draws && posting_after(a, "obligated");
+        if (b || o) { /* one pair, each line within the money limit */
+            if ((b ? nb : no) > 0 || l->amount_fen > POSTING_MAX_FEN ||
+                l->amount_fen < -POSTING_MAX_FEN) {
+                snprintf(err, errlen,
+                         "the budget and obligated lines come as one pair of the "
+                         "whole amount");
+                return -1;
+            }
+            if (b)
+                nb++, budget = l->amount_fen;
+            else
+                no++, obligated = l->amount_fen;
             continue;
         }
         const char *x = posting_after(a, counter);
