@@ -173,7 +173,7 @@ static int store_check_budgets(store *s, store_item *items, int n, char *err, si
                 store_reject(it);
                 it->reject_code = "over_budget"; /* ledger_v1_refused_topups */
                 snprintf(it->reason, sizeof(it->reason),
-                         "over budget: %s has %lld fen available, the %s needs %lld", a->name,
+                         "over budget: %.120s has %lld fen available, the %s needs %lld", a->name,
                          (long long)avail, it->e.kind == JOURNAL_PAYMENT ? "payment" : "top-up",
                          (long long)need);
             }
