@@ -4,6 +4,9 @@
  * demo. One record per line, fields separated by spaces:
  *
  *   topup  CARD WALLET ITEM FUND PROGRAMME|- PERIOD AMOUNT_FEN [TOPUP_ID]
+ *          FUND a fund's name, or fund shares in basis points as the
+ *          catalogue writes them (central:5420,provincial:2692,...): the
+ *          amount is split by them as eligibility splits it (shares.h)
  *   swipe  CARD WALLET PROVIDER ITEM FUND AMOUNT_FEN [COUNT]
  *          synthetic SwipeAuthorized events (no gateway, no hold), COUNT
  *          of them with fresh ids: the ledger benchmark's prefill
@@ -22,6 +25,7 @@
 #include "common/event.h"
 #include "common/kafka.h"
 #include "common/log.h"
+#include "common/shares.h"
 #include "swipe.pb-c.h"
 #include "topup.pb-c.h"
 
@@ -69,6 +73,23 @@ static int produce_line(kafka_producer *p, char **f, int nf, char *id, char *err
         }
         t.topup_id = nf == 9 ? f[8] : id;
         t.occurred_at_ms = event_now_ms();
+        shares bp, split;
+        Onecard__V1__FundShare fs[SHARES_LEVELS], *fp[SHARES_LEVELS];
+        if (strchr(f[4], ':') != NULL) {
+            if (shares_parse(f[4], &bp, err, errlen) < 0 ||
+                shares_split(t.amount_fen, &bp, &split, err, errlen) < 0)
+                return -1;
+            shares_drop_zero(&split);
+            t.fund_source = (char *)shares_level_name(bp.level[0]);
+            for (int k = 0; k < split.n; k++) {
+                onecard__v1__fund_share__init(&fs[k]);
+                fs[k].level = (char *)shares_level_name(split.level[k]);
+                fs[k].amount_fen = split.v[k];
+                fp[k] = &fs[k];
+            }
+            t.n_shares = (size_t)split.n;
+            t.shares = fp;
+        }
         return kafka_produce(p, &t.base, NULL, t.card_no, strlen(t.card_no), produce_delivered,
                              NULL, err, errlen);
     }

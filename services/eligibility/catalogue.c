@@ -157,8 +157,6 @@ static int catalogue_item(rules_item *it, char **f, char *err, size_t errlen)
                        sizeof(why)) ||
         catalogue_copy(it->exclusive, sizeof(it->exclusive), f[13], "exclusive", why,
                        sizeof(why)) ||
-        catalogue_copy(it->fund_source, sizeof(it->fund_source), f[14], "fund_source", why,
-                       sizeof(why)) ||
         catalogue_copy(it->programme, sizeof(it->programme), f[15], "programme", why,
                        sizeof(why)) ||
         catalogue_copy(it->procedure, sizeof(it->procedure), f[20], "procedure", why,
@@ -177,11 +175,18 @@ static int catalogue_item(rules_item *it, char **f, char *err, size_t errlen)
         return -1;
     }
     if (it->name_zh[0] == '\0' || it->name_en[0] == '\0' || it->group[0] == '\0' ||
-        it->fund_source[0] == '\0' || it->programme[0] == '\0') {
-        snprintf(err, errlen, "%s: name_zh, name_en, group, fund_source and programme are required",
-                 code);
+        it->programme[0] == '\0') {
+        snprintf(err, errlen, "%s: name_zh, name_en, group and programme are required", code);
         return -1;
     }
+    /* the fund shares: a bad list refuses the whole file, naming the item */
+    if (shares_parse(f[14], &it->shares, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "%s: fund_source: %s", code, why);
+        return -1;
+    }
+    snprintf(it->fund_source, sizeof(it->fund_source), "%s",
+             shares_level_name(it->shares.level[0]));
+    shares_format(&it->shares, it->fund_shares, sizeof(it->fund_shares));
     if (strcmp(f[18], "-") != 0) {
         if (rules_date_parse(f[18], &it->to_day, why, sizeof(why)) < 0) {
             snprintf(err, errlen, "%s: effective_to: %s", code, why);

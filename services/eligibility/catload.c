@@ -102,15 +102,16 @@ int catload_command(registry *r, int argc, char **argv)
                            it->procedure,
                            it->legal_basis,
                            directory_kind_name(it->kind),
-                           it->application ? "t" : "f"};
+                           it->application ? "t" : "f",
+                           it->fund_shares};
         PGresult *res = pg_query(
             r->pg,
             "INSERT INTO elig_catalogue_items AS c (code, version, category, name_zh, name_en, "
             "item_group, unit, standard_fen, tier_rule, eligibility, annual_cap_fen, "
             "daily_cap_fen, exclusive_group, fund_source, programme, issued, effective_from, "
-            "effective_to, is_default, procedure, legal_basis, kind, application) VALUES ($1, $2, "
-            "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, "
-            "$21, $22, $23) ON "
+            "effective_to, is_default, procedure, legal_basis, kind, application, fund_shares) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, "
+            "$18, $19, $20, $21, $22, $23, $24) ON "
             "CONFLICT (code) DO "
             "UPDATE SET version = EXCLUDED.version, category = EXCLUDED.category, name_zh = "
             "EXCLUDED.name_zh, name_en = EXCLUDED.name_en, item_group = EXCLUDED.item_group, unit "
@@ -122,9 +123,9 @@ int catload_command(registry *r, int argc, char **argv)
             "EXCLUDED.issued, effective_from = EXCLUDED.effective_from, effective_to = "
             "EXCLUDED.effective_to, is_default = EXCLUDED.is_default, procedure = "
             "EXCLUDED.procedure, legal_basis = EXCLUDED.legal_basis, kind = EXCLUDED.kind, "
-            "application = EXCLUDED.application WHERE "
+            "application = EXCLUDED.application, fund_shares = EXCLUDED.fund_shares WHERE "
             "(c.*) IS DISTINCT FROM (EXCLUDED.*) RETURNING code",
-            23, p, err, sizeof(err));
+            24, p, err, sizeof(err));
         if (res == NULL) {
             registry_fail("catalogue item %s: %s", it->code, err);
             pg_rollback(r->pg);

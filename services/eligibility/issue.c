@@ -30,6 +30,7 @@
 #include "ident.h"
 
 #include "common/event.h"
+#include "common/shares.h"
 #include "common/sign.h"
 
 #include "topup.pb-c.h"
@@ -306,6 +307,31 @@ static void issue_delivered(void *opaque, int err, const char *errstr, int32_t p
         a->failed++;
 }
 
+/* A top-up's fund shares, as the event carries them. */
+typedef struct issue_shares {
+    shares bp, split;
+    Onecard__V1__FundShare share[SHARES_LEVELS];
+    Onecard__V1__FundShare *ptr[SHARES_LEVELS];
+} issue_shares;
+
+/* Splits amount by the item's shares (basis points, as stored; a single
+ * level is one share of 10000) into sh. 0, or -1 with err. */
+static int issue_split(issue_shares *sh, const char *text, int64_t amount, char *err, size_t errlen)
+{
+    if (shares_parse(text, &sh->bp, err, errlen) < 0 ||
+        shares_split(amount, &sh->bp, &sh->split, err, errlen) < 0)
+        return -1;
+    shares_drop_zero(&sh->split); /* a share of 1 fen of 3 has two of 0 */
+    for (int k = 0; k < sh->split.n; k++) {
+        Onecard__V1__FundShare f = ONECARD__V1__FUND_SHARE__INIT;
+        f.level = (char *)shares_level_name(sh->split.level[k]);
+        f.amount_fen = sh->split.v[k];
+        sh->share[k] = f;
+        sh->ptr[k] = &sh->share[k];
+    }
+    return 0;
+}
+
 /* Publishes up to 50,000 unpublished top-ups: the issuances and arrears of
  * the period, and every approved quote and recorded reimbursement (of any
  * period: they are published as they are decided). An item paid into the
@@ -320,7 +346,8 @@ static int issue_publish_chunk(registry *r, const char *period, long *published,
         r->pg,
         "SELECT u.topup_id, u.card_no, u.person_id, u.wallet, u.item_code, u.fund_source, "
         "u.programme, u.amount_fen, u.period, CASE WHEN c.kind IN ('reimburse', 'cash') THEN "
-        "'person' ELSE 'card' END FROM (SELECT topup_id, card_no, person_id, wallet, item_code, "
+        "'person' ELSE 'card' END, coalesce(c.fund_shares, u.fund_source) FROM (SELECT topup_id, "
+        "card_no, person_id, wallet, item_code, "
         "fund_source, programme, amount_fen, period FROM elig_issuances WHERE period = $1 AND NOT "
         "published UNION ALL SELECT topup_id, card_no, person_id, wallet, item_code, "
         "fund_source, programme, amount_fen, period FROM elig_issuance_corrections WHERE period "
@@ -359,6 +386,18 @@ static int issue_publish_chunk(registry *r, const char *period, long *published,
         t.amount_fen = strtoll(PQgetvalue(res, i, 7), NULL, 10);
         t.payee = PQgetvalue(res, i, 9);
         t.occurred_at_ms = now;
+        /* the amount split by the item's fund shares (the catalogue's at
+         * publication: a topup_id is applied once, so a re-run publishes
+         * nothing new for it) */
+        issue_shares sh;
+        if (issue_split(&sh, PQgetvalue(res, i, 10), t.amount_fen, err, sizeof(err)) < 0) {
+            registry_fail("top-up %s: %s", tid, err);
+            ack.failed++;
+            continue;
+        }
+        t.fund_source = (char *)shares_level_name(sh.bp.level[0]);
+        t.n_shares = (size_t)sh.split.n;
+        t.shares = sh.ptr;
         if (kafka_produce(r->kp, &t.base, NULL, t.card_no, strlen(t.card_no), issue_delivered,
                           &ids[i], err, sizeof(err)) < 0) {
             registry_fail("publish: %s", err);

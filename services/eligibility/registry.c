@@ -377,7 +377,8 @@ int registry_catalogue(registry *r, catalogue *c)
         "SELECT version, code, category, name_zh, name_en, item_group, unit, kind, CASE WHEN "
         "application THEN 'yes' ELSE 'no' END, standard_fen, "
         "tier_rule, "
-        "eligibility, annual_cap_fen, daily_cap_fen, coalesce(exclusive_group, '-'), fund_source, "
+        "eligibility, annual_cap_fen, daily_cap_fen, coalesce(exclusive_group, '-'), "
+        "coalesce(fund_shares, fund_source), "
         "programme, CASE WHEN issued THEN 'yes' ELSE 'no' END, effective_from, "
         "coalesce(effective_to::text, '-'), CASE WHEN is_default THEN 'yes' ELSE 'no' END, "
         "procedure, legal_basis FROM elig_catalogue_items ORDER BY code",

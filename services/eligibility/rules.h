@@ -32,6 +32,7 @@
 #define ELIG_RULES_H
 
 #include "common/directory.h"
+#include "common/shares.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -109,6 +110,12 @@ typedef struct rules_item {
     bool application;         /* granted only by an approved application (applications.h) */
     int32_t from_day, to_day; /* effective [from, to); to_day 0: open */
     const rules_tiers *tiers; /* the catalogue's tier tables (flat: unused) */
+    /* the fund_source column: the item's fund shares in basis points
+     * (common/shares.h), as written canonically ("central:10000" for a bare
+     * "central"); fund_source above is the first share's level, the name
+     * older readers (the directory, elig_issuances) keep */
+    shares shares;
+    char fund_shares[SHARES_TEXT_MAX];
 } rules_item;
 
 /* A person's attributes over a stretch of days. Strings are borrowed. */

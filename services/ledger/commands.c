@@ -129,6 +129,36 @@ static int recon_journal(recon *rc, PGconn *pg)
                (long long)unbalanced, (long long)bare);
     recon_line(rc, off == 0, "balances", "%lld accounts, %lld differ from the sum of their lines",
                (long long)accounts, (long long)off);
+    /* fund shares: each wallet's money per fund (its lines by fund) sums to
+     * its balance, and no fund of a wallet that is not overdrawn is below
+     * zero (credit-normal: a positive sum); a wallet overdrawn in total (a
+     * swipe posted after its card was carried over) is the carry-overs'
+     * line's business */
+    int64_t fw[4] = {0};
+    char err[512];
+    PGresult *r = pg_query(pg,
+                           "WITH f AS (SELECT l.account_id, coalesce(l.fund, '') AS fund, "
+                           "sum(l.amount_fen) AS s FROM ledger_lines l JOIN ledger_accounts a ON "
+                           "a.account_id = l.account_id AND a.kind = 'wallet' GROUP BY 1, 2), w AS "
+                           "(SELECT account_id, sum(s) AS s, count(*) FILTER (WHERE s > 0) AS neg "
+                           "FROM f GROUP BY 1) SELECT count(*), (SELECT count(*) FROM f WHERE s <> "
+                           "0), count(*) FILTER (WHERE w.s <> a.balance_fen), coalesce(sum(neg) "
+                           "FILTER (WHERE w.s <= 0), 0) FROM w JOIN ledger_accounts a USING "
+                           "(account_id)",
+                           0, NULL, err, sizeof(err));
+    if (r == NULL || PQntuples(r) != 1) {
+        fprintf(stderr, "ledger: %s\n", r ? "no rows" : err);
+        ok = false;
+    }
+    for (int k = 0; ok && k < 4; k++)
+        fw[k] = strtoll(PQgetvalue(r, 0, k), NULL, 10);
+    PQclear(r);
+    if (!ok)
+        return -1;
+    recon_line(rc, fw[2] == 0 && fw[3] == 0, "fund shares",
+               "%lld wallets, %lld balances per fund, %lld wallets whose funds do not sum to "
+               "their balance, %lld funds below zero in a wallet that is not",
+               (long long)fw[0], (long long)fw[1], (long long)fw[2], (long long)fw[3]);
     return 0;
 }
 

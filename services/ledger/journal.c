@@ -103,6 +103,67 @@ static int journal_pair(const char *kind, const char *x, int year, journal_accou
     return journal_account_set(acct, kind, x, NULL, year, err, errlen);
 }
 
+/* The shares in force: e's own, or one of its fund_source. Returns how
+ * many. The names of out point into e. */
+static int journal_effective(const journal_entry *e, const char *fund[JOURNAL_SHARES_MAX],
+                             int64_t fen[JOURNAL_SHARES_MAX])
+{
+    if (e->nshares <= 0) {
+        fund[0] = e->fund_source ? e->fund_source : "";
+        fen[0] = e->amount_fen;
+        return 1;
+    }
+    for (int i = 0; i < e->nshares; i++) {
+        fund[i] = e->shares[i].fund;
+        fen[i] = e->shares[i].amount_fen;
+    }
+    return e->nshares;
+}
+
+/* Shares fit for e: distinct funds, valid names ("" only where no fund
+ * account is named), non-zero (positive but for a transfer), summing to
+ * the amount. */
+static int journal_shares_check(const journal_entry *e, const char *const *fund, const int64_t *fen,
+                                int n, char *err, size_t errlen)
+{
+    bool draws = e->kind == JOURNAL_TOPUP || e->kind == JOURNAL_PAYMENT;
+    int64_t sum = 0;
+    if (n < 1 || n > JOURNAL_SHARES_MAX) {
+        snprintf(err, errlen, "%d fund shares (1..%d)", n, JOURNAL_SHARES_MAX);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        if ((fund[i][0] || draws) &&
+            (!money_account_field_ok(fund[i], 64) || strchr(fund[i], ',') != NULL)) {
+            snprintf(err, errlen, "fund share %d: the fund is missing or malformed", i + 1);
+            return -1;
+        }
+        for (int j = 0; j < i; j++)
+            if (strcmp(fund[i], fund[j]) == 0) {
+                snprintf(err, errlen, "fund share %d: fund %.64s appears twice", i + 1, fund[i]);
+                return -1;
+            }
+        if (fen[i] == 0 || (fen[i] < 0 && e->kind != JOURNAL_TRANSFER) ||
+            fen[i] > JOURNAL_MAX_FEN || fen[i] < -JOURNAL_MAX_FEN) {
+            snprintf(err, errlen, "fund share %d (%.64s): amount_fen %lld is out of range", i + 1,
+                     fund[i], (long long)fen[i]);
+            return -1;
+        }
+        sum += fen[i];
+    }
+    if (sum != e->amount_fen) {
+        snprintf(err, errlen, "the fund shares sum to %lld fen, not amount_fen %lld",
+                 (long long)sum, (long long)e->amount_fen);
+        return -1;
+    }
+    return 0;
+}
+
+static void journal_line_fund(journal_line *l, const char *fund)
+{
+    snprintf(l->fund, sizeof(l->fund), "%s", fund ? fund : "");
+}
+
 int journal_derive_lines(journal_entry *e, char *err, size_t errlen)
 {
     journal_line *l = e->lines;
@@ -113,37 +174,54 @@ int journal_derive_lines(journal_entry *e, char *err, size_t errlen)
         return -1;
     }
     int64_t a = e->amount_fen;
+    const char *fund[JOURNAL_SHARES_MAX];
+    int64_t fen[JOURNAL_SHARES_MAX];
+    int ns = journal_effective(e, fund, fen);
+    if (e->kind != JOURNAL_ALLOCATION && journal_shares_check(e, fund, fen, ns, err, errlen) < 0)
+        return -1;
+    int k = 0;
     switch (e->kind) {
     case JOURNAL_SWIPE:
     case JOURNAL_REVERSAL: {
         int64_t sign = e->kind == JOURNAL_SWIPE ? 1 : -1;
-        if (journal_wallet_account(&l[0].account, e->card_no, e, err, errlen) < 0 ||
-            journal_payable_account(&l[1].account, e, err, errlen) < 0)
-            return -1;
-        l[0].amount_fen = sign * a;
-        l[1].amount_fen = -sign * a;
-        e->nlines = 2;
+        for (int i = 0; i < ns; i++, k += 2) {
+            if (journal_wallet_account(&l[k].account, e->card_no, e, err, errlen) < 0 ||
+                journal_payable_account(&l[k + 1].account, e, err, errlen) < 0)
+                return -1;
+            l[k].amount_fen = sign * fen[i];
+            l[k + 1].amount_fen = -sign * fen[i];
+            journal_line_fund(&l[k], fund[i]);
+            journal_line_fund(&l[k + 1], fund[i]);
+        }
+        e->nlines = k;
         return 0;
     }
     case JOURNAL_TOPUP:
     case JOURNAL_PAYMENT: /* the same, paid to the person instead of the card */
-        if (journal_pair("fund", e->fund_source, e->year, &l[0].account, err, errlen) < 0 ||
-            (e->kind == JOURNAL_TOPUP
-                 ? journal_wallet_account(&l[1].account, e->card_no, e, err, errlen)
-                 : journal_payee_account(&l[1].account, e, err, errlen)) < 0)
-            return -1;
-        l[0].account.fund_source = e->fund_source;
-        l[0].amount_fen = a;
-        l[1].amount_fen = -a;
-        e->nlines = 2;
-        if (e->programme && *e->programme) {
-            if (journal_pair("budget", e->programme, e->year, &l[2].account, err, errlen) < 0 ||
-                journal_pair("obligated", e->programme, e->year, &l[3].account, err, errlen) < 0)
+        for (int i = 0; i < ns; i++, k += 2) {
+            if (journal_pair("fund", fund[i], e->year, &l[k].account, err, errlen) < 0 ||
+                (e->kind == JOURNAL_TOPUP
+                     ? journal_wallet_account(&l[k + 1].account, e->card_no, e, err, errlen)
+                     : journal_payee_account(&l[k + 1].account, e, err, errlen)) < 0)
                 return -1;
-            l[2].account.programme = l[3].account.programme = e->programme;
-            l[2].amount_fen = a;
-            l[3].amount_fen = -a;
-            e->nlines = 4;
+            l[k].account.fund_source = fund[i];
+            l[k].amount_fen = fen[i];
+            l[k + 1].amount_fen = -fen[i];
+            journal_line_fund(&l[k], fund[i]);
+            journal_line_fund(&l[k + 1], fund[i]);
+        }
+        e->nlines = k;
+        if (e->programme && *e->programme) {
+            if (journal_pair("budget", e->programme, e->year, &l[k].account, err, errlen) < 0 ||
+                journal_pair("obligated", e->programme, e->year, &l[k + 1].account, err, errlen) <
+                    0)
+                return -1;
+            l[k].account.programme = l[k + 1].account.programme = e->programme;
+            l[k].amount_fen = a;
+            l[k + 1].amount_fen = -a;
+            journal_line_fund(&l[k], NULL);
+            journal_line_fund(&l[k + 1], NULL);
+            e->nlines = k + 2;
         }
         return 0;
     case JOURNAL_TRANSFER:
@@ -151,12 +229,16 @@ int journal_derive_lines(journal_entry *e, char *err, size_t errlen)
             snprintf(err, errlen, "a transfer needs two different cards");
             return -1;
         }
-        if (journal_wallet_account(&l[0].account, e->card_no, e, err, errlen) < 0 ||
-            journal_wallet_account(&l[1].account, e->to_card_no, e, err, errlen) < 0)
-            return -1;
-        l[0].amount_fen = a;
-        l[1].amount_fen = -a;
-        e->nlines = 2;
+        for (int i = 0; i < ns; i++, k += 2) {
+            if (journal_wallet_account(&l[k].account, e->card_no, e, err, errlen) < 0 ||
+                journal_wallet_account(&l[k + 1].account, e->to_card_no, e, err, errlen) < 0)
+                return -1;
+            l[k].amount_fen = fen[i];
+            l[k + 1].amount_fen = -fen[i];
+            journal_line_fund(&l[k], fund[i]);
+            journal_line_fund(&l[k + 1], fund[i]);
+        }
+        e->nlines = k;
         return 0;
     case JOURNAL_ALLOCATION:
         if (e->fund_source && *e->fund_source) {
@@ -164,11 +246,15 @@ int journal_derive_lines(journal_entry *e, char *err, size_t errlen)
                 journal_pair("fund", e->fund_source, e->year, &l[1].account, err, errlen) < 0)
                 return -1;
             l[0].account.fund_source = l[1].account.fund_source = e->fund_source;
+            journal_line_fund(&l[0], e->fund_source);
+            journal_line_fund(&l[1], e->fund_source);
         } else {
             if (journal_pair("authority", e->programme, 0, &l[0].account, err, errlen) < 0 ||
                 journal_pair("budget", e->programme, e->year, &l[1].account, err, errlen) < 0)
                 return -1;
             l[0].account.programme = l[1].account.programme = e->programme;
+            journal_line_fund(&l[0], NULL);
+            journal_line_fund(&l[1], NULL);
         }
         l[0].amount_fen = a;
         l[1].amount_fen = -a;
@@ -177,6 +263,82 @@ int journal_derive_lines(journal_entry *e, char *err, size_t errlen)
     }
     snprintf(err, errlen, "unknown entry kind %d", (int)e->kind);
     return -1;
+}
+
+int journal_set_shares(journal_entry *e, const journal_share *s, int n, char *err, size_t errlen)
+{
+    const char *fund[JOURNAL_SHARES_MAX];
+    int64_t fen[JOURNAL_SHARES_MAX];
+    if (n < 1 || n > JOURNAL_SHARES_MAX) {
+        snprintf(err, errlen, "%d fund shares (1..%d)", n, JOURNAL_SHARES_MAX);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        fund[i] = s[i].fund;
+        fen[i] = s[i].amount_fen;
+    }
+    if (journal_shares_check(e, fund, fen, n, err, errlen) < 0)
+        return -1;
+    journal_entry old = *e;
+    memmove(e->shares, s, (size_t)n * sizeof(*s));
+    e->nshares = n;
+    if (journal_derive_lines(e, err, errlen) < 0) {
+        *e = old;
+        return -1;
+    }
+    return 0;
+}
+
+char *journal_shares_format(const journal_entry *e, char *out, size_t len)
+{
+    size_t at = 0;
+    if (len == 0)
+        return out;
+    out[0] = '\0';
+    for (int i = 0; i < e->nshares && at < len; i++) {
+        int n = snprintf(out + at, len - at, "%s%s:%lld", i ? "," : "", e->shares[i].fund,
+                         (long long)e->shares[i].amount_fen);
+        if (n < 0)
+            break;
+        at += (size_t)n;
+    }
+    return out;
+}
+
+int journal_shares_parse(journal_entry *e, const char *text, char *err, size_t errlen)
+{
+    e->nshares = 0;
+    if (text == NULL || *text == '\0')
+        return 0;
+    const char *p = text;
+    for (;;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        const char *colon = memchr(p, ':', len);
+        if (colon == NULL || e->nshares == JOURNAL_SHARES_MAX ||
+            (size_t)(colon - p) >= JOURNAL_FUND_MAX) {
+            snprintf(err, errlen, "fund shares \"%.80s\" are malformed", text);
+            e->nshares = 0;
+            return -1;
+        }
+        journal_share *s = &e->shares[e->nshares];
+        snprintf(s->fund, sizeof(s->fund), "%.*s", (int)(colon - p), p);
+        char num[24], *stop;
+        size_t nl = len - (size_t)(colon - p) - 1;
+        snprintf(num, sizeof(num), "%.*s", (int)(nl < sizeof(num) ? nl : sizeof(num) - 1),
+                 colon + 1);
+        s->amount_fen = strtoll(num, &stop, 10);
+        if (nl == 0 || nl >= sizeof(num) || *stop != '\0') {
+            snprintf(err, errlen, "fund shares \"%.80s\" are malformed", text);
+            e->nshares = 0;
+            return -1;
+        }
+        e->nshares++;
+        if (end == NULL)
+            break;
+        p = end + 1;
+    }
+    return 0;
 }
 
 #define JOURNAL_REQUIRE(field, name, max)                                                          \
@@ -284,6 +446,22 @@ int journal_from_event(const event_type *type, const ProtobufCMessage *msg, jour
             snprintf(err, errlen, "period \"%s\" is not YYYY-MM", journal_quote(q, t->period));
             return -1;
         }
+        /* the shares it carries (none: one of fund_source); their sum and
+         * amounts are checked with the lines */
+        if (t->n_shares > JOURNAL_SHARES_MAX) {
+            snprintf(err, errlen, "%zu fund shares (at most %d)", t->n_shares, JOURNAL_SHARES_MAX);
+            return -1;
+        }
+        for (size_t i = 0; i < t->n_shares; i++) {
+            const Onecard__V1__FundShare *f = t->shares[i];
+            if (f == NULL || !money_account_field_ok(f->level, 64) || strchr(f->level, ',')) {
+                snprintf(err, errlen, "shares[%zu].level is missing or malformed", i);
+                return -1;
+            }
+            snprintf(e->shares[i].fund, sizeof(e->shares[i].fund), "%s", f->level);
+            e->shares[i].amount_fen = f->amount_fen;
+        }
+        e->nshares = (int)t->n_shares;
     } else {
         snprintf(err, errlen, "the ledger does not apply %s events",
                  type ? type->ce_type : "unknown");

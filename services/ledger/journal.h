@@ -10,7 +10,18 @@
  * money into a fund or a budget, a transfer moves a replaced card's wallet
  * to the card that replaced it (debit the one, credit the other). The
  * account names and the sign convention are the ones of
- * deploy/sql/0002_ledger.sql (and 0017_ledger_payments.sql). The same code
+ * deploy/sql/0002_ledger.sql (and 0017_ledger_payments.sql).
+ *
+ * Fund shares (0021_fund_shares.sql): an entry moves money of one or more
+ * funds (its shares, summing to its amount), and every line that moves a
+ * wallet's, a payable's or a payee's money names its fund, one line per
+ * share: a top-up of three shares debits fund:<level>:<year> three times
+ * and credits the wallet three times, each line naming its level; a swipe
+ * debits the wallet and credits the payable once per share. A top-up's
+ * shares come with its event (none: one share of fund_source); a swipe's,
+ * a reversal's and a transfer's are decided by the store from the wallet's
+ * balances per fund (journal_set_shares) and kept on the entry's row, so
+ * the lines can be derived again from it. The same code
  * rebuilds the lines of an entry read back from PostgreSQL, so the relay
  * publishes the same posting whether it comes from memory or from the
  * outbox.
@@ -25,9 +36,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JOURNAL_NAME_MAX  160
-#define JOURNAL_LINES_MAX 4
-#define JOURNAL_MAX_FEN   MONEY_MAX_FEN /* beyond it, a bad event */
+#define JOURNAL_NAME_MAX   160
+#define JOURNAL_SHARES_MAX 4 /* SHARES_LEVELS: central, provincial, municipal, district */
+/* per share a pair of lines, plus a top-up's budget and obligation */
+#define JOURNAL_LINES_MAX (2 * JOURNAL_SHARES_MAX + 2)
+#define JOURNAL_FUND_MAX  72 /* a fund's name, as in fund:<name>:<year> (64 bytes) */
+/* "name:fen" per share, comma-separated */
+#define JOURNAL_SHARES_TEXT_MAX (JOURNAL_SHARES_MAX * (JOURNAL_FUND_MAX + 24))
+#define JOURNAL_MAX_FEN         MONEY_MAX_FEN /* beyond it, a bad event */
 
 typedef enum journal_kind {
     JOURNAL_SWIPE = 0,
@@ -50,8 +66,17 @@ typedef struct journal_account {
 
 typedef struct journal_line {
     journal_account account;
-    int64_t amount_fen; /* debit > 0, credit < 0 */
+    int64_t amount_fen;          /* debit > 0, credit < 0 */
+    char fund[JOURNAL_FUND_MAX]; /* the fund whose money the line moves; "" none */
 } journal_line;
+
+/* One fund's part of an entry. A transfer's may be negative (a fund of a
+ * replaced card overdrawn while another holds money); every other entry's
+ * are positive. */
+typedef struct journal_share {
+    char fund[JOURNAL_FUND_MAX];
+    int64_t amount_fen;
+} journal_share;
 
 /* One entry. The strings point into the event (or the row) it came from and
  * live as long as it does. */
@@ -62,6 +87,10 @@ typedef struct journal_entry {
     const char *to_card_no; /* a transfer's destination; card_no is its source */
     int64_t amount_fen, occurred_at_ms;
     int year; /* of the top-up's period or the allocation */
+    /* the entry's fund shares, summing to amount_fen; 0: one share of
+     * fund_source ("" when it has none) */
+    int nshares;
+    journal_share shares[JOURNAL_SHARES_MAX];
     int nlines;
     journal_line lines[JOURNAL_LINES_MAX];
 } journal_entry;
@@ -80,7 +109,9 @@ int journal_kind_parse(const char *s);
 
 /* Fills e from a decoded SwipeAuthorized, SwipeReversed or TopupIssued and
  * derives its lines. A TopupIssued is a top-up (payee "" or "card") or a
- * payment (payee "person", person_id required). Returns 0, or -1 with the
+ * payment (payee "person", person_id required); its shares, when it has
+ * any, must be valid (journal_set_shares) and sum to its amount. A swipe or
+ * a reversal is one share of its fund_source until the store splits it. Returns 0, or -1 with the
  * reason the event cannot be applied (a missing field, a bad amount,
  * period or payee, a type the ledger does not take). */
 int journal_from_event(const event_type *type, const ProtobufCMessage *msg, journal_entry *e,
@@ -96,6 +127,23 @@ int journal_move_from_event(const ProtobufCMessage *msg, journal_move *m, char *
  * database). For an allocation, exactly one of fund_source (with year) and
  * programme (with year) is set. Returns 0 or -1 with err. */
 int journal_derive_lines(journal_entry *e, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* Sets e's shares (n of them, funds and fen) and derives its lines again.
+ * The shares must name distinct funds that are valid account fields without
+ * ',' (or "" for money of no named fund, never on a fund account), and sum
+ * to e->amount_fen; only a transfer's may be negative, none is zero. 0, or
+ * -1 with err (e's lines unchanged then). */
+int journal_set_shares(journal_entry *e, const journal_share *s, int n, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* Writes e's shares as "fund:fen,fund:fen" into out (JOURNAL_SHARES_TEXT_MAX
+ * bytes are enough); "" when it has none. Returns out. */
+char *journal_shares_format(const journal_entry *e, char *out, size_t len);
+
+/* Reads shares written by journal_shares_format into e (not its lines:
+ * journal_derive_lines follows). NULL or "" is none. 0, or -1 with err. */
+int journal_shares_parse(journal_entry *e, const char *text, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
 /* The posting event id of an entry: a UUID-shaped SHA-256 of the source

@@ -97,6 +97,7 @@ static bool relay_publish(relay *r, const journal_entry *e, int64_t entry_id, re
         onecard__v1__posting_line__init(&lines[i]);
         lines[i].account = (char *)e->lines[i].account.name;
         lines[i].amount_fen = e->lines[i].amount_fen;
+        lines[i].fund = (char *)e->lines[i].fund;
         lp[i] = &lines[i];
     }
     Onecard__V1__LedgerPosting p;
@@ -253,7 +254,8 @@ int relay_recover(relay *r, PGconn *pg, int limit, char *err, size_t errlen)
         "SELECT e.entry_id, e.kind, e.event_id, e.amount_fen, e.card_no, e.wallet, "
         "e.provider_id, e.terminal_id, e.item_code, e.fund_source, e.programme, e.period, "
         "e.swipe_id, e.request_id, e.person_id, e.occurred_at_ms, b.outbox_key, "
-        "(SELECT count(*) FROM ledger_outbox) > (SELECT count(*) FROM b), e.to_card_no FROM b "
+        "(SELECT count(*) FROM ledger_outbox) > (SELECT count(*) FROM b), e.to_card_no, "
+        "e.fund_shares FROM b "
         "CROSS JOIN LATERAL unnest(b.entry_ids) AS x(id) JOIN ledger_entries e ON "
         "e.entry_id = x.id ORDER BY b.outbox_key, e.entry_id",
         1, p, err, errlen);
@@ -302,7 +304,8 @@ int relay_recover(relay *r, PGconn *pg, int limit, char *err, size_t errlen)
         e->year = e->kind == JOURNAL_ALLOCATION && e->period ? (int)strtol(e->period, NULL, 10)
                                                              : journal_period_year(e->period);
         char why[256];
-        if (kind < 0 || journal_derive_lines(e, why, sizeof(why)) < 0) {
+        if (kind < 0 || journal_shares_parse(e, relay_col(res, row, 19), why, sizeof(why)) < 0 ||
+            journal_derive_lines(e, why, sizeof(why)) < 0) {
             log_error("outbox_entry_unreadable", "entry %s: %s", PQgetvalue(res, row, 0),
                       kind < 0 ? "unknown kind" : why);
             continue;

@@ -5,6 +5,7 @@
 
 #include "common/card.h"
 #include "common/log.h"
+#include "common/shares.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,24 +167,327 @@ static int store_check_budgets(store *s, store_item *items, int n, char *err, si
                 if (strcmp(funds[k].name, a->name) == 0)
                     f = &funds[k];
             int64_t avail = f ? -f->balance : 0;
-            if (avail < it->e.amount_fen) {
+            int64_t need = it->e.lines[l].amount_fen; /* the share this fund pays */
+            if (avail < need) {
                 it->dead_letter = true;
                 store_reject(it);
                 it->reject_code = "over_budget"; /* ledger_v1_refused_topups */
                 snprintf(it->reason, sizeof(it->reason),
-                         "over budget: %s has %lld fen available, the %s needs %lld", a->name,
+                         "over budget: %.120s has %lld fen available, the %s needs %lld", a->name,
                          (long long)avail, it->e.kind == JOURNAL_PAYMENT ? "payment" : "top-up",
-                         (long long)it->e.amount_fen);
+                         (long long)need);
             }
             hit[l] = f;
         }
         if (it->ok)
             for (int l = 0; l < it->e.nlines; l++)
                 if (hit[l])
-                    hit[l]->balance += it->e.amount_fen;
+                    hit[l]->balance += it->e.lines[l].amount_fen;
     }
     free(funds);
     PQclear(r);
+    return 0;
+}
+
+/* ------------------------------------------------------------ fund shares */
+
+/* Where a fund stands in a split's order: the levels in their order
+ * (common/shares.h), then any other fund by name. */
+static int store_fund_cmp(const char *a, const char *b)
+{
+    int ra = shares_level_parse(a), rb = shares_level_parse(b);
+    ra = ra < 0 ? SHARES_LEVELS : ra;
+    rb = rb < 0 ? SHARES_LEVELS : rb;
+    return ra != rb ? ra - rb : strcmp(a, b);
+}
+
+/* Adds fen to the fund's money in the purse, keeping the funds in order.
+ * -1 with err when the purse is full. */
+static int store_purse_add(store_purse *p, const char *fund, int64_t fen, char *err, size_t errlen)
+{
+    int at = 0;
+    while (at < p->n && store_fund_cmp(p->fund[at], fund) < 0)
+        at++;
+    if (at < p->n && strcmp(p->fund[at], fund) == 0) {
+        p->money[at] += fen;
+        return 0;
+    }
+    if (p->n == STORE_PURSE_FUNDS) {
+        snprintf(err, errlen, "a wallet holds money of more than %d funds", STORE_PURSE_FUNDS);
+        return -1;
+    }
+    memmove(p->fund[at + 1], p->fund[at], (size_t)(p->n - at) * sizeof(p->fund[0]));
+    memmove(&p->money[at + 1], &p->money[at], (size_t)(p->n - at) * sizeof(p->money[0]));
+    snprintf(p->fund[at], sizeof(p->fund[at]), "%s", fund);
+    p->money[at] = fen;
+    p->n++;
+    return 0;
+}
+
+/* The purse of the wallet account named (made empty when new), or NULL
+ * when memory ran out. */
+static store_purse *store_purse_of(store *s, const char *wallet, bool make)
+{
+    int64_t *i = idmap_get(&s->purse_of, wallet);
+    if (i)
+        return &s->purses[*i];
+    if (!make)
+        return NULL;
+    if (s->npurses == s->purses_cap) {
+        int cap = s->purses_cap ? 2 * s->purses_cap : 256;
+        store_purse *p = realloc(s->purses, (size_t)cap * sizeof(*p));
+        if (p == NULL)
+            return NULL;
+        s->purses = p;
+        s->purses_cap = cap;
+    }
+    bool added;
+    if (idmap_put(&s->purse_of, wallet, s->npurses, &added) == NULL)
+        return NULL;
+    store_purse *p = &s->purses[s->npurses++];
+    memset(p, 0, sizeof(*p));
+    return p;
+}
+
+/* Moves the purse as the entry's wallet lines do (a credit is money on the
+ * card). */
+static int store_purse_apply(store_purse *p, const journal_entry *e, char *err, size_t errlen)
+{
+    for (int l = 0; l < e->nlines; l++)
+        if (strcmp(e->lines[l].account.kind, "wallet") == 0 &&
+            store_purse_add(p, e->lines[l].fund, -e->lines[l].amount_fen, err, errlen) < 0)
+            return -1;
+    return 0;
+}
+
+/* A swipe's shares: pro rata over the funds the purse holds money of (at
+ * most the JOURNAL_SHARES_MAX largest), to the fen; a purse with no money
+ * charges the swipe's own fund_source. */
+static int store_split_swipe(const store_purse *p, journal_entry *e, char *err, size_t errlen)
+{
+    int idx[STORE_PURSE_FUNDS], n = 0;
+    for (int i = 0; i < p->n; i++)
+        if (p->money[i] > 0)
+            idx[n++] = i;
+    while (n > JOURNAL_SHARES_MAX) { /* drop the smallest, the last listed on a tie */
+        int low = n - 1;
+        for (int k = n - 2; k >= 0; k--)
+            if (p->money[idx[k]] < p->money[idx[low]])
+                low = k;
+        memmove(&idx[low], &idx[low + 1], (size_t)(n - low - 1) * sizeof(idx[0]));
+        n--;
+    }
+    journal_share sh[JOURNAL_SHARES_MAX];
+    int ns = 0;
+    if (n == 0) {
+        snprintf(sh[0].fund, sizeof(sh[0].fund), "%s", e->fund_source ? e->fund_source : "");
+        sh[0].amount_fen = e->amount_fen;
+        ns = 1;
+    } else {
+        int64_t w[JOURNAL_SHARES_MAX], fen[JOURNAL_SHARES_MAX];
+        for (int k = 0; k < n; k++)
+            w[k] = p->money[idx[k]];
+        if (shares_split_weights(e->amount_fen, w, n, fen, err, errlen) < 0)
+            return -1;
+        for (int k = 0; k < n; k++)
+            if (fen[k] != 0) {
+                snprintf(sh[ns].fund, sizeof(sh[ns].fund), "%s", p->fund[idx[k]]);
+                sh[ns++].amount_fen = fen[k];
+            }
+    }
+    return journal_set_shares(e, sh, ns, err, errlen);
+}
+
+/* A reversal's shares: exactly its swipe's (split by them when the amounts
+ * differ); a reversal whose swipe the journal does not have is one share
+ * of its fund_source. */
+static int store_split_reversal(const store_split *sw, journal_entry *e, char *err, size_t errlen)
+{
+    if (sw == NULL || sw->n == 0) {
+        journal_share one = {.amount_fen = e->amount_fen};
+        snprintf(one.fund, sizeof(one.fund), "%s", e->fund_source ? e->fund_source : "");
+        return journal_set_shares(e, &one, 1, err, errlen);
+    }
+    journal_share sh[JOURNAL_SHARES_MAX];
+    int64_t w[JOURNAL_SHARES_MAX], fen[JOURNAL_SHARES_MAX], sum = 0;
+    for (int k = 0; k < sw->n; k++) {
+        w[k] = sw->s[k].amount_fen;
+        sum += w[k];
+    }
+    if (sum == e->amount_fen) {
+        memcpy(sh, sw->s, (size_t)sw->n * sizeof(sh[0]));
+        return journal_set_shares(e, sh, sw->n, err, errlen);
+    }
+    if (shares_split_weights(e->amount_fen, w, sw->n, fen, err, errlen) < 0)
+        return -1;
+    int ns = 0;
+    for (int k = 0; k < sw->n; k++)
+        if (fen[k] != 0) {
+            sh[ns] = sw->s[k];
+            sh[ns++].amount_fen = fen[k];
+        }
+    return journal_set_shares(e, sh, ns, err, errlen);
+}
+
+/* The shares of a swipe journalled before, by its swipe id (NULL when
+ * none). */
+static store_split *store_swipe_split(store *s, const char *swipe_id)
+{
+    int64_t *i = swipe_id ? idmap_get(&s->swipe_of, swipe_id) : NULL;
+    return i ? &s->swipes[*i] : NULL;
+}
+
+static int store_swipe_put(store *s, const char *swipe_id, const journal_entry *e)
+{
+    if (s->nswipes == s->swipes_cap) {
+        int cap = s->swipes_cap ? 2 * s->swipes_cap : 256;
+        store_split *p = realloc(s->swipes, (size_t)cap * sizeof(*p));
+        if (p == NULL)
+            return -1;
+        s->swipes = p;
+        s->swipes_cap = cap;
+    }
+    bool added;
+    int64_t *i = idmap_put(&s->swipe_of, swipe_id, s->nswipes, &added);
+    if (i == NULL)
+        return -1;
+    if (added)
+        s->nswipes++;
+    store_split *sp = &s->swipes[*i];
+    memset(sp, 0, sizeof(*sp));
+    sp->n = e->nshares;
+    memcpy(sp->s, e->shares, (size_t)e->nshares * sizeof(sp->s[0]));
+    return 0;
+}
+
+/* Loads the purses of the wallets the batch's swipes and reversals move
+ * (their rows locked, so a transfer into one commits first) and the
+ * shares of the swipes its reversals name. */
+static int store_split_load(store *s, store_item *items, int n, char *err, size_t errlen)
+{
+    store_arrays_reset(s, 2);
+    for (int i = 0; i < n; i++) {
+        const journal_entry *e = &items[i].e;
+        if (!items[i].ok || (e->kind != JOURNAL_SWIPE && e->kind != JOURNAL_REVERSAL))
+            continue;
+        /* a purse for each wallet, empty until its lines are read: a
+         * top-up of the batch may fill it before the swipe */
+        bool fresh = idmap_get(&s->purse_of, e->lines[0].account.name) == NULL;
+        if (store_purse_of(s, e->lines[0].account.name, true) == NULL) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        if (fresh)
+            pg_array_add(&s->arr[0], e->lines[0].account.name);
+        if (e->kind == JOURNAL_REVERSAL && e->swipe_id)
+            pg_array_add(&s->arr[1], e->swipe_id);
+    }
+    if (s->arr[0].n == 0)
+        return 0;
+    PGresult *r = pg_query_arrays(s->pg,
+                                  "SELECT account_id FROM ledger_accounts WHERE name = "
+                                  "ANY($1::text[]) ORDER BY account_id FOR UPDATE",
+                                  s->arr, NULL, 1, err, errlen);
+    if (r == NULL)
+        return -1;
+    PQclear(r);
+    r = pg_query_arrays(s->pg,
+                        "SELECT a.name, coalesce(l.fund, ''), -sum(l.amount_fen) FROM "
+                        "ledger_accounts a JOIN ledger_lines l ON l.account_id = a.account_id "
+                        "WHERE a.name = ANY($1::text[]) GROUP BY 1, 2 HAVING sum(l.amount_fen) "
+                        "<> 0",
+                        s->arr, NULL, 1, err, errlen);
+    if (r == NULL)
+        return -1;
+    for (int row = 0; row < PQntuples(r); row++) {
+        store_purse *p = store_purse_of(s, PQgetvalue(r, row, 0), true);
+        if (p == NULL) {
+            PQclear(r);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        if (store_purse_add(p, PQgetvalue(r, row, 1), strtoll(PQgetvalue(r, row, 2), NULL, 10), err,
+                            errlen) < 0) {
+            PQclear(r);
+            return -1;
+        }
+    }
+    PQclear(r);
+    if (s->arr[1].n == 0)
+        return 0;
+    r = pg_query_arrays(s->pg,
+                        "SELECT swipe_id, coalesce(fund_shares, ''), coalesce(fund_source, ''), "
+                        "amount_fen FROM ledger_entries WHERE kind = 'swipe' AND swipe_id = "
+                        "ANY($1::text[])",
+                        s->arr, (const int[]){1}, 1, err, errlen);
+    if (r == NULL)
+        return -1;
+    for (int row = 0; row < PQntuples(r); row++) {
+        journal_entry e;
+        memset(&e, 0, sizeof(e));
+        char why[160];
+        if (journal_shares_parse(&e, PQgetvalue(r, row, 1), why, sizeof(why)) < 0)
+            e.nshares = 0; /* read as one share, below */
+        if (e.nshares == 0) {
+            e.nshares = 1;
+            snprintf(e.shares[0].fund, sizeof(e.shares[0].fund), "%s", PQgetvalue(r, row, 2));
+            e.shares[0].amount_fen = strtoll(PQgetvalue(r, row, 3), NULL, 10);
+        }
+        if (store_swipe_put(s, PQgetvalue(r, row, 0), &e) < 0) {
+            PQclear(r);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+    PQclear(r);
+    return 0;
+}
+
+/* Splits the batch's swipes and reversals into fund shares, in stream
+ * order, moving the purses as each entry (top-ups too) would. */
+static int store_split_batch(store *s, store_item *items, int n, char *err, size_t errlen)
+{
+    idmap_clear(&s->purse_of);
+    idmap_clear(&s->swipe_of);
+    s->npurses = s->nswipes = 0;
+    if (store_split_load(s, items, n, err, errlen) < 0)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        store_item *it = &items[i];
+        journal_entry *e = &it->e;
+        if (!it->ok ||
+            (e->kind != JOURNAL_SWIPE && e->kind != JOURNAL_REVERSAL && e->kind != JOURNAL_TOPUP))
+            continue;
+        const char *wallet = NULL;
+        for (int l = 0; l < e->nlines && wallet == NULL; l++)
+            if (strcmp(e->lines[l].account.kind, "wallet") == 0)
+                wallet = e->lines[l].account.name;
+        bool moves = e->kind != JOURNAL_TOPUP;
+        store_purse *p = wallet ? store_purse_of(s, wallet, moves) : NULL;
+        if (p == NULL && moves) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        if (p == NULL) /* a top-up of a wallet no swipe of the batch spends */
+            continue;
+        char why[240];
+        int rc = 0;
+        if (e->kind == JOURNAL_SWIPE)
+            rc = store_split_swipe(p, e, why, sizeof(why));
+        else if (e->kind == JOURNAL_REVERSAL)
+            rc = store_split_reversal(store_swipe_split(s, e->swipe_id), e, why, sizeof(why));
+        if (rc < 0) {
+            snprintf(err, errlen, "fund shares of %s %.64s: %s", journal_kind_name(e->kind),
+                     e->event_id, why);
+            return -1;
+        }
+        if (store_purse_apply(p, e, err, errlen) < 0)
+            return -1;
+        if (e->kind == JOURNAL_SWIPE && e->swipe_id && store_swipe_put(s, e->swipe_id, e) < 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -267,7 +571,7 @@ static int store_entry_ids(store *s, store_item *items, int n, int nok, char *er
 static int store_entries(store *s, store_item *items, int n, int64_t now_ms, char *err,
                          size_t errlen)
 {
-    store_arrays_reset(s, 21);
+    store_arrays_reset(s, 22);
     for (int i = 0; i < n; i++) {
         const store_item *it = &items[i];
         if (!it->ok)
@@ -299,20 +603,23 @@ static int store_entries(store *s, store_item *items, int n, int64_t now_ms, cha
             pg_array_add(&s->arr[19], NULL);
         }
         pg_array_add(&s->arr[20], e->to_card_no);
+        char sh[JOURNAL_SHARES_TEXT_MAX];
+        pg_array_add(&s->arr[21], e->nshares > 0 ? journal_shares_format(e, sh, sizeof(sh)) : NULL);
     }
     if (pg_exec_arrays(
             s->pg,
             "INSERT INTO ledger_entries (entry_id, event_id, kind, amount_fen, card_no, wallet, "
             "provider_id, terminal_id, item_code, fund_source, programme, period, swipe_id, "
             "request_id, person_id, occurred_at_ms, posted_at_ms, src_topic, src_partition, "
-            "src_offset, to_card_no) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], "
-            "$4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], "
-            "$10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], "
-            "$16::bigint[], $17::bigint[], $18::text[], $19::int[], $20::bigint[], $21::text[])",
-            s->arr, NULL, 21, err, errlen) < 0)
+            "src_offset, to_card_no, fund_shares) SELECT * FROM unnest($1::bigint[], $2::text[], "
+            "$3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], "
+            "$9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], "
+            "$15::text[], $16::bigint[], $17::bigint[], $18::text[], $19::int[], $20::bigint[], "
+            "$21::text[], $22::text[])",
+            s->arr, NULL, 22, err, errlen) < 0)
         return -1;
 
-    store_arrays_reset(s, 3);
+    store_arrays_reset(s, 4);
     for (int i = 0; i < n; i++) {
         if (!items[i].ok)
             continue;
@@ -325,15 +632,17 @@ static int store_entries(store *s, store_item *items, int n, int64_t now_ms, cha
             pg_array_add_int(&s->arr[0], items[i].entry_id);
             pg_array_add_int(&s->arr[1], *id);
             pg_array_add_int(&s->arr[2], items[i].e.lines[l].amount_fen);
+            pg_array_add(&s->arr[3], items[i].e.lines[l].fund[0] ? items[i].e.lines[l].fund : NULL);
         }
     }
     /* lines, then the batch's outbox row: keyed by its first entry */
     if (pg_exec_arrays(s->pg,
-                       "WITH l AS (INSERT INTO ledger_lines (entry_id, account_id, amount_fen) "
-                       "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])) "
-                       "INSERT INTO ledger_outbox (entry_id, entry_ids) SELECT min(x), "
-                       "array_agg(DISTINCT x) FROM unnest($1::bigint[]) x HAVING count(*) > 0",
-                       s->arr, NULL, 3, err, errlen) < 0)
+                       "WITH l AS (INSERT INTO ledger_lines (entry_id, account_id, amount_fen, "
+                       "fund) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], "
+                       "$4::text[])) INSERT INTO ledger_outbox (entry_id, entry_ids) SELECT "
+                       "min(x), array_agg(DISTINCT x) FROM unnest($1::bigint[]) x HAVING count(*) "
+                       "> 0",
+                       s->arr, NULL, 4, err, errlen) < 0)
         return -1;
     return 0;
 }
@@ -440,8 +749,8 @@ static int store_sweep(store *s, store_item *items, int n, int64_t now_ms, char 
         return 0;
     PGresult *r = pg_query_arrays(
         s->pg,
-        "SELECT a.card_no, a.wallet, a.balance_fen, m.to_card_no, m.person_id FROM "
-        "ledger_card_moves m JOIN ledger_accounts a ON a.kind = 'wallet' AND a.card_no = "
+        "SELECT a.card_no, a.wallet, a.balance_fen, m.to_card_no, m.person_id, a.account_id "
+        "FROM ledger_card_moves m JOIN ledger_accounts a ON a.kind = 'wallet' AND a.card_no = "
         "m.from_card_no WHERE m.from_card_no = ANY($1::text[]) AND a.balance_fen <> 0 ORDER BY "
         "a.account_id FOR SHARE OF m FOR UPDATE OF a",
         s->arr, NULL, 1, err, errlen);
@@ -451,6 +760,17 @@ static int store_sweep(store *s, store_item *items, int n, int64_t now_ms, char 
     int rows = PQntuples(r);
     if (rows == 0)
         return 0;
+    /* each wallet's balance per fund: every fund moves in a share of its own */
+    store_arrays_reset(s, 1);
+    for (int row = 0; row < rows; row++)
+        pg_array_add(&s->arr[0], PQgetvalue(r, row, 5));
+    PGresult *fr = pg_query_arrays(s->pg,
+                                   "SELECT account_id::text, coalesce(fund, ''), sum(amount_fen) "
+                                   "FROM ledger_lines WHERE account_id = ANY($1::bigint[]) "
+                                   "GROUP BY 1, 2 HAVING sum(amount_fen) <> 0",
+                                   s->arr, NULL, 1, err, errlen);
+    if (fr == NULL)
+        return -1;
     if (rows > s->sweep_cap) {
         store_item *it = realloc(s->sweep, (size_t)rows * sizeof(*it));
         char(*ids)[48] = realloc(s->sweep_ids, (size_t)rows * sizeof(*ids));
@@ -459,6 +779,7 @@ static int store_sweep(store *s, store_item *items, int n, int64_t now_ms, char 
         if (ids)
             s->sweep_ids = ids;
         if (it == NULL || ids == NULL) {
+            PQclear(fr);
             snprintf(err, errlen, "out of memory");
             return -1;
         }
@@ -478,9 +799,32 @@ static int store_sweep(store *s, store_item *items, int n, int64_t now_ms, char 
         e->person_id = PQgetisnull(r, row, 4) ? NULL : PQgetvalue(r, row, 4);
         e->amount_fen = bal < 0 ? -bal : bal;
         e->occurred_at_ms = now_ms;
-        if (journal_derive_lines(e, err, errlen) < 0)
+        /* the shares: what each fund moves from card_no to to_card_no */
+        store_purse funds = {0};
+        const char *acct = PQgetvalue(r, row, 5);
+        int rc = 0;
+        for (int k = 0; k < PQntuples(fr) && rc == 0; k++)
+            if (strcmp(PQgetvalue(fr, k, 0), acct) == 0) {
+                int64_t b = strtoll(PQgetvalue(fr, k, 2), NULL, 10);
+                rc = store_purse_add(&funds, PQgetvalue(fr, k, 1), bal < 0 ? -b : b, err, errlen);
+            }
+        journal_share sh[JOURNAL_SHARES_MAX];
+        if (rc == 0 && funds.n > JOURNAL_SHARES_MAX) {
+            snprintf(err, errlen, "a replaced card's wallet holds money of %d funds (at most %d)",
+                     funds.n, JOURNAL_SHARES_MAX);
+            rc = -1;
+        }
+        for (int k = 0; k < funds.n && rc == 0; k++) {
+            snprintf(sh[k].fund, sizeof(sh[k].fund), "%s", funds.fund[k]);
+            sh[k].amount_fen = funds.money[k];
+        }
+        if (rc < 0 || (funds.n > 0 ? journal_set_shares(e, sh, funds.n, err, errlen)
+                                   : journal_derive_lines(e, err, errlen)) < 0) {
+            PQclear(fr);
             return -1;
+        }
     }
+    PQclear(fr);
     s->nsweep = rows;
     if (store_entry_ids(s, s->sweep, rows, rows, err, errlen) < 0)
         return -1;
@@ -548,6 +892,7 @@ int store_apply(store *s, store_item *items, int n, int64_t now_ms, char *err, s
     if (store_delete_done(s, err, errlen) < 0 ||
         store_mark_duplicates(s, items, n, err, errlen) < 0 ||
         store_check_budgets(s, items, n, err, errlen) < 0 ||
+        store_split_batch(s, items, n, err, errlen) < 0 ||
         store_accounts(s, items, n, err, errlen) < 0)
         goto fail;
     int nok = 0;
@@ -619,6 +964,10 @@ void store_cleanup(store *s)
 {
     idmap_free(&s->names);
     idmap_free(&s->seen);
+    idmap_free(&s->purse_of);
+    idmap_free(&s->swipe_of);
+    free(s->purses);
+    free(s->swipes);
     for (size_t i = 0; i < sizeof(s->arr) / sizeof(s->arr[0]); i++)
         pg_array_free(&s->arr[i]);
     free(s->done);

@@ -12,11 +12,22 @@
  * rejected with a reason instead of failing the whole batch. A top-up and a
  * payment share one idempotency key, the topup_id.
  *
+ * Fund shares (0021_fund_shares.sql): a wallet's money is kept per fund
+ * (its lines name the fund), so before the entries are written each swipe
+ * is split over the wallet's balances per fund at that point of the stream
+ * (pro rata, to the fen: shares_split, the funds in the order central,
+ * provincial, municipal, district, then others by name; a wallet with no
+ * money left is charged to the swipe's fund_source), each reversal takes
+ * exactly the shares of its swipe, and a top-up adds its own shares. The
+ * same events in the same order give the same split on replay. The split
+ * is kept on the entry (ledger_entries.fund_shares).
+ *
  * A BalanceCarryOver is an item of its own kind (move): it records that a
  * card was replaced. After the batch's entries are written, every replaced
  * card the batch touched whose wallets are not at zero has them moved to
  * its replacement by 'transfer' entries the store makes itself (the sweep),
- * in the same transaction, with an outbox row of their own.
+ * in the same transaction, with an outbox row of their own; each fund's
+ * balance moves in a share of its own.
  *
  * Usage: store_begin_batch(), store_apply() (decides which items become
  * entries and which are rejected, and writes them), then the caller
@@ -51,10 +62,30 @@ typedef struct store_item {
     int64_t entry_id;        /* after store_apply, for entries */
 } store_item;
 
+/* A wallet's money per fund (what the card holds: minus the balance), as
+ * the batch moves it; the funds in their split order. */
+#define STORE_PURSE_FUNDS 8
+typedef struct store_purse {
+    int n;
+    char fund[STORE_PURSE_FUNDS][JOURNAL_FUND_MAX];
+    int64_t money[STORE_PURSE_FUNDS];
+} store_purse;
+
+/* An entry's shares. */
+typedef struct store_split {
+    int n;
+    journal_share s[JOURNAL_SHARES_MAX];
+} store_split;
+
 typedef struct store {
     PGconn *pg;
     const char *group;
     idmap names, seen;
+    idmap purse_of, swipe_of; /* wallet name -> purse; swipe id -> shares */
+    store_purse *purses;
+    int npurses, purses_cap;
+    store_split *swipes; /* the shares of the swipes reversals name */
+    int nswipes, swipes_cap;
     pg_array arr[24];
     int64_t *done; /* outbox rows whose effects are done, deleted with the next batch */
     size_t ndone, done_cap;

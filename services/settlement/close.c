@@ -3,6 +3,7 @@
  * close.h for the steps and why each is safe to repeat.
  */
 #include "close.h"
+#include "funds.h"
 
 #include "catalogue.h"
 #include "period.h"
@@ -629,18 +630,120 @@ fail:
     return -1;
 }
 
+/* What the statement's lines of one fund level pay (SQL). */
+#define CLOSE_FUND_SUM(level)                                                                      \
+    "coalesce(sum(amount_fen - reversed_fen + adj_fen) FILTER (WHERE fund_source = '" level "'), " \
+    "0)"
+
 /* Writes every batch of the period (tmp file, fsync, rename). */
 static int close_files(close_ctx *x, const close_period *cp, char *err, size_t errlen)
 {
     const char *p[] = {cp->text};
-    PGresult *r = pg_query(x->pg,
-                           "SELECT b.batch_id, s.statement_id, s.provider_id, "
-                           "coalesce(a.bank_account, ''), s.total_fen, b.lines, b.total_fen FROM "
-                           "settlement_payout_batches b JOIN settlement_statements s ON "
-                           "s.payout_batch_id = b.batch_id LEFT JOIN settlement_bank_accounts a "
-                           "ON a.provider_id = s.provider_id WHERE b.period = $1 ORDER BY b.seq, "
-                           "s.provider_id",
-                           1, p, err, errlen);
+    PGresult *r = pg_query(
+        x->pg,
+        "SELECT b.batch_id, s.statement_id, s.provider_id, "
+        "coalesce(a.bank_account, ''), s.total_fen, b.lines, b.total_fen, "
+        "f.c, f.p, f.m, f.d, f.o FROM settlement_payout_batches b JOIN "
+        "settlement_statements s ON s.payout_batch_id = b.batch_id LEFT JOIN "
+        "settlement_bank_accounts a ON a.provider_id = s.provider_id CROSS "
+        "JOIN LATERAL (SELECT " CLOSE_FUND_SUM("central") " c, " CLOSE_FUND_SUM(
+            "provincial") " p, " CLOSE_FUND_SUM("municipal") " m, " CLOSE_FUND_SUM("district") " d,"
+                                                                                               " "
+                                                                                               "coa"
+                                                                                               "les"
+                                                                                               "ce("
+                                                                                               "sum"
+                                                                                               "(am"
+                                                                                               "oun"
+                                                                                               "t_"
+                                                                                               "fen"
+                                                                                               " - "
+                                                                                               "rev"
+                                                                                               "ers"
+                                                                                               "ed_"
+                                                                                               "fen"
+                                                                                               " + "
+                                                                                               "adj"
+                                                                                               "_fe"
+                                                                                               "n) "
+                                                                                               "FIL"
+                                                                                               "TER"
+                                                                                               " ("
+                                                                                               "WHE"
+                                                                                               "RE "
+                                                                                               "fun"
+                                                                                               "d_"
+                                                                                               "sou"
+                                                                                               "rce"
+                                                                                               " NO"
+                                                                                               "T "
+                                                                                               "IN "
+                                                                                               "('"
+                                                                                               "cen"
+                                                                                               "tra"
+                                                                                               "l',"
+                                                                                               " '"
+                                                                                               "pro"
+                                                                                               "vin"
+                                                                                               "cia"
+                                                                                               "l',"
+                                                                                               " '"
+                                                                                               "mun"
+                                                                                               "ici"
+                                                                                               "pal"
+                                                                                               "', "
+                                                                                               "'di"
+                                                                                               "str"
+                                                                                               "ict"
+                                                                                               "'))"
+                                                                                               ", "
+                                                                                               "0) "
+                                                                                               "o "
+                                                                                               "FRO"
+                                                                                               "M "
+                                                                                               "set"
+                                                                                               "tle"
+                                                                                               "men"
+                                                                                               "t_"
+                                                                                               "sta"
+                                                                                               "tem"
+                                                                                               "ent"
+                                                                                               "_li"
+                                                                                               "nes"
+                                                                                               " WH"
+                                                                                               "ERE"
+                                                                                               " st"
+                                                                                               "ate"
+                                                                                               "men"
+                                                                                               "t_"
+                                                                                               "id "
+                                                                                               "= "
+                                                                                               "s."
+                                                                                               "sta"
+                                                                                               "tem"
+                                                                                               "ent"
+                                                                                               "_id"
+                                                                                               ") "
+                                                                                               "f "
+                                                                                               "WHE"
+                                                                                               "RE "
+                                                                                               "b."
+                                                                                               "per"
+                                                                                               "iod"
+                                                                                               " = "
+                                                                                               "$1 "
+                                                                                               "ORD"
+                                                                                               "ER "
+                                                                                               "BY "
+                                                                                               "b."
+                                                                                               "seq"
+                                                                                               ", "
+                                                                                               "s."
+                                                                                               "pro"
+                                                                                               "vid"
+                                                                                               "er_"
+                                                                                               "id",
+        1, p, err, errlen);
     if (r == NULL)
         return -1;
     int n = PQntuples(r), rc = 0;
@@ -655,17 +758,34 @@ static int close_files(close_ctx *x, const close_period *cp, char *err, size_t e
             rc = -1;
             break;
         }
-        fprintf(f, "record,batch_id,statement_id,provider_id,bank_account,amount_fen,period\n");
-        int64_t sum = 0;
+        /* the amount, then what each fund level pays of it (other: a fund
+         * named otherwise); they sum to the amount */
+        fprintf(f, "record,batch_id,statement_id,provider_id,bank_account,amount_fen,period,"
+                   "central_fen,provincial_fen,municipal_fen,district_fen,other_fen\n");
+        int64_t sum = 0, fsum[5] = {0};
         int lines = 0, j = i;
         for (; j < n && strcmp(PQgetvalue(r, j, 0), batch) == 0; j++) {
-            fprintf(f, "payout,%s,%s,%s,%s,%s,%s\n", batch, PQgetvalue(r, j, 1),
-                    PQgetvalue(r, j, 2), PQgetvalue(r, j, 3), PQgetvalue(r, j, 4), cp->text);
+            fprintf(f, "payout,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", batch, PQgetvalue(r, j, 1),
+                    PQgetvalue(r, j, 2), PQgetvalue(r, j, 3), PQgetvalue(r, j, 4), cp->text,
+                    PQgetvalue(r, j, 7), PQgetvalue(r, j, 8), PQgetvalue(r, j, 9),
+                    PQgetvalue(r, j, 10), PQgetvalue(r, j, 11));
+            int64_t row = 0;
+            for (int k = 0; k < 5; k++) {
+                fsum[k] += close_int(r, j, 7 + k);
+                row += close_int(r, j, 7 + k);
+            }
+            if (row != close_int(r, j, 4) && rc == 0) {
+                snprintf(err, errlen, "statement %s: %lld fen, its funds %lld", PQgetvalue(r, j, 1),
+                         (long long)close_int(r, j, 4), (long long)row);
+                rc = -1;
+            }
             sum += close_int(r, j, 4);
             lines++;
         }
         /* the control line: what finance checks the file against */
-        fprintf(f, "control,%s,,,%d,%lld,%s\n", batch, lines, (long long)sum, cp->text);
+        fprintf(f, "control,%s,,,%d,%lld,%s,%lld,%lld,%lld,%lld,%lld\n", batch, lines,
+                (long long)sum, cp->text, (long long)fsum[0], (long long)fsum[1],
+                (long long)fsum[2], (long long)fsum[3], (long long)fsum[4]);
         if (lines != close_int(r, i, 5) || sum != close_int(r, i, 6)) {
             snprintf(err, errlen, "batch %s: %d lines / %lld fen, the batch says %s / %s", batch,
                      lines, (long long)sum, PQgetvalue(r, i, 5), PQgetvalue(r, i, 6));
@@ -747,6 +867,11 @@ int close_run(close_ctx *x, const char *period_text)
     if (funds < 0)
         goto fail;
     diffs += funds;
+    int by_fund =
+        funds_reconcile(x->pg, cp.text, cp.grain, cp.start_ms, cp.end_ms, err, sizeof(err));
+    if (by_fund < 0)
+        goto fail;
+    diffs += by_fund;
     persons_period pp = close_persons_period(&cp);
     int persons = persons_reconcile(x->pg, &pp, err, sizeof(err));
     if (persons < 0)

@@ -20,8 +20,11 @@
  *      the ledger, and the adjustments = what was carried in; funds in: the
  *      top-ups settlement counted = the ledger's top-ups of the period;
  *      per person, the payments = the ledger's payee credits of the period
- *      (persons.h). Any difference is printed line by line, recorded, and
- *      stops here (exit 1). After the payout, paid + held = the statements.
+ *      (persons.h); then per fund level (funds.h): each statement = its
+ *      lines, per provider and fund statement = postings = the ledger's
+ *      payable lines, top-ups per fund. Any difference is printed line by
+ *      line, recorded, and stops here (exit 1). After the payout, paid +
+ *      held = the statements.
  *   4. anomaly holds (swipes per card and day, one card at two providers
  *      too close in time, amounts clustered at the item's daily cap), and a
  *      hold for a provider without a bank account.
@@ -30,7 +33,8 @@
  *   6. payout (monthly closes only: providers are paid by the month, a
  *      daily close is the day's review): the statements not held and not
  *      in a batch yet become one new payout batch; every batch of the
- *      period is (re)written as a CSV. Then the persons' payout: a batch of
+ *      period is (re)written as a CSV, with the amount per fund level
+ *      beside each total. Then the persons' payout: a batch of
  *      the persons with an account not paid yet, its files, and the list
  *      of the persons still unpaid (persons.h).
  *

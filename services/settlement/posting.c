@@ -127,7 +127,223 @@ static int posting_payment(const Onecard__V1__LedgerPosting *m, posting *p, char
     return 0;
 }
 
+static int posting_parse(const Onecard__V1__LedgerPosting *m, posting *p, char *err, size_t errlen);
+
+/* Whether any line names its fund: a posting of fund shares. */
+static bool posting_has_funds(const Onecard__V1__LedgerPosting *m)
+{
+    for (size_t i = 0; i < m->n_lines; i++)
+        if (m->lines[i] && m->lines[i]->fund && m->lines[i]->fund[0])
+            return true;
+    return false;
+}
+
+/* The account's text after "<kind>:", or NULL when it is of another kind. */
+static const char *posting_after(const char *account, const char *kind)
+{
+    size_t kl = strlen(kind);
+    return account && strncmp(account, kind, kl) == 0 && account[kl] == ':' ? account + kl + 1
+                                                                            : NULL;
+}
+
+/* A posting of fund shares: per fund a pair of lines that balance, the
+ * money line (payable for a swipe or reversal, wallet for a top-up, payee
+ * for a payment) and its counterpart (wallet, fund:<fund>:<year>), plus a
+ * top-up's or payment's budget pair. */
+static int posting_by_fund(const Onecard__V1__LedgerPosting *m, posting *p, char *err,
+                           size_t errlen)
+{
+    const char *money, *counter;
+    int64_t sign; /* of the money line */
+    switch (p->kind) {
+    case POSTING_SWIPE:
+        money = "payable", counter = "wallet", sign = -1;
+        break;
+    case POSTING_REVERSAL:
+        money = "payable", counter = "wallet", sign = 1;
+        break;
+    case POSTING_TOPUP:
+        money = "wallet", counter = "fund", sign = -1;
+        break;
+    default:
+        money = "payee", counter = "fund", sign = -1;
+        break;
+    }
+    if (p->kind == POSTING_PAYMENT && p->fund_source[0] == '\0') {
+        snprintf(err, errlen, "a payment needs its fund_source");
+        return -1;
+    }
+    if (p->kind == POSTING_PAYMENT && m->provider_id && m->provider_id[0]) {
+        snprintf(err, errlen, "a payment names no provider, this one names \"%.64s\"",
+                 m->provider_id);
+        return -1;
+    }
+    if (p->kind == POSTING_SWIPE || p->kind == POSTING_REVERSAL) {
+        if (!money_account_field_ok(m->provider_id, 64)) {
+            snprintf(err, errlen, "provider_id is missing or malformed");
+            return -1;
+        }
+        p->provider_id = m->provider_id;
+    }
+    const Onecard__V1__PostingLine *mline[POSTING_SHARES_MAX], *cline[POSTING_SHARES_MAX];
+    int n = 0, nb = 0, no = 0;
+    int64_t budget = 0, obligated = 0;
+    /* the money lines: one per fund */
+    for (size_t i = 0; i < m->n_lines; i++) {
+        const Onecard__V1__PostingLine *l = m->lines[i];
+        const char *a = l ? l->account : NULL;
+        const char *fund = l && l->fund ? l->fund : "";
+        if (posting_after(a, money) == NULL)
+            continue;
+        if (!money_account_field_ok(fund, 64)) {
+            snprintf(err, errlen, "the line %.80s names no fund", a);
+            return -1;
+        }
+        for (int k = 0; k < n; k++)
+            if (strcmp(mline[k]->fund, fund) == 0) {
+                snprintf(err, errlen, "two %s lines of fund %.64s", money, fund);
+                return -1;
+            }
+        if (n == POSTING_SHARES_MAX) {
+            snprintf(err, errlen, "more than %d fund shares", POSTING_SHARES_MAX);
+            return -1;
+        }
+        if (l->amount_fen == 0 || (l->amount_fen > 0) != (sign > 0) ||
+            l->amount_fen > POSTING_MAX_FEN || l->amount_fen < -POSTING_MAX_FEN) {
+            snprintf(err, errlen,
+                     "the %s line of fund %.64s of a %s is %lld fen: wrong sign or "
+                     "out of range",
+                     money, fund, posting_kind_name(p->kind), (long long)l->amount_fen);
+            return -1;
+        }
+        cline[n] = NULL;
+        mline[n++] = l;
+    }
+    if (n == 0) {
+        snprintf(err, errlen, "no %s line", money);
+        return -1;
+    }
+    /* every other line: a counterpart of one of them, or the budget pair */
+    for (size_t i = 0; i < m->n_lines; i++) {
+        const Onecard__V1__PostingLine *l = m->lines[i];
+        const char *a = l ? l->account : NULL;
+        if (posting_after(a, money) != NULL)
+            continue;
+        bool draws = p->kind == POSTING_TOPUP || p->kind == POSTING_PAYMENT;
+        bool b = draws && posting_after(a, "budget"), o = draws && posting_after(a, "obligated");
+        if (b || o) { /* one pair, each line within the money limit */
+            if ((b ? nb : no) > 0 || l->amount_fen > POSTING_MAX_FEN ||
+                l->amount_fen < -POSTING_MAX_FEN) {
+                snprintf(err, errlen,
+                         "the budget and obligated lines come as one pair of the "
+                         "whole amount");
+                return -1;
+            }
+            if (b)
+                nb++, budget = l->amount_fen;
+            else
+                no++, obligated = l->amount_fen;
+            continue;
+        }
+        const char *x = posting_after(a, counter);
+        const char *fund = l && l->fund ? l->fund : "";
+        int k = 0;
+        while (k < n && strcmp(mline[k]->fund, fund) != 0)
+            k++;
+        if (x == NULL || k == n || cline[k] != NULL) {
+            snprintf(err, errlen, "the line %.80s (fund %.64s) is not the %s line of one share",
+                     a ? a : "", fund, counter);
+            return -1;
+        }
+        if (strcmp(counter, "fund") == 0) { /* fund:<fund>:<year> */
+            size_t fl = strlen(fund);
+            if (strncmp(x, fund, fl) != 0 || x[fl] != ':') {
+                snprintf(err, errlen, "the line %.80s does not draw on fund %.64s", a, fund);
+                return -1;
+            }
+        }
+        if (l->amount_fen != -mline[k]->amount_fen) {
+            snprintf(err, errlen, "the %s and %s lines of fund %.64s do not balance (%lld, %lld)",
+                     money, counter, fund, (long long)mline[k]->amount_fen,
+                     (long long)l->amount_fen);
+            return -1;
+        }
+        cline[k] = l;
+    }
+    int64_t total = 0;
+    for (int k = 0; k < n; k++) {
+        if (cline[k] == NULL) {
+            snprintf(err, errlen, "the share of fund %.64s has no %s line", mline[k]->fund,
+                     counter);
+            return -1;
+        }
+        p->shares[k].fund = mline[k]->fund;
+        p->shares[k].fen = mline[k]->amount_fen * sign;
+        total += p->shares[k].fen;
+    }
+    p->nshares = n;
+    if (nb > 1 || no > 1 || nb != no || budget != -obligated || (nb && budget != total)) {
+        snprintf(err, errlen,
+                 "the budget and obligated lines come as one pair of the whole amount");
+        return -1;
+    }
+    if (total > POSTING_MAX_FEN) {
+        snprintf(err, errlen, "the shares sum to %lld fen: out of range", (long long)total);
+        return -1;
+    }
+    p->amount_fen = total;
+    if (p->kind == POSTING_SWIPE || p->kind == POSTING_REVERSAL)
+        p->payable_fen = p->kind == POSTING_SWIPE ? total : -total;
+    /* the payable lines name the posting's provider; the wallet (or the
+     * payee) is one account */
+    const char *who = NULL, *own = p->kind == POSTING_PAYMENT ? "payee" : "wallet";
+    for (size_t i = 0; i < m->n_lines; i++) {
+        const char *a = m->lines[i] ? m->lines[i]->account : NULL;
+        const char *pay = posting_after(a, "payable");
+        if (pay && (p->provider_id == NULL || strcmp(pay, p->provider_id) != 0)) {
+            snprintf(err, errlen, "the payable line %.80s is not payable:%.64s", a,
+                     p->provider_id ? p->provider_id : "");
+            return -1;
+        }
+        const char *x = posting_after(a, own);
+        if (x == NULL)
+            continue;
+        if (who != NULL && strcmp(who, x) != 0) {
+            snprintf(err, errlen, "the shares name two %s accounts (%.60s, %.60s)", own, who, x);
+            return -1;
+        }
+        who = x;
+    }
+    if (p->kind == POSTING_PAYMENT) {
+        if (who == NULL || !card_person_id_valid(who)) {
+            snprintf(err, errlen, "the payee line is not payee:<person id: 64 hex digits>");
+            return -1;
+        }
+        p->person_id = who;
+        return 0;
+    }
+    size_t cl = strlen(p->card_no);
+    if (who == NULL || strncmp(who, p->card_no, cl) != 0 || who[cl] != ':' ||
+        !money_account_field_ok(who + cl + 1, POSTING_WALLET_MAX)) {
+        snprintf(err, errlen, "the wallet line is not wallet:%s:<wallet>", p->card_no);
+        return -1;
+    }
+    snprintf(p->wallet, sizeof(p->wallet), "%s", who + cl + 1);
+    return 0;
+}
+
 int posting_from_msg(const Onecard__V1__LedgerPosting *m, posting *p, char *err, size_t errlen)
+{
+    int rc = posting_parse(m, p, err, errlen);
+    if (rc == 0 && p->nshares == 0) { /* lines naming no fund: one share */
+        p->nshares = 1;
+        p->shares[0].fund = p->fund_source;
+        p->shares[0].fen = p->amount_fen;
+    }
+    return rc;
+}
+
+static int posting_parse(const Onecard__V1__LedgerPosting *m, posting *p, char *err, size_t errlen)
 {
     memset(p, 0, sizeof(*p));
     if (!money_account_field_ok(m->event_id, 64)) {
@@ -165,6 +381,8 @@ int posting_from_msg(const Onecard__V1__LedgerPosting *m, posting *p, char *err,
         return -1;
     }
     p->occurred_at_ms = m->occurred_at_ms;
+    if (posting_has_funds(m))
+        return posting_by_fund(m, p, err, errlen);
     if (p->kind == POSTING_PAYMENT)
         return posting_payment(m, p, err, errlen);
 

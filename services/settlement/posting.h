@@ -14,6 +14,13 @@
  * person payout is built from exactly what the ledger journaled. Anything
  * else (another kind, a missing or inconsistent line) is refused with the
  * reason.
+ *
+ * Fund shares (0021_fund_shares.sql): a posting whose lines name their fund
+ * moves money of one or more funds, a pair of lines per fund (payable and
+ * wallet for a swipe or reversal, wallet or payee and fund:<f>:<year> for a
+ * top-up or payment), each pair balancing; its shares are the amount per
+ * fund, summing to the amount. A posting whose lines name no fund (written
+ * before) is one share of its fund_source.
  */
 #ifndef SETTLEMENT_POSTING_H
 #define SETTLEMENT_POSTING_H
@@ -39,6 +46,14 @@ typedef enum posting_kind {
 
 #define POSTING_WALLET_MAX 32
 
+#define POSTING_SHARES_MAX 4
+
+/* One fund's part of a posting's amount (> 0). */
+typedef struct posting_share {
+    const char *fund; /* points into the message */
+    int64_t fen;
+} posting_share;
+
 typedef struct posting {
     posting_kind kind;
     /* point into the message; live as long as it does */
@@ -48,6 +63,8 @@ typedef struct posting {
     int64_t amount_fen;                  /* > 0 */
     int64_t payable_fen;                 /* + swipe, - reversal, 0 top-up and payment */
     int64_t occurred_at_ms;
+    int nshares; /* 1..POSTING_SHARES_MAX, summing to amount_fen */
+    posting_share shares[POSTING_SHARES_MAX];
 } posting;
 
 /* "swipe", "reversal", "topup", "payment". */

@@ -7,7 +7,10 @@
  * CONFLICT DO NOTHING RETURNING tells which are new), the accumulators of
  * both grains and the carried adjustments (providers' from swipes and
  * reversals, persons' from payments), the utilisation sums, the
- * rejections; then the offsets.
+ * rejections; then the offsets. A posting of several fund shares adds a
+ * line per share (its fund as the fund_source) to the accumulators and the
+ * utilisation, and is counted once, on its first share's line; its amount
+ * per fund is kept in settlement_posting_funds for the close's check.
  */
 #include "store.h"
 
@@ -211,6 +214,23 @@ static int store_postings(store *s, store_item *items, int n, char *err, size_t 
     }
     free(fresh);
     PQclear(r);
+    /* each new posting's amount per fund (0021_fund_shares.sql) */
+    store_reset(s, 3);
+    for (int i = 0; i < n; i++) {
+        if (!items[i].ok)
+            continue;
+        for (int f = 0; f < items[i].p.nshares; f++) {
+            pg_array_add(&s->arr[0], items[i].p.event_id);
+            pg_array_add(&s->arr[1], items[i].p.shares[f].fund);
+            pg_array_add_int(&s->arr[2], items[i].p.shares[f].fen);
+        }
+    }
+    if (s->arr[0].n > 0 &&
+        pg_exec_arrays(s->pg,
+                       "INSERT INTO settlement_posting_funds (event_id, fund, amount_fen) SELECT * "
+                       "FROM unnest($1::text[], $2::text[], $3::bigint[])",
+                       s->arr, NULL, 3, err, errlen) < 0)
+        return -1;
     return 0;
 }
 
@@ -237,19 +257,25 @@ static int store_provider_accum(store *s, store_item *items, int n, char (*close
             period_format(&t, tp);
             period_format(&nat[g], np);
             bool sw = p->kind == POSTING_SWIPE;
-            pg_array_add(&s->arr[0], p->provider_id);
-            pg_array_add(&s->arr[1], period_grain_name((period_grain)g));
-            pg_array_add(&s->arr[2], tp);
-            pg_array_add(&s->arr[3], p->item_code);
-            pg_array_add(&s->arr[4], p->fund_source);
-            pg_array_add_int(&s->arr[5], !carried && sw);
-            pg_array_add_int(&s->arr[6], !carried && sw ? p->amount_fen : 0);
-            pg_array_add_int(&s->arr[7], !carried && !sw);
-            pg_array_add_int(&s->arr[8], !carried && !sw ? p->amount_fen : 0);
-            pg_array_add_int(&s->arr[9], carried);
-            pg_array_add_int(&s->arr[10], carried ? p->payable_fen : 0);
-            pg_array_add(&s->arr[11], carried ? np : NULL);
-            k++;
+            /* a line per fund share; the swipe (or reversal) counted once,
+             * on its first share's line */
+            for (int f = 0; f < p->nshares; f++) {
+                int64_t fen = p->shares[f].fen;
+                bool first = f == 0;
+                pg_array_add(&s->arr[0], p->provider_id);
+                pg_array_add(&s->arr[1], period_grain_name((period_grain)g));
+                pg_array_add(&s->arr[2], tp);
+                pg_array_add(&s->arr[3], p->item_code);
+                pg_array_add(&s->arr[4], p->shares[f].fund);
+                pg_array_add_int(&s->arr[5], !carried && sw && first);
+                pg_array_add_int(&s->arr[6], !carried && sw ? fen : 0);
+                pg_array_add_int(&s->arr[7], !carried && !sw && first);
+                pg_array_add_int(&s->arr[8], !carried && !sw ? fen : 0);
+                pg_array_add_int(&s->arr[9], carried && first);
+                pg_array_add_int(&s->arr[10], carried ? (sw ? fen : -fen) : 0);
+                pg_array_add(&s->arr[11], carried ? np : NULL);
+                k++;
+            }
         }
     }
     if (k > 0 &&
@@ -302,17 +328,20 @@ static int store_person_accum(store *s, store_item *items, int n, char (*closed[
             char tp[PERIOD_LEN], np[PERIOD_LEN];
             period_format(&t, tp);
             period_format(&nat[g], np);
-            pg_array_add(&s->arr[0], p->person_id);
-            pg_array_add(&s->arr[1], period_grain_name((period_grain)g));
-            pg_array_add(&s->arr[2], tp);
-            pg_array_add(&s->arr[3], p->item_code);
-            pg_array_add(&s->arr[4], p->fund_source);
-            pg_array_add_int(&s->arr[5], !carried);
-            pg_array_add_int(&s->arr[6], carried ? 0 : p->amount_fen);
-            pg_array_add_int(&s->arr[7], carried);
-            pg_array_add_int(&s->arr[8], carried ? p->amount_fen : 0);
-            pg_array_add(&s->arr[9], carried ? np : NULL);
-            k++;
+            for (int f = 0; f < p->nshares; f++) { /* as the providers' */
+                int64_t fen = p->shares[f].fen;
+                pg_array_add(&s->arr[0], p->person_id);
+                pg_array_add(&s->arr[1], period_grain_name((period_grain)g));
+                pg_array_add(&s->arr[2], tp);
+                pg_array_add(&s->arr[3], p->item_code);
+                pg_array_add(&s->arr[4], p->shares[f].fund);
+                pg_array_add_int(&s->arr[5], !carried && f == 0);
+                pg_array_add_int(&s->arr[6], carried ? 0 : fen);
+                pg_array_add_int(&s->arr[7], carried && f == 0);
+                pg_array_add_int(&s->arr[8], carried ? fen : 0);
+                pg_array_add(&s->arr[9], carried ? np : NULL);
+                k++;
+            }
         }
     }
     if (k == 0)
@@ -374,15 +403,18 @@ static int store_usage(store *s, store_item *items, int n, char *err, size_t err
         char m[PERIOD_LEN];
         period_of_ms(p->occurred_at_ms, s->tz_offset_min, &day, &month);
         period_format(&month, m);
-        pg_array_add(&s->arr[0], m);
-        pg_array_add(&s->arr[1], p->item_code);
-        pg_array_add(&s->arr[2], p->wallet);
-        pg_array_add(&s->arr[3], p->fund_source);
-        pg_array_add_int(&s->arr[4], p->kind == POSTING_TOPUP ? p->amount_fen : 0);
-        pg_array_add_int(&s->arr[5], p->kind == POSTING_SWIPE ? p->amount_fen : 0);
-        pg_array_add_int(&s->arr[6], p->kind == POSTING_REVERSAL ? p->amount_fen : 0);
-        pg_array_add(&s->arr[7], p->card_no ? p->card_no : "");
-        k++;
+        for (int f = 0; f < p->nshares; f++) { /* by fund share */
+            int64_t fen = p->shares[f].fen;
+            pg_array_add(&s->arr[0], m);
+            pg_array_add(&s->arr[1], p->item_code);
+            pg_array_add(&s->arr[2], p->wallet);
+            pg_array_add(&s->arr[3], p->shares[f].fund);
+            pg_array_add_int(&s->arr[4], p->kind == POSTING_TOPUP ? fen : 0);
+            pg_array_add_int(&s->arr[5], p->kind == POSTING_SWIPE ? fen : 0);
+            pg_array_add_int(&s->arr[6], p->kind == POSTING_REVERSAL ? fen : 0);
+            pg_array_add(&s->arr[7], p->card_no ? p->card_no : "");
+            k++;
+        }
     }
     if (k == 0)
         return 0;

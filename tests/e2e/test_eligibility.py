@@ -105,6 +105,13 @@ def catalogue_items():
     return items
 
 
+def catalogue_funds():
+    """The fund levels the catalogue's items draw on (their fund_source
+    column is a list of shares, "central:5420,provincial:2692,...")."""
+    return {share.split(":")[0] for it in catalogue_items()
+            for share in it["fund_source"].split(",")}
+
+
 def approve_items(el, pid, items, village="湖贝社区", town="东门街道", district="罗湖区"):
     """Items the catalogue grants only by application, granted the real way:
     an application through its three levels, by three operators of the
@@ -148,7 +155,7 @@ def el(stack):
     r = elig(stack, "catalogue", "load", CATALOGUE, "--actor", "test")
     assert "39 items" in r.stdout
     # every fund and programme of the catalogue gets a 2026 budget, as the demo does
-    funds = {it["fund_source"] for it in catalogue_items()}
+    funds = catalogue_funds()
     progs = {it["programme"] for it in catalogue_items()}
     for fund in funds:
         ledger(stack, "allocate", "--fund", fund, "--year", "2026", "--amount-fen",
@@ -198,6 +205,21 @@ def test_catalogue_reload_changes_nothing_and_a_bad_file_nothing_at_all(el, tmp_
         before
     assert stack.psql("SELECT standard_fen FROM elig_catalogue_items WHERE code = "
                       "'S01-CARE'") == "101000"
+    # fund shares that do not sum to 10,000 (seed 002): refused naming the
+    # item, nothing loaded
+    shares = "central:5420,provincial:2692,municipal:1888"
+    assert shares in text
+    bad.write_text(text.replace("\t101000\tcare\t", "\t99900\tcare\t").replace(
+        shares, "central:5420,provincial:2692,municipal:1887", 1), encoding="utf-8")
+    r = elig(stack, "catalogue", "load", str(bad), "--actor", "test", check=False)
+    assert r.returncode == 1 and "R02-AUTISM: fund_source: fund shares sum to 9999 basis " \
+        "points, not 10000" in r.stderr, r.stderr
+    assert stack.psql("SELECT count(*) FROM elig_audit WHERE tbl = 'elig_catalogue_items'") == \
+        before
+    assert stack.psql("SELECT standard_fen FROM elig_catalogue_items WHERE code = "
+                      "'S01-CARE'") == "101000"
+    assert stack.psql("SELECT fund_source || ' ' || fund_shares FROM elig_catalogue_items "
+                      "WHERE code = 'R02-AUTISM'") == "central " + shares
 
 
 def test_bad_rows_are_refused_by_number_and_the_rest_imported_once(el, tmp_path):

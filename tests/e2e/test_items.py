@@ -29,7 +29,7 @@ import pytest
 
 from gateway_client import Terminal
 from test_eligibility import el  # noqa: F401 (the fixture)
-from test_eligibility import (approve_items, card_key, catalogue_items, elig, national_id,
+from test_eligibility import (approve_items, card_key, catalogue_items, elig, ledger, national_id,
                               payee_money, reconciled, redis, tool, wait_for, wallet)
 
 LOCAL = (datetime.datetime.utcnow() + datetime.timedelta(hours=8)).date()
@@ -277,3 +277,130 @@ def test_every_item_of_the_list_is_used_the_way_it_is_delivered(el, tmp_path):
     used = set(spent) | {c for c in kinds["cash"] + kinds["reimburse"]}
     assert used == set(items), set(items) - used
     print("items by kind: " + "; ".join("%s %d" % (k, len(v)) for k, v in sorted(kinds.items())))
+
+
+# seed 002: children's rehabilitation paid by central, provincial and
+# municipal money together (the catalogue's shares, in basis points)
+SHARES = [("central", 5420), ("provincial", 2692), ("municipal", 1888)]
+
+
+def split(amount, weights):
+    """The split of libs/common/shares.h, written again: each share the floor
+    of its part, the odd fen one at a time by largest remainder, ties to the
+    share listed first, nothing to a weight of 0; a negative amount is minus
+    the split of its absolute value. Returns {fund: fen} without zeros."""
+    total = sum(w for _, w in weights)
+    a = abs(amount)
+    parts = [[f, a * w // total, a * w % total, w] for f, w in weights]
+    left = a - sum(p[1] for p in parts)
+    order = sorted((i for i, p in enumerate(parts) if p[3] > 0),
+                   key=lambda i: (-parts[i][2], i))
+    for i in order[:left]:
+        parts[i][1] += 1
+    sign = -1 if amount < 0 else 1
+    return {p[0]: sign * p[1] for p in parts if p[1]}
+
+
+def by_fund(stack, where):
+    """{(entry kind, swipe id, account kind): {fund: fen}} of the lines of
+    the entries selected by where."""
+    out = {}
+    for line in stack.psql("SELECT e.kind, coalesce(e.swipe_id, ''), a.kind, coalesce(l.fund, "
+                           "''), l.amount_fen FROM ledger_entries e JOIN ledger_lines l USING "
+                           "(entry_id) JOIN ledger_accounts a USING (account_id) WHERE %s"
+                           % where).splitlines():
+        kind, sid, akind, fund, fen = line.split("|")
+        d = out.setdefault((kind, sid, akind), {})
+        d[fund] = d.get(fund, 0) + int(fen)
+    return out
+
+
+def test_an_item_of_three_fund_shares_is_drawn_spent_and_reversed_per_share(el):
+    """R03 is paid 54.20% central, 26.92% provincial, 18.88% municipal: the
+    grant is split to the fen and each share drawn from its own fund; a
+    swipe of an odd amount is split pro rata over the wallet's money per
+    fund, a reversal returns exactly its swipe's shares; every posting names
+    each share, the per-fund balances sum to the wallet to the fen, none
+    below zero, and reconcile agrees."""
+    from test_ledger import postings_of
+    stack, run = el["stack"], el["run"]
+    code = "R03-HEARING-CHILD"
+    items = {it["code"]: it for it in catalogue_items()}
+    assert items[code]["fund_source"] == ",".join("%s:%d" % s for s in SHARES)
+    p = register(el, "shares", "hearing", 2, 0, "none", years_ago(2, 1))
+    approve_items(el, p["pid"], [code])
+    elig(stack, "issue", "--period", PERIOD, "--actor", "test")
+    g = int(stack.psql("SELECT amount_fen FROM elig_issuances WHERE period = '%s' AND "
+                       "person_id = '%s' AND item_code = '%s'" % (PERIOD, p["pid"], code)))
+    assert g > 0
+    card = p["card"]
+    wait_for(lambda: wallet(stack, card, code) == g, 60, "the R03 credit")
+    # the grant: one top-up, each share drawn from fund:<level>:<year>
+    topup = split(g, SHARES)
+    assert len(topup) == 3 and sum(topup.values()) == g
+    mine = "e.card_no = '%s' AND e.item_code = '%s'" % (card, code)  # the card has other items
+    lines = by_fund(stack, mine + " AND e.kind = 'topup'")
+    assert lines[("topup", "", "fund")] == topup, lines
+    assert lines[("topup", "", "wallet")] == {f: -v for f, v in topup.items()}, lines
+    year = PERIOD[:4]
+    names = stack.psql("SELECT string_agg(a.name, ',' ORDER BY a.name) FROM ledger_entries e "
+                       "JOIN ledger_lines l USING (entry_id) JOIN ledger_accounts a USING "
+                       "(account_id) WHERE %s AND a.kind = 'fund'" % mine)
+    assert names == "fund:central:%s,fund:municipal:%s,fund:provincial:%s" % ((year,) * 3)
+
+    # two swipes of odd amounts, the second reversed
+    t = terminal(el, "PSH" + run, [code])
+    time.sleep(2.5)  # the gateway's directory refresh
+    std = int(items[code]["standard_fen"])
+    a1 = (min(std, g) // 2) | 1
+    a2 = (min(std, g - a1) // 4) * 2 + 1
+    assert a1 + a2 <= g
+    ids = []
+    for a in (a1, a2):
+        st, doc = t.swipe(card, a, item=code)
+        assert st == 200 and doc["decision"] == "approved", doc
+        ids.append(doc["swipe_id"])
+    st, doc = t.reverse(ids[1])
+    assert st == 200, doc
+    s1 = split(a1, [(f, topup.get(f, 0)) for f, _ in SHARES])
+    left = {f: topup[f] - s1.get(f, 0) for f in topup}
+    s2 = split(a2, [(f, left[f]) for f, _ in SHARES])
+
+    def journalled():
+        return stack.psql("SELECT count(*) FROM ledger_entries e WHERE %s AND kind IN "
+                          "('swipe', 'reversal')" % mine) == "3"
+    wait_for(journalled, 60, "two swipes and a reversal in the ledger")
+    lines = by_fund(stack, mine + " AND e.kind IN ('swipe', 'reversal')")
+    assert lines[("swipe", ids[0], "wallet")] == s1, (lines, s1)
+    assert lines[("swipe", ids[0], "payable")] == {f: -v for f, v in s1.items()}, lines
+    assert lines[("swipe", ids[1], "wallet")] == s2, (lines, s2)
+    assert lines[("reversal", ids[1], "wallet")] == {f: -v for f, v in s2.items()}, lines
+    assert lines[("reversal", ids[1], "payable")] == s2, lines
+    # the wallet per fund: the grant's shares less the first swipe's, to
+    # the fen, none below zero, summing to the wallet in Redis
+    money = {}
+    for line in stack.psql("SELECT l.fund, -sum(l.amount_fen) FROM ledger_lines l JOIN "
+                           "ledger_accounts a USING (account_id) WHERE a.name = 'wallet:%s:%s' "
+                           "GROUP BY 1" % (card, code)).splitlines():
+        f, v = line.split("|")
+        money[f] = int(v)
+    assert money == left and min(money.values()) >= 0, (money, left)
+    wait_for(lambda: wallet(stack, card, code) == g - a1, 30, "the hot balance")
+    assert sum(money.values()) == wallet(stack, card, code) == g - a1
+    # every posting names each share: a pair of lines per fund
+    def postings():
+        return [x for x in postings_of(stack, card) if 'item_code: "%s"' % code in x]
+    wait_for(lambda: len(postings()) == 4, 60, "the four postings")
+    for posting in postings():
+        kind = posting.split('kind: "')[1].split('"')[0]
+        shares = {"topup": topup, "reversal": s2}.get(kind)
+        if kind == "swipe":  # the first or the second: by its lines' amounts
+            first = all("amount_fen: %d\n" % v in posting for v in s1.values())
+            shares = s1 if first else s2
+        for f in shares:
+            assert posting.count('fund: "%s"' % f) == 2, (f, posting)
+        assert posting.count("lines {") == 2 * len(shares) + (2 if kind == "topup" else 0), \
+            posting
+    wait_for(lambda: reconciled(stack, card), 30, "reconcile")
+    out = ledger(stack, "reconcile", "--card-prefix", card, check=False).stdout
+    assert [x for x in out.splitlines() if x.startswith("fund shares")][0].split()[2] == "ok", out

@@ -35,8 +35,8 @@ import yaml
 
 from conftest import PORTS, REPO, SERVICES, http_get, port_open
 from gateway_client import Terminal
-from test_eligibility import CATALOGUE, PERIOD, catalogue_items, elig, ledger, national_id, \
-    wait_for, wallet
+from test_eligibility import CATALOGUE, PERIOD, catalogue_funds, catalogue_items, elig, ledger, \
+    national_id, wait_for, wallet
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DASHBOARDS = sorted(glob.glob(os.path.join(REPO, "deploy", "grafana", "dashboards", "*.json")))
@@ -190,7 +190,7 @@ def traffic(stack):
     """Something of everything the dashboards show."""
     run = "%04d" % random.randrange(10 ** 4)
     elig(stack, "catalogue", "load", CATALOGUE, "--actor", "test")
-    for fund in {it["fund_source"] for it in catalogue_items()}:
+    for fund in catalogue_funds():
         ledger(stack, "allocate", "--fund", fund, "--year", "2026", "--amount-fen",
                "100000000000", "--ref", "live-%s-f-%s" % (run, fund))
     for prog in {it["programme"] for it in catalogue_items()}:

@@ -703,3 +703,77 @@ def test_person_reconcile_difference_stops_the_payout(st):
         "%s|f\n%s|t" % (pc, pd)
     assert psql("SELECT count(*) FROM settlement_person_batches WHERE period = '2026-11'") == "0"
     close(st, "2026-11", check=1)
+
+
+def test_statements_and_payouts_balance_per_fund_share(st):
+    """A top-up of three fund shares (seed 002), two swipes of odd amounts
+    in February, the second reversed: the ledger splits them per fund, the
+    statement has a line per fund equal to the ledger's payable lines of
+    that fund, the close reconciles per fund, and the payout file carries
+    the amount per fund level, summing to the total."""
+    from test_items import split
+    stack, psql = st["stack"], st["stack"].psql
+    env = dict(stack.env, ONECARD_PG_DSN=stack.pg_dsn, ONECARD_KAFKA_BROKERS=stack.brokers,
+               ONECARD_REDIS_PORT=str(stack.redis_port))
+    shares = [("central", 5420), ("provincial", 2692), ("municipal", 1888)]
+    for fund, _ in shares:
+        subprocess.run([os.path.join(BUILD, "bin", "onecard-ledger"), "allocate", "--fund", fund,
+                        "--year", "2026", "--amount-fen", "100000000", "--ref",
+                        "sh-%s-%s" % (fund, st["run"])],
+                       env=env, check=True, capture_output=True, timeout=60)
+    prov, k = provider(st, "F"), card(st)
+    grant, a1, a2 = 12345, 3333, 1001
+    produce(st, ["topup %s rehab %s %s - 2026-02 %d %s"
+                 % (k, st["item"], ",".join("%s:%d" % s for s in shares), grant,
+                    uuid.uuid4().hex)])
+    wait_for(lambda: psql("SELECT count(*) FROM ledger_entries WHERE card_no = '%s'" % k) == "1",
+             what="the top-up in the ledger")
+    ids = produce(st, [swipe(st, k, prov, a1, at_ms(2026, 2, 3)),
+                       swipe(st, k, prov, a2, at_ms(2026, 2, 4))])
+    produce(st, ["reversal %s rehab %s %s %s %d %d %s" % (k, prov, st["item"], st["fund"], a2,
+                                                          at_ms(2026, 2, 5), ids[1])])
+    topup = split(grant, shares)
+    s1 = split(a1, [(f, topup[f]) for f, _ in shares])
+    s2 = split(a2, [(f, topup[f] - s1.get(f, 0)) for f, _ in shares])
+    spent = {f: s1.get(f, 0) for f, _ in shares}  # the reversal gives s2 back
+
+    def ledger_payable():
+        rows = psql("SELECT fund, payable_fen FROM ledger_v1_provider_fund_totals(%d, %d) WHERE "
+                    "provider_id = '%s'" % (at_ms(2026, 2, 1, 0), at_ms(2026, 3, 1, 0), prov))
+        return {r.split("|")[0]: int(r.split("|")[1]) for r in rows.splitlines()}
+    wait_for(lambda: ledger_payable() == spent, what="the swipes per fund in the ledger")
+    rev = psql("SELECT string_agg(coalesce(l.fund, '') || ':' || l.amount_fen, ',' ORDER BY "
+               "l.fund) FROM ledger_entries e JOIN ledger_lines l USING (entry_id) JOIN "
+               "ledger_accounts a USING (account_id) WHERE e.kind = 'reversal' AND e.card_no = "
+               "'%s' AND a.kind = 'payable'" % k)
+    assert rev == ",".join("%s:%d" % (f, v) for f, v in sorted(s2.items())), (rev, s2)
+
+    r = close(st, "2026-02")
+    assert "DIFF" not in r.stdout, r.stdout
+    for f, v in spent.items():
+        assert any(prov in x and "fund %-12s statement %d, postings %d, ledger payable %d"
+                   % (f, v, v, v) in x and x.strip().startswith("ok")
+                   for x in r.stdout.splitlines()), (f, r.stdout)
+    s = statement_of(st, "2026-02", prov)
+    assert (s["swipes"], s["amount"], s["reversals"], s["reversed"], s["total"]) == \
+        (2, a1 + a2, 1, a2, a1), s
+    lines = psql("SELECT fund_source, swipes, amount_fen, reversals, reversed_fen FROM "
+                 "settlement_statement_lines WHERE statement_id = '%s' ORDER BY fund_source"
+                 % s["id"]).splitlines()
+    per_fund = {x.split("|")[0]: [int(v) for v in x.split("|")[1:]] for x in lines}
+    assert set(per_fund) == set(spent), per_fund
+    assert sum(v[0] for v in per_fund.values()) == 2 and \
+        sum(v[2] for v in per_fund.values()) == 1, per_fund  # each swipe counted once
+    for f in spent:
+        assert per_fund[f][1] == s1.get(f, 0) + s2.get(f, 0) and per_fund[f][3] == s2.get(f, 0)
+    # the payout file: the total and what each level pays of it
+    [name] = payout_files(st, "2026-02")
+    body = read_csv(st, name)
+    assert body[0][7:] == ["central_fen", "provincial_fen", "municipal_fen", "district_fen",
+                           "other_fen"], body[0]
+    [row] = [x for x in body if x[0] == "payout" and x[3] == prov]
+    assert int(row[5]) == a1 and [int(v) for v in row[7:]] == \
+        [spent["central"], spent["provincial"], spent["municipal"], 0, 0], row
+    for x in body:
+        if x[0] in ("payout", "control"):
+            assert int(x[5]) == sum(int(v) for v in x[7:]), x

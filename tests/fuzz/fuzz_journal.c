@@ -9,10 +9,13 @@
  *                        its payee is "person")
  *   3  BalanceCarryOver  (onecard.topups.v1)
  *
- * Promises checked when an event is accepted: an entry has 2 to 4 lines,
- * none of them zero, that sum to zero, each on a named account, and its
- * amount is in range; a payment credits the person's payee account and no
- * wallet, a top-up a wallet and no payee account; a carry-over names two
+ * Promises checked when an event is accepted: an entry has 2 to
+ * JOURNAL_LINES_MAX lines, none of them zero, that sum to zero, each on a
+ * named account, and its amount is in range; a top-up or a payment is a
+ * pair of lines per fund share (the fund debited, then the wallet or the
+ * payee credited, both naming the fund) and then only its budget pair: a
+ * payment credits the person's payee account and no wallet, a top-up a
+ * wallet and no payee account; a carry-over names two
  * different cards. A refusal always leaves a NUL-terminated reason.
  */
 #include "fuzz.h"
@@ -53,11 +56,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             FUZZ_REQUIRE(sum == 0);
             if (e.kind == JOURNAL_TOPUP || e.kind == JOURNAL_PAYMENT) {
+                /* a pair per fund share: fund:<f>:<year> debited, the wallet
+                 * (or payee) credited, both lines naming f; then only the
+                 * budget pair */
                 const char *want = e.kind == JOURNAL_PAYMENT ? "payee" : "wallet";
-                FUZZ_REQUIRE(strcmp(e.lines[1].account.kind, want) == 0);
-                for (int l = 0; l < e.nlines; l++)
-                    FUZZ_REQUIRE(l == 1 || (strcmp(e.lines[l].account.kind, "wallet") != 0 &&
-                                            strcmp(e.lines[l].account.kind, "payee") != 0));
+                int pairs = e.nshares > 0 ? e.nshares : 1;
+                FUZZ_REQUIRE(e.nlines == 2 * pairs || e.nlines == 2 * pairs + 2);
+                for (int l = 0; l < e.nlines; l++) {
+                    const char *k = e.lines[l].account.kind;
+                    if (l < 2 * pairs)
+                        FUZZ_REQUIRE(strcmp(k, l % 2 ? want : "fund") == 0 &&
+                                     strcmp(e.lines[l].fund, e.lines[l - l % 2].fund) == 0 &&
+                                     e.lines[l].fund[0] != '\0');
+                    else
+                        FUZZ_REQUIRE(strcmp(k, "wallet") != 0 && strcmp(k, "payee") != 0);
+                }
             }
         } else {
             FUZZ_REQUIRE(memchr(err, '\0', sizeof(err)) != NULL);

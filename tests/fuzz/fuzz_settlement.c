@@ -14,7 +14,8 @@
  * Promises checked when a parse succeeds: a period formats back to the
  * same text and its bounds are one day or one month long; catalogue
  * amounts are non-negative; a bank account is 6..34 safe characters; a
- * posting's amount is positive and its payable has the sign of its kind; a
+ * posting's amount is positive and its payable has the sign of its kind,
+ * its fund shares (1..4, positive) sum to it; a
  * payment names a person (64 lowercase hex), no provider and no wallet; a
  * person id accepted is 64 lowercase hex. A failure always leaves a
  * NUL-terminated message.
@@ -87,6 +88,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                              p.wallet[0] == '\0' && p.fund_source[0] != '\0');
             FUZZ_REQUIRE(p.payable_fen == 0 || p.payable_fen == p.amount_fen ||
                          p.payable_fen == -p.amount_fen);
+            /* its fund shares: 1..4, each positive, summing to the amount */
+            int64_t sum = 0;
+            FUZZ_REQUIRE(p.nshares >= 1 && p.nshares <= POSTING_SHARES_MAX);
+            for (int k = 0; k < p.nshares; k++) {
+                FUZZ_REQUIRE(p.shares[k].fen > 0 && p.shares[k].fund != NULL);
+                sum += p.shares[k].fen;
+            }
+            FUZZ_REQUIRE(sum == p.amount_fen);
         } else {
             FUZZ_REQUIRE(memchr(err, '\0', sizeof(err)) != NULL);
         }

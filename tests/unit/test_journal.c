@@ -23,6 +23,146 @@ static const event_type *type_of(const ProtobufCMessageDescriptor *d)
     return event_type_by_desc(d);
 }
 
+/* Fund shares: a top-up of three shares draws each from its own fund and
+ * credits the wallet once per share, each line naming its fund; shares
+ * that do not add up are refused; a swipe split by the store debits the
+ * wallet and credits the payable per share; a transfer may move a negative
+ * share; the text kept on the entry reads back the same. */
+static void test_fund_shares(void)
+{
+    static const struct {
+        int n;
+        const char *level[5];
+        int64_t fen[5];
+        const char *err;
+    } rows[] = {
+        {3, {"central", "provincial", "municipal"}, {6691, 3323, 2331}, NULL},
+        {1, {"central"}, {12345}, NULL},
+        {3, {"central", "provincial", "municipal"}, {6691, 3323, 2330}, "sum to 12344 fen, not"},
+        {2, {"central", "central"}, {6000, 6345}, "appears twice"},
+        {2, {"central", "provincial"}, {12346, -1}, "out of range"},
+        {2, {"central", "provincial"}, {12345, 0}, "out of range"},
+        {2, {"central", "pro vincial"}, {6000, 6345}, "shares[1].level is missing or malformed"},
+        {2, {"central", "a,b"}, {6000, 6345}, "shares[1].level is missing or malformed"},
+        {2, {"central", ""}, {6000, 6345}, "shares[1].level is missing or malformed"},
+        {5, {"a", "b", "c", "d", "e"}, {1, 1, 1, 1, 12341}, "5 fund shares (at most 4)"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        Onecard__V1__TopupIssued t;
+        onecard__v1__topup_issued__init(&t);
+        Onecard__V1__FundShare f[5], *fp[5];
+        for (int k = 0; k < rows[i].n; k++) {
+            onecard__v1__fund_share__init(&f[k]);
+            f[k].level = (char *)rows[i].level[k];
+            f[k].amount_fen = rows[i].fen[k];
+            fp[k] = &f[k];
+        }
+        t.event_id = "5f0c9a52-0000-4000-8000-000000000003";
+        t.topup_id = "2026-11-R02";
+        t.card_no = "6222000000000001";
+        t.wallet = "R02-AUTISM";
+        t.item_code = "R02-AUTISM";
+        t.fund_source = "central";
+        t.programme = "rehab-children";
+        t.period = "2026-11";
+        t.amount_fen = 12345;
+        t.occurred_at_ms = 1795430000000;
+        t.n_shares = (size_t)rows[i].n;
+        t.shares = fp;
+        journal_entry e;
+        char err[256] = "";
+        int rc = journal_from_event(type_of(t.base.descriptor), &t.base, &e, err, sizeof(err));
+        if (rows[i].err) {
+            CHECK(rc < 0 && strstr(err, rows[i].err), "shares %zu: want \"%s\", got %d \"%s\"", i,
+                  rows[i].err, rc, err);
+            continue;
+        }
+        CHECK(rc == 0 && e.nlines == 2 * rows[i].n + 2, "shares %zu: rc %d, %d lines (%s)", i, rc,
+              e.nlines, err);
+        if (rc < 0)
+            continue;
+        int64_t sum = 0;
+        for (int k = 0; k < rows[i].n; k++) {
+            char fund[80], wallet[80];
+            snprintf(fund, sizeof(fund), "fund:%s:2026", rows[i].level[k]);
+            snprintf(wallet, sizeof(wallet), "wallet:6222000000000001:R02-AUTISM");
+            const journal_line *a = &e.lines[2 * k], *b = &e.lines[2 * k + 1];
+            CHECK(strcmp(a->account.name, fund) == 0 && a->amount_fen == rows[i].fen[k] &&
+                      strcmp(a->fund, rows[i].level[k]) == 0 &&
+                      strcmp(b->account.name, wallet) == 0 && b->amount_fen == -rows[i].fen[k] &&
+                      strcmp(b->fund, rows[i].level[k]) == 0,
+                  "shares %zu, share %d: %s %lld (%s), %s %lld (%s)", i, k, a->account.name,
+                  (long long)a->amount_fen, a->fund, b->account.name, (long long)b->amount_fen,
+                  b->fund);
+            sum += a->amount_fen;
+        }
+        const journal_line *bud = &e.lines[2 * rows[i].n], *obl = &e.lines[2 * rows[i].n + 1];
+        CHECK(sum == 12345 && strcmp(bud->account.name, "budget:rehab-children:2026") == 0 &&
+                  bud->amount_fen == 12345 && bud->fund[0] == '\0' && obl->amount_fen == -12345,
+              "shares %zu: the budget once, for the whole", i);
+    }
+
+    /* a swipe, split as the store splits it: a pair of lines per share */
+    journal_entry e;
+    memset(&e, 0, sizeof(e));
+    e.kind = JOURNAL_SWIPE;
+    e.card_no = "6222000000000001";
+    e.wallet = "R02-AUTISM";
+    e.provider_id = "P1";
+    e.fund_source = "central";
+    e.amount_fen = 333;
+    char err[256] = "";
+    CHECK(journal_derive_lines(&e, err, sizeof(err)) == 0 && e.nlines == 2 &&
+              strcmp(e.lines[0].fund, "central") == 0,
+          "an unsplit swipe is one share of its fund_source: %s", err);
+    journal_share sh[3] = {{"central", 180}, {"provincial", 90}, {"municipal", 63}};
+    CHECK(journal_set_shares(&e, sh, 3, err, sizeof(err)) == 0 && e.nlines == 6, "split: %s", err);
+    for (int k = 0; k < 3 && e.nlines == 6; k++)
+        CHECK(strcmp(e.lines[2 * k].account.name, "wallet:6222000000000001:R02-AUTISM") == 0 &&
+                  e.lines[2 * k].amount_fen == sh[k].amount_fen &&
+                  strcmp(e.lines[2 * k + 1].account.name, "payable:P1") == 0 &&
+                  e.lines[2 * k + 1].amount_fen == -sh[k].amount_fen &&
+                  strcmp(e.lines[2 * k].fund, sh[k].fund) == 0 &&
+                  strcmp(e.lines[2 * k + 1].fund, sh[k].fund) == 0,
+              "swipe share %d", k);
+    char text[JOURNAL_SHARES_TEXT_MAX];
+    CHECK(strcmp(journal_shares_format(&e, text, sizeof(text)),
+                 "central:180,provincial:90,municipal:63") == 0,
+          "format %s", text);
+    journal_entry back;
+    memset(&back, 0, sizeof(back));
+    CHECK(journal_shares_parse(&back, text, err, sizeof(err)) == 0 && back.nshares == 3 &&
+              back.shares[2].amount_fen == 63 && strcmp(back.shares[1].fund, "provincial") == 0,
+          "parse %s: %s", text, err);
+    CHECK(journal_shares_parse(&back, "central", err, sizeof(err)) < 0 &&
+              journal_shares_parse(&back, "central:1x", err, sizeof(err)) < 0 &&
+              journal_shares_parse(&back, "a:1,b:1,c:1,d:1,e:1", err, sizeof(err)) < 0 &&
+              journal_shares_parse(&back, NULL, err, sizeof(err)) == 0 && back.nshares == 0,
+          "malformed shares text refused");
+    /* refused shares leave the lines as they were */
+    journal_share bad[2] = {{"central", 300}, {"provincial", 30}};
+    CHECK(journal_set_shares(&e, bad, 2, err, sizeof(err)) < 0 && strstr(err, "sum to 330") &&
+              e.nlines == 6 && e.nshares == 3,
+          "shares not adding up: %s", err);
+    journal_share neg[2] = {{"central", 400}, {"provincial", -67}};
+    CHECK(journal_set_shares(&e, neg, 2, err, sizeof(err)) < 0 && strstr(err, "out of range"),
+          "a swipe's negative share: %s", err);
+
+    /* a transfer moves each fund; an overdrawn fund is a negative share */
+    journal_entry x;
+    memset(&x, 0, sizeof(x));
+    x.kind = JOURNAL_TRANSFER;
+    x.card_no = "6288100000000011";
+    x.to_card_no = "6288100000000029";
+    x.wallet = "R02-AUTISM";
+    x.amount_fen = 100;
+    journal_share mv[2] = {{"central", 120}, {"provincial", -20}};
+    CHECK(journal_set_shares(&x, mv, 2, err, sizeof(err)) == 0 && x.nlines == 4 &&
+              x.lines[2].amount_fen == -20 && x.lines[3].amount_fen == 20 &&
+              strcmp(x.lines[3].account.name, "wallet:6288100000000029:R02-AUTISM") == 0,
+          "transfer by fund: %s", err);
+}
+
 int main(void)
 {
     static const struct {
@@ -379,5 +519,6 @@ int main(void)
     txt = pg_array_text(&arr);
     CHECK(txt && strcmp(txt, "{}") == 0, "empty array %s", txt);
     pg_array_free(&arr);
+    test_fund_shares();
     return CHECK_DONE();
 }

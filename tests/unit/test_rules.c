@@ -334,6 +334,19 @@ static void test_catalogue(void)
         CHECK(traced, "%s: legal_basis \"%s\" (default=%s)", it->code, it->legal_basis,
               it->is_default ? "yes" : "no");
     }
+    /* seed 002: children's rehabilitation paid jointly by central,
+     * provincial and municipal money; everything else one level */
+    for (int i = 0; i < cat.nitems; i++) {
+        const rules_item *it = &cat.items[i];
+        bool joint = strncmp(it->code, "R02-", 4) == 0 || strncmp(it->code, "R03-", 4) == 0 ||
+                     strncmp(it->code, "R04-", 4) == 0 || strncmp(it->code, "R05-", 4) == 0 ||
+                     strncmp(it->code, "R11-", 4) == 0;
+        CHECK(joint ? strcmp(it->fund_shares, "central:5420,provincial:2692,municipal:1888") == 0 &&
+                          strcmp(it->fund_source, "central") == 0
+                    : it->shares.n == 1 && it->shares.v[0] == SHARES_BP &&
+                          strcmp(it->fund_source, shares_level_name(it->shares.level[0])) == 0,
+              "%s: fund shares %s (%s)", it->code, it->fund_shares, it->fund_source);
+    }
     static const struct {
         const char *text, *want;
     } bad[] = {
@@ -399,6 +412,19 @@ static void test_catalogue(void)
          "S02-LIVING: a cash item is issued (issued=yes) by the month or the year"},
         {"\tmonth\tcash\tno\t101000\t", "\tmonth\tcash\tno\t0\t",
          "S01-CARE: a cash item needs a standard amount"},
+        /* fund shares (seed 002): summing to 10000, known levels, once each */
+        {"\tcentral:5420,provincial:2692,municipal:1888\t",
+         "\tcentral:5420,provincial:2692,municipal:1887\t",
+         "R02-AUTISM: fund_source: fund shares sum to 9999 basis points, not 10000"},
+        {"\tcentral:5420,provincial:2692,municipal:1888\t",
+         "\tcentral:5420,county:2692,municipal:1888\t",
+         "R02-AUTISM: fund_source: fund shares: \"county\" is not a fund level"},
+        {"\tcentral:5420,provincial:2692,municipal:1888\t",
+         "\tcentral:5420,central:2692,municipal:1888\t",
+         "R02-AUTISM: fund_source: fund shares: central appears twice"},
+        {"\tcentral:5420,provincial:2692,municipal:1888\t", "\tcentral:0,provincial:10000\t",
+         "R02-AUTISM: fund_source: fund shares: the share of central, \"0\""},
+        {"\tcentral\tcare-subsidy\t", "\t-\tcare-subsidy\t", "S01-CARE: fund_source: fund"},
         {"\tservice\treimburse\tno\t0\tflat\thousehold=dibao|near-poor\t12000",
          "\tservice\treimburse\tno\t0\tcare\thousehold=dibao|near-poor\t12000",
          "S09-FAMILY-DOCTOR: a reimburse item has no tier"},

@@ -613,6 +613,207 @@ static void test_holders(void)
     }
 }
 
+/* Postings of fund shares (lines naming their fund): per fund a pair of
+ * lines that balance; the shares sum to the amount; anything unpaired,
+ * unbalanced, twice or without its fund refused. */
+static void test_posting_by_fund(void)
+{
+    static const struct {
+        const char *kind, *provider;
+        int n;
+        const char *acct[10], *fund[10];
+        int64_t fen[10];
+        int64_t amount, payable;
+        const char *shares; /* "fund:fen,..." wanted */
+        const char *err;
+    } rows[] = {
+        {"swipe",
+         "P1",
+         6,
+         {"wallet:C1:R03", "payable:P1", "wallet:C1:R03", "payable:P1", "wallet:C1:R03",
+          "payable:P1"},
+         {"central", "central", "provincial", "provincial", "municipal", "municipal"},
+         {1807, -1807, 897, -897, 629, -629},
+         3333,
+         3333,
+         "central:1807,provincial:897,municipal:629",
+         NULL},
+        {"reversal",
+         "P1",
+         4,
+         {"wallet:C1:R03", "payable:P1", "wallet:C1:R03", "payable:P1"},
+         {"central", "central", "provincial", "provincial"},
+         {-7, 7, -2, 2},
+         9,
+         -9,
+         "central:7,provincial:2",
+         NULL},
+        {"topup",
+         "",
+         8,
+         {"fund:central:2026", "wallet:C1:R03", "fund:provincial:2026", "wallet:C1:R03",
+          "fund:municipal:2026", "wallet:C1:R03", "budget:rc:2026", "obligated:rc:2026"},
+         {"central", "central", "provincial", "provincial", "municipal", "municipal", "", ""},
+         {6691, -6691, 3323, -3323, 2331, -2331, 12345, -12345},
+         12345,
+         0,
+         "central:6691,provincial:3323,municipal:2331",
+         NULL},
+        {"payment",
+         "",
+         4,
+         {"fund:central:2026", "payee:" PERSON_A, "fund:district:2026", "payee:" PERSON_A},
+         {"central", "central", "district", "district"},
+         {500, -500, 1, -1},
+         501,
+         0,
+         "central:500,district:1",
+         NULL},
+        {"swipe",
+         "P1",
+         4,
+         {"wallet:C1:R03", "payable:P1", "wallet:C1:R03", "payable:P1"},
+         {"central", "central", "provincial", "provincial"},
+         {10, -10, 5, -4},
+         0,
+         0,
+         NULL,
+         "do not balance"},
+        {"swipe",
+         "P1",
+         3,
+         {"wallet:C1:R03", "payable:P1", "payable:P1"},
+         {"central", "central", "provincial"},
+         {10, -10, -5},
+         0,
+         0,
+         NULL,
+         "has no wallet line"},
+        {"swipe",
+         "P1",
+         4,
+         {"wallet:C1:R03", "payable:P1", "wallet:C1:R03", "payable:P1"},
+         {"central", "central", "central", "central"},
+         {10, -10, 5, -5},
+         0,
+         0,
+         NULL,
+         "two payable lines of fund central"},
+        {"swipe",
+         "P1",
+         4,
+         {"wallet:C1:R03", "payable:P1", "wallet:C2:R03", "payable:P1"},
+         {"central", "central", "provincial", "provincial"},
+         {10, -10, 5, -5},
+         0,
+         0,
+         NULL,
+         "two wallet accounts"},
+        {"swipe",
+         "P1",
+         4,
+         {"wallet:C1:R03", "payable:P1", "wallet:C1:R03", "payable:P2"},
+         {"central", "central", "provincial", "provincial"},
+         {10, -10, 5, -5},
+         0,
+         0,
+         NULL,
+         "is not payable:P1"},
+        {"topup",
+         "",
+         2,
+         {"fund:provincial:2026", "wallet:C1:R03"},
+         {"central", "central"},
+         {10, -10},
+         0,
+         0,
+         NULL,
+         "does not draw on fund central"},
+        {"topup",
+         "",
+         4,
+         {"fund:central:2026", "wallet:C1:R03", "budget:rc:2026", "obligated:rc:2026"},
+         {"central", "central", "", ""},
+         {10, -10, 9, -9},
+         0,
+         0,
+         NULL,
+         "one pair of the whole amount"},
+        /* found by fuzz_settlement: two budget lines summed past int64 */
+        {"topup",
+         "",
+         4,
+         {"fund:central:2026", "wallet:C1:R03", "budget:rc:2026", "budget:rc:2026"},
+         {"central", "central", "", ""},
+         {10, -10, 10, INT64_MAX - 5},
+         0,
+         0,
+         NULL,
+         "one pair of the whole amount"},
+        {"swipe",
+         "P1",
+         2,
+         {"wallet:C1:R03", "payable:P1"},
+         {"central", ""},
+         {10, -10},
+         0,
+         0,
+         NULL,
+         "names no fund"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        Onecard__V1__LedgerPosting m;
+        onecard__v1__ledger_posting__init(&m);
+        Onecard__V1__PostingLine l[10], *lp[10];
+        for (int k = 0; k < rows[i].n; k++) {
+            onecard__v1__posting_line__init(&l[k]);
+            l[k].account = (char *)rows[i].acct[k];
+            l[k].fund = (char *)rows[i].fund[k];
+            l[k].amount_fen = rows[i].fen[k];
+            lp[k] = &l[k];
+        }
+        m.event_id = "e-2";
+        m.kind = (char *)rows[i].kind;
+        m.card_no = "C1";
+        m.provider_id = (char *)rows[i].provider;
+        m.item_code = "R03";
+        m.fund_source = "central";
+        m.lines = lp;
+        m.n_lines = (size_t)rows[i].n;
+        m.occurred_at_ms = 1795430000000;
+        posting p;
+        char err[240] = "", got[200] = "";
+        int rc = posting_from_msg(&m, &p, err, sizeof(err));
+        if (rows[i].err) {
+            CHECK(rc < 0 && strstr(err, rows[i].err), "by fund %zu: rc %d err \"%s\"", i, rc, err);
+            continue;
+        }
+        size_t at = 0;
+        for (int k = 0; rc == 0 && k < p.nshares; k++)
+            at += (size_t)snprintf(got + at, sizeof(got) - at, "%s%s:%lld", k ? "," : "",
+                                   p.shares[k].fund, (long long)p.shares[k].fen);
+        CHECK(rc == 0 && p.amount_fen == rows[i].amount && p.payable_fen == rows[i].payable &&
+                  strcmp(got, rows[i].shares) == 0,
+              "by fund %zu: rc %d amount %lld payable %lld shares %s err %s", i, rc,
+              (long long)p.amount_fen, (long long)p.payable_fen, got, err);
+    }
+    /* a posting whose lines name no fund is one share of its fund_source */
+    Onecard__V1__LedgerPosting m;
+    onecard__v1__ledger_posting__init(&m);
+    Onecard__V1__PostingLine l[2], *lp[2] = {&l[0], &l[1]};
+    onecard__v1__posting_line__init(&l[0]);
+    onecard__v1__posting_line__init(&l[1]);
+    l[0].account = "wallet:C1:rehab", l[0].amount_fen = 500;
+    l[1].account = "payable:P1", l[1].amount_fen = -500;
+    m.event_id = "e-3", m.kind = "swipe", m.card_no = "C1", m.provider_id = "P1";
+    m.fund_source = "central-old", m.lines = lp, m.n_lines = 2, m.occurred_at_ms = 1;
+    posting p;
+    char err[240] = "";
+    CHECK(posting_from_msg(&m, &p, err, sizeof(err)) == 0 && p.nshares == 1 &&
+              strcmp(p.shares[0].fund, "central-old") == 0 && p.shares[0].fen == 500,
+          "an older posting: one share (%s)", err);
+}
+
 int main(void)
 {
     test_period_parse();
@@ -621,6 +822,7 @@ int main(void)
     test_target_period();
     test_posting();
     test_payment();
+    test_posting_by_fund();
     test_holders();
     test_bank_account_and_bp();
     test_person_account_args();
