@@ -21,7 +21,7 @@
 
 #include "auth.h"
 #include "http.h"
-#include "json.h"
+#include "common/json.h"
 #include "resume.h"
 
 #include "common/event.h"

@@ -30,8 +30,99 @@
 #ifndef ELIG_APPLICATIONS_H
 #define ELIG_APPLICATIONS_H
 
+#include "operators.h"
 #include "registry.h"
 
+#include <stdbool.h>
+
 int applications_command(registry *r, int argc, char **argv);
+
+/* The actions, shared by the commands and the operator API. Each returns
+ * 0, 1 refused (registry_refuse said why) or 2 a store or the broker
+ * failed. who is the signed-in operator (NULL for a command run by an
+ * actor named on its command line: no role or area check). */
+
+typedef struct applications_new {
+    const char *person_id;
+    const char *items;                     /* "A,B" */
+    const char *agent_relation, *agent_id; /* both or neither */
+} applications_new;
+
+/* Submits (id: AP-<n>; *nitems the items applied for). An operator who
+ * submits must be a reviewer of the person's area or an administrator. */
+int applications_submit(registry *r, const operators_who *who, const char *actor,
+                        const applications_new *in, char id[32], int *nitems);
+
+typedef struct applications_decided {
+    char from[24], next[24];
+    char effective[16]; /* YYYY-MM-DD when approved, else "" */
+} applications_decided;
+
+/* Decides (pass | reject | return; a reason for the last two). */
+int applications_decide(registry *r, const operators_who *who, const char *id, const char *decision,
+                        const char *reason, applications_decided *out);
+
+/* Resubmits a returned application (who: a reviewer of the person's area or
+ * an administrator; NULL: a command's actor). */
+int applications_resubmit(registry *r, const operators_who *who, const char *actor, const char *id);
+
+/* The review queue of who's level and area, overdue first. */
+typedef struct applications_queue {
+    void *res; /* PGresult */
+    struct applications_queue_row *rows;
+    int n, days; /* days: the level's working days */
+} applications_queue;
+
+typedef struct applications_entry {
+    const char *id, *person12, *items, *since;
+    char due[16];
+    int32_t days_left; /* negative: overdue by as many days */
+    bool by_agent;
+} applications_entry;
+
+int applications_queue_load(registry *r, const operators_who *who, applications_queue *q);
+/* The k-th entry in queue order (0 <= k < q->n). */
+void applications_queue_at(const applications_queue *q, int k, applications_entry *e);
+void applications_queue_free(applications_queue *q);
+
+/* An application, its history and the person's materials, as who may see
+ * it (a reviewer only in their area). The PGresults' columns: */
+enum {
+    APP_STATE,
+    APP_PERSON,
+    APP_ITEMS,
+    APP_VILLAGE,
+    APP_TOWN,
+    APP_DISTRICT,
+    APP_BY_AGENT,
+    APP_STAGE_DAY,
+    APP_REASON,
+    APP_EFFECTIVE,
+    APP_SUBMITTED_AT,
+    APP_SUBMITTED_BY,
+    APP_AGENT_RELATION,
+    APP_STAGE_SINCE,
+};
+enum { HIST_AT, HIST_OPERATOR, HIST_ROLE, HIST_FROM, HIST_TO, HIST_REASON };
+enum { MAT_KIND, MAT_TYPE, MAT_SIZE, MAT_SHA256, MAT_UPLOADED, MAT_THIS_APPLICATION };
+typedef struct applications_view {
+    void *app, *history, *materials; /* PGresult */
+} applications_view;
+
+int applications_view_load(registry *r, const operators_who *who, const char *id,
+                           applications_view *v);
+void applications_view_free(applications_view *v);
+
+/* Whether who may see the application (act: and act for its person, as a
+ * submitter does): 0, 1 refused (not found, not in the area), 2. */
+int applications_access(registry *r, const operators_who *who, const char *id, bool act);
+
+/* Escalates every open application past its stage's time limit, once a
+ * stage (an ApplicationChanged "escalated"); each is reported to each (id,
+ * state, level), *n counts them. Two sweeps at once escalate each once. */
+int applications_sweep(registry *r, const char *actor,
+                       void (*each)(void *arg, const char *id, const char *state,
+                                    const char *level),
+                       void *arg, int *n);
 
 #endif

@@ -101,7 +101,7 @@ static const commands_row commands_table[] = {
      .min_argc = 3,
      .run = operators_command,
      .usage = "operator add ID --role R --area A --actor X (the password on stdin) | operator "
-              "login ID (the password on stdin)"},
+              "login ID (the password on stdin) | operator token ID --days N --label L --actor X"},
     {.name = "application",
      .min_argc = 2,
      .run = applications_command,

@@ -2,7 +2,8 @@
  * onecard-eligibility: the registry (persons, cards, providers, terminals),
  * the service catalogue, entitlements and their Redis projection.
  *
- *   onecard-eligibility              the daemon: the feed (feed.h)
+ *   onecard-eligibility              the daemon: the feed (feed.h) and the
+ *                                    operator API (api/api.h)
  *   onecard-eligibility COMMAND ...  an operator command (commands.h)
  *
  * Start-up: configuration from the environment (dies naming a bad
@@ -10,6 +11,7 @@
  * this service needs; /readyz reports them. The first SIGTERM drains, a
  * second exits.
  */
+#include "api/api.h"
 #include "commands.h"
 #include "feed.h"
 
@@ -68,10 +70,15 @@ int main(int argc, char **argv)
     if (feed_setup(base, &cfg, cfg.group, err, sizeof(err)) < 0)
         daemon_die("%s", err);
 
+    /* 4. the operator API, and the escalation sweep on its connections */
+    if (api_setup(base, &cfg, err, sizeof(err)) < 0)
+        daemon_die("%s", err);
+
     log_info("process_up", "group %s, admin on port %lld", cfg.group, (long long)cfg.d.admin_port);
     daemon_run();
 
     /* cleanup, in reverse order */
+    api_cleanup();
     feed_cleanup();
     deps_cleanup(&service_deps, (int)cfg.d.drain_ms);
     log_info("process_down", "stopped");

@@ -18,6 +18,7 @@
 #ifndef ELIG_MATERIALS_H
 #define ELIG_MATERIALS_H
 
+#include "operators.h"
 #include "registry.h"
 
 #include <stddef.h>
@@ -31,5 +32,31 @@ const char *materials_check(const unsigned char *buf, size_t len, char *err, siz
 
 /* The handler of "application material". */
 int materials_command(registry *r, int argc, char **argv);
+
+/* The kinds, NULL-terminated. */
+extern const char *const materials_kinds[];
+
+typedef struct materials_stored {
+    char sha256[65];
+    const char *type; /* the content type the bytes are */
+    const char *how;  /* stored, replaced (a new version), reused (the same again) */
+} materials_stored;
+
+/* Stores a material of an open application (who: an operator who may act
+ * for the person, applications_access; NULL: a command's actor): 0, 1
+ * refused, 2 failed. */
+int materials_store(registry *r, const operators_who *who, const char *actor, const char *id,
+                    const char *kind, const unsigned char *buf, size_t len, materials_stored *out);
+
+typedef struct materials_file {
+    unsigned char *bytes;
+    size_t len;
+    char type[32], sha256[65];
+} materials_file;
+
+/* The person's material of a kind, as who may see it (in their area). */
+int materials_fetch(registry *r, const operators_who *who, const char *id, const char *kind,
+                    materials_file *out);
+void materials_file_free(materials_file *f);
 
 #endif

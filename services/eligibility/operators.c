@@ -102,21 +102,17 @@ static int operators_add(registry *r, int argc, char **argv)
     return out;
 }
 
-static int operators_login(registry *r, int argc, char **argv)
+int operators_login(registry *r, const char *id, const char *password, operators_signed_in *out)
 {
-    if (args_check(argc, argv, "") != 1)
-        return 1;
-    char password[256];
-    if (operators_read_password(password, sizeof(password)) < 0)
-        return 1;
-    if (registry_begin(r, argv[0]) < 0)
+    memset(out, 0, sizeof(*out));
+    if (registry_begin(r, id) < 0)
         return 2;
     char err[512];
-    const char *p[] = {argv[0]};
+    const char *p[] = {id};
     PGresult *res = pg_query(r->pg,
                              "SELECT password_hash, locked_until > now(), "
-                             "to_char(locked_until, 'YYYY-MM-DD HH24:MI'), disabled FROM "
-                             "elig_operators WHERE operator_id = $1 FOR UPDATE",
+                             "to_char(locked_until, 'YYYY-MM-DD HH24:MI'), disabled, role, area "
+                             "FROM elig_operators WHERE operator_id = $1 FOR UPDATE",
                              1, p, err, sizeof(err));
     if (res == NULL) {
         registry_fail("%s", err);
@@ -125,67 +121,156 @@ static int operators_login(registry *r, int argc, char **argv)
     }
     int rc = 0;
     if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 3), "t") == 0) {
-        registry_fail("wrong operator or password");
+        registry_refuse(REFUSE_UNAUTHORIZED, "wrong operator or password");
         rc = 1;
     } else if (strcmp(PQgetvalue(res, 0, 1), "t") == 0) {
-        registry_fail("operator %s is locked until %s after %d wrong passwords", argv[0],
-                      PQgetvalue(res, 0, 2), OPERATORS_LOCK_AFTER);
+        registry_refuse(REFUSE_LOCKED, "operator %s is locked until %s after %d wrong passwords",
+                        id, PQgetvalue(res, 0, 2), OPERATORS_LOCK_AFTER);
         rc = 1;
     } else if (argon2id_verify(PQgetvalue(res, 0, 0), password, strlen(password)) != ARGON2_OK) {
         char lock[8];
         snprintf(lock, sizeof(lock), "%d", OPERATORS_LOCK_AFTER);
-        const char *q[] = {argv[0], lock};
+        const char *q[] = {id, lock};
         PGresult *u = pg_query(r->pg,
                                "UPDATE elig_operators SET failed_logins = failed_logins + 1, "
                                "locked_until = CASE WHEN failed_logins + 1 >= $2::int THEN now() "
                                "+ interval '15 minutes' END WHERE operator_id = $1 RETURNING "
                                "failed_logins",
                                2, q, err, sizeof(err));
-        registry_fail("wrong operator or password");
+        registry_refuse(REFUSE_UNAUTHORIZED, "wrong operator or password");
         PQclear(u);
-        rc = 1;
-        /* the failure is kept: committed below */
-        if (registry_commit(r) < 0)
-            rc = 2;
+        /* the failure is kept: committed */
+        rc = registry_commit(r) < 0 ? 2 : 1;
         PQclear(res);
-        memset(password, 0, sizeof(password));
         return rc;
     }
-    memset(password, 0, sizeof(password));
-    PQclear(res);
     if (rc != 0) {
+        PQclear(res);
         pg_rollback(r->pg);
         return rc;
     }
+    snprintf(out->who.id, sizeof(out->who.id), "%s", id);
+    snprintf(out->who.role, sizeof(out->who.role), "%s", PQgetvalue(res, 0, 4));
+    snprintf(out->who.area, sizeof(out->who.area), "%s", PQgetvalue(res, 0, 5));
+    PQclear(res);
     unsigned char raw[32];
-    char token[65], hash[SIGN_HEX_LEN + 1];
+    char hash[SIGN_HEX_LEN + 1];
     event_random(raw, sizeof(raw));
-    operators_hex(token, raw, sizeof(raw));
-    sign_sha256_hex(hash, token, strlen(token));
-    const char *q[] = {hash, argv[0]};
+    operators_hex(out->token, raw, sizeof(raw));
+    sign_sha256_hex(hash, out->token, strlen(out->token));
+    const char *q[] = {hash, id};
     res = pg_query(r->pg,
                    "WITH s AS (INSERT INTO elig_sessions (token_hash, operator_id, expires_at) "
                    "VALUES ($1, $2, now() + interval '8 hours') RETURNING expires_at) UPDATE "
                    "elig_operators SET failed_logins = 0, locked_until = NULL WHERE operator_id "
-                   "= $2 RETURNING (SELECT to_char(expires_at, 'YYYY-MM-DD HH24:MI') FROM s)",
+                   "= $2 RETURNING (SELECT to_char(expires_at, "
+                   "'YYYY-MM-DD\"T\"HH24:MI:SSOF') FROM s)",
                    2, q, err, sizeof(err));
     if (res == NULL || registry_commit(r) < 0) {
         if (res == NULL)
             registry_fail("%s", err);
         pg_rollback(r->pg);
         PQclear(res);
+        memset(out, 0, sizeof(*out));
         return 2;
     }
-    printf("session %s (operator %s, until %s)\n", token, argv[0], PQgetvalue(res, 0, 0));
+    snprintf(out->expires, sizeof(out->expires), "%s", PQgetvalue(res, 0, 0));
+    operators_csrf(out->token, out->csrf);
     PQclear(res);
     return 0;
+}
+
+static int operators_login_command(registry *r, int argc, char **argv)
+{
+    if (args_check(argc, argv, "") != 1)
+        return 1;
+    char password[256];
+    if (operators_read_password(password, sizeof(password)) < 0)
+        return 1;
+    operators_signed_in s;
+    int rc = operators_login(r, argv[0], password, &s);
+    memset(password, 0, sizeof(password));
+    if (rc == 0) {
+        /* 2026-12-05T18:00:00+08 -> 2026-12-05 18:00 */
+        printf("session %s (operator %s, until %.10s %.5s)\n", s.token, argv[0], s.expires,
+               s.expires + 11);
+    }
+    memset(&s, 0, sizeof(s));
+    return rc;
+}
+
+/* A token for a script: a session of its own kind, for days. */
+static int operators_token_command(registry *r, int argc, char **argv)
+{
+    int npos = args_check(argc, argv, "days,label,actor");
+    const char *days = args_opt(argc, argv, "days"), *label = args_opt(argc, argv, "label");
+    const char *actor = args_opt(argc, argv, "actor");
+    int ndays;
+    if (npos != 1 || args_need(days, "days") || args_need(label, "label") ||
+        args_need(actor, "actor") || args_int(days, "days", 1, 366, &ndays) < 0)
+        return 1;
+    if (strlen(label) > 64) {
+        registry_fail("--label: at most 64 characters");
+        return 1;
+    }
+    unsigned char raw[32];
+    char token[65], hash[SIGN_HEX_LEN + 1], err[512];
+    event_random(raw, sizeof(raw));
+    operators_hex(token, raw, sizeof(raw));
+    sign_sha256_hex(hash, token, strlen(token));
+    if (registry_begin(r, actor) < 0)
+        return 2;
+    const char *p[] = {hash, argv[0], days, label};
+    PGresult *res = pg_query(r->pg,
+                             "INSERT INTO elig_sessions (token_hash, operator_id, expires_at, "
+                             "kind, label) SELECT $1, operator_id, now() + make_interval(days => "
+                             "$3::int), 'token', $4 FROM elig_operators WHERE operator_id = $2 "
+                             "AND NOT disabled RETURNING to_char(expires_at, 'YYYY-MM-DD')",
+                             4, p, err, sizeof(err));
+    int rc = 0;
+    if (res == NULL) {
+        registry_fail("%s", err);
+        rc = 2;
+    } else if (PQntuples(res) == 0) {
+        registry_refuse(REFUSE_NOT_FOUND, "no operator %.32s", argv[0]);
+        rc = 1;
+    }
+    rc = registry_end(r, rc);
+    if (rc == 0)
+        printf("token %s (operator %s, \"%s\", until %s): shown once; send it as "
+               "\"Authorization: Bearer TOKEN\"\n",
+               token, argv[0], label, PQgetvalue(res, 0, 0));
+    PQclear(res);
+    memset(token, 0, sizeof(token));
+    return rc;
+}
+
+int operators_logout(registry *r, const char *token)
+{
+    char hash[SIGN_HEX_LEN + 1], err[512];
+    sign_sha256_hex(hash, token, strlen(token));
+    const char *p[] = {hash};
+    if (pg_exec(r->pg, "DELETE FROM elig_sessions WHERE token_hash = $1", 1, p, err, sizeof(err)) <
+        0) {
+        registry_fail("%s", err);
+        return 2;
+    }
+    return 0;
+}
+
+void operators_csrf(const char *token, char csrf[33])
+{
+    char in[80], hash[SIGN_HEX_LEN + 1];
+    int n = snprintf(in, sizeof(in), "csrf:%s", token);
+    sign_sha256_hex(hash, in, (size_t)n);
+    snprintf(csrf, 33, "%.32s", hash);
 }
 
 int operators_session(registry *r, const char *token, operators_who *who)
 {
     memset(who, 0, sizeof(*who));
     if (token == NULL || strlen(token) != 64 || strspn(token, "0123456789abcdef") != 64) {
-        registry_fail("--session: not a session token (sign in: operator login ID)");
+        registry_refuse(REFUSE_UNAUTHORIZED, "not a session token (sign in: operator login ID)");
         return 1;
     }
     char hash[SIGN_HEX_LEN + 1], err[512];
@@ -202,10 +287,10 @@ int operators_session(registry *r, const char *token, operators_who *who)
     }
     int rc = 0;
     if (PQntuples(res) == 0) {
-        registry_fail("--session: no such session (sign in: operator login ID)");
+        registry_refuse(REFUSE_UNAUTHORIZED, "no such session (sign in: operator login ID)");
         rc = 1;
     } else if (strcmp(PQgetvalue(res, 0, 3), "t") != 0 || strcmp(PQgetvalue(res, 0, 4), "t") == 0) {
-        registry_fail("--session: the session has expired; sign in again");
+        registry_refuse(REFUSE_UNAUTHORIZED, "the session has expired; sign in again");
         rc = 1;
     } else {
         snprintf(who->id, sizeof(who->id), "%s", PQgetvalue(res, 0, 0));
@@ -223,6 +308,8 @@ int operators_command(registry *r, int argc, char **argv)
     if (strcmp(sub, "add") == 0)
         return operators_add(r, argc, argv);
     if (strcmp(sub, "login") == 0)
-        return operators_login(r, argc, argv);
+        return operators_login_command(r, argc, argv);
+    if (strcmp(sub, "token") == 0)
+        return operators_token_command(r, argc, argv);
     return COMMANDS_USAGE;
 }

@@ -24,14 +24,53 @@
 
 static int registry_tz_offset_min = 480; /* what "today" is: set on open */
 
+/* The operator API's capture (registry_capture): one process-wide buffer,
+ * the API answers one request at a time on its loop. */
+static char *registry_capture_buf;
+static size_t registry_capture_len;
+static registry_refusal registry_capture_kind;
+
+__attribute__((format(printf, 2, 0))) static void registry_vfail(registry_refusal kind,
+                                                                 const char *fmt, va_list ap)
+{
+    if (registry_capture_buf == NULL) {
+        fputs("eligibility: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+    } else if (registry_capture_buf[0] == '\0') {
+        vsnprintf(registry_capture_buf, registry_capture_len, fmt, ap);
+        registry_capture_kind = kind;
+    }
+}
+
 void registry_fail(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("eligibility: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    registry_vfail(REFUSE_INVALID, fmt, ap);
     va_end(ap);
+}
+
+void registry_refuse(registry_refusal kind, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    registry_vfail(kind, fmt, ap);
+    va_end(ap);
+}
+
+void registry_capture(char *buf, size_t len)
+{
+    registry_capture_buf = len > 0 ? buf : NULL;
+    registry_capture_len = len;
+    registry_capture_kind = REFUSE_INVALID;
+    if (registry_capture_buf)
+        registry_capture_buf[0] = '\0';
+}
+
+registry_refusal registry_refusal_kind(void)
+{
+    return registry_capture_kind;
 }
 
 int registry_open(registry *r, elig_config *cfg, int what)

@@ -28,12 +28,16 @@
 
 typedef struct elig_config {
     daemon_config d;
-    char *id_salt;         /* ONECARD_ID_SALT */
-    char *pin_pepper;      /* ONECARD_PIN_PEPPER (the gateway's) */
-    char *group;           /* ONECARD_ELIGIBILITY_GROUP: the feed's consumer group */
-    char *instance;        /* ONECARD_ELIGIBILITY_INSTANCE: its group.instance.id */
-    int64_t tz_offset_min; /* ONECARD_TZ_OFFSET_MIN: what "today" is */
-    char *review_workdays; /* ONECARD_REVIEW_WORKDAYS: village,town,district (review.h) */
+    char *id_salt;               /* ONECARD_ID_SALT */
+    char *pin_pepper;            /* ONECARD_PIN_PEPPER (the gateway's) */
+    char *group;                 /* ONECARD_ELIGIBILITY_GROUP: the feed's consumer group */
+    char *instance;              /* ONECARD_ELIGIBILITY_INSTANCE: its group.instance.id */
+    int64_t tz_offset_min;       /* ONECARD_TZ_OFFSET_MIN: what "today" is */
+    char *review_workdays;       /* ONECARD_REVIEW_WORKDAYS: village,town,district (review.h) */
+    char *operator_addr;         /* ONECARD_OPERATOR_ADDR: the operator API's (api/api.h) */
+    int64_t operator_port;       /* ONECARD_OPERATOR_PORT: 0, no operator API */
+    bool operator_secure_cookie; /* ONECARD_OPERATOR_SECURE_COOKIE: behind TLS */
+    int64_t review_sweep_s;      /* ONECARD_REVIEW_SWEEP_S: escalation sweep period, 0 off */
 } elig_config;
 
 /* The rows of elig_config in the daemon's configuration table (after
@@ -70,6 +74,34 @@ typedef struct elig_config {
          0,                                                                                        \
          "an application's time limit at each review level, in working days: "                     \
          "village,town,district"},                                                                 \
+        {"ONECARD_OPERATOR_ADDR",                                                                  \
+         CONFIG_STR,                                                                               \
+         &(c)->operator_addr,                                                                      \
+         "127.0.0.1",                                                                              \
+         0,                                                                                        \
+         0,                                                                                        \
+         "the operator API's listen address"},                                                     \
+        {"ONECARD_OPERATOR_PORT",                                                                  \
+         CONFIG_INT,                                                                               \
+         &(c)->operator_port,                                                                      \
+         "8090",                                                                                   \
+         0,                                                                                        \
+         65535,                                                                                    \
+         "the operator API's port (0: none)"},                                                     \
+        {"ONECARD_OPERATOR_SECURE_COOKIE",                                                         \
+         CONFIG_BOOL,                                                                              \
+         &(c)->operator_secure_cookie,                                                             \
+         "false",                                                                                  \
+         0,                                                                                        \
+         0,                                                                                        \
+         "the session cookie is Secure (operators reach the API over TLS)"},                       \
+        {"ONECARD_REVIEW_SWEEP_S",                                                                 \
+         CONFIG_INT,                                                                               \
+         &(c)->review_sweep_s,                                                                     \
+         "600",                                                                                    \
+         0,                                                                                        \
+         86400,                                                                                    \
+         "how often the daemon escalates overdue applications, in seconds (0: never)"},            \
         CALENDAR_CONFIG_ROW(&(c)->tz_offset_min)
 
 typedef struct registry {
@@ -193,7 +225,28 @@ void registry_pin_hash(const registry *r, const char *card_no, const char *pin, 
 /* Today (UTC+8, the federation's day) in days since 1970-01-01. */
 int32_t registry_today(void);
 
-/* Error output for commands: "eligibility <cmd>: ..." on stderr. */
+/* Why something was refused or failed: on stderr for a command
+ * ("eligibility: ..."); in the operator API, captured into the buffer the
+ * request's answer is made from (registry_capture: the first message after
+ * it begins is kept; NULL: stderr again). registry_refuse also names the
+ * kind of refusal, which the API answers with its HTTP status:
+ * REFUSE_INVALID (bad input, the default of registry_fail),
+ * REFUSE_NOT_FOUND, REFUSE_FORBIDDEN (not your role or area),
+ * REFUSE_CONFLICT (not in a state that allows it), REFUSE_UNAUTHORIZED (no
+ * or an expired session, a wrong password), REFUSE_LOCKED. */
+typedef enum {
+    REFUSE_INVALID,
+    REFUSE_NOT_FOUND,
+    REFUSE_FORBIDDEN,
+    REFUSE_CONFLICT,
+    REFUSE_UNAUTHORIZED,
+    REFUSE_LOCKED,
+} registry_refusal;
 void registry_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void registry_refuse(registry_refusal kind, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void registry_capture(char *buf, size_t len);
+/* The kind of the first refusal since registry_capture began. */
+registry_refusal registry_refusal_kind(void);
 
 #endif

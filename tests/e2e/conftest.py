@@ -29,6 +29,7 @@ PORTS = {
     "ONECARD_REDIS_PORT": 16379 + PORT_OFFSET,
     "ONECARD_PG_PORT": 15432 + PORT_OFFSET,
     "ONECARD_GATEWAY_PORT": 18080 + PORT_OFFSET,
+    "ONECARD_OPERATOR_PORT": 18090 + PORT_OFFSET,
     "ONECARD_ADMIN_BASE_PORT": 19100 + PORT_OFFSET,
 }
 # Ports of services a test starts by hand, beside the stack's own.
@@ -90,10 +91,15 @@ class Stack:
         # test, small enough for the 429 test to reach
         self.env["ONECARD_TERMINAL_RATE"] = "100"
         self.env["ONECARD_TERMINAL_BURST"] = "300"
+        # the eligibility daemon's escalation sweep: off, so that a test's
+        # `application sweep` is the only one (test_operator_api turns it
+        # on for its own test)
+        self.env["ONECARD_REVIEW_SWEEP_S"] = "0"
         self.brokers = "127.0.0.1:%d" % PORTS["ONECARD_KAFKA_PORT"]
         self.redis_port = PORTS["ONECARD_REDIS_PORT"]
         self.pg_port = PORTS["ONECARD_PG_PORT"]
         self.gateway_port = PORTS["ONECARD_GATEWAY_PORT"]
+        self.operator_port = PORTS["ONECARD_OPERATOR_PORT"]
         self.pg_dsn = "host=127.0.0.1 port=%d dbname=onecard user=onecard" % self.pg_port
 
     def admin_port(self, service):
@@ -106,7 +112,8 @@ class Stack:
             return [self.redis_port]
         if name == "postgres":
             return [self.pg_port]
-        return [self.admin_port(name)] + ([self.gateway_port] if name == "gateway" else [])
+        return [self.admin_port(name)] + ([self.gateway_port] if name == "gateway" else []) + \
+            ([self.operator_port] if name == "eligibility" else [])
 
     def all_ports(self):
         return [p for name in ["kafka", "redis", "postgres"] + SERVICES

@@ -12,7 +12,7 @@
  * leaves a NUL-terminated message.
  */
 #include "fuzz.h"
-#include "json.h"
+#include "common/json.h"
 #include "request.h"
 
 #include <string.h>

@@ -5,7 +5,7 @@
  */
 #include "check.h"
 #include "common/money.h"
-#include "json.h"
+#include "common/json.h"
 
 #include <string.h>
 
@@ -91,5 +91,36 @@ int main(void)
     CHECK(f[4].num == 12000 && f[3].narr == 2 && strcmp(f[3].arr[1], "on-time") == 0, "values");
     /* the body is not NUL-terminated: nothing past len is read */
     CHECK(json_parse_object(body, sizeof(body) - 2, f, 5, err, sizeof(err)) < 0, "cut short");
+
+    /* a longer string into a buffer of the caller's (ext): bounds in bytes */
+    static const struct {
+        const char *body;
+        const char *want, *err;
+    } longs[] = {
+        {"{\"reason\":\"缺少诊断证明，请补交医院出具的诊断证明原件扫描件\"}",
+         "缺少诊断证明，请补交医院出具的诊断证明原件扫描件", NULL},
+        {"{\"reason\":\"\"}", NULL, "must be 1 to 200 characters"},
+        {"{\"reason\":\"0123456789012345678901234567890123456789012345678901234567890123456789"
+         "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567"
+         "8901234567890123456789012345678901234567890123\"}",
+         NULL, "must be 1 to 200 characters"},
+    };
+    for (size_t i = 0; i < sizeof(longs) / sizeof(longs[0]); i++) {
+        char reason[256];
+        json_field g[] = {{.name = "reason",
+                           .type = JSON_STRING,
+                           .required = true,
+                           .min = 1,
+                           .max = 200,
+                           .ext = reason,
+                           .extlen = sizeof(reason)}};
+        int rc = json_parse_object(longs[i].body, strlen(longs[i].body), g, 1, err, sizeof(err));
+        if (longs[i].err == NULL)
+            CHECK(rc == 0 && strcmp(reason, longs[i].want) == 0, "long %zu: %s", i,
+                  rc == 0 ? reason : err);
+        else
+            CHECK(rc < 0 && strstr(err, longs[i].err) != NULL, "long %zu: rc %d, \"%s\"", i, rc,
+                  err);
+    }
     return CHECK_DONE();
 }

@@ -1,5 +1,6 @@
 /*
- * json: a strict parser for the flat JSON objects of the terminal API.
+ * json: a strict parser for the flat JSON objects of request bodies (the
+ * terminal API's, the operator API's).
  *
  * The caller describes the object it accepts as a table of fields (name,
  * type, required, bounds); anything else is refused with a message that
@@ -7,8 +8,8 @@
  * missing one, a wrong type, out of range. Pure and bounded: no
  * allocation, so it can be fuzzed directly.
  */
-#ifndef GATEWAY_JSON_H
-#define GATEWAY_JSON_H
+#ifndef ONECARD_JSON_H
+#define ONECARD_JSON_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -26,6 +27,10 @@ typedef struct json_field {
     int64_t min, max; /* JSON_INT: value bounds; strings: length bounds in bytes */
     /* results */
     bool seen;
+    /* JSON_STRING: a longer string (a reason, a name) goes to ext, extlen
+     * bytes with the NUL, when ext is set; else to str */
+    char *ext;
+    size_t extlen;
     char str[JSON_STR_MAX];                 /* JSON_STRING, NUL-terminated */
     int64_t num;                            /* JSON_INT */
     char arr[JSON_ARRAY_MAX][JSON_STR_MAX]; /* JSON_STRING_ARRAY */

@@ -194,6 +194,8 @@ int json_parse_object(const char *buf, size_t len, json_field *fields, int nfiel
     for (int i = 0; i < nfields; i++) {
         fields[i].seen = false;
         fields[i].str[0] = '\0';
+        if (fields[i].ext && fields[i].extlen > 0)
+            fields[i].ext[0] = '\0';
         fields[i].num = 0;
         fields[i].narr = 0;
     }
@@ -235,7 +237,8 @@ int json_parse_object(const char *buf, size_t len, json_field *fields, int nfiel
         if (f->type == JSON_STRING) {
             if (*c.p != '"')
                 return json_fail(err, errlen, "field \"%s\" must be a string", f->name);
-            int sl = json_string(&c, f->str, sizeof(f->str));
+            bool ext = f->ext && f->extlen > 0;
+            int sl = json_string(&c, ext ? f->ext : f->str, ext ? f->extlen : sizeof(f->str));
             if (sl == -1)
                 return json_fail(err, errlen, "field \"%s\" is not a valid JSON string", f->name);
             if (sl == -3)
