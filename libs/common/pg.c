@@ -5,6 +5,7 @@
 #include "common/event.h"
 #include "common/log.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,8 +94,29 @@ void pg_rollback(PGconn *conn)
     PQclear(PQexec(conn, "ROLLBACK"));
 }
 
+/* An idle connection has nothing to read but an asynchronous notice, a
+ * parameter status or the server's goodbye (an error, then the end of the
+ * stream): consume what is there, a few times, until the socket is quiet
+ * or the connection turns out closed. */
+static void pg_idle_check(PGconn *conn)
+{
+    for (int i = 0; i < 4 && PQstatus(conn) == CONNECTION_OK &&
+                    PQtransactionStatus(conn) == PQTRANS_IDLE && !PQisBusy(conn);
+         i++) {
+        struct pollfd p = {.fd = PQsocket(conn), .events = POLLIN};
+        if (p.fd < 0 || poll(&p, 1, 0) <= 0)
+            return;
+        if (!PQconsumeInput(conn))
+            return; /* the end of the stream: CONNECTION_BAD now */
+        PGnotify *n;
+        while ((n = PQnotifies(conn)) != NULL)
+            PQfreemem(n);
+    }
+}
+
 bool pg_alive(PGconn *conn)
 {
+    pg_idle_check(conn);
     if (PQstatus(conn) == CONNECTION_OK)
         return true;
     PQreset(conn);

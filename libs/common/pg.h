@@ -43,7 +43,11 @@ int pg_commit(PGconn *conn, char *err, size_t errlen) __attribute__((warn_unused
 /* Best effort; never fails the caller. */
 void pg_rollback(PGconn *conn);
 
-/* True when the connection is usable; otherwise tries one PQreset. */
+/* True when the connection is usable; otherwise tries one PQreset. An
+ * idle connection the server closed (a restart, pg_terminate_backend)
+ * still says CONNECTION_OK until it is used: when idle, what the socket
+ * holds is read first (without blocking), so the server's goodbye is seen
+ * here and not by the next query. */
 bool pg_alive(PGconn *conn);
 
 /* Sets each element's offset to the stored next offset of (group, topic,

@@ -314,3 +314,21 @@ def test_a_guessed_password_locks_the_operator_and_the_address_is_throttled(el):
     # the address: a burst, then one attempt every few seconds
     codes = [a.sign_in("nobody-" + run, "x")[0] for _ in range(25)]
     assert 429 in codes and codes[0] == 401, codes
+
+
+def test_the_api_answers_after_postgresql_restarts(el):
+    """PostgreSQL stopped and started while the daemon's connection is idle
+    (an upgrade, a failover): the connection is closed under the daemon, and
+    the next request is answered all the same — the API sees the server's
+    goodbye before it queries, and reconnects."""
+    from test_ledger import pg_ctl
+    run = el["run"]
+    sv = bearer(el, "api-pg-" + run, "village", "湖贝社区")
+    st, doc, _ = sv.call("GET", "/v1/applications")
+    assert st == 200, doc
+    pg_ctl(el["stack"], "stop")
+    r = el["stack"].run("up", check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+    st, doc, _ = sv.call("GET", "/v1/applications")
+    assert st == 200, doc
+    assert doc["level"] == "village", doc

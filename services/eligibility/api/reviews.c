@@ -105,7 +105,7 @@ void api_applications_submit(api_request *q)
                            .items = items,
                            .agent_relation = f[2].seen ? f[2].str : NULL,
                            .agent_id = f[3].seen ? f[3].str : NULL};
-    char id[32];
+    char id[32] = "";
     int nitems;
     int rc = applications_submit(q->r, &q->who, q->who.id, &in, id, &nitems);
     if (rc == 1 || id[0] == '\0') {

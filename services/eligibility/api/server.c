@@ -90,8 +90,7 @@ static bool api_type_is(const char *header, const char *type)
 /* The connections, made good again after a restart of a store. */
 static void api_reconnect(registry *r)
 {
-    if (PQstatus(r->pg) != CONNECTION_OK)
-        PQreset(r->pg);
+    (void)pg_alive(r->pg); /* a connection PostgreSQL closed while idle: reset */
     if (r->rc && r->rc->err)
         redisReconnect(r->rc);
 }
