@@ -279,7 +279,8 @@ static int catalogue_tiers_check(const catalogue *c, char *err, size_t errlen)
             for (int care = 0; care <= 3; care++)
                 for (size_t ci = 0; ci < sizeof(cats) / sizeof(cats[0]); ci++)
                     for (size_t hi = 0; hi < 3; hi++) {
-                        rules_person p = {cats[ci], households[hi], "active", g, care, birth, NULL};
+                        rules_person p = {cats[ci], households[hi], "active", g,
+                                          care,     birth,          NULL,     NULL};
                         for (int i = 0; i < c->nitems; i++) {
                             const rules_item *it = &c->items[i];
                             if (it->tier == RULES_TIER_FLAT || !rules_eligible(&it->expr, &p, day))

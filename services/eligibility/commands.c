@@ -37,14 +37,14 @@ static const commands_row commands_table[] = {
     {.name = "person",
      .sub = "add",
      .run = persons_add_command,
-     .usage = "person add --national-id ID --name N --category C --grade G --care-level L "
-              "--birth YYYY-MM-DD --district D --town T --village V --household H [--phone P] "
-              "[--since YYYY-MM-DD] --actor A"},
+     .usage = "person add --national-id ID --name N --category C [--evidence E] --grade G "
+              "--care-level L --birth YYYY-MM-DD --district D --town T --village V --household H "
+              "[--phone P] [--since YYYY-MM-DD] --actor A"},
     {.name = "person",
      .sub = "modify",
      .run = persons_modify_command,
-     .usage = "person modify PERSON_ID [--grade G] [--care-level L] [--household H] "
-              "[--category C] [--status S] --effective YYYY-MM-DD --actor A"},
+     .usage = "person modify PERSON_ID [--grade G] [--evidence E] [--care-level L] "
+              "[--household H] [--category C] [--status S] --effective YYYY-MM-DD --actor A"},
     {.name = "person",
      .sub = "show",
      .run = persons_show_command,

@@ -147,8 +147,9 @@ static void issue_cursor_close(issue_cursor *c)
 static const char *issue_intern(const char *v)
 {
     static const char *const values[] = {
-        "visual", "hearing", "speech",    "limb",   "intellectual", "psychiatric", "multiple",
-        "none",   "dibao",   "near-poor", "active", "deceased",     "revoked",     "moved-out"};
+        "visual",   "hearing",   "speech",      "limb",       "intellectual", "psychiatric",
+        "multiple", "none",      "dibao",       "near-poor",  "active",       "deceased",
+        "revoked",  "moved-out", "certificate", "assessment", "diagnosis",    "suspected"};
     for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
         if (strcmp(v, values[i]) == 0)
             return values[i];
@@ -205,6 +206,8 @@ static void issue_apply(rules_person *p, int *grade, int *care, const char *attr
         p->household = issue_intern(v);
     else if (strcmp(attr, "status") == 0)
         p->status = issue_intern(v);
+    else if (strcmp(attr, "evidence") == 0)
+        p->evidence = issue_intern(v);
     else if (strcmp(attr, "grade") == 0)
         *grade = atoi(v);
     else if (strcmp(attr, "care_level") == 0)
@@ -495,7 +498,7 @@ static int issue_run(registry *r, const char *period, const char *actor)
         issue_cursor_open(&cc, r->pg, "issue_changes",
                           "SELECT person_id, attr, value, (effective_from - DATE '1970-01-01') "
                           "FROM elig_person_changes WHERE effective_from <= $1::date ORDER BY "
-                          "person_id COLLATE \"C\", effective_from, event_id",
+                          "person_id COLLATE \"C\", effective_from, recorded_at, event_id",
                           1, p) < 0) {
         pg_rollback(r->pg);
         catalogue_free(&c);
@@ -522,7 +525,7 @@ static int issue_run(registry *r, const char *period, const char *actor)
         int32_t bday = 0;
         if (rules_date_parse(PQgetvalue(pr, i, 2), &bday, err, sizeof(err)) < 0)
             continue;
-        rules_person cur = {"", "none", "", 0, 0, bday, ""};
+        rules_person cur = {"", "none", "", 0, 0, bday, "", NULL};
         int grade = 0, care = 0, nseg = 0;
         while ((ch = issue_cursor_row(&cc, &k, &failed)) != NULL) {
             int cmp = strcmp(PQgetvalue(ch, k, 0), pid);

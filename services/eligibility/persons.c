@@ -27,6 +27,44 @@ static const char *const persons_categories[] = {"visual",       "hearing",     
                                                  "intellectual", "psychiatric", "multiple", NULL};
 static const char *const persons_households[] = {"none", "dibao", "near-poor", NULL};
 static const char *const persons_statuses[] = {"active", "deceased", "revoked", "moved-out", NULL};
+static const char *const persons_evidence[] = {"certificate", "assessment", "diagnosis",
+                                               "suspected", NULL};
+
+/* A diagnosis or a suspicion carries no grade (0). */
+static bool persons_ungraded(const char *evidence)
+{
+    return strcmp(evidence, "diagnosis") == 0 || strcmp(evidence, "suspected") == 0;
+}
+
+/* The grade that goes with evidence: g (1..4) for a certificate or an
+ * assessment form; none (or 0) for a diagnosis or a suspicion. 0 / -1
+ * (printed). */
+static int persons_grade(const char *evidence, const char *g, int *grade)
+{
+    if (!persons_ungraded(evidence))
+        return args_int(g, "grade", 1, 4, grade);
+    if (g && strcmp(g, "0") != 0) {
+        registry_fail("--grade %s: evidence %s carries no grade (give none, or 0)", g, evidence);
+        return -1;
+    }
+    *grade = 0;
+    return 0;
+}
+
+/* Only a child under 7 on day is registered without a certificate. 0 /
+ * -1 (printed). */
+static int persons_under_7(const char *evidence, int32_t bday, int32_t day)
+{
+    int years, months;
+    rules_age(bday, day, &years, &months);
+    if (strcmp(evidence, "certificate") != 0 && years >= 7) {
+        registry_fail("--evidence %s: only a child under 7 is registered without a disability "
+                      "certificate (this person is %d)",
+                      evidence, years);
+        return -1;
+    }
+    return 0;
+}
 
 /* After the commit that changed the person: its PersonChanged with the
  * whole state elig_persons now holds (the registry topic is compacted: the
@@ -50,8 +88,11 @@ int persons_add_command(registry *r, int argc, char **argv)
 {
     if (args_check(argc, argv,
                    "national-id,name,category,grade,care-level,birth,district,town,village,"
-                   "household,phone,since,actor") < 0)
+                   "household,phone,since,actor,evidence") < 0)
         return 1;
+    const char *evidence = args_opt(argc, argv, "evidence");
+    if (evidence == NULL)
+        evidence = "certificate";
     const char *id = args_opt(argc, argv, "national-id"), *name = args_opt(argc, argv, "name");
     const char *cat = args_opt(argc, argv, "category"), *birth = args_opt(argc, argv, "birth");
     const char *district = args_opt(argc, argv, "district"), *town = args_opt(argc, argv, "town");
@@ -62,8 +103,14 @@ int persons_add_command(registry *r, int argc, char **argv)
     int32_t bday, sday = registry_today();
     if (args_need(id, "national-id") || args_need(name, "name") || args_need(cat, "category") ||
         args_need(birth, "birth") || args_need(district, "district") || args_need(town, "town") ||
-        args_need(village, "village") || args_need(hh, "household") || args_need(actor, "actor") ||
-        args_int(args_opt(argc, argv, "grade"), "grade", 1, 4, &grade) ||
+        args_need(village, "village") || args_need(hh, "household") || args_need(actor, "actor"))
+        return 1;
+    if (!args_one_of(evidence, persons_evidence)) {
+        registry_fail("--evidence \"%.32s\" is not certificate, assessment, diagnosis or suspected",
+                      evidence);
+        return 1;
+    }
+    if (persons_grade(evidence, args_opt(argc, argv, "grade"), &grade) < 0 ||
         args_int(args_opt(argc, argv, "care-level"), "care-level", 0, 3, &care))
         return 1;
     if (ident_national_id_check(id, err, sizeof(err)) < 0) {
@@ -85,6 +132,8 @@ int persons_add_command(registry *r, int argc, char **argv)
         registry_fail("%s is in the future", bday > registry_today() ? "--birth" : "--since");
         return 1;
     }
+    if (persons_under_7(evidence, bday, sday) < 0)
+        return 1;
     char pid[IDENT_PERSON_LEN + 1], g[4], c[4], sd[RULES_DATE_LEN], ev[80];
     ident_person_id(pid, r->cfg->id_salt, id);
     snprintf(g, sizeof(g), "%d", grade);
@@ -94,19 +143,19 @@ int persons_add_command(registry *r, int argc, char **argv)
     if (registry_begin(r, actor) < 0)
         return 2;
     const char *phone = args_opt(argc, argv, "phone");
-    const char *p[] = {pid, cat, g, c, birth, district, town, village, hh, sd, name, phone, ev};
+    const char *p[] = {pid,     cat, g,  c,    birth, district, town,
+                       village, hh,  sd, name, phone, ev,       evidence};
     PGresult *res = pg_query(
         r->pg,
         "WITH p AS (INSERT INTO elig_persons (person_id, category, grade, care_level, birth_date, "
-        "district, town, village, household, registered) VALUES ($1, $2, $3::int, $4::int, $5, "
-        "$6, $7, $8, $9, $10) ON CONFLICT DO NOTHING RETURNING person_id), "
+        "district, town, village, household, registered, evidence) VALUES ($1, $2, $3::int, "
+        "$4::int, $5, $6, $7, $8, $9, $10, $14) ON CONFLICT DO NOTHING RETURNING person_id), "
         "q AS (INSERT INTO elig_person_private SELECT person_id, $11, $12 FROM p), "
         "c AS (INSERT INTO elig_person_changes (person_id, attr, value, effective_from, event_id, "
         "source) SELECT person_id, a, v, $10::date, $13, 'registration' FROM p, (VALUES "
         "('category', $2), ('grade', $3::text), ('care_level', $4::text), ('household', $9), "
-        "('status', "
-        "'active')) x(a, v)) SELECT count(*) FROM p",
-        13, p, err, sizeof(err));
+        "('status', 'active'), ('evidence', $14)) x(a, v)) SELECT count(*) FROM p",
+        14, p, err, sizeof(err));
     if (res == NULL) {
         registry_fail("%s", err);
         pg_rollback(r->pg);
@@ -128,7 +177,8 @@ int persons_add_command(registry *r, int argc, char **argv)
 
 int persons_modify_command(registry *r, int argc, char **argv)
 {
-    int npos = args_check(argc, argv, "grade,care-level,household,category,status,effective,actor");
+    int npos = args_check(argc, argv,
+                          "grade,care-level,household,category,status,effective,actor,evidence");
     if (npos != 1)
         return COMMANDS_USAGE;
     const char *pid = argv[0], *eff = args_opt(argc, argv, "effective"),
@@ -136,12 +186,31 @@ int persons_modify_command(registry *r, int argc, char **argv)
     const char *hh = args_opt(argc, argv, "household"), *cat = args_opt(argc, argv, "category");
     const char *st = args_opt(argc, argv, "status");
     const char *g = args_opt(argc, argv, "grade"), *cl = args_opt(argc, argv, "care-level");
+    const char *evd = args_opt(argc, argv, "evidence");
     int32_t eday;
     int tmp;
     char err[512];
     if (args_need(eff, "effective") || args_need(actor, "actor") ||
-        (g && args_int(g, "grade", 1, 4, &tmp)) || (cl && args_int(cl, "care-level", 0, 3, &tmp)))
+        (cl && args_int(cl, "care-level", 0, 3, &tmp)))
         return 1;
+    if (evd && !args_one_of(evd, persons_evidence)) {
+        registry_fail("--evidence \"%.32s\" is not certificate, assessment, diagnosis or suspected",
+                      evd);
+        return 1;
+    }
+    /* the grade goes with the evidence: none for a diagnosis or a
+     * suspicion (recorded as 0), 1..4 otherwise */
+    static char g0[] = "0";
+    if (evd && persons_ungraded(evd)) {
+        if (persons_grade(evd, g, &tmp) < 0)
+            return 1;
+        g = g0;
+    } else if (evd && g == NULL) {
+        registry_fail("--evidence %s needs --grade 1..4 (the grade it carries)", evd);
+        return 1;
+    } else if (g && args_int(g, "grade", 1, 4, &tmp) < 0) {
+        return 1;
+    }
     if (rules_date_parse(eff, &eday, err, sizeof(err)) < 0) {
         registry_fail("--effective: %s", err);
         return 1;
@@ -156,23 +225,51 @@ int persons_modify_command(registry *r, int argc, char **argv)
         registry_fail("unknown household, category or status");
         return 1;
     }
-    if (!hh && !cat && !st && !g && !cl) {
+    if (!hh && !cat && !st && !g && !cl && !evd) {
         registry_fail("nothing to modify");
         return 1;
+    }
+    /* against the person as registered: a grade alone needs evidence
+     * that carries one; no certificate only under 7 */
+    if (g || evd) {
+        const char *q[] = {pid};
+        PGresult *cur = pg_query(r->pg,
+                                 "SELECT evidence, birth_date FROM elig_persons WHERE "
+                                 "person_id = $1",
+                                 1, q, err, sizeof(err));
+        int32_t bday;
+        int bad = 0;
+        if (cur == NULL) {
+            registry_fail("%s", err);
+            bad = 2;
+        } else if (PQntuples(cur) == 1 && evd == NULL && persons_ungraded(PQgetvalue(cur, 0, 0))) {
+            registry_fail("--grade: person %.12s… has no certificate yet (evidence %s); give "
+                          "--evidence certificate or assessment with the grade",
+                          pid, PQgetvalue(cur, 0, 0));
+            bad = 1;
+        } else if (PQntuples(cur) == 1 && evd &&
+                   (rules_date_parse(PQgetvalue(cur, 0, 1), &bday, err, sizeof(err)) < 0 ||
+                    persons_under_7(evd, bday, eday) < 0)) {
+            bad = 1;
+        }
+        PQclear(cur);
+        if (bad)
+            return bad;
     }
     char ev[EVENT_ID_LEN + 1];
     event_new_id(ev);
     if (registry_begin(r, actor) < 0)
         return 2;
-    const char *p[] = {pid, eff, ev, cat, g, cl, hh, st};
+    const char *p[] = {pid, eff, ev, cat, g, cl, hh, st, evd};
     PGresult *res = pg_query(
         r->pg,
         "WITH c AS (INSERT INTO elig_person_changes (person_id, attr, value, effective_from, "
         "event_id, source) SELECT $1, a, v, $2::date, $3, 'operator' FROM (VALUES ('category', "
-        "$4), ('grade', $5), ('care_level', $6), ('household', $7), ('status', $8)) x(a, v) "
+        "$4), ('grade', $5), ('care_level', $6), ('household', $7), ('status', $8), "
+        "('evidence', $9)) x(a, v) "
         "WHERE v IS NOT NULL AND EXISTS (SELECT 1 FROM elig_persons WHERE person_id = $1) "
         "RETURNING 1) SELECT count(*) FROM c",
-        8, p, err, sizeof(err));
+        9, p, err, sizeof(err));
     if (res == NULL || strcmp(PQgetvalue(res, 0, 0), "0") == 0) {
         registry_fail("%s", res ? "no such person" : err);
         PQclear(res);
@@ -218,12 +315,13 @@ int persons_show_command(registry *r, int argc, char **argv)
         const char *title, *sql;
     } parts[] = {
         {"person",
-         "SELECT category, grade, care_level, household, status, birth_date, district, town, "
-         "village, registered FROM elig_persons WHERE person_id = $1"},
+         "SELECT category, grade, evidence, care_level, household, status, birth_date, district, "
+         "town, village, registered FROM elig_persons WHERE person_id = $1"},
         {"cards", "SELECT card_no, status, issued_at, updated_at FROM elig_cards WHERE person_id "
                   "= $1 ORDER BY issued_at"},
-        {"changes", "SELECT effective_from, attr, value, source, event_id FROM "
-                    "elig_person_changes WHERE person_id = $1 ORDER BY effective_from, event_id"},
+        {"changes",
+         "SELECT effective_from, attr, value, source, event_id FROM "
+         "elig_person_changes WHERE person_id = $1 ORDER BY effective_from, recorded_at, event_id"},
         {"issuances", "SELECT period, item_code, amount_fen, wallet, fund_source, programme, "
                       "published FROM elig_issuances WHERE person_id = $1 ORDER BY period, "
                       "item_code"},

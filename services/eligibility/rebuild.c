@@ -56,7 +56,7 @@ int rebuild_command(registry *r, int argc, char **argv)
                                   PQgetvalue(cd, i, 4));
         rules_person rp = registry_person_row(cd, i, 5);
         registry_project_entitlements(r, &c, card, &rp, today);
-        registry_project_quotes(r, card, PQgetvalue(cd, i, 12));
+        registry_project_quotes(r, card, PQgetvalue(cd, i, PQnfields(cd) - 1));
         if (i % 500 == 499)
             rc = registry_sync(r);
     }

@@ -218,7 +218,8 @@ long registry_persons_changed(registry *r, int op, const char *persons, const ch
         const char *q[] = {persons, after};
         PGresult *res = pg_query(r->pg,
                                  "SELECT person_id, category, grade, care_level, birth_date::text, "
-                                 "district, town, village, household, status FROM elig_persons "
+                                 "district, town, village, household, status, evidence FROM "
+                                 "elig_persons "
                                  "WHERE person_id = ANY($1::text[]) AND person_id > $2 ORDER BY "
                                  "person_id LIMIT 5000",
                                  2, q, err, sizeof(err));
@@ -243,6 +244,7 @@ long registry_persons_changed(registry *r, int op, const char *persons, const ch
             pc.village = PQgetvalue(res, i, 7);
             pc.household_status = PQgetvalue(res, i, 8);
             pc.status = PQgetvalue(res, i, 9);
+            pc.evidence = PQgetvalue(res, i, 10);
             pc.actor = (char *)actor;
             pc.occurred_at_ms = now;
             if (registry_produce(r, &pc.base, pc.person_id) < 0) {
@@ -288,20 +290,23 @@ static const char registry_snapshot_sql[] =
     "UPDATE elig_persons p SET category = coalesce(s.category, p.category), grade = "
     "coalesce(s.grade::int, p.grade), care_level = coalesce(s.care_level::int, p.care_level), "
     "household = coalesce(s.household, p.household), status = coalesce(s.status, p.status), "
-    "granted = coalesce(s.granted, p.granted), "
+    "granted = coalesce(s.granted, p.granted), evidence = coalesce(s.evidence, p.evidence), "
     "updated_at = now() FROM (SELECT person_id, max(value) FILTER (WHERE attr = 'category') "
     "category, max(value) FILTER (WHERE attr = 'grade') grade, max(value) FILTER (WHERE attr = "
     "'care_level') care_level, max(value) FILTER (WHERE attr = 'household') household, "
-    "max(value) FILTER (WHERE attr = 'status') status, CASE WHEN bool_or(attr LIKE 'grant:%') "
+    "max(value) FILTER (WHERE attr = 'status') status, max(value) FILTER (WHERE attr = "
+    "'evidence') evidence, CASE WHEN bool_or(attr LIKE 'grant:%') "
     "THEN coalesce(',' || string_agg(substr(attr, 7), ',' ORDER BY attr) FILTER (WHERE attr "
     "LIKE 'grant:%' AND value = '1') || ',', '') END granted FROM (SELECT DISTINCT ON "
     "(person_id, attr) person_id, attr, value FROM elig_person_changes WHERE person_id = "
     "ANY($1::text[]) AND effective_from <= (now() AT TIME ZONE 'Asia/Shanghai')::date ORDER BY "
-    "person_id, attr, effective_from DESC, event_id DESC) l GROUP BY person_id) s WHERE "
+    "person_id, attr, effective_from DESC, recorded_at DESC, event_id DESC) l GROUP BY person_id) "
+    "s WHERE "
     "p.person_id = s.person_id AND (p.category, p.grade, p.care_level, p.household, p.status, "
-    "p.granted) IS DISTINCT FROM (coalesce(s.category, p.category), coalesce(s.grade::int, "
-    "p.grade), coalesce(s.care_level::int, p.care_level), coalesce(s.household, p.household), "
-    "coalesce(s.status, p.status), coalesce(s.granted, p.granted))";
+    "p.granted, p.evidence) IS DISTINCT FROM (coalesce(s.category, p.category), "
+    "coalesce(s.grade::int, p.grade), coalesce(s.care_level::int, p.care_level), "
+    "coalesce(s.household, p.household), coalesce(s.status, p.status), coalesce(s.granted, "
+    "p.granted), coalesce(s.evidence, p.evidence))";
 
 PGresult *registry_settle(registry *r, const char *persons)
 {
@@ -474,7 +479,7 @@ rules_person registry_person_row(const PGresult *res, int row, int col)
     rules_person p = {PQgetvalue(res, row, col),           PQgetvalue(res, row, col + 1),
                       PQgetvalue(res, row, col + 2),       atoi(PQgetvalue(res, row, col + 3)),
                       atoi(PQgetvalue(res, row, col + 4)), bday,
-                      PQgetvalue(res, row, col + 6)};
+                      PQgetvalue(res, row, col + 6),       PQgetvalue(res, row, col + 7)};
     return p;
 }
 
@@ -524,7 +529,7 @@ int registry_project_person(registry *r, const char *pid)
         }
         rules_person rp = registry_person_row(res, 0, 1);
         registry_project_entitlements(r, &c, PQgetvalue(res, 0, 0), &rp, registry_today());
-        registry_project_quotes(r, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 8));
+        registry_project_quotes(r, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, PQnfields(res) - 1));
         rc = registry_sync(r);
         catalogue_free(&c);
     }

@@ -206,7 +206,8 @@ int registry_project_person(registry *r, const char *person_id);
 /* A person's attributes as a rules_person reads them, in this order, from
  * column col of a row: the one select list every reader uses. */
 #define REGISTRY_PERSON_COLS                                                                       \
-    "p.category, p.household, p.status, p.grade, p.care_level, p.birth_date, p.granted"
+    "p.category, p.household, p.status, p.grade, p.care_level, p.birth_date, p.granted, "          \
+    "p.evidence"
 rules_person registry_person_row(const PGresult *res, int row, int col);
 
 /* A new card's credentials: its number (the issuer prefix, a value of

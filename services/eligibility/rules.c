@@ -91,7 +91,7 @@ static const struct {
     {"category", RULES_F_CATEGORY, true}, {"household", RULES_F_HOUSEHOLD, true},
     {"status", RULES_F_STATUS, true},     {"grade", RULES_F_GRADE, false},
     {"care", RULES_F_CARE, false},        {"age", RULES_F_AGE, false},
-    {"months", RULES_F_MONTHS, false},
+    {"months", RULES_F_MONTHS, false},    {"evidence", RULES_F_EVIDENCE, true},
 };
 
 static int rules_cond_parse(const char *s, size_t len, rules_cond *c, char *err, size_t errlen)
@@ -170,6 +170,7 @@ static int rules_cond_parse(const char *s, size_t len, rules_cond *c, char *err,
 int rules_expr_parse(const char *s, rules_expr *e, char *err, size_t errlen)
 {
     e->nconds = 0;
+    e->names_evidence = false;
     if (s[0] == '\0' || strcmp(s, "all") == 0)
         return 0;
     const char *p = s;
@@ -182,6 +183,8 @@ int rules_expr_parse(const char *s, rules_expr *e, char *err, size_t errlen)
         }
         if (rules_cond_parse(p, len, &e->conds[e->nconds], err, errlen) < 0)
             return -1;
+        if (e->conds[e->nconds].field == RULES_F_EVIDENCE)
+            e->names_evidence = true;
         e->nconds++;
         if (q == NULL)
             return 0;
@@ -225,6 +228,9 @@ bool rules_eligible(const rules_expr *e, const rules_person *p, int32_t day)
 {
     if (p->status == NULL || strcmp(p->status, "active") != 0)
         return false;
+    const char *evidence = p->evidence && p->evidence[0] ? p->evidence : "certificate";
+    if (!e->names_evidence && strcmp(evidence, "certificate") != 0)
+        return false;
     int years, months;
     rules_age(p->birth_day, day, &years, &months);
     for (int i = 0; i < e->nconds; i++) {
@@ -241,7 +247,12 @@ bool rules_eligible(const rules_expr *e, const rules_person *p, int32_t day)
         case RULES_F_STATUS:
             t = p->status;
             break;
+        case RULES_F_EVIDENCE:
+            t = evidence;
+            break;
         case RULES_F_GRADE:
+            if (p->grade == 0) /* no grade: no grade condition holds */
+                return false;
             v = p->grade;
             break;
         case RULES_F_CARE:

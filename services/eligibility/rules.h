@@ -6,10 +6,16 @@
  *
  * - Eligibility is a small rule language, one condition per ';', all of
  *   which must hold: "category=limb|multiple;age<18;household=dibao|near-poor".
- *   Fields: category, household, status (= or != with '|' alternatives),
- *   grade, care, age (whole years), months (age in whole months) with
- *   = != < <= > >=. "all" (or empty) always holds. Only active persons are
- *   ever eligible.
+ *   Fields: category, household, status, evidence (= or != with '|'
+ *   alternatives), grade, care, age (whole years), months (age in whole
+ *   months) with = != < <= > >=. "all" (or empty) always holds. Only
+ *   active persons are ever eligible.
+ * - Evidence: what the disability rests on — certificate (残疾证), an
+ *   assessment form (评定表, with a grade), a diagnosis or a suspicion (a
+ *   child under 7 without a certificate, grade 0). A rule that names no
+ *   evidence admits certified persons only; "evidence=certificate|
+ *   diagnosis" admits a diagnosed child too. A grade condition never holds
+ *   for grade 0 (no grade).
  * - Tiers: flat (the standard); care, dibao30 and limb-rehab read the
  *   catalogue's tier tables (data, not C): care by grade, care level and
  *   category (135..1,010 yuan a month), dibao30 a share of the standard
@@ -49,7 +55,8 @@ typedef enum {
     RULES_F_GRADE,
     RULES_F_CARE,
     RULES_F_AGE,
-    RULES_F_MONTHS
+    RULES_F_MONTHS,
+    RULES_F_EVIDENCE
 } rules_field;
 
 typedef struct rules_cond {
@@ -62,6 +69,8 @@ typedef struct rules_cond {
 
 typedef struct rules_expr {
     int nconds;
+    /* a condition on evidence: without one only certified persons hold */
+    bool names_evidence;
     rules_cond conds[RULES_CONDS_MAX];
 } rules_expr;
 
@@ -125,6 +134,10 @@ typedef struct rules_person {
     int32_t birth_day;
     /* the items granted by approved applications, ",A,B," (NULL: none) */
     const char *granted;
+    /* what the disability rests on: certificate (NULL), assessment (an
+     * assessment form with a grade), diagnosis or suspected (a child under
+     * 7 without a certificate; grade 0) */
+    const char *evidence;
 } rules_person;
 
 typedef struct rules_segment {

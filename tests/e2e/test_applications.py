@@ -230,3 +230,80 @@ def test_a_brute_forced_login_is_locked_and_an_expired_session_refused(el):
     assert r.returncode == 1 and "expired" in r.stderr, r.stderr
     r = elig(stack, "application", "queue", "--session", "f" * 64, check=False)
     assert r.returncode == 1 and "no such session" in r.stderr, r.stderr
+
+
+def test_an_uncertified_child_under_7_applied_for_by_a_guardian(el):
+    """Seed 001: children under 7 without a certificate — a suspected
+    speech disability under 3, a diagnosed autistic child — apply for the
+    rehabilitation items whose rule names their evidence, and only those;
+    a certificate later gives them a grade like anyone else."""
+    stack, run = el["stack"], el["run"]
+    sv = operator(el, "uv-" + run, "village", "湖贝社区")
+    st = operator(el, "ut-" + run, "town", "东门街道")
+    sd = operator(el, "ud-" + run, "district", "罗湖区")
+    provider, tid = "PUNC" + run, "TUNC" + run
+    elig(stack, "provider", "add", provider, "--name", "罗湖区听力言语康复中心", "--district",
+         "罗湖区", "--category", "rehabilitation", "--items", "R03-HEARING-CHILD", "--actor",
+         "test")
+    out = elig(stack, "terminal", "add", tid, "--provider", provider, "--actor", "test").stdout
+    t = Terminal(stack.gateway_port, tid, out.split("secret ")[1].split()[0])
+
+    def add(birth, evidence, *extra, check=True):
+        el["seq"] += 1
+        nid = national_id(birth.isoformat(), int(run) * 10 + el["seq"])
+        return elig(stack, "person", "add", "--national-id", nid, "--name", "疑似儿童",
+                    "--category", "speech", "--evidence", evidence, "--care-level", "0",
+                    "--birth", birth.isoformat(), "--district", "罗湖区", "--town", "东门街道",
+                    "--village", "湖贝社区", "--household", "none", "--actor", "test", *extra,
+                    check=check)
+
+    # refused, nothing registered: 7 or older without a certificate; a
+    # grade with a suspicion; a word that is no evidence
+    before = stack.psql("SELECT count(*) FROM elig_persons")
+    r = add(LOCAL.replace(year=LOCAL.year - 9, day=1), "diagnosis", check=False)
+    assert r.returncode == 1 and "only a child under 7" in r.stderr, r.stderr
+    r = add(LOCAL.replace(year=LOCAL.year - 2, day=1), "suspected", "--grade", "2", check=False)
+    assert r.returncode == 1 and "carries no grade" in r.stderr, r.stderr
+    r = add(LOCAL.replace(year=LOCAL.year - 2, day=1), "hearsay", check=False)
+    assert r.returncode == 1 and "--evidence \"hearsay\"" in r.stderr, r.stderr
+    assert stack.psql("SELECT count(*) FROM elig_persons") == before
+
+    # a two-year-old with a suspected speech disability, no grade
+    r = add(LOCAL.replace(year=LOCAL.year - 2, day=1), "suspected")
+    pid = r.stdout.split()[1]
+    assert stack.psql("SELECT evidence || ' ' || grade FROM elig_persons WHERE person_id = "
+                      "'%s'" % pid) == "suspected 0"
+    card = elig(stack, "card", "issue", pid, "--pin", "123456",
+                "--actor", "test").stdout.split()[1]
+    time.sleep(2.5)  # the gateway's directory refresh
+    # autism rehabilitation wants a diagnosis or a certificate
+    r = elig(stack, "application", "submit", pid, "--items", "R02-AUTISM", "--agent-relation",
+             "guardian", "--agent-id", national_id("1992-07-01", int(run) % 1000),
+             "--actor", "service-desk", check=False)
+    assert r.returncode == 1 and "not eligible for R02-AUTISM" in r.stderr, r.stderr
+    r = elig(stack, "application", "submit", pid, "--items", "R03-HEARING-CHILD",
+             "--agent-relation", "guardian", "--agent-id",
+             national_id("1992-07-01", int(run) % 1000), "--actor", "service-desk")
+    app = r.stdout.split()[1].rstrip(":")
+    assert "by an agent" in r.stdout
+    assert t.swipe(card, 1000, item="R03-HEARING-CHILD")[1]["reason"] == "person_ineligible"
+    for s in (sv, st, sd):
+        decide(el, app, s)
+    wait_for(lambda: redis(stack, "HEXISTS", card_key(card), "e:R03-HEARING-CHILD") == "1", 10,
+             "the card to carry the item")
+    # the one item, and nothing a certificate would have brought
+    fields = redis(stack, "HKEYS", card_key(card)).split()
+    assert [f for f in fields if f.startswith("e:")] == ["e:R03-HEARING-CHILD"], fields
+    elig(stack, "issue", "--period", PERIOD, "--actor", "test")
+    wait_for(lambda: wallet(stack, card, "R03-HEARING-CHILD") > 0, 60, "the month's grant")
+    assert t.swipe(card, 1000, item="R03-HEARING-CHILD")[1]["decision"] == "approved"
+    # certified later: a grade with the certificate, never a grade alone
+    r = elig(stack, "person", "modify", pid, "--grade", "2", "--effective", LOCAL.isoformat(),
+             "--actor", "test", check=False)
+    assert r.returncode == 1 and "no certificate yet" in r.stderr, r.stderr
+    elig(stack, "person", "modify", pid, "--evidence", "certificate", "--grade", "2",
+         "--effective", LOCAL.isoformat(), "--actor", "test")
+    assert stack.psql("SELECT evidence || ' ' || grade FROM elig_persons WHERE person_id = "
+                      "'%s'" % pid) == "certificate 2"
+    show = elig(stack, "person", "show", pid).stdout
+    assert "attr=evidence value=suspected" in show and "attr=evidence value=certificate" in show

@@ -31,7 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAXW 8
+#define MAXW 24
 
 /* ------------------------------------------------------ stderr capture */
 
@@ -155,8 +155,8 @@ static void test_names_and_usage(void)
     } rows[] = {
         {{"catalogue"}, "catalogue load FILE [--actor A]"},
         {{"person", "modify"},
-         "person modify PERSON_ID [--grade G] [--care-level L] [--household H] [--category C] "
-         "[--status S] --effective YYYY-MM-DD --actor A"},
+         "person modify PERSON_ID [--grade G] [--evidence E] [--care-level L] [--household H] "
+         "[--category C] [--status S] --effective YYYY-MM-DD --actor A"},
         {{"person", "show"}, "person show PERSON_ID [--private yes]"},
         {{"card", "replace"},
          "card replace CARD_NO --reason lost|damaged|other [--pin PIN] [--wait SECONDS] --actor "
@@ -212,8 +212,29 @@ static void test_refusals(void)
          {"P1", "--effective", "2026-11-01", "--actor", "x"},
          1,
          "eligibility: nothing to modify\n"},
+        {persons_modify_command,
+         {"P1", "--evidence", "rumour", "--effective", "2026-11-01", "--actor", "x"},
+         1,
+         "eligibility: --evidence \"rumour\" is not certificate, assessment, diagnosis or "
+         "suspected\n"},
+        {persons_modify_command,
+         {"P1", "--evidence", "suspected", "--grade", "2", "--effective", "2026-11-01", "--actor",
+          "x"},
+         1,
+         "eligibility: --grade 2: evidence suspected carries no grade (give none, or 0)\n"},
+        {persons_modify_command,
+         {"P1", "--evidence", "certificate", "--effective", "2026-11-01", "--actor", "x"},
+         1,
+         "eligibility: --evidence certificate needs --grade 1..4 (the grade it carries)\n"},
         {persons_show_command, {"P1", "P2"}, COMMANDS_USAGE, ""},
         {persons_add_command, {"--national-id", "x"}, 1, "eligibility: --name is required\n"},
+        {persons_add_command,
+         {"--national-id", "x",          "--name",      "n",    "--category",   "speech",
+          "--birth",       "2025-01-01", "--district",  "d",    "--town",       "t",
+          "--village",     "v",          "--household", "none", "--actor",      "a",
+          "--evidence",    "diagnosis",  "--grade",     "3",    "--care-level", "0"},
+         1,
+         "eligibility: --grade 3: evidence diagnosis carries no grade (give none, or 0)\n"},
         {cards_issue_command, {NULL}, 1, ""},
         {cards_issue_command,
          {"P1", "--pin", "12345", "--actor", "x"},

@@ -27,7 +27,8 @@ static rules_person person(const char *category, int grade, int care, const char
                       grade,
                       care,
                       rules_days(2026 - age, 6, 1),
-                      ",R02-AUTISM,R03-HEARING-CHILD,R04-INTELLECT-CHILD,R05-CP-CHILD,R11-INFANT,"};
+                      ",R02-AUTISM,R03-HEARING-CHILD,R04-INTELLECT-CHILD,R05-CP-CHILD,R11-INFANT,",
+                      NULL};
     return p;
 }
 
@@ -149,15 +150,15 @@ static void test_applications(void)
     };
     int32_t day = rules_days(2026, 11, 15);
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-        rules_person p = {"psychiatric",          "none",         "active", 2, 1,
-                          rules_days(2022, 6, 1), rows[i].granted};
+        rules_person p = {"psychiatric",          "none",          "active", 2, 1,
+                          rules_days(2022, 6, 1), rows[i].granted, NULL};
         CHECK(rules_item_eligible(autism, &p, day) == rows[i].want, "row %zu \"%s\"", i,
               rows[i].granted ? rows[i].granted : "(null)");
         CHECK(rules_item_eligible(care, &p, day), "row %zu: the care subsidy needs none", i);
         CHECK((rules_monthly_fen(autism, &p, day) > 0) == rows[i].want, "row %zu: issued", i);
     }
     /* granted from the 11th of a 30-day month: 20 days of 2,400 yuan */
-    rules_person before = {"psychiatric", "none", "active", 2, 1, rules_days(2022, 6, 1), ""};
+    rules_person before = {"psychiatric", "none", "active", 2, 1, rules_days(2022, 6, 1), "", NULL};
     rules_person after = before;
     after.granted = ",R02-AUTISM,";
     rules_segment segs[2] = {{rules_days(2026, 1, 1), rules_days(2026, 11, 11), before},
@@ -291,8 +292,8 @@ static void test_entitlements(void)
               (long long)rows[i].annual_cap_fen);
     }
     /* a child on the day before and the day of a birthday (the 7th: R02) */
-    rules_person child = {"psychiatric", "none", "active", 2, 0, rules_days(2019, 11, 16),
-                          ",R02-AUTISM,"};
+    rules_person child = {"psychiatric",  "none", "active", 2, 0, rules_days(2019, 11, 16),
+                          ",R02-AUTISM,", NULL};
     const rules_item *autism = catalogue_find(&cat, "R02-AUTISM");
     rules_entitlement e[CATALOGUE_MAX_ITEMS];
     rules_entitlements(cat.items, cat.nitems, &child, rules_days(2026, 11, 15), e);
@@ -504,6 +505,72 @@ static void test_ident(void)
     CHECK(card_check_digit("411111111111111") == '1', "check digit");
 }
 
+/* Children without a certificate: a rule admits only the evidence it
+ * names; a rule naming none admits certified persons only; a grade
+ * condition never holds for grade 0. */
+static void test_evidence(void)
+{
+    static const struct {
+        const char *item, *category, *evidence;
+        int grade, age_months;
+        bool want;
+    } rows[] = {
+        {"R02-AUTISM", "psychiatric", NULL, 2, 48, true},
+        {"R02-AUTISM", "psychiatric", "certificate", 2, 48, true},
+        {"R02-AUTISM", "psychiatric", "diagnosis", 0, 48, true},
+        {"R02-AUTISM", "psychiatric", "suspected", 0, 48, false},
+        {"R02-AUTISM", "psychiatric", "assessment", 2, 48, false},
+        {"R02-AUTISM", "psychiatric", "diagnosis", 0, 84, false}, /* 7: too old */
+        {"R03-HEARING-CHILD", "speech", "suspected", 0, 30, true},
+        {"R03-HEARING-CHILD", "hearing", "assessment", 3, 30, true},
+        {"R03-HEARING-CHILD", "hearing", "diagnosis", 0, 30, false},
+        {"R04-INTELLECT-CHILD", "intellectual", "assessment", 2, 60, true},
+        {"R04-INTELLECT-CHILD", "intellectual", "suspected", 0, 60, false},
+        {"R05-CP-CHILD", "limb", "assessment", 2, 60, true},
+        {"R05-CP-CHILD", "limb", "assessment", 3, 60, false},
+        {"R05-CP-CHILD", "limb", "diagnosis", 0, 60, false}, /* grade<=2 never holds for 0 */
+        {"R11-INFANT", "limb", "suspected", 0, 3, true},
+        {"R11-INFANT", "limb", "diagnosis", 0, 4, true},
+        {"R11-INFANT", "limb", "suspected", 0, 5, false},
+        /* items whose rule names no evidence: certified persons only */
+        {"S01-CARE", "limb", "assessment", 1, 60, false},
+        {"S01-CARE", "limb", "certificate", 1, 60, true},
+        {"S01-CARE", "limb", NULL, 1, 60, true},
+    };
+    int32_t day = rules_days(2026, 11, 15);
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        const rules_item *it = catalogue_find(&cat, rows[i].item);
+        CHECK(it != NULL, "row %zu: %s in the catalogue", i, rows[i].item);
+        if (it == NULL)
+            continue;
+        int y = 2026, m = 11 - rows[i].age_months;
+        while (m < 1)
+            m += 12, y--;
+        rules_person p = {rows[i].category,
+                          "none",
+                          "active",
+                          rows[i].grade,
+                          3,
+                          rules_days(y, m, 1),
+                          ",R02-AUTISM,R03-HEARING-CHILD,R04-INTELLECT-CHILD,"
+                          "R05-CP-CHILD,R11-INFANT,",
+                          rows[i].evidence};
+        CHECK(rules_item_eligible(it, &p, day) == rows[i].want, "row %zu %s %s %s g%d %d months", i,
+              rows[i].item, rows[i].category, rows[i].evidence ? rows[i].evidence : "(null)",
+              rows[i].grade, rows[i].age_months);
+    }
+    /* parsing: evidence takes = or != with alternatives, lower-case words */
+    rules_expr e;
+    char err[128];
+    CHECK(rules_expr_parse("evidence=certificate|suspected", &e, err, sizeof(err)) == 0 &&
+              e.names_evidence,
+          "evidence parses");
+    CHECK(rules_expr_parse("age<7", &e, err, sizeof(err)) == 0 && !e.names_evidence,
+          "no evidence named");
+    CHECK(rules_expr_parse("evidence<certificate", &e, err, sizeof(err)) < 0,
+          "evidence takes = or != only");
+}
+
 int main(void)
 {
     char err[256];
@@ -518,6 +585,7 @@ int main(void)
     test_exclusive();
     test_entitlements();
     test_ident();
+    test_evidence();
     catalogue_free(&cat);
     return CHECK_DONE();
 }

@@ -101,7 +101,10 @@ void api_persons_search(api_request *q)
         jsonw_str(&w, "village", PQgetvalue(res, i, 4));
         jsonw_str(&w, "status", PQgetvalue(res, i, 5));
         jsonw_str(&w, "category", PQgetvalue(res, i, 6));
-        jsonw_int(&w, "grade", atoi(PQgetvalue(res, i, 7)));
+        if (atoi(PQgetvalue(res, i, 7)) == 0)
+            jsonw_null(&w, "grade");
+        else
+            jsonw_int(&w, "grade", atoi(PQgetvalue(res, i, 7)));
         if (names)
             jsonw_str(&w, "name", PQgetvalue(res, i, 8));
         jsonw_end(&w);
@@ -119,8 +122,8 @@ void api_persons_show(api_request *q)
     bool names = api_sees_names(&q->who);
     snprintf(sql, sizeof(sql),
              "SELECT p.category, p.grade, p.care_level, p.household, p.status, p.district, "
-             "p.town, p.village, p.registered, p.granted, to_char(p.birth_date, 'YYYY'), %s FROM "
-             "elig_persons p %s WHERE p.person_id = $1 AND %s",
+             "p.town, p.village, p.registered, p.granted, to_char(p.birth_date, 'YYYY'), %s, "
+             "p.evidence FROM elig_persons p %s WHERE p.person_id = $1 AND %s",
              names ? "coalesce(v.name, ''), coalesce(v.phone, '')" : "'', ''",
              names ? "LEFT JOIN elig_person_private v ON v.person_id = p.person_id" : "",
              api_area_sql(&q->who));
@@ -180,7 +183,12 @@ void api_persons_show(api_request *q)
         jsonw_str(&w, "phone", PQgetvalue(res, 0, 12)[0] ? PQgetvalue(res, 0, 12) : NULL);
     }
     jsonw_str(&w, "category", PQgetvalue(res, 0, 0));
-    jsonw_int(&w, "grade", atoi(PQgetvalue(res, 0, 1)));
+    /* grade 0: a child registered on a diagnosis or a suspicion, no grade */
+    if (atoi(PQgetvalue(res, 0, 1)) == 0)
+        jsonw_null(&w, "grade");
+    else
+        jsonw_int(&w, "grade", atoi(PQgetvalue(res, 0, 1)));
+    jsonw_str(&w, "evidence", PQgetvalue(res, 0, 13));
     jsonw_int(&w, "care_level", atoi(PQgetvalue(res, 0, 2)));
     jsonw_str(&w, "household", PQgetvalue(res, 0, 3));
     jsonw_str(&w, "status", PQgetvalue(res, 0, 4));
