@@ -10,7 +10,9 @@
 #include <hiredis/adapters/libevent.h>
 #include <hiredis/async.h>
 #include <openssl/sha.h>
+#include <poll.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -263,6 +265,28 @@ void redis_client_free(redis_client *c)
         event_free(c->retry_ev);
     free(c->host);
     free(c);
+}
+
+bool redis_sync_alive(redisContext *ctx)
+{
+    if (ctx == NULL)
+        return false;
+    if (ctx->err == 0 && ctx->fd >= 0) {
+        /* no reply is awaited between uses: anything readable is the end */
+        struct pollfd p = {.fd = ctx->fd, .events = POLLIN};
+        if (poll(&p, 1, 0) > 0) {
+            char b;
+            if (recv(ctx->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) <= 0 || (p.revents & POLLHUP))
+                ctx->err = REDIS_ERR_EOF;
+        }
+    }
+    if (ctx->err == 0)
+        return true;
+    if (redisReconnect(ctx) != REDIS_OK)
+        return false;
+    log_info("redis_connected", "%s:%d (reconnected)", ctx->tcp.host ? ctx->tcp.host : "?",
+             ctx->tcp.port);
+    return true;
 }
 
 redisContext *redis_sync_connect(const char *host, int port, int timeout_ms, char *err,

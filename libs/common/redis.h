@@ -51,6 +51,12 @@ int redis_command(redis_client *c, int argc, const char **argv, const size_t *ar
 void redis_client_free(redis_client *c);
 
 /* Blocking connection with a timeout, for tools and tests. NULL with err. */
+/* A synchronous connection, usable now: an idle one Redis closed (a
+ * restart) still has no error until it is used, so what its socket holds
+ * is looked at first (poll, without blocking): readable while idle means
+ * the server's goodbye. Then, on any error, one redisReconnect. True when
+ * usable. */
+bool redis_sync_alive(redisContext *ctx);
 redisContext *redis_sync_connect(const char *host, int port, int timeout_ms, char *err,
                                  size_t errlen);
 /* EVALSHA with the NOSCRIPT fallback, blocking. Returns the reply (free

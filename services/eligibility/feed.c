@@ -8,6 +8,7 @@
 #include "carryover.h"
 #include "rules.h"
 
+#include "common/redis.h"
 #include "common/card.h"
 #include "common/batch.h"
 #include "common/event.h"
@@ -141,6 +142,7 @@ static void feed_effects(pg_array *persons, PGresult *frozen)
 {
     char err[512];
     registry *r = &f.reg;
+    (void)redis_sync_alive(r->rc); /* a connection Redis closed while idle: made again */
     if (registry_settled(r, frozen) < 0)
         log_error("feed_effects_failed", "card status not in Redis or not published "
                                          "(rebuild-directory repairs Redis)");
@@ -355,7 +357,7 @@ static void feed_tick(void *arg, bool idle)
      * connection lost to a restart is made again here */
     if (now - feed_carried_ms >= FEED_CARRYOVER_MS) {
         feed_carried_ms = now;
-        if (f.reg.rc->err && redisReconnect(f.reg.rc) != REDIS_OK)
+        if (!redis_sync_alive(f.reg.rc))
             log_warn("feed_redis_failed", "reconnecting: %s", f.reg.rc->errstr);
         else if (pg_alive(f.reg.pg))
             (void)carryover_send_pending(&f.reg, NULL, true);

@@ -332,3 +332,29 @@ def test_the_api_answers_after_postgresql_restarts(el):
     st, doc, _ = sv.call("GET", "/v1/applications")
     assert st == 200, doc
     assert doc["level"] == "village", doc
+
+
+def test_an_approval_after_redis_restarts_reaches_the_card(el):
+    """Redis stopped and started while the daemon's connection is idle: the
+    approval over HTTP still puts the item on the card (the daemon sees the
+    closed connection before it writes, and connects again), and the
+    answer says the change was published."""
+    stack, run = el["stack"], el["run"]
+    sv = bearer(el, "api-rv-" + run, "village", "湖贝社区")
+    st_ = bearer(el, "api-rt-" + run, "town", "东门街道")
+    sd = bearer(el, "api-rd-" + run, "district", "罗湖区")
+    pid, card = child(el)
+    st, doc, _ = sv.call("POST", "/v1/applications", {"person_id": pid, "items": ["R02-AUTISM"]})
+    assert st == 201, doc
+    app = doc["application_id"]
+    for a in (sv, st_):
+        st, doc, _ = a.call("POST", "/v1/applications/%s/decisions" % app, {"decision": "pass"})
+        assert st == 200, doc
+    r = stack.run("stop", "redis", timeout=60)
+    assert "stopped" in r.stdout, r.stdout + r.stderr
+    r = stack.run("up", check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+    st, doc, _ = sd.call("POST", "/v1/applications/%s/decisions" % app, {"decision": "pass"})
+    assert st == 200 and doc["state"] == "approved" and doc["published"], doc
+    wait_for(lambda: redis(stack, "HEXISTS", card_key(card), "e:R02-AUTISM") == "1", 10,
+             "the card to carry the item")

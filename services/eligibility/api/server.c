@@ -17,6 +17,7 @@
 #include "materials.h"
 
 #include "common/log.h"
+#include "common/redis.h"
 #include "common/metrics.h"
 
 #include <event2/buffer.h>
@@ -90,9 +91,8 @@ static bool api_type_is(const char *header, const char *type)
 /* The connections, made good again after a restart of a store. */
 static void api_reconnect(registry *r)
 {
-    (void)pg_alive(r->pg); /* a connection PostgreSQL closed while idle: reset */
-    if (r->rc && r->rc->err)
-        redisReconnect(r->rc);
+    (void)pg_alive(r->pg);         /* a connection PostgreSQL closed while idle: reset */
+    (void)redis_sync_alive(r->rc); /* the same for Redis */
 }
 
 static void api_count(const api_request *q, const char *route, double seconds)
