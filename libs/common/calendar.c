@@ -51,6 +51,13 @@ calendar_date calendar_of_ms(int64_t ms, int tz_offset_min)
         calendar_floor_div(ms + (int64_t)tz_offset_min * 60000, 86400000));
 }
 
+int calendar_hour_of_ms(int64_t ms, int tz_offset_min)
+{
+    int64_t in_day = ms + (int64_t)tz_offset_min * 60000 -
+                     calendar_floor_div(ms + (int64_t)tz_offset_min * 60000, 86400000) * 86400000;
+    return (int)(in_day / 3600000);
+}
+
 void calendar_cap_keys(int64_t ms, int tz_offset_min, char *day9, char *year5)
 {
     calendar_date c = calendar_of_ms(ms, tz_offset_min);

@@ -32,6 +32,9 @@ typedef struct calendar_date {
 /* The local date of a Unix time in ms. */
 calendar_date calendar_of_ms(int64_t ms, int tz_offset_min);
 
+/* The local hour (0..23) of a Unix time in ms. */
+int calendar_hour_of_ms(int64_t ms, int tz_offset_min);
+
 /* Days since 1970-01-01 of a civil date, and back. */
 int64_t calendar_days_from_civil(int year, int month, int day);
 calendar_date calendar_civil_from_days(int64_t days);

@@ -268,6 +268,19 @@ void directory_put_quote(directory *d, const char *card_no, const char *item_cod
     directory_append(d, provider_id ? 4 : 3, argv);
 }
 
+void directory_put_pause(directory *d, const char *card_no, const char *item_code,
+                         const char *paused_on)
+{
+    char key[KEYS_MAX], field[96];
+    if (keys_card(key, sizeof(key), card_no) < 0) {
+        d->failed++;
+        return;
+    }
+    snprintf(field, sizeof(field), "p:%s", item_code);
+    const char *argv[] = {paused_on ? "HSET" : "HDEL", key, field, paused_on};
+    directory_append(d, paused_on ? 4 : 3, argv);
+}
+
 void directory_set_wallet(directory *d, const char *card_no, const char *wallet,
                           int64_t balance_fen)
 {

@@ -106,6 +106,12 @@ void directory_del_entitlement(directory *d, const char *card_no, const char *it
  * provider removes the binding. */
 void directory_put_quote(directory *d, const char *card_no, const char *item_code,
                          const char *provider_id);
+/* The 在训 check (services/eligibility/attendance.h) paused the card's
+ * item (card field p:<item> = the day it was paused, YYYY-MM-DD): the
+ * gateway declines it (item_paused) until the field is removed. A NULL
+ * day resumes it (HDEL). */
+void directory_put_pause(directory *d, const char *card_no, const char *item_code,
+                         const char *paused_on);
 /* Sets a wallet's available balance (tests, cache rebuilds). */
 void directory_set_wallet(directory *d, const char *card_no, const char *wallet,
                           int64_t balance_fen);

@@ -27,6 +27,8 @@ const event_type event_types[] = {
      &onecard__v1__eligibility_changed__descriptor},
     {"onecard.v1.CardStatusChanged", TOPIC_CARD_STATUS,
      &onecard__v1__card_status_changed__descriptor},
+    {"onecard.v1.EntitlementChanged", TOPIC_CARD_STATUS,
+     &onecard__v1__entitlement_changed__descriptor},
     {"onecard.v1.RatingSubmitted", TOPIC_RATINGS, &onecard__v1__rating_submitted__descriptor},
     {"onecard.v1.LedgerPosting", TOPIC_POSTINGS, &onecard__v1__ledger_posting__descriptor},
     {"onecard.v1.SettlementStatement", TOPIC_SETTLEMENTS,

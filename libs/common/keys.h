@@ -12,7 +12,9 @@
  *   card:{c:T}:N            hash    status, person, pin_salt, pin_hash,
  *                                   pin_fails, pin_locked, e:<item> =
  *                                   "annual_cap|daily_cap|fund_source",
- *                                   q:<item> = the provider of its approved quote
+ *                                   q:<item> = the provider of its approved quote,
+ *                                   p:<item> = "YYYY-MM-DD": the item paused by the
+ *                                   在训 check on that day (declined, item_paused)
  *   wallet:{c:T}:N          hash    <wallet> -> available balance, fen
  *   holds:{c:T}:N           hash    <event id> -> signed fen not yet posted
  *   caps:{c:T}:N            hash    d:<item> = "yyyymmdd|fen", y:<item> = "yyyy|fen"

@@ -37,6 +37,10 @@ static const reasons_row reasons_table[] = {
      "此项目直接发放至本人账户，不能刷卡"},
     {"provider_not_quoted", false, "item_code: spent only at the provider whose quote was approved",
      "此项目须在报价获批的机构使用"},
+    {"item_paused", false,
+     "item_code: paused by the monthly training check (no attendance); attendance at the "
+     "provider resumes it",
+     "此培训项目因未按时参训已暂停，参训后恢复"},
     /* refusals: 409 */
     {"request_id_reused", true, "request_id: used before with another body",
      "请求编号已使用，请核对后重试"},

@@ -34,7 +34,7 @@ static const char *const swipe_reasons[] = {
     "item_unknown",        "item_not_allowed",     "provider_not_designated",
     "provider_suspended",  "insufficient_funds",   "daily_cap_exceeded",
     "annual_cap_exceeded", "amount_over_standard", "amount_not_priced",
-    "item_paid_to_person", "provider_not_quoted"};
+    "item_paid_to_person", "provider_not_quoted",  "item_paused"};
 static metric *swipe_m_reasons[sizeof(swipe_reasons) / sizeof(swipe_reasons[0])];
 
 void swipe_setup(redis_client *redis, kafka_producer *producer, const char *pin_pepper,

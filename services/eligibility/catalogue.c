@@ -15,12 +15,17 @@
 #include <string.h>
 
 static const char *const catalogue_columns[] = {
-    "code",          "category",    "name_zh",      "name_en",     "group",       "unit",
-    "kind",          "application", "standard_fen", "tier",        "eligibility", "annual_cap_fen",
-    "daily_cap_fen", "exclusive",   "fund_source",  "programme",   "issued",      "effective_from",
-    "effective_to",  "default",     "procedure",    "legal_basis",
+    "code",        "category",       "name_zh",          "name_en",      "group",
+    "unit",        "kind",           "application",      "standard_fen", "tier",
+    "eligibility", "annual_cap_fen", "daily_cap_fen",    "exclusive",    "fund_source",
+    "programme",   "issued",         "effective_from",   "effective_to", "default",
+    "procedure",   "legal_basis",    "attendance_weeks",
 };
-#define CATALOGUE_NCOLS ((int)(sizeof(catalogue_columns) / sizeof(catalogue_columns[0])))
+/* attendance_weeks, the last column, is optional: a catalogue written
+ * before the 在训 check (22 columns) still loads, every item unchecked */
+#define CATALOGUE_NCOLS     ((int)(sizeof(catalogue_columns) / sizeof(catalogue_columns[0])))
+#define CATALOGUE_NCOLS_MIN (CATALOGUE_NCOLS - 1)
+#define CATALOGUE_WEEKS_MAX 52
 
 static const char *const catalogue_categories[] = {"rehabilitation", "employment", "education",
                                                    "social-security"};
@@ -118,7 +123,24 @@ static int catalogue_kind_check(const rules_item *it, char *err, size_t errlen)
     return 0;
 }
 
-static int catalogue_item(rules_item *it, char **f, char *err, size_t errlen)
+/* attendance_weeks: a whole number of weeks, 0..52 ("-" or "0": none). */
+static int catalogue_weeks(const char *v, int *out, char *err, size_t errlen)
+{
+    *out = 0;
+    if (strcmp(v, "-") == 0)
+        return 0;
+    size_t n = strlen(v);
+    if (n == 0 || n > 2 || strspn(v, "0123456789") != n || atoi(v) > CATALOGUE_WEEKS_MAX) {
+        snprintf(err, errlen, "attendance_weeks \"%.10s\" is not a number of weeks 0..%d", v,
+                 CATALOGUE_WEEKS_MAX);
+        return -1;
+    }
+    *out = atoi(v);
+    return 0;
+}
+
+/* f holds ncols fields (CATALOGUE_NCOLS_MIN or CATALOGUE_NCOLS). */
+static int catalogue_item(rules_item *it, char **f, int ncols, char *err, size_t errlen)
 {
     memset(it, 0, sizeof(*it));
     const char *code = f[0];
@@ -204,6 +226,18 @@ static int catalogue_item(rules_item *it, char **f, char *err, size_t errlen)
         return -1;
     }
     it->kind = (directory_kind)kind;
+    if (ncols > CATALOGUE_NCOLS_MIN &&
+        catalogue_weeks(f[22], &it->attendance_weeks, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "%s: %s", code, why);
+        return -1;
+    }
+    if (it->attendance_weeks > 0 && directory_kind_pays_person(it->kind)) {
+        snprintf(err, errlen,
+                 "%s: attendance_weeks needs an item swiped at a provider (credit, priced or "
+                 "quote), not a %s item",
+                 code, directory_kind_name(it->kind));
+        return -1;
+    }
     return catalogue_kind_check(it, err, errlen);
 }
 
@@ -336,7 +370,7 @@ static int catalogue_parse_with(catalogue *c, const char *buf, size_t len, bool 
     char line[2048], why[256];
     char *f[CATALOGUE_NCOLS + 1];
     size_t pos = 0;
-    int lineno = 0, l;
+    int lineno = 0, l, ncols = 0;
     bool header = false, in_tiers = false;
     while ((l = csv_next_line(buf, len, &pos, line, sizeof(line))) != -1) {
         lineno++;
@@ -374,13 +408,14 @@ static int catalogue_parse_with(catalogue *c, const char *buf, size_t len, bool 
             }
             continue;
         }
-        if (n < 0 || n != CATALOGUE_NCOLS) {
+        if (n < 0 || (header ? n != ncols : n != CATALOGUE_NCOLS_MIN && n != CATALOGUE_NCOLS)) {
             snprintf(err, errlen, "line %d: %s", lineno,
                      n < 0 ? why : "wrong number of columns (see the header)");
             goto fail;
         }
         if (!header) {
-            for (int i = 0; i < CATALOGUE_NCOLS; i++)
+            ncols = n;
+            for (int i = 0; i < ncols; i++)
                 /* "wallet": the fifth column's name before items were
                  * earmarked (a catalogue written then still loads) */
                 if (strcmp(f[i], catalogue_columns[i]) != 0 &&
@@ -396,7 +431,7 @@ static int catalogue_parse_with(catalogue *c, const char *buf, size_t len, bool 
             snprintf(err, errlen, "line %d: more than %d items", lineno, CATALOGUE_MAX_ITEMS);
             goto fail;
         }
-        if (catalogue_item(&c->items[c->nitems], f, why, sizeof(why)) < 0) {
+        if (catalogue_item(&c->items[c->nitems], f, ncols, why, sizeof(why)) < 0) {
             snprintf(err, errlen, "line %d: %s", lineno, why);
             goto fail;
         }

@@ -73,10 +73,11 @@ int catload_command(registry *r, int argc, char **argv)
     int changed = 0, defaults = 0;
     for (int i = 0; i < c.nitems; i++) {
         const rules_item *it = &c.items[i];
-        char std[24], ann[24], day[24], from[RULES_DATE_LEN], to[RULES_DATE_LEN];
+        char std[24], ann[24], day[24], weeks[8], from[RULES_DATE_LEN], to[RULES_DATE_LEN];
         snprintf(std, sizeof(std), "%lld", (long long)it->standard_fen);
         snprintf(ann, sizeof(ann), "%lld", (long long)it->annual_cap_fen);
         snprintf(day, sizeof(day), "%lld", (long long)it->daily_cap_fen);
+        snprintf(weeks, sizeof(weeks), "%d", it->attendance_weeks);
         rules_date_format(from, it->from_day);
         if (it->to_day)
             rules_date_format(to, it->to_day);
@@ -103,15 +104,16 @@ int catload_command(registry *r, int argc, char **argv)
                            it->legal_basis,
                            directory_kind_name(it->kind),
                            it->application ? "t" : "f",
-                           it->fund_shares};
+                           it->fund_shares,
+                           weeks};
         PGresult *res = pg_query(
             r->pg,
             "INSERT INTO elig_catalogue_items AS c (code, version, category, name_zh, name_en, "
             "item_group, unit, standard_fen, tier_rule, eligibility, annual_cap_fen, "
             "daily_cap_fen, exclusive_group, fund_source, programme, issued, effective_from, "
-            "effective_to, is_default, procedure, legal_basis, kind, application, fund_shares) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, "
-            "$18, $19, $20, $21, $22, $23, $24) ON "
+            "effective_to, is_default, procedure, legal_basis, kind, application, fund_shares, "
+            "attendance_weeks) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
+            "$14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25) ON "
             "CONFLICT (code) DO "
             "UPDATE SET version = EXCLUDED.version, category = EXCLUDED.category, name_zh = "
             "EXCLUDED.name_zh, name_en = EXCLUDED.name_en, item_group = EXCLUDED.item_group, unit "
@@ -123,9 +125,10 @@ int catload_command(registry *r, int argc, char **argv)
             "EXCLUDED.issued, effective_from = EXCLUDED.effective_from, effective_to = "
             "EXCLUDED.effective_to, is_default = EXCLUDED.is_default, procedure = "
             "EXCLUDED.procedure, legal_basis = EXCLUDED.legal_basis, kind = EXCLUDED.kind, "
-            "application = EXCLUDED.application, fund_shares = EXCLUDED.fund_shares WHERE "
+            "application = EXCLUDED.application, fund_shares = EXCLUDED.fund_shares, "
+            "attendance_weeks = EXCLUDED.attendance_weeks WHERE "
             "(c.*) IS DISTINCT FROM (EXCLUDED.*) RETURNING code",
-            24, p, err, sizeof(err));
+            25, p, err, sizeof(err));
         if (res == NULL) {
             registry_fail("catalogue item %s: %s", it->code, err);
             pg_rollback(r->pg);

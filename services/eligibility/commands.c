@@ -14,6 +14,7 @@
 
 #include "ages.h"
 #include "applications.h"
+#include "attendance.h"
 #include "bulk.h"
 #include "cards.h"
 #include "catload.h"
@@ -120,6 +121,12 @@ static const commands_row commands_table[] = {
      .run = reimburse_command,
      .usage = "reimburse record PERSON_ID --item I --amount FEN --invoice REF --paid-on "
               "YYYY-MM-DD --actor A | reimburse list [--person P]"},
+    {.name = "attendance",
+     .min_argc = 2,
+     .run = attendance_command,
+     .usage = "attendance check [--as-of YYYY-MM-DD] [--person P] [--actor A] | attendance report "
+              "FILE.csv "
+              "[--actor A] | attendance paused"},
 };
 
 #define COMMANDS_N (sizeof(commands_table) / sizeof(commands_table[0]))

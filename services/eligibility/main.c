@@ -12,6 +12,7 @@
  * second exits.
  */
 #include "api/api.h"
+#include "attfeed.h"
 #include "commands.h"
 #include "feed.h"
 
@@ -46,6 +47,7 @@ static bool elig_ready(void *arg, char *why, size_t whylen)
 static void service_drain(void *arg)
 {
     feed_drain();
+    attfeed_drain();
     daemon_stop();
 }
 
@@ -70,7 +72,11 @@ int main(int argc, char **argv)
     if (feed_setup(base, &cfg, cfg.group, err, sizeof(err)) < 0)
         daemon_die("%s", err);
 
-    /* 4. the operator API, and the escalation sweep on its connections */
+    /* 4. the 在训 check: attendance from onecard.swipes.v1, the daily check */
+    if (attfeed_setup(base, &cfg, err, sizeof(err)) < 0)
+        daemon_die("%s", err);
+
+    /* 5. the operator API, and the escalation sweep on its connections */
     if (api_setup(base, &cfg, err, sizeof(err)) < 0)
         daemon_die("%s", err);
 
@@ -79,6 +85,7 @@ int main(int argc, char **argv)
 
     /* cleanup, in reverse order */
     api_cleanup();
+    attfeed_cleanup();
     feed_cleanup();
     deps_cleanup(&service_deps, (int)cfg.d.drain_ms);
     log_info("process_down", "stopped");

@@ -7,6 +7,8 @@
  */
 #include "rebuild.h"
 
+#include "attendance.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -60,6 +62,9 @@ int rebuild_command(registry *r, int argc, char **argv)
         if (i % 500 == 499)
             rc = registry_sync(r);
     }
+    /* the items the 在训 check paused (attendance.h) */
+    if (rc == 0 && attendance_project_all(r) < 0)
+        rc = 2;
     if (rc == 0)
         rc = registry_sync(r);
     if (rc == 0)

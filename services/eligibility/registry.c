@@ -4,6 +4,7 @@
  */
 #include "registry.h"
 
+#include "attendance.h"
 #include "ident.h"
 
 #include "common/calendar.h"
@@ -386,7 +387,7 @@ int registry_catalogue(registry *r, catalogue *c)
         "coalesce(fund_shares, fund_source), "
         "programme, CASE WHEN issued THEN 'yes' ELSE 'no' END, effective_from, "
         "coalesce(effective_to::text, '-'), CASE WHEN is_default THEN 'yes' ELSE 'no' END, "
-        "procedure, legal_basis FROM elig_catalogue_items ORDER BY code",
+        "procedure, legal_basis, attendance_weeks FROM elig_catalogue_items ORDER BY code",
         0, NULL, err, sizeof(err));
     if (res == NULL) {
         registry_fail("%s", err);
@@ -418,12 +419,12 @@ int registry_catalogue(registry *r, catalogue *c)
         "# version: %s\ncode\tcategory\tname_zh\tname_en\tgroup\tunit\t"
         "kind\tapplication\tstandard_fen\ttier\teligibility\tannual_cap_fen\tdaily_cap_fen\t"
         "exclusive\tfund_source\tprogramme\tissued\teffective_from\t"
-        "effective_to\tdefault\tprocedure\tlegal_basis\n",
+        "effective_to\tdefault\tprocedure\tlegal_basis\tattendance_weeks\n",
         PQgetvalue(res, 0, 0));
     for (int i = 0; i < PQntuples(res); i++) {
-        for (int k = 1; k < 23 && len < cap; k++)
+        for (int k = 1; k < 24 && len < cap; k++)
             len += (size_t)snprintf(buf + len, cap - len, "%s%c", PQgetvalue(res, i, k),
-                                    k == 22 ? '\n' : '\t');
+                                    k == 23 ? '\n' : '\t');
     }
     PQclear(res);
     if (len < cap)
@@ -530,6 +531,7 @@ int registry_project_person(registry *r, const char *pid)
         rules_person rp = registry_person_row(res, 0, 1);
         registry_project_entitlements(r, &c, PQgetvalue(res, 0, 0), &rp, registry_today());
         registry_project_quotes(r, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, PQnfields(res) - 1));
+        attendance_project_card(r, PQgetvalue(res, 0, 0), pid);
         rc = registry_sync(r);
         catalogue_free(&c);
     }

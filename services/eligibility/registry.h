@@ -28,16 +28,17 @@
 
 typedef struct elig_config {
     daemon_config d;
-    char *id_salt;               /* ONECARD_ID_SALT */
-    char *pin_pepper;            /* ONECARD_PIN_PEPPER (the gateway's) */
-    char *group;                 /* ONECARD_ELIGIBILITY_GROUP: the feed's consumer group */
-    char *instance;              /* ONECARD_ELIGIBILITY_INSTANCE: its group.instance.id */
-    int64_t tz_offset_min;       /* ONECARD_TZ_OFFSET_MIN: what "today" is */
-    char *review_workdays;       /* ONECARD_REVIEW_WORKDAYS: village,town,district (review.h) */
-    char *operator_addr;         /* ONECARD_OPERATOR_ADDR: the operator API's (api/api.h) */
-    int64_t operator_port;       /* ONECARD_OPERATOR_PORT: 0, no operator API */
-    bool operator_secure_cookie; /* ONECARD_OPERATOR_SECURE_COOKIE: behind TLS */
-    int64_t review_sweep_s;      /* ONECARD_REVIEW_SWEEP_S: escalation sweep period, 0 off */
+    char *id_salt;                 /* ONECARD_ID_SALT */
+    char *pin_pepper;              /* ONECARD_PIN_PEPPER (the gateway's) */
+    char *group;                   /* ONECARD_ELIGIBILITY_GROUP: the feed's consumer group */
+    char *instance;                /* ONECARD_ELIGIBILITY_INSTANCE: its group.instance.id */
+    int64_t tz_offset_min;         /* ONECARD_TZ_OFFSET_MIN: what "today" is */
+    char *review_workdays;         /* ONECARD_REVIEW_WORKDAYS: village,town,district (review.h) */
+    char *operator_addr;           /* ONECARD_OPERATOR_ADDR: the operator API's (api/api.h) */
+    int64_t operator_port;         /* ONECARD_OPERATOR_PORT: 0, no operator API */
+    bool operator_secure_cookie;   /* ONECARD_OPERATOR_SECURE_COOKIE: behind TLS */
+    int64_t review_sweep_s;        /* ONECARD_REVIEW_SWEEP_S: escalation sweep period, 0 off */
+    int64_t attendance_check_hour; /* ONECARD_ATTENDANCE_CHECK_HOUR: the daily 在训 check, -1 off */
 } elig_config;
 
 /* The rows of elig_config in the daemon's configuration table (after
@@ -102,6 +103,13 @@ typedef struct elig_config {
          0,                                                                                        \
          86400,                                                                                    \
          "how often the daemon escalates overdue applications, in seconds (0: never)"},            \
+        {"ONECARD_ATTENDANCE_CHECK_HOUR",                                                          \
+         CONFIG_INT,                                                                               \
+         &(c)->attendance_check_hour,                                                              \
+         "2",                                                                                      \
+         -1,                                                                                       \
+         23,                                                                                       \
+         "the local hour the daemon runs the daily training attendance check (-1: never)"},        \
         CALENDAR_CONFIG_ROW(&(c)->tz_offset_min)
 
 typedef struct registry {

@@ -116,7 +116,10 @@ typedef struct rules_item {
     rules_expr expr;
     int64_t standard_fen, annual_cap_fen, daily_cap_fen;
     bool issued, is_default;
-    bool application;         /* granted only by an approved application (applications.h) */
+    bool application; /* granted only by an approved application (applications.h) */
+    /* the 在训 check (attendance.h): weeks without attendance after which
+     * the item is paused; 0, never checked */
+    int attendance_weeks;
     int32_t from_day, to_day; /* effective [from, to); to_day 0: open */
     const rules_tiers *tiers; /* the catalogue's tier tables (flat: unused) */
     /* the fund_source column: the item's fund shares in basis points

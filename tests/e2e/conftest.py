@@ -95,6 +95,10 @@ class Stack:
         # `application sweep` is the only one (test_operator_api turns it
         # on for its own test)
         self.env["ONECARD_REVIEW_SWEEP_S"] = "0"
+        # the daemon's daily 在训 attendance check: off, so that no test's
+        # training items are paused behind its back (test_training runs
+        # `attendance check` itself)
+        self.env["ONECARD_ATTENDANCE_CHECK_HOUR"] = "-1"
         self.brokers = "127.0.0.1:%d" % PORTS["ONECARD_KAFKA_PORT"]
         self.redis_port = PORTS["ONECARD_REDIS_PORT"]
         self.pg_port = PORTS["ONECARD_PG_PORT"]

@@ -11,6 +11,7 @@
 
 #include "ages.h"
 #include "applications.h"
+#include "attendance.h"
 #include "args.h"
 #include "bulk.h"
 #include "cards.h"
@@ -122,6 +123,9 @@ static void test_find(void)
         {{"reimburse", "record", "P1"}, reimburse_command, false},
         {{"reimburse", "list"}, reimburse_command, false},
         {{"reimburse"}, NULL, false},
+        {{"attendance", "check"}, attendance_command, false},
+        {{"attendance", "report", "F.csv"}, attendance_command, false},
+        {{"attendance"}, NULL, false},
         {{"issues"}, NULL, false},
         {{"Person", "add"}, NULL, false},
     };
@@ -140,9 +144,9 @@ static void test_names_and_usage(void)
 {
     char names[320];
     commands_names(names, sizeof(names));
-    CHECK(strcmp(names,
-                 "catalogue, person, card, provider, terminal, import, import-feed, synth, "
-                 "rebuild-directory, issue, ages, operator, application, quote, reimburse") == 0,
+    CHECK(strcmp(names, "catalogue, person, card, provider, terminal, import, import-feed, synth, "
+                        "rebuild-directory, issue, ages, operator, application, quote, reimburse, "
+                        "attendance") == 0,
           "%s", names);
     char small[12];
     commands_names(small, sizeof(small));

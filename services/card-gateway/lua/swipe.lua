@@ -12,7 +12,8 @@
 --         kind credit: at most the standard per swipe; priced: a whole number
 --         of sessions at the standard price; quote: only at the provider of
 --         the card's approved quote (q:<item>); reimburse and cash are paid
---         into the person's own account, never swiped),
+--         into the person's own account, never swiped; an item the 在训 check
+--         paused, card field p:<item>, is declined as item_paused),
 --       5 provider state (ok | suspended | not_designated), 6 amount (fen),
 --       7 day yyyymmdd, 8 year yyyy, 9 swipe id, 10 terminal, 11 provider,
 --       12 now (ms), 13 card number, 14 approval code, 15 event id, 16 request id,
@@ -36,7 +37,7 @@ local function decline(reason)
 end
 local item = ARGV[3]
 local card = redis.call('HMGET', KEYS[1], 'status', 'pin_salt', 'pin_hash', 'pin_fails',
-                        'pin_locked', 'person', 'e:' .. item, 'q:' .. item)
+                        'pin_locked', 'person', 'e:' .. item, 'q:' .. item, 'p:' .. item)
 if not card[1] then return decline('card_unknown') end
 if card[1] == 'lost' or card[1] == 'replaced' then return decline('card_lost') end
 if card[1] ~= 'active' then return decline('card_frozen') end
@@ -58,6 +59,7 @@ if kind == 'reimburse' or kind == 'cash' then return decline('item_paid_to_perso
 if ARGV[5] == 'suspended' then return decline('provider_suspended') end
 if ARGV[5] ~= 'ok' then return decline('provider_not_designated') end
 if not card[7] then return decline('person_ineligible') end
+if card[9] then return decline('item_paused') end
 if kind == 'quote' and card[8] ~= ARGV[11] then return decline('provider_not_quoted') end
 local eacap, edcap, fund = string.match(card[7], '^(%d+)|(%d+)|(.*)$')
 local bal = redis.call('HGET', KEYS[2], wallet)

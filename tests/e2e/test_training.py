@@ -1,0 +1,210 @@
+"""The 在训 monthly check (seed 001: 康复训练对象在训情况每月核查机制) against the
+real stack: a person entitled to vocational training (E01-VOCATIONAL,
+attendance_weeks 4 in the catalogue) who has not attended for five weeks
+has the item paused by `attendance check`: the terminal declines it
+`item_paused`, an EntitlementChanged "paused" is on onecard.card-status.v1
+keyed by the card, and the check run again changes nothing. A provider's
+attendance report resumes it (an EntitlementChanged "resumed"; the swipe is
+approved), after every bad report was refused naming its line and field
+with nothing recorded. An approved swipe is attendance too: the daemon's
+consumer of onecard.swipes.v1 records it, and the check then leaves the
+person alone.
+
+The stack is shared with the other modules, so every check here names its
+person (`--person`): the daemon's own daily check is off in the tests
+(ONECARD_ATTENDANCE_CHECK_HOUR=-1, conftest.py) and a whole-district check
+would pause the other modules' persons too. The weeks are made by
+`--as-of`: a first check 35 days back starts the person's weeks there.
+"""
+import datetime
+import os
+import subprocess
+import time
+
+from test_eligibility import el  # noqa: F401 (the fixture)
+from test_eligibility import card_key, elig, person, redis, wait_for, wallet
+from gateway_client import Terminal
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PROTO_DIR = os.path.join(REPO, "proto")
+LOCAL = (datetime.datetime.utcnow() + datetime.timedelta(hours=8)).date()
+PERIOD = LOCAL.strftime("%Y-%m")
+ITEM = "E01-VOCATIONAL"  # priced: 100 yuan a session, 3,000 a year, 4 weeks
+
+
+def day(delta):
+    return (LOCAL + datetime.timedelta(days=delta)).isoformat()
+
+
+def training_terminal(el, tag, items=ITEM):
+    stack = el["stack"]
+    provider = "PTR" + tag + el["run"]
+    elig(stack, "provider", "add", provider, "--name", "罗湖区职业培训中心", "--district",
+         "罗湖区", "--category", "employment", "--items", items, "--actor", "test")
+    out = elig(stack, "terminal", "add", "T" + provider, "--provider", provider,
+               "--actor", "test").stdout
+    time.sleep(2.5)  # the gateway's directory refresh
+    return provider, Terminal(stack.gateway_port, "T" + provider,
+                              out.split("secret ")[1].split()[0])
+
+
+def entitlement_events(stack, card):
+    """The EntitlementChanged events keyed by card, decoded by protoc."""
+    listing = subprocess.run(["kcat", "-C", "-b", stack.brokers, "-t", "onecard.card-status.v1",
+                              "-o", "beginning", "-e", "-q", "-f", "%p %o %k %h\n"],
+                             capture_output=True, text=True, timeout=60).stdout
+    out = []
+    for line in listing.splitlines():
+        p, o, k, h = line.split(" ", 3)
+        if k != card or "ce_type=onecard.v1.EntitlementChanged" not in h:
+            continue
+        payload = subprocess.run(["kcat", "-C", "-b", stack.brokers, "-t",
+                                  "onecard.card-status.v1", "-p", p, "-o", o, "-c", "1", "-e",
+                                  "-q", "-D", "", "-f", "%s"],
+                                 capture_output=True, timeout=30, check=True).stdout
+        text = subprocess.run(["protoc", "-I", PROTO_DIR,
+                               "--decode=onecard.v1.EntitlementChanged",
+                               os.path.join(PROTO_DIR, "eligibility.proto")],
+                              input=payload, capture_output=True, check=True).stdout.decode()
+        out.append(dict(l.split(": ", 1) for l in text.strip().splitlines()))
+    return out
+
+
+def pauses(stack, pid):
+    return stack.psql("SELECT item_code, paused_on, basis_day, coalesce(resumed_on::text, '-'), "
+                      "coalesce(resumed_by, '-'), pause_published, resume_published FROM "
+                      "elig_item_pauses WHERE person_id = '%s' ORDER BY pause_id" % pid)
+
+
+def check(stack, pid, as_of):
+    return elig(stack, "attendance", "check", "--as-of", as_of, "--person", pid,
+                "--actor", "test").stdout
+
+
+def test_training_is_paused_without_attendance_and_resumed_by_a_report(el, tmp_path):
+    stack = el["stack"]
+    provider, t = training_terminal(el, "A")
+    _, pid, card = person(el)  # limb, grade 1, adult: vocational training among the rest
+    assert redis(stack, "HEXISTS", card_key(card), "e:" + ITEM) == "1"
+    elig(stack, "issue", "--period", PERIOD, "--actor", "test")
+    wait_for(lambda: wallet(stack, card, ITEM) == 25000, 30, "the month's training credit")
+
+    # the first check, five weeks back, starts the weeks; nothing is due yet
+    out = check(stack, pid, day(-35))
+    assert "0 newly paused" in out, out
+    assert stack.psql("SELECT since_day, coalesce(last_day::text, '-') FROM elig_attendance "
+                      "WHERE person_id = '%s' AND item_code = '%s'" % (pid, ITEM)) == \
+        "%s|-" % day(-35)
+    # the person's other checked items (limb rehabilitation, vocational
+    # rehabilitation) start too
+    checked = int(stack.psql("SELECT count(*) FROM elig_attendance WHERE person_id = '%s'" % pid))
+    assert checked == 3, checked
+    assert "%d entitled" % checked in out, out
+
+    # today: five weeks without attendance, four allowed
+    out = check(stack, pid, day(0))
+    assert "%d newly paused" % checked in out, out
+    assert "%s|%s|%s|-|-|t|f" % (ITEM, day(0), day(-35)) in pauses(stack, pid).splitlines()
+    assert redis(stack, "HGET", card_key(card), "p:" + ITEM) == day(0)
+    # the entitlement and its credit stay; the terminal declines the item
+    assert redis(stack, "HEXISTS", card_key(card), "e:" + ITEM) == "1"
+    assert wallet(stack, card, ITEM) == 25000
+    st, doc = t.swipe(card, 10000, item=ITEM)
+    assert st == 200 and doc["decision"] == "declined" and doc["reason"] == "item_paused", doc
+    assert doc["display_zh"] == "此培训项目因未按时参训已暂停，参训后恢复", doc
+    assert wallet(stack, card, ITEM) == 25000
+    events = wait_for(lambda: [e for e in entitlement_events(stack, card)
+                               if e["item_code"] == '"%s"' % ITEM] or None, 30, "the notice")
+    assert len(events) == 1, events
+    e = events[0]
+    assert e["state"] == '"paused"' and e["reason"] == '"no-attendance"', e
+    assert e["since"] == '"%s"' % day(-35) and e["weeks"] == "4", e
+    assert e["effective_date"] == '"%s"' % day(0) and e["person_id"] == '"%s"' % pid, e
+
+    # the check run again (and on a later day) changes nothing
+    before = (pauses(stack, pid), stack.psql("SELECT count(*) FROM elig_audit WHERE tbl = "
+                                             "'elig_item_pauses'"))
+    for as_of in (day(0), day(3)):
+        out = check(stack, pid, as_of)
+        assert "0 newly paused" in out, out
+    assert (pauses(stack, pid), stack.psql("SELECT count(*) FROM elig_audit WHERE tbl = "
+                                           "'elig_item_pauses'")) == before
+    assert len(entitlement_events(stack, card)) == checked  # each pause once
+    assert "%s\t" % pid in elig(stack, "attendance", "paused").stdout
+
+    # bad reports: refused whole, naming the line and the field; nothing recorded
+    report = tmp_path / "attendance.csv"
+    header = "provider_id,card_no,item_code,attended_on\n"
+    good = "%s,%s,%s,%s\n" % (provider, card, ITEM, day(-1))
+    other, _ = training_terminal(el, "B", "R10-COMMUNITY")
+    bad = [
+        (good + "%s,%s,%s,%s\n" % (provider, card, ITEM, day(1)),
+         "line 3: attended_on %s is after today" % day(1)),
+        (good + "%s,%s,%s,2026-02-30\n" % (provider, card, ITEM), "line 3: attended_on"),
+        (good + "%s,4111111111111111,%s,%s\n" % (provider, ITEM, day(-1)),
+         "line 3: card_no: no such card"),
+        (good + "NOPE%s,%s,%s,%s\n" % (el["run"], card, ITEM, day(-1)),
+         "line 3: provider_id: no such provider"),
+        (good + "%s,%s,R10-COMMUNITY,%s\n" % (other, card, day(-1)),
+         "line 3: item_code: not checked for attendance"),
+        (good + "%s,%s,%s,%s\n" % (other, card, ITEM, day(-1)),
+         "line 3: provider_id: not designated for the item"),
+        (good + "%s,%s,%s\n" % (provider, card, ITEM), "line 3: 3 fields, expected 4"),
+        ("provider,card,item,day\n" + good, "line 1: column 1 is \"provider\""),
+    ]
+    for text, want in bad:
+        report.write_text(header + text if not text.startswith("provider,") else text)
+        r = elig(stack, "attendance", "report", str(report), "--actor", "test", check=False)
+        assert r.returncode == 1 and want in r.stderr and "nothing recorded" in r.stderr, \
+            (want, r.stdout, r.stderr)
+        assert card not in r.stdout + r.stderr  # never a whole card number
+    assert stack.psql("SELECT count(*) FROM elig_attendance_reports WHERE card_no = '%s'"
+                      % card) == "0"
+    assert redis(stack, "HGET", card_key(card), "p:" + ITEM) == day(0)
+
+    # the provider's report: attended yesterday, after the weeks' basis
+    report.write_text(header + good + good)
+    r = elig(stack, "attendance", "report", str(report), "--actor", "test")
+    assert "2 rows, 1 new, 1 paused items resumed" in r.stdout, r.stdout
+    assert "%s|%s|%s|%s|report|t|t" % (ITEM, day(0), day(-35), day(-1)) in \
+        pauses(stack, pid).splitlines()
+    assert redis(stack, "HEXISTS", card_key(card), "p:" + ITEM) == "0"
+    # limb rehabilitation was not attended: still paused
+    assert redis(stack, "HGET", card_key(card), "p:R01-LIMB") == day(0)
+    assert elig(stack, "attendance", "paused").stdout.count("%s\t" % pid) == checked - 1
+    resumed = [e for e in entitlement_events(stack, card) if e["state"] == '"resumed"']
+    assert len(resumed) == 1 and resumed[0]["item_code"] == '"%s"' % ITEM, resumed
+    assert resumed[0]["reason"] == '"report"' and resumed[0]["since"] == '"%s"' % day(-1)
+    st, doc = t.swipe(card, 10000, item=ITEM)
+    assert doc["decision"] == "approved" and doc["balance_fen"] == 15000, doc
+    # the same report again resumes nothing and publishes nothing
+    r = elig(stack, "attendance", "report", str(report), "--actor", "test")
+    assert "2 rows, 0 new, 0 paused items resumed" in r.stdout, r.stdout
+    assert len(entitlement_events(stack, card)) == checked + 1
+    # attended yesterday: the check today leaves the item alone
+    assert "0 newly paused" in check(stack, pid, day(0))
+    assert redis(stack, "HEXISTS", card_key(card), "p:" + ITEM) == "0"
+
+
+def test_an_approved_swipe_is_attendance(el):
+    stack = el["stack"]
+    _, t = training_terminal(el, "C")
+    _, pid, card = person(el)
+    elig(stack, "issue", "--period", PERIOD, "--actor", "test")
+    wait_for(lambda: wallet(stack, card, ITEM) == 25000, 30, "the month's training credit")
+    assert "0 newly paused" in check(stack, pid, day(-35))
+    st, doc = t.swipe(card, 10000, item=ITEM)
+    assert doc["decision"] == "approved", doc
+    # the daemon reads the swipe from onecard.swipes.v1 as attendance today
+    wait_for(lambda: stack.psql("SELECT last_day, last_source FROM elig_attendance WHERE "
+                                "person_id = '%s' AND item_code = '%s'" % (pid, ITEM)) ==
+             "%s|swipe" % day(0), 30, "the swipe recorded as attendance")
+    out = check(stack, pid, day(0))
+    assert "2 newly paused" in out, out  # limb and vocational rehabilitation: never swiped
+    assert redis(stack, "HEXISTS", card_key(card), "p:" + ITEM) == "0"
+    assert redis(stack, "HEXISTS", card_key(card), "p:R01-LIMB") == "1"
+    st, doc = t.swipe(card, 10000, item=ITEM)
+    assert doc["decision"] == "approved", doc
+    # four weeks after the swipe with nothing since: paused
+    assert "1 newly paused" in check(stack, pid, day(28))
+    assert redis(stack, "HGET", card_key(card), "p:" + ITEM) == day(28)
