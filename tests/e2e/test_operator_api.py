@@ -358,3 +358,42 @@ def test_an_approval_after_redis_restarts_reaches_the_card(el):
     assert st == 200 and doc["state"] == "approved" and doc["published"], doc
     wait_for(lambda: redis(stack, "HEXISTS", card_key(card), "e:R02-AUTISM") == "1", 10,
              "the card to carry the item")
+
+
+def test_providers_and_the_catalogue_are_read_over_http(el):
+    """The providers (designations, terminals, never a secret) and the
+    items in force, for every signed-in role; bad filters refused."""
+    stack, run = el["stack"], el["run"]
+    fin = bearer(el, "api-pf-" + run, "finance", "*")
+    provider, tid = "PPRV" + run, "TPRV" + run
+    elig(stack, "provider", "add", provider, "--name", "罗湖区听力康复中心", "--district", "罗湖区",
+         "--category", "rehabilitation", "--items", "R03-HEARING-CHILD,R02-AUTISM", "--actor",
+         "test")
+    out = elig(stack, "terminal", "add", tid, "--provider", provider, "--actor", "test").stdout
+    secret = out.split("secret ")[1].split()[0]
+    st, doc, _ = fin.call("GET", "/v1/providers?item=R03-HEARING-CHILD")
+    assert st == 200, doc
+    mine = [p for p in doc["providers"] if p["provider_id"] == provider]
+    assert mine and mine[0]["items"] == ["R02-AUTISM", "R03-HEARING-CHILD"], doc
+    assert mine[0]["terminals"] == 1 and mine[0]["status"] == "active", mine
+    assert all("R03-HEARING-CHILD" in p["items"] for p in doc["providers"]), doc
+    st, doc, r = fin.call("GET", "/v1/providers/" + provider, raw=True)
+    assert st == 200 and secret.encode() not in doc, doc
+    doc = json.loads(doc)
+    assert doc["name"] == "罗湖区听力康复中心" and doc["district"] == "罗湖区", doc
+    assert [t["terminal_id"] for t in doc["terminal_list"]] == [tid], doc
+    st, doc, _ = fin.call("GET", "/v1/providers/NOPE" + run)
+    assert st == 404, doc
+    error(doc, "not_found", "no provider")
+    st, doc, _ = fin.call("GET", "/v1/providers?item=r03")
+    assert st == 400, doc
+    error(doc, "invalid", "item must be an item code")
+    st, doc, _ = fin.call("GET", "/v1/providers/bad%20id")
+    assert st == 404, doc
+    st, doc, _ = fin.call("GET", "/v1/catalogue")
+    assert st == 200 and doc["total"] == len(doc["items"]) >= 39, doc
+    r03 = [i for i in doc["items"] if i["code"] == "R03-HEARING-CHILD"][0]
+    assert r03["application"] is True and "evidence=" in r03["eligibility"], r03
+    assert isinstance(r03["standard_fen"], int) and r03["standard_fen"] > 0, r03
+    st, doc, _ = Api(stack.operator_port).call("GET", "/v1/catalogue")
+    assert st == 401, doc

@@ -45,6 +45,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             else if (strncmp(p, "{person}", 8) == 0)
                 FUZZ_REQUIRE(strlen(params[i]) == 64 &&
                              strspn(params[i], "0123456789abcdef") == 64);
+            else if (strncmp(p, "{provider}", 10) == 0)
+                FUZZ_REQUIRE(strlen(params[i]) >= 1 && strlen(params[i]) <= 64 &&
+                             strspn(params[i],
+                                    "0123456789abcdefghijklmnopqrstuvwxyz"
+                                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ_-") == strlen(params[i]));
             else {
                 bool kind = false;
                 for (int k = 0; materials_kinds[k]; k++)

@@ -20,6 +20,7 @@
  *   answer.c   JSON answers and errors
  *   reviews.c  the applications endpoints
  *   people.c   the persons endpoints
+ *   providers.c  the providers and the catalogue in force
  *
  * Loop thread only.
  */
@@ -82,8 +83,8 @@ extern const int api_nroutes;
 /* The route of method and path (decoded, without the query): 0 with
  * *route and params; -1 no route has the path (404); -2 a route has the
  * path but not the method (405; allow lists the methods that do). A
- * parameter must match its kind: {app} AP-<digits>, {person} 64 hex, {kind}
- * a material kind; else the path has no route. Pure. */
+ * parameter must match its kind: {app} AP-<digits>, {person} 64 hex, {provider} as elig_providers'
+ * ids, {kind} a material kind; else the path has no route. Pure. */
 int api_route_match(const char *method, const char *path, const api_route **route,
                     char params[2][API_PARAM_MAX], char *allow, size_t allowlen);
 
@@ -132,5 +133,10 @@ void api_materials_get(api_request *q);
 
 void api_persons_search(api_request *q);
 void api_persons_show(api_request *q);
+
+/* providers.c */
+void api_providers_list(api_request *q);
+void api_providers_show(api_request *q);
+void api_catalogue_show(api_request *q);
 
 #endif

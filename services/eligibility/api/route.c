@@ -27,6 +27,9 @@ const api_route api_routes[] = {
      "materials_get"},
     {"GET", "/v1/persons", api_persons_search, API_AUTH, "persons_search"},
     {"GET", "/v1/persons/{person}", api_persons_show, API_AUTH, "persons_show"},
+    {"GET", "/v1/providers", api_providers_list, API_AUTH, "providers_list"},
+    {"GET", "/v1/providers/{provider}", api_providers_show, API_AUTH, "providers_show"},
+    {"GET", "/v1/catalogue", api_catalogue_show, API_AUTH, "catalogue_show"},
 };
 const int api_nroutes = (int)(sizeof(api_routes) / sizeof(api_routes[0]));
 
@@ -49,6 +52,13 @@ static bool api_param_ok(const char *kind, size_t klen, const char *v, size_t n)
             if (!((v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'f')))
                 return false;
         return true;
+    }
+    if (klen == 8 && memcmp(kind, "provider", 8) == 0) { /* as elig_providers checks it */
+        for (size_t i = 0; i < n; i++)
+            if (!((v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'z') ||
+                  (v[i] >= 'A' && v[i] <= 'Z') || v[i] == '_' || v[i] == '-'))
+                return false;
+        return n <= 64;
     }
     if (klen == 4 && memcmp(kind, "kind", 4) == 0) {
         for (int i = 0; materials_kinds[i]; i++)

@@ -1,0 +1,183 @@
+/*
+ * providers: the providers and the catalogue, read over HTTP.
+ *
+ *   GET /v1/providers[?district=D][&item=CODE]   the designated providers
+ *                                                (at most 500), what the
+ *                                                provider list command shows
+ *   GET /v1/providers/{provider}                 one provider: designations,
+ *                                                terminals (never a secret)
+ *   GET /v1/catalogue                            the items in force
+ *
+ * Every signed-in role reads these: a provider and the service list are
+ * public facts of the federation, not a person's data. They are the
+ * eligibility service's own tables; ratings, statements and holds are the
+ * rating and settlement services' and are read there.
+ */
+#include "api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define API_PROVIDERS_MAX 500
+
+static bool api_item_code_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 2 || n > 32 || s[0] < 'A' || s[0] > 'Z')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+            return false;
+    return true;
+}
+
+static void api_provider_json(jsonw *w, const PGresult *res, int i)
+{
+    jsonw_str(w, "provider_id", PQgetvalue(res, i, 0));
+    jsonw_str(w, "name", PQgetvalue(res, i, 1));
+    jsonw_str(w, "district", PQgetvalue(res, i, 2));
+    jsonw_str(w, "category", PQgetvalue(res, i, 3));
+    jsonw_str(w, "status", PQgetvalue(res, i, 4));
+    jsonw_str(w, "reason", PQgetvalue(res, i, 5)[0] ? PQgetvalue(res, i, 5) : NULL);
+    api_pg_array(w, "items", PQgetvalue(res, i, 6));
+    jsonw_int(w, "terminals", atoi(PQgetvalue(res, i, 7)));
+}
+
+#define API_PROVIDER_COLS                                                                          \
+    "p.provider_id, p.name, p.district, p.category, p.status, coalesce(p.reason, ''), "            \
+    "coalesce((SELECT array_agg(d.item_code ORDER BY d.item_code) FROM elig_designations d "       \
+    "WHERE d.provider_id = p.provider_id), '{}')::text, (SELECT count(*) FROM elig_terminals t "   \
+    "WHERE t.provider_id = p.provider_id AND t.status = 'active')"
+
+void api_providers_list(api_request *q)
+{
+    const char *district = api_query(q, "district"), *item = api_query(q, "item");
+    if (district && (district[0] == '\0' || strlen(district) > 64)) {
+        api_error(q, 400, "invalid", "district must be 1 to 64 bytes");
+        return;
+    }
+    if (item && !api_item_code_ok(item)) {
+        api_error(q, 400, "invalid", "item must be an item code such as R02-AUTISM");
+        return;
+    }
+    char err[512], sql[1024];
+    snprintf(sql, sizeof(sql),
+             "SELECT " API_PROVIDER_COLS " FROM elig_providers p WHERE ($1::text IS NULL OR "
+             "p.district = $1) AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM elig_designations "
+             "d WHERE d.provider_id = p.provider_id AND d.item_code = $2)) ORDER BY "
+             "p.provider_id LIMIT %d",
+             API_PROVIDERS_MAX + 1);
+    const char *p[] = {district, item};
+    PGresult *res = pg_query(q->r->pg, sql, 2, p, err, sizeof(err));
+    if (res == NULL) {
+        snprintf(q->refusal, sizeof(q->refusal), "%s", err);
+        api_refused(q, 2);
+        return;
+    }
+    int n = PQntuples(res);
+    jsonw w;
+    jsonw_init(&w);
+    jsonw_obj(&w, NULL);
+    jsonw_arr(&w, "providers");
+    for (int i = 0; i < n && i < API_PROVIDERS_MAX; i++) {
+        jsonw_obj(&w, NULL);
+        api_provider_json(&w, res, i);
+        jsonw_end(&w);
+    }
+    jsonw_end(&w);
+    jsonw_bool(&w, "more", n > API_PROVIDERS_MAX);
+    jsonw_end(&w);
+    PQclear(res);
+    api_json(q, 200, &w);
+}
+
+void api_providers_show(api_request *q)
+{
+    char err[512];
+    const char *p[] = {q->params[0]};
+    PGresult *res = pg_query(q->r->pg,
+                             "SELECT " API_PROVIDER_COLS ", to_char(p.updated_at, "
+                             "'YYYY-MM-DD\"T\"HH24:MI:SSOF') FROM elig_providers p WHERE "
+                             "p.provider_id = $1",
+                             1, p, err, sizeof(err));
+    PGresult *tm = res ? pg_query(q->r->pg,
+                                  "SELECT terminal_id, status, to_char(updated_at, "
+                                  "'YYYY-MM-DD\"T\"HH24:MI:SSOF') FROM elig_terminals WHERE "
+                                  "provider_id = $1 ORDER BY terminal_id",
+                                  1, p, err, sizeof(err))
+                       : NULL;
+    if (tm == NULL) {
+        PQclear(res);
+        snprintf(q->refusal, sizeof(q->refusal), "%s", err);
+        api_refused(q, 2);
+        return;
+    }
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        PQclear(tm);
+        api_error(q, 404, "not_found", "no provider %.64s", q->params[0]);
+        return;
+    }
+    jsonw w;
+    jsonw_init(&w);
+    jsonw_obj(&w, NULL);
+    api_provider_json(&w, res, 0);
+    jsonw_str(&w, "updated_at", PQgetvalue(res, 0, 8));
+    jsonw_arr(&w, "terminal_list");
+    for (int i = 0; i < PQntuples(tm); i++) {
+        jsonw_obj(&w, NULL);
+        jsonw_str(&w, "terminal_id", PQgetvalue(tm, i, 0));
+        jsonw_str(&w, "status", PQgetvalue(tm, i, 1));
+        jsonw_str(&w, "updated_at", PQgetvalue(tm, i, 2));
+        jsonw_end(&w);
+    }
+    jsonw_end(&w);
+    jsonw_end(&w);
+    PQclear(res);
+    PQclear(tm);
+    api_json(q, 200, &w);
+}
+
+void api_catalogue_show(api_request *q)
+{
+    char err[512];
+    PGresult *res = pg_query(q->r->pg,
+                             "SELECT code, category, name_zh, name_en, kind, unit, standard_fen, "
+                             "annual_cap_fen, CASE WHEN application THEN 't' ELSE 'f' END, "
+                             "eligibility, programme, effective_from::text, "
+                             "coalesce(effective_to::text, '') FROM elig_catalogue_items ORDER BY "
+                             "code",
+                             0, NULL, err, sizeof(err));
+    if (res == NULL) {
+        snprintf(q->refusal, sizeof(q->refusal), "%s", err);
+        api_refused(q, 2);
+        return;
+    }
+    jsonw w;
+    jsonw_init(&w);
+    jsonw_obj(&w, NULL);
+    jsonw_arr(&w, "items");
+    for (int i = 0; i < PQntuples(res); i++) {
+        jsonw_obj(&w, NULL);
+        jsonw_str(&w, "code", PQgetvalue(res, i, 0));
+        jsonw_str(&w, "category", PQgetvalue(res, i, 1));
+        jsonw_str(&w, "name_zh", PQgetvalue(res, i, 2));
+        jsonw_str(&w, "name_en", PQgetvalue(res, i, 3));
+        jsonw_str(&w, "kind", PQgetvalue(res, i, 4));
+        jsonw_str(&w, "unit", PQgetvalue(res, i, 5));
+        jsonw_int(&w, "standard_fen", strtoll(PQgetvalue(res, i, 6), NULL, 10));
+        jsonw_int(&w, "annual_cap_fen", strtoll(PQgetvalue(res, i, 7), NULL, 10));
+        jsonw_bool(&w, "application", strcmp(PQgetvalue(res, i, 8), "t") == 0);
+        jsonw_str(&w, "eligibility", PQgetvalue(res, i, 9));
+        jsonw_str(&w, "programme", PQgetvalue(res, i, 10));
+        jsonw_str(&w, "effective_from", PQgetvalue(res, i, 11));
+        jsonw_str(&w, "effective_to", PQgetvalue(res, i, 12)[0] ? PQgetvalue(res, i, 12) : NULL);
+        jsonw_end(&w);
+    }
+    jsonw_end(&w);
+    jsonw_int(&w, "total", PQntuples(res));
+    jsonw_end(&w);
+    PQclear(res);
+    api_json(q, 200, &w);
+}
