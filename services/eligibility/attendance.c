@@ -430,31 +430,57 @@ static int attendance_report_check(registry *r, const char *path, const attrules
     return rc;
 }
 
-static int attendance_report_command(registry *r, int argc, char **argv)
+/* A district operator's report names only persons of their district: 0,
+ * 1 (refused, printed), -1 (printed). */
+static int attendance_report_area(registry *r, const char *path, pg_array *pid,
+                                  const char *district)
 {
-    if (args_check(argc, argv, "actor") != 2)
-        return COMMANDS_USAGE;
-    const char *path = argv[1];
-    const char *actor = args_opt(argc, argv, "actor") ? args_opt(argc, argv, "actor") : "operator";
-    char *buf, err[512];
-    size_t len;
-    if (attendance_read(path, &buf, &len) < 0)
+    char err[512];
+    const char *p[] = {pg_array_text(pid), district};
+    PGresult *res = p[0] ? pg_query(r->pg,
+                                    "SELECT count(*) FROM elig_persons WHERE person_id = "
+                                    "ANY($1::text[]) AND district <> $2",
+                                    2, p, err, sizeof(err))
+                         : NULL;
+    if (res == NULL) {
+        registry_fail("attendance report %s: %s", path, p[0] ? err : "out of memory");
+        return -1;
+    }
+    long outside = atol(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    if (outside > 0) {
+        registry_refuse(REFUSE_FORBIDDEN,
+                        "attendance report %s: %ld rows name persons outside district %s; "
+                        "nothing recorded",
+                        path, outside, district);
         return 1;
+    }
+    return 0;
+}
+
+int attendance_report_apply(registry *r, const char *name, const char *buf, size_t len,
+                            const char *district, const char *actor, attendance_report_result *out)
+{
+    char err[512];
+    memset(out, 0, sizeof(*out));
     attrules_row *rows = calloc(ATTRULES_ROWS_MAX, sizeof(*rows));
     int n = rows ? attrules_report_parse(buf, len, registry_today(), rows, ATTRULES_ROWS_MAX, err,
                                          sizeof(err))
                  : -1;
-    free(buf);
     if (n < 0) {
-        registry_fail("attendance report %s: %s; nothing recorded", path,
+        registry_fail("attendance report %s: %s; nothing recorded", name,
                       rows ? err : "out of memory");
         free(rows);
-        return 1;
+        return rows ? 1 : 2;
     }
     pg_array pid = {0}, item = {0}, day = {0}, prov = {0}, card = {0};
-    int rc = attendance_report_check(r, path, rows, n, &pid);
+    int rc = attendance_report_check(r, name, rows, n, &pid);
     if (rc != 0) {
         rc = rc < 0 ? 2 : 1;
+        goto out;
+    }
+    if (district && attendance_report_area(r, name, &pid, district) != 0) {
+        rc = 1;
         goto out;
     }
     for (int i = 0; i < n; i++) {
@@ -481,7 +507,7 @@ static int attendance_report_command(registry *r, int argc, char **argv)
             : NULL;
     if (res == NULL ||
         attendance_record(r, &pid, &item, &day, "report", &resumed, err, sizeof(err)) < 0) {
-        registry_fail("attendance report %s: %s; nothing recorded", path, err);
+        registry_fail("attendance report %s: %s; nothing recorded", name, err);
         PQclear(res);
         pg_rollback(r->pg);
         rc = 2;
@@ -493,9 +519,10 @@ static int attendance_report_command(registry *r, int argc, char **argv)
         rc = 2;
         goto out;
     }
-    printf("attendance report %s: %d rows, %d new, %ld paused items resumed\n", path, n, fresh,
-           resumed);
-    rc = attendance_effects(r) < 0 ? 2 : 0;
+    out->rows = n, out->fresh = fresh, out->resumed = resumed;
+    /* the effects not yet published are finished by the next check,
+     * report or swipe batch when the broker is away now */
+    out->published = attendance_effects(r) >= 0;
 out:
     pg_array_free(&pid), pg_array_free(&item), pg_array_free(&day), pg_array_free(&prov);
     pg_array_free(&card);
@@ -503,31 +530,79 @@ out:
     return rc;
 }
 
+static int attendance_report_command(registry *r, int argc, char **argv)
+{
+    if (args_check(argc, argv, "actor") != 2)
+        return COMMANDS_USAGE;
+    const char *path = argv[1];
+    const char *actor = args_opt(argc, argv, "actor") ? args_opt(argc, argv, "actor") : "operator";
+    char *buf;
+    size_t len;
+    if (attendance_read(path, &buf, &len) < 0)
+        return 1;
+    attendance_report_result res;
+    int rc = attendance_report_apply(r, path, buf, len, NULL, actor, &res);
+    free(buf);
+    if (rc != 0)
+        return rc;
+    printf("attendance report %s: %d rows, %d new, %ld paused items resumed\n", path, res.rows,
+           res.fresh, res.resumed);
+    return res.published ? 0 : 2;
+}
+
+int attendance_paused_list(registry *r, const char *area_col, const char *area,
+                           attendance_paused_fn emit, void *arg)
+{
+    static const char *const cols[] = {"village", "town", "district"};
+    const char *col = NULL;
+    for (size_t k = 0; area_col && k < sizeof(cols) / sizeof(cols[0]); k++)
+        if (strcmp(area_col, cols[k]) == 0)
+            col = cols[k];
+    char err[512], sql[900];
+    snprintf(sql, sizeof(sql),
+             "SELECT s.person_id, s.item_code, s.paused_on, s.basis_day, coalesce(c.card_no, ''), "
+             "p.village, p.town, p.district FROM elig_item_pauses s JOIN elig_persons p ON "
+             "p.person_id = s.person_id LEFT JOIN elig_cards c ON c.person_id = s.person_id AND "
+             "c.status IN ('active', 'frozen') WHERE s.resumed_at IS NULL AND %s%s%s ORDER BY "
+             "s.paused_on, s.pause_id",
+             col ? "p." : "", col ? col : "$1::text IS NOT NULL", col ? " = $1" : "");
+    const char *p[] = {area ? area : "*"};
+    PGresult *res = pg_query(r->pg, sql, 1, p, err, sizeof(err));
+    if (res == NULL) {
+        registry_fail("attendance paused: %s", err);
+        return -1;
+    }
+    for (int i = 0; i < PQntuples(res); i++) {
+        char masked[CARD_MASKED_MAX] = "";
+        if (PQgetvalue(res, i, 4)[0])
+            card_mask(masked, sizeof(masked), PQgetvalue(res, i, 4));
+        attendance_pause pause = {PQgetvalue(res, i, 0), masked[0] ? masked : NULL,
+                                  PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+                                  PQgetvalue(res, i, 3), PQgetvalue(res, i, 5),
+                                  PQgetvalue(res, i, 6), PQgetvalue(res, i, 7)};
+        emit(arg, &pause);
+    }
+    int n = PQntuples(res);
+    PQclear(res);
+    return n;
+}
+
+static void attendance_paused_print(void *arg, const attendance_pause *s)
+{
+    (void)arg;
+    printf("%s\t%s\t%s\tpaused %s\tno attendance since %s\n", s->person_id,
+           s->card_masked ? s->card_masked : "-", s->item_code, s->paused_on, s->basis_day);
+}
+
 /* The open pauses, oldest first (card numbers masked). */
 static int attendance_paused_command(registry *r, int argc, char **argv)
 {
     if (args_check(argc, argv, "") != 1)
         return COMMANDS_USAGE;
-    char err[512];
-    PGresult *res = pg_query(
-        r->pg,
-        "SELECT s.person_id, s.item_code, s.paused_on, s.basis_day, coalesce(c.card_no, '') FROM "
-        "elig_item_pauses s LEFT JOIN elig_cards c ON c.person_id = s.person_id AND c.status IN "
-        "('active', 'frozen') WHERE s.resumed_at IS NULL ORDER BY s.paused_on, s.pause_id",
-        0, NULL, err, sizeof(err));
-    if (res == NULL) {
-        registry_fail("attendance paused: %s", err);
+    int n = attendance_paused_list(r, NULL, NULL, attendance_paused_print, NULL);
+    if (n < 0)
         return 2;
-    }
-    for (int i = 0; i < PQntuples(res); i++) {
-        char masked[CARD_MASKED_MAX] = "-";
-        if (PQgetvalue(res, i, 4)[0])
-            card_mask(masked, sizeof(masked), PQgetvalue(res, i, 4));
-        printf("%s\t%s\t%s\tpaused %s\tno attendance since %s\n", PQgetvalue(res, i, 0), masked,
-               PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3));
-    }
-    printf("%d paused\n", PQntuples(res));
-    PQclear(res);
+    printf("%d paused\n", n);
     return 0;
 }
 

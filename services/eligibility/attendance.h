@@ -42,6 +42,8 @@
 
 #include "registry.h"
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* `attendance check|report|paused ...` (commands.h). */
@@ -60,6 +62,35 @@ int attendance_check(registry *r, int32_t day, const char *person, const char *a
  * are skipped. 0 with *resumed the pauses closed, or -1 with err. */
 int attendance_record(registry *r, pg_array *pid, pg_array *item, pg_array *day, const char *source,
                       long *resumed, char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/* A provider's attendance report (attrules.h's CSV, name for messages),
+ * recorded as `attendance report` and POST /v1/attendance/reports do:
+ * every row checked first (one wrong row refuses the whole), then steps
+ * 1 and 3 in one transaction, then step 4. district: every row's person
+ * must be of it (a district operator), or NULL. 0 with out, 1 refused
+ * (registry_refuse: nothing recorded), 2 failed. */
+typedef struct attendance_report_result {
+    int rows, fresh; /* rows in the file; of them not recorded before */
+    long resumed;    /* pauses closed */
+    bool published;  /* step 4 done now (else by the next check or batch) */
+} attendance_report_result;
+int attendance_report_apply(registry *r, const char *name, const char *buf, size_t len,
+                            const char *district, const char *actor, attendance_report_result *out)
+    __attribute__((warn_unused_result));
+
+/* An open pause as attendance_paused_list passes it (strings valid during
+ * the call; card_masked NULL without a current card). */
+typedef struct attendance_pause {
+    const char *person_id, *card_masked, *item_code, *paused_on, *basis_day;
+    const char *village, *town, *district;
+} attendance_pause;
+typedef void (*attendance_paused_fn)(void *arg, const attendance_pause *pause);
+
+/* The open pauses of persons whose area_col ("village", "town",
+ * "district"; NULL: all) is area, oldest first: the number, or -1
+ * (registry_fail). */
+int attendance_paused_list(registry *r, const char *area_col, const char *area,
+                           attendance_paused_fn emit, void *arg);
 
 /* Step 4: the effects of every pause or resume not yet published. The
  * number published, or -1 (logged and printed; done by the next call). */

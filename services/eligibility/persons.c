@@ -365,45 +365,109 @@ int persons_show_command(registry *r, int argc, char **argv)
     return 0;
 }
 
+/* ------------------------------------------------------------- eligible */
+
+#define PERSONS_ELIGIBLE_CHUNK 2000
+
+/* Cursor "YYYY-MM-DD/<64 hex>": 0 with its parts, -1 malformed. */
+static int persons_cursor_parse(const char *s, char *day, char *pid)
+{
+    if (strlen(s) != 10 + 1 + 64 || s[10] != '/')
+        return -1;
+    for (int i = 0; i < 10; i++)
+        if (!(i == 4 || i == 7 ? s[i] == '-' : (s[i] >= '0' && s[i] <= '9')))
+            return -1;
+    for (int i = 11; i < 75; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return -1;
+    memcpy(day, s, 10), day[10] = '\0';
+    memcpy(pid, s + 11, 64), pid[64] = '\0';
+    return 0;
+}
+
+int persons_eligible(registry *r, const persons_eligible_query *pq, persons_eligible_fn emit,
+                     void *arg, char *cursor, size_t cursorlen)
+{
+    char day[11] = "9999-12-31", pid[65] = "", err[512], sql[1200];
+    cursor[0] = '\0';
+    if (pq->after && pq->after[0] && persons_cursor_parse(pq->after, day, pid) < 0) {
+        registry_fail("after must be the cursor of the previous page (YYYY-MM-DD/person id)");
+        return 1;
+    }
+    static const char *const cols[] = {"village", "town", "district"};
+    const char *col = NULL;
+    for (size_t k = 0; pq->area_col && k < sizeof(cols) / sizeof(cols[0]); k++)
+        if (strcmp(pq->area_col, cols[k]) == 0)
+            col = cols[k];
+    catalogue c;
+    if (registry_catalogue(r, &c) < 0)
+        return 2;
+    const rules_item *it = catalogue_find(&c, pq->item);
+    if (it == NULL) {
+        registry_refuse(REFUSE_NOT_FOUND, "%.40s is not in the catalogue", pq->item);
+        catalogue_free(&c);
+        return 1;
+    }
+    snprintf(
+        sql, sizeof(sql),
+        "SELECT p.person_id, p.village, p.town, p.district, p.birth_date, %s, " REGISTRY_PERSON_COLS
+        " FROM elig_persons p %s WHERE p.status = 'active' AND "
+        "(p.birth_date < $1::date OR (p.birth_date = $1::date AND p.person_id > $2)) AND "
+        "%s%s%s ORDER BY p.birth_date DESC, p.person_id LIMIT %d",
+        pq->names ? "coalesce(v.name, '')" : "''",
+        pq->names ? "LEFT JOIN elig_person_private v ON v.person_id = p.person_id" : "",
+        col ? "p." : "", col ? col : "$3::text IS NOT NULL", col ? " = $3" : "",
+        PERSONS_ELIGIBLE_CHUNK);
+    int32_t today = registry_today();
+    int n = 0, rc = 0;
+    for (;;) {
+        const char *p[] = {day, pid, pq->area ? pq->area : "*"};
+        PGresult *res = pg_query(r->pg, sql, 3, p, err, sizeof(err));
+        if (res == NULL) {
+            registry_fail("%s", err);
+            rc = 2;
+            break;
+        }
+        int rows = PQntuples(res);
+        for (int i = 0; i < rows; i++) {
+            snprintf(day, sizeof(day), "%s", PQgetvalue(res, i, 4));
+            snprintf(pid, sizeof(pid), "%s", PQgetvalue(res, i, 0));
+            rules_person person = registry_person_row(res, i, 6);
+            if (!rules_eligible(&it->expr, &person, today))
+                continue;
+            emit(arg, res, i);
+            if (++n == pq->limit) {
+                snprintf(cursor, cursorlen, "%s/%s", day, pid);
+                break;
+            }
+        }
+        PQclear(res);
+        if (n == pq->limit || rows < PERSONS_ELIGIBLE_CHUNK)
+            break;
+    }
+    catalogue_free(&c);
+    return rc;
+}
+
+static void persons_eligible_print(void *arg, const PGresult *res, int i)
+{
+    (void)arg;
+    printf("%s\t%s\t%s\t%s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+           PQgetvalue(res, i, 3));
+}
+
 int persons_eligible_command(registry *r, int argc, char **argv)
 {
-    int npos = args_check(argc, argv, "limit");
+    int npos = args_check(argc, argv, "limit,after");
     int limit = 100;
     if (npos != 1 || (args_opt(argc, argv, "limit") &&
                       args_int(args_opt(argc, argv, "limit"), "limit", 1, 1000000, &limit) < 0))
         return 1;
-    catalogue c;
-    if (registry_catalogue(r, &c) < 0)
-        return 2;
-    const rules_item *it = catalogue_find(&c, argv[0]);
-    if (it == NULL) {
-        registry_fail("%.40s is not in the catalogue", argv[0]);
-        catalogue_free(&c);
-        return 1;
-    }
-    char err[512];
-    PGresult *res =
-        pg_query(r->pg,
-                 "SELECT p.person_id, p.village, p.town, p.district, " REGISTRY_PERSON_COLS
-                 " FROM elig_persons p WHERE p.status = 'active' ORDER BY "
-                 "p.birth_date DESC, p.person_id",
-                 0, NULL, err, sizeof(err));
-    if (res == NULL) {
-        registry_fail("%s", err);
-        catalogue_free(&c);
-        return 2;
-    }
-    int32_t today = registry_today();
-    int n = 0;
-    for (int i = 0; i < PQntuples(res) && n < limit; i++) {
-        rules_person p = registry_person_row(res, i, 4);
-        if (!rules_eligible(&it->expr, &p, today))
-            continue;
-        printf("%s\t%s\t%s\t%s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
-               PQgetvalue(res, i, 2), PQgetvalue(res, i, 3));
-        n++;
-    }
-    PQclear(res);
-    catalogue_free(&c);
-    return 0;
+    persons_eligible_query pq = {
+        .item = argv[0], .after = args_opt(argc, argv, "after"), .limit = limit};
+    char cursor[80];
+    int rc = persons_eligible(r, &pq, persons_eligible_print, NULL, cursor, sizeof(cursor));
+    if (rc == 0 && cursor[0])
+        fprintf(stderr, "more may follow: --after %s\n", cursor);
+    return rc;
 }

@@ -17,6 +17,7 @@ would pause the other modules' persons too. The weeks are made by
 `--as-of`: a first check 35 days back starts the person's weeks there.
 """
 import datetime
+import json
 import os
 import subprocess
 import time
@@ -208,3 +209,116 @@ def test_an_approved_swipe_is_attendance(el):
     # four weeks after the swipe with nothing since: paused
     assert "1 newly paused" in check(stack, pid, day(28))
     assert redis(stack, "HGET", card_key(card), "p:" + ITEM) == day(28)
+
+
+def test_the_pauses_who_is_eligible_and_a_report_over_http(el, tmp_path):
+    """The reports the operators have by command, read over the operator
+    API within the operator's area, and a provider's attendance report
+    recorded over it by a district operator (and refused to everyone
+    else, with nothing recorded)."""
+    from test_operator_api import Api, bearer, error, signed_in
+    stack, run = el["stack"], el["run"]
+    provider, _ = training_terminal(el, "H")
+    _, pid, card = person(el)
+    person(el, birth="1990-03-02")  # a second trainee: the pages below hold two at least
+    elig(stack, "issue", "--period", PERIOD, "--actor", "test")
+    check(stack, pid, day(-35))
+    assert "newly paused" in check(stack, pid, day(0))
+
+    village = bearer(el, "att-v-" + run, "village", "湖贝社区")
+    other = bearer(el, "att-o-" + run, "village", "翠竹社区")
+    fin = bearer(el, "att-f-" + run, "finance", "*")
+    admin = bearer(el, "att-a-" + run, "administrator", "*")
+
+    # the open pauses: the village's own, masked; not another village's
+    st, doc, r = village.call("GET", "/v1/attendance/pauses", raw=True)
+    assert st == 200 and card.encode() not in doc, doc
+    doc = json.loads(doc)
+    mine = [p for p in doc["pauses"] if p["person_id"] == pid]
+    assert ITEM in {p["item"] for p in mine} and len(mine) == 3, mine
+    assert all(p["village"] == "湖贝社区" for p in doc["pauses"]), doc
+    assert mine[0]["card"].endswith(card[-4:]) and mine[0]["paused_on"] == day(0), mine
+    assert doc["total"] == len(doc["pauses"]) and doc["area"] == "湖贝社区", doc
+    st, doc, _ = other.call("GET", "/v1/attendance/pauses")
+    assert st == 200 and all(p["person_id"] != pid for p in doc["pauses"]), doc
+    st, doc, _ = fin.call("GET", "/v1/attendance/pauses")
+    assert st == 200 and any(p["person_id"] == pid for p in doc["pauses"]), doc
+
+    # who the item admits: pages within the area, the same order as the command
+    seen, after, pages = [], None, 0
+    while True:
+        path = "/v1/items/%s/eligible?limit=200" % ITEM + ("&after=" + after if after else "")
+        st, doc, _ = village.call("GET", path)
+        assert st == 200, doc
+        assert all(p["village"] == "湖贝社区" and "name" in p for p in doc["persons"]), doc
+        seen += [p["person_id"] for p in doc["persons"]]
+        pages += 1
+        after = doc["next_after"]
+        if after is None:
+            break
+        assert len(doc["persons"]) == 200
+    assert pid in seen and len(seen) == len(set(seen)), (pages, len(seen))
+    st, doc, _ = other.call("GET", "/v1/items/%s/eligible" % ITEM)
+    assert st == 200 and pid not in [p["person_id"] for p in doc["persons"]], doc
+    st, doc, _ = fin.call("GET", "/v1/items/%s/eligible?limit=5" % ITEM)
+    assert st == 200 and all("name" not in p for p in doc["persons"]), doc
+    every = [l.split("\t")[0] for l in elig(stack, "person", "eligible", ITEM, "--limit",
+                                             "100000").stdout.split("\n") if l]
+    assert pid in every and len(every) >= 2, every
+    half = len(every) // 2
+    st, page, _ = admin.call("GET", "/v1/items/%s/eligible?limit=%d" % (ITEM, half))
+    assert [p["person_id"] for p in page["persons"]] == every[:half], (page, every)
+    assert page["next_after"], page
+    st, page2, _ = admin.call("GET", "/v1/items/%s/eligible?limit=1000&after=%s" %
+                              (ITEM, page["next_after"]))
+    assert [p["person_id"] for p in page2["persons"]] == every[half:], (page2, every)
+    assert page2["next_after"] is None, page2
+    cmd = elig(stack, "person", "eligible", ITEM, "--limit", "1000", "--after",
+               page["next_after"]).stdout.split("\n")
+    assert [l.split("\t")[0] for l in cmd if l] == every[half:], cmd
+    for path, status, code, text in [
+            ("/v1/items/NOPE-%s/eligible" % run, 404, "not_found", "not in the catalogue"),
+            ("/v1/items/%s/eligible?limit=0" % ITEM, 400, "invalid", "limit must be"),
+            ("/v1/items/%s/eligible?after=yesterday" % ITEM, 400, "invalid", "after must be")]:
+        st, doc, _ = admin.call("GET", path)
+        assert st == status, (path, doc)
+        error(doc, code, text)
+    st, doc, _ = admin.call("GET", "/v1/items/r02/eligible")
+    assert st == 404, doc
+
+    # a report over HTTP: only a district operator of the persons' district
+    # or an administrator; refused whole otherwise, nothing recorded
+    body = ("provider_id,card_no,item_code,attended_on\n%s,%s,%s,%s\n"
+            % (provider, card, ITEM, day(-1))).encode()
+    before = stack.psql("SELECT count(*) FROM elig_attendance_reports WHERE card_no = '%s'" % card)
+    st, doc, _ = village.call("POST", "/v1/attendance/reports", body, "text/csv")
+    assert st == 403, doc
+    error(doc, "forbidden", "a village operator does not record attendance reports")
+    far = bearer(el, "att-d2-" + run, "district", "龙岗区")
+    st, doc, _ = far.call("POST", "/v1/attendance/reports", body, "text/csv")
+    assert st == 403, doc
+    error(doc, "forbidden", "outside district 龙岗区")
+    district = signed_in(el, "att-d-" + run, "district", "罗湖区")
+    st, doc, _ = district.call("POST", "/v1/attendance/reports", body, "text/csv",
+                               headers={"X-CSRF-Token": "0" * 32})
+    assert st == 403, doc
+    error(doc, "csrf", "X-CSRF-Token")
+    st, doc, _ = district.call("POST", "/v1/attendance/reports", body, "text/plain")
+    assert st == 415, doc
+    bad = body + ("%s,%s,%s,%s\n" % (provider, card, ITEM, day(1))).encode()
+    st, doc, _ = district.call("POST", "/v1/attendance/reports", bad, "text/csv")
+    assert st == 400, doc
+    error(doc, "invalid", "line 3: attended_on")
+    assert card not in json.dumps(doc)
+    assert stack.psql("SELECT count(*) FROM elig_attendance_reports WHERE card_no = '%s'"
+                      % card) == before
+    assert redis(stack, "HGET", card_key(card), "p:" + ITEM) == day(0)
+    st, doc, _ = district.call("POST", "/v1/attendance/reports", body, "text/csv")
+    assert st == 200 and doc == {"rows": 1, "new": 1, "resumed": 1, "published": True}, doc
+    assert redis(stack, "HEXISTS", card_key(card), "p:" + ITEM) == "0"
+    assert "%s|%s|%s|%s|report|t|t" % (ITEM, day(0), day(-35), day(-1)) in \
+        pauses(stack, pid).splitlines()
+    assert stack.psql("SELECT count(*) FROM elig_audit WHERE tbl = 'elig_item_pauses' AND "
+                      "actor = 'att-d-%s'" % run) != "0"
+    st, doc, _ = Api(stack.operator_port).call("GET", "/v1/attendance/pauses")
+    assert st == 401, doc

@@ -50,6 +50,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                              strspn(params[i],
                                     "0123456789abcdefghijklmnopqrstuvwxyz"
                                     "ABCDEFGHIJKLMNOPQRSTUVWXYZ_-") == strlen(params[i]));
+            else if (strncmp(p, "{item}", 6) == 0)
+                FUZZ_REQUIRE(strlen(params[i]) >= 2 && strlen(params[i]) <= 32 &&
+                             params[i][0] >= 'A' && params[i][0] <= 'Z' &&
+                             strspn(params[i], "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") ==
+                                 strlen(params[i]));
             else {
                 bool kind = false;
                 for (int k = 0; materials_kinds[k]; k++)

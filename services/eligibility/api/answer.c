@@ -13,8 +13,10 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void api_headers(api_request *q, const char *type)
@@ -125,6 +127,29 @@ void api_refused(api_request *q, int rc)
     };
     registry_refusal k = registry_refusal_kind();
     api_error(q, kinds[k].status, kinds[k].code, "%s", q->refusal[0] ? q->refusal : "refused");
+}
+
+int api_query_int(api_request *q, const char *name, int lo, int hi, int def, int *out)
+{
+    const char *v = api_query(q, name);
+    *out = def;
+    if (v == NULL)
+        return 0;
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (end == v || *end != '\0' || errno != 0 || n < lo || n > hi) {
+        api_error(q, 400, "invalid", "%s must be an integer from %d to %d", name, lo, hi);
+        return -1;
+    }
+    *out = (int)n;
+    return 0;
+}
+
+void api_store_failed(api_request *q, const char *err)
+{
+    snprintf(q->refusal, sizeof(q->refusal), "%s", err);
+    api_refused(q, 2);
 }
 
 int api_body(api_request *q, json_field *fields, int n)

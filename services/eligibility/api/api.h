@@ -21,6 +21,8 @@
  *   reviews.c  the applications endpoints
  *   people.c   the persons endpoints
  *   providers.c  the providers and the catalogue in force
+ *   reports.c  the reports the operators have by command: who is
+ *              eligible for an item, the 在训 pauses, attendance reports
  *
  * Loop thread only.
  */
@@ -84,9 +86,14 @@ extern const int api_nroutes;
  * *route and params; -1 no route has the path (404); -2 a route has the
  * path but not the method (405; allow lists the methods that do). A
  * parameter must match its kind: {app} AP-<digits>, {person} 64 hex, {provider} as elig_providers'
- * ids, {kind} a material kind; else the path has no route. Pure. */
+ * ids, {kind} a material kind, {item} an item code; else the path has no
+ * route. Pure. */
 int api_route_match(const char *method, const char *path, const api_route **route,
                     char params[2][API_PARAM_MAX], char *allow, size_t allowlen);
+
+/* Is s (n bytes) an item code (R02-AUTISM: an upper-case letter, then
+ * upper-case letters, digits and '-', 2 to 32 bytes)? Pure. */
+bool api_item_code_ok(const char *s, size_t n);
 
 /* The value of cookie name in a Cookie header (RFC 6265 pairs "a=b; c=d"):
  * 0 with it in out (at most outlen - 1 bytes, else -1), -1 when absent or
@@ -106,6 +113,11 @@ void api_error(api_request *q, int status, const char *code, const char *fmt, ..
 /* An action's refusal (rc 1: its kind's status and code, the captured
  * message) or failure (rc 2: 503). */
 void api_refused(api_request *q, int rc);
+/* The integer query parameter name in [lo, hi], def when absent: 0 with
+ * *out, or -1 answered (400 naming it). */
+int api_query_int(api_request *q, const char *name, int lo, int hi, int def, int *out);
+/* A store's failure (err: what failed): 503. */
+void api_store_failed(api_request *q, const char *err);
 /* A PostgreSQL array's text of plain codes ("{A,B}") as a JSON array. */
 void api_pg_array(jsonw *w, const char *key, const char *arr);
 /* Parses the JSON body into fields (json.h); on a refusal answers 400 and
@@ -120,6 +132,11 @@ void api_session_delete(api_request *q);
 void api_me(api_request *q);
 /* Authenticates q for its route: 0, or -1 answered (401, 403 CSRF). */
 int api_authenticate(api_request *q);
+/* Does who's role see persons' names (the reviewers, administrators)? */
+bool api_sees_names(const operators_who *who);
+/* The registry column a reviewer's area is ("village", "town",
+ * "district"), or NULL for the roles that see every area. */
+const char *api_area_column(const operators_who *who);
 /* Sign-in attempts from one address: false (answer 429) past the limit. */
 bool api_login_allowed(const char *addr);
 
@@ -138,5 +155,10 @@ void api_persons_show(api_request *q);
 void api_providers_list(api_request *q);
 void api_providers_show(api_request *q);
 void api_catalogue_show(api_request *q);
+
+/* reports.c */
+void api_items_eligible(api_request *q);
+void api_attendance_pauses(api_request *q);
+void api_attendance_report(api_request *q);
 
 #endif

@@ -204,3 +204,17 @@ void api_me(api_request *q)
     jsonw_end(&w);
     api_json(q, 200, &w);
 }
+
+bool api_sees_names(const operators_who *who)
+{
+    return strcmp(who->role, "village") == 0 || strcmp(who->role, "town") == 0 ||
+           strcmp(who->role, "district") == 0 || strcmp(who->role, "administrator") == 0;
+}
+
+const char *api_area_column(const operators_who *who)
+{
+    return strcmp(who->role, "village") == 0    ? "village"
+           : strcmp(who->role, "town") == 0     ? "town"
+           : strcmp(who->role, "district") == 0 ? "district"
+                                                : NULL;
+}

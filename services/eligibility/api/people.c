@@ -24,19 +24,14 @@
 
 #define API_SEARCH_MAX 50
 
-static bool api_sees_names(const operators_who *who)
-{
-    return strcmp(who->role, "village") == 0 || strcmp(who->role, "town") == 0 ||
-           strcmp(who->role, "district") == 0 || strcmp(who->role, "administrator") == 0;
-}
-
-/* The SQL condition limiting persons p to who's area ($n: the area). */
+/* The SQL condition limiting persons p to who's area ($2: the area). */
 static const char *api_area_sql(const operators_who *who)
 {
-    return strcmp(who->role, "village") == 0    ? "p.village = $2"
-           : strcmp(who->role, "town") == 0     ? "p.town = $2"
-           : strcmp(who->role, "district") == 0 ? "p.district = $2"
-                                                : "$2::text IS NOT NULL";
+    const char *col = api_area_column(who);
+    return col == NULL                   ? "$2::text IS NOT NULL"
+           : strcmp(col, "village") == 0 ? "p.village = $2"
+           : strcmp(col, "town") == 0    ? "p.town = $2"
+                                         : "p.district = $2";
 }
 
 static void api_card(jsonw *w, const char *key, const char *card_no)
@@ -86,8 +81,7 @@ void api_persons_search(api_request *q)
     const char *p[] = {tail ? tail : name, q->who.area};
     PGresult *res = pg_query(q->r->pg, sql, 2, p, err, sizeof(err));
     if (res == NULL) {
-        snprintf(q->refusal, sizeof(q->refusal), "%s", err);
-        api_refused(q, 2);
+        api_store_failed(q, err);
         return;
     }
     int n = PQntuples(res);
@@ -133,8 +127,7 @@ void api_persons_show(api_request *q)
     const char *p[] = {q->params[0], q->who.area};
     PGresult *res = pg_query(q->r->pg, sql, 2, p, err, sizeof(err));
     if (res == NULL) {
-        snprintf(q->refusal, sizeof(q->refusal), "%s", err);
-        api_refused(q, 2);
+        api_store_failed(q, err);
         return;
     }
     if (PQntuples(res) == 0) {
@@ -173,8 +166,7 @@ void api_persons_show(api_request *q)
                          : NULL;
     if (iss == NULL) {
         PQclear(res), PQclear(cards), PQclear(changes), PQclear(apps);
-        snprintf(q->refusal, sizeof(q->refusal), "%s", err);
-        api_refused(q, 2);
+        api_store_failed(q, err);
         return;
     }
     jsonw w;

@@ -21,17 +21,6 @@
 
 #define API_PROVIDERS_MAX 500
 
-static bool api_item_code_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 2 || n > 32 || s[0] < 'A' || s[0] > 'Z')
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-            return false;
-    return true;
-}
-
 static void api_provider_json(jsonw *w, const PGresult *res, int i)
 {
     jsonw_str(w, "provider_id", PQgetvalue(res, i, 0));
@@ -57,7 +46,7 @@ void api_providers_list(api_request *q)
         api_error(q, 400, "invalid", "district must be 1 to 64 bytes");
         return;
     }
-    if (item && !api_item_code_ok(item)) {
+    if (item && !api_item_code_ok(item, strlen(item))) {
         api_error(q, 400, "invalid", "item must be an item code such as R02-AUTISM");
         return;
     }
@@ -71,8 +60,7 @@ void api_providers_list(api_request *q)
     const char *p[] = {district, item};
     PGresult *res = pg_query(q->r->pg, sql, 2, p, err, sizeof(err));
     if (res == NULL) {
-        snprintf(q->refusal, sizeof(q->refusal), "%s", err);
-        api_refused(q, 2);
+        api_store_failed(q, err);
         return;
     }
     int n = PQntuples(res);
@@ -109,8 +97,7 @@ void api_providers_show(api_request *q)
                        : NULL;
     if (tm == NULL) {
         PQclear(res);
-        snprintf(q->refusal, sizeof(q->refusal), "%s", err);
-        api_refused(q, 2);
+        api_store_failed(q, err);
         return;
     }
     if (PQntuples(res) == 0) {
@@ -150,8 +137,7 @@ void api_catalogue_show(api_request *q)
                              "code",
                              0, NULL, err, sizeof(err));
     if (res == NULL) {
-        snprintf(q->refusal, sizeof(q->refusal), "%s", err);
-        api_refused(q, 2);
+        api_store_failed(q, err);
         return;
     }
     jsonw w;

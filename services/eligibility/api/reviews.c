@@ -27,17 +27,9 @@
 
 void api_applications_queue(api_request *q)
 {
-    const char *limit_s = api_query(q, "limit");
-    int limit = 100;
-    if (limit_s) {
-        char *end;
-        long v = strtol(limit_s, &end, 10);
-        if (*end != '\0' || v < 1 || v > 1000) {
-            api_error(q, 400, "invalid", "limit must be an integer from 1 to 1000");
-            return;
-        }
-        limit = (int)v;
-    }
+    int limit;
+    if (api_query_int(q, "limit", 1, 1000, 100, &limit) < 0)
+        return;
     applications_queue aq;
     int rc = applications_queue_load(q->r, &q->who, &aq);
     if (rc != 0) {

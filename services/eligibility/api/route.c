@@ -30,11 +30,27 @@ const api_route api_routes[] = {
     {"GET", "/v1/providers", api_providers_list, API_AUTH, "providers_list"},
     {"GET", "/v1/providers/{provider}", api_providers_show, API_AUTH, "providers_show"},
     {"GET", "/v1/catalogue", api_catalogue_show, API_AUTH, "catalogue_show"},
+    {"GET", "/v1/items/{item}/eligible", api_items_eligible, API_AUTH, "items_eligible"},
+    {"GET", "/v1/attendance/pauses", api_attendance_pauses, API_AUTH, "attendance_pauses"},
+    {"POST", "/v1/attendance/reports", api_attendance_report, API_AUTH | API_CHANGES | API_BYTES,
+     "attendance_report"},
 };
 const int api_nroutes = (int)(sizeof(api_routes) / sizeof(api_routes[0]));
 
+bool api_item_code_ok(const char *s, size_t n)
+{
+    if (n < 2 || n > 32 || s[0] < 'A' || s[0] > 'Z')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+            return false;
+    return true;
+}
+
 static bool api_param_ok(const char *kind, size_t klen, const char *v, size_t n)
 {
+    if (klen == 4 && memcmp(kind, "item", 4) == 0)
+        return api_item_code_ok(v, n);
     if (n == 0 || n >= API_PARAM_MAX)
         return false;
     if (klen == 3 && memcmp(kind, "app", 3) == 0) {
