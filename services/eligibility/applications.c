@@ -31,33 +31,106 @@ static const char *applications_area_column(const char *role)
 }
 
 /* Publishes the change (waits for the broker). 0 / -1 (printed). */
-static int applications_publish(registry *r, const char *id, const char *person, const char *items,
-                                const char *state, const char *from, const char *level,
-                                const char *op, const char *reason, const char *effective,
-                                bool by_agent)
+/* The outbox: every row of elig_application_history is one
+ * ApplicationChanged, with the event id it was given when written, sent
+ * after the transaction that wrote it and marked published once the
+ * broker acknowledged it. An approval projects the person's card first, so
+ * a published approval is one the card carries. */
+#define APPLICATIONS_OUTBOX_BATCH 200
+
+/* One sender at a time (the actions of every process and the daemon): two
+ * would send a row twice. The actions wait for the lock, the daemon tries. */
+#define APPLICATIONS_OUTBOX_LOCK "7236900001"
+
+int applications_outbox(registry *r, const char *id, bool wait)
 {
-    Onecard__V1__ApplicationChanged m = ONECARD__V1__APPLICATION_CHANGED__INIT;
-    char eid[EVENT_ID_LEN + 1], buf[512];
-    event_new_id(eid);
-    char *codes[40];
-    size_t n = 0;
-    snprintf(buf, sizeof(buf), "%s", items);
-    for (char *s = strtok(buf, "{},"); s && n < 40; s = strtok(NULL, "{},"))
-        codes[n++] = s;
-    m.event_id = eid;
-    m.application_id = (char *)id;
-    m.person_id = (char *)person;
-    m.items = codes;
-    m.n_items = n;
-    m.state = (char *)state;
-    m.from_state = (char *)(from ? from : "");
-    m.level = (char *)(level ? level : "");
-    m.operator_id = (char *)(op ? op : "");
-    m.reason = (char *)(reason ? reason : "");
-    m.effective_from = (char *)(effective ? effective : "");
-    m.by_agent = by_agent;
-    m.occurred_at_ms = event_now_ms();
-    return registry_publish(r, &m.base, id);
+    char err[512];
+    PGresult *lk =
+        pg_exec(r->pg, "BEGIN", 0, NULL, err, sizeof(err)) < 0
+            ? NULL
+            : pg_query(
+                  r->pg,
+                  wait ? "SELECT true FROM (SELECT pg_advisory_xact_lock(" APPLICATIONS_OUTBOX_LOCK
+                         ")) l"
+                       : "SELECT pg_try_advisory_xact_lock(" APPLICATIONS_OUTBOX_LOCK ")",
+                  0, NULL, err, sizeof(err));
+    if (lk == NULL) {
+        pg_rollback(r->pg);
+        registry_fail("the applications' outbox: %s", err);
+        return -1;
+    }
+    bool mine = PQgetvalue(lk, 0, 0)[0] == 't';
+    PQclear(lk);
+    if (!mine) { /* another sender is at it: it sends ours too */
+        pg_rollback(r->pg);
+        return 0;
+    }
+    const char *p[] = {id};
+    PGresult *res = pg_query(
+        r->pg,
+        "SELECT h.application_id, h.seq, h.event_id, h.to_state, coalesce(h.from_state, ''), "
+        "coalesce(h.role, ''), coalesce(h.operator_id, ''), coalesce(h.reason, ''), "
+        "a.person_id, a.items::text, coalesce(a.effective_from::text, ''), a.agent_relation IS "
+        "NOT NULL, (extract(epoch FROM h.at) * 1000)::bigint FROM elig_application_history h "
+        "JOIN elig_applications a USING (application_id) WHERE NOT h.published AND ($1::text IS "
+        "NULL OR h.application_id = $1) ORDER BY h.application_id, h.seq LIMIT 200",
+        1, p, err, sizeof(err));
+    if (res == NULL) {
+        pg_rollback(r->pg);
+        registry_fail("the applications' outbox: %s", err);
+        return -1;
+    }
+    int sent = 0;
+    for (int i = 0; i < PQntuples(res); i++) {
+        const char *app = PQgetvalue(res, i, 0), *state = PQgetvalue(res, i, 3);
+        const char *from = PQgetvalue(res, i, 4), *role = PQgetvalue(res, i, 5);
+        const char *person = PQgetvalue(res, i, 8);
+        bool escalated = strcmp(state, "escalated") == 0;
+        bool approved = strcmp(state, "approved") == 0;
+        bool why = strcmp(state, "rejected") == 0 || strcmp(state, "returned") == 0;
+        if (approved && registry_project_person(r, person) < 0)
+            break;
+        Onecard__V1__ApplicationChanged m = ONECARD__V1__APPLICATION_CHANGED__INIT;
+        char buf[512], *codes[40];
+        size_t n = 0;
+        snprintf(buf, sizeof(buf), "%s", PQgetvalue(res, i, 9));
+        for (char *c = strtok(buf, "{},"); c && n < 40; c = strtok(NULL, "{},"))
+            codes[n++] = c;
+        m.event_id = PQgetvalue(res, i, 2);
+        m.application_id = (char *)app;
+        m.person_id = (char *)person;
+        m.items = codes;
+        m.n_items = n;
+        m.state = (char *)state;
+        m.from_state = (char *)from;
+        /* escalated: the overdue stage's level, and the stage as the reason */
+        m.level = (char *)(escalated ? review_level(from) : role);
+        m.operator_id = PQgetvalue(res, i, 6);
+        m.reason = escalated ? (char *)from : why ? PQgetvalue(res, i, 7) : (char *)"";
+        m.effective_from = approved ? PQgetvalue(res, i, 10) : (char *)"";
+        m.by_agent = PQgetvalue(res, i, 11)[0] == 't';
+        m.occurred_at_ms = atoll(PQgetvalue(res, i, 12));
+        if (registry_publish(r, &m.base, app) < 0)
+            break;
+        const char *u[] = {app, PQgetvalue(res, i, 1)};
+        if (pg_exec(r->pg,
+                    "UPDATE elig_application_history SET published = true WHERE "
+                    "application_id = $1 AND seq = $2",
+                    2, u, err, sizeof(err)) < 0) {
+            registry_fail("the applications' outbox: %s", err);
+            break;
+        }
+        sent++;
+    }
+    /* the rows marked are the ones the broker acknowledged */
+    int rc = sent == PQntuples(res) ? sent : -1;
+    PQclear(res);
+    if (pg_exec(r->pg, "COMMIT", 0, NULL, err, sizeof(err)) < 0) {
+        pg_rollback(r->pg);
+        registry_fail("the applications' outbox: %s", err);
+        return -1;
+    }
+    return rc;
 }
 
 /* ----------------------------------------------------------------- submit */
@@ -203,8 +276,7 @@ int applications_submit(registry *r, const operators_who *who, const char *actor
     if (rc == 0) {
         snprintf(id, 32, "%s", PQgetvalue(res, 0, 0));
         *nitems = n;
-        if (applications_publish(r, id, in->person_id, PQgetvalue(res, 0, 1), "submitted", NULL,
-                                 NULL, NULL, NULL, NULL, rel != NULL) < 0)
+        if (applications_outbox(r, id, true) < 0)
             rc = 2;
     }
     PQclear(res);
@@ -334,17 +406,16 @@ int applications_decide(registry *r, const operators_who *who, const char *id, c
     if (rc != 0) {
         PQclear(cards);
     } else {
-        const char *person = PQgetvalue(a, 0, 1);
         bool approve = strcmp(next, "approved") == 0;
         snprintf(out->from, sizeof(out->from), "%s", PQgetvalue(a, 0, 0));
         snprintf(out->next, sizeof(out->next), "%s", next);
         if (approve)
             snprintf(out->effective, sizeof(out->effective), "%s", today);
-        if (approve && (registry_settled(r, cards) < 0 || registry_project_person(r, person) < 0))
+        /* the card (an approval) and the event; what fails here is
+         * finished by the daemon's outbox (feed.c) */
+        if (approve && registry_settled(r, cards) < 0)
             rc = 2;
-        if (applications_publish(r, id, person, PQgetvalue(a, 0, 2), next, PQgetvalue(a, 0, 0),
-                                 who->role, who->id, reason, approve ? today : NULL,
-                                 strcmp(PQgetvalue(a, 0, 6), "t") == 0) < 0)
+        if (applications_outbox(r, id, true) < 0)
             rc = 2;
     }
     PQclear(a);
@@ -393,9 +464,7 @@ int applications_resubmit(registry *r, const operators_who *who, const char *act
         rc = 2;
     }
     rc = registry_end(r, rc);
-    if (rc == 0 && applications_publish(r, id, PQgetvalue(a, 0, 1), PQgetvalue(a, 0, 2),
-                                        "submitted", "returned", NULL, NULL, NULL, NULL,
-                                        strcmp(PQgetvalue(a, 0, 6), "t") == 0) < 0)
+    if (rc == 0 && applications_outbox(r, id, true) < 0)
         rc = 2;
     PQclear(a);
     return rc;
@@ -601,9 +670,7 @@ int applications_sweep(registry *r, const char *actor,
         PQclear(u);
         if (!mine)
             continue;
-        if (applications_publish(r, id, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), "escalated",
-                                 state, review_level(state), NULL, state, NULL,
-                                 strcmp(PQgetvalue(res, i, 5), "t") == 0) < 0)
+        if (applications_outbox(r, id, true) < 0)
             rc = 2;
         if (each)
             each(arg, id, state, review_level(state));

@@ -37,6 +37,18 @@
 
 int applications_command(registry *r, int argc, char **argv);
 
+/* The events not yet sent (of application id, or of every application
+ * when NULL, at most 200 a call): each row of the history is an
+ * ApplicationChanged with the event id it was written with; an approval
+ * re-projects the person's card before its event. In order per
+ * application; stops at the first failure. One sender at a time across
+ * processes (an advisory lock): wait for it, or (false) leave the rows to
+ * the sender holding it. The number sent, or -1 (printed; the rest is
+ * sent by the next call: the actions call it after their commit, the
+ * daemon every few seconds, so an answer "published": false is finished
+ * without an operator). Blocking; outside a transaction. */
+int applications_outbox(registry *r, const char *id, bool wait);
+
 /* The actions, shared by the commands and the operator API. Each returns
  * 0, 1 refused (registry_refuse said why) or 2 a store or the broker
  * failed. who is the signed-in operator (NULL for a command run by an

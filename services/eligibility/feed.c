@@ -4,7 +4,7 @@
 #include "feed.h"
 
 #include "ages.h"
-
+#include "applications.h"
 #include "carryover.h"
 #include "rules.h"
 
@@ -359,8 +359,19 @@ static void feed_tick(void *arg, bool idle)
         feed_carried_ms = now;
         if (!redis_sync_alive(f.reg.rc))
             log_warn("feed_redis_failed", "reconnecting: %s", f.reg.rc->errstr);
-        else if (pg_alive(f.reg.pg))
+        else if (pg_alive(f.reg.pg)) {
             (void)carryover_send_pending(&f.reg, NULL, true);
+            /* the application events (and approved cards) an action
+             * could not send after its commit */
+            char why[512];
+            registry_capture(why, sizeof(why));
+            int sent = applications_outbox(&f.reg, NULL, false);
+            registry_capture(NULL, 0);
+            if (sent < 0)
+                log_warn("applications_outbox_failed", "%s", why);
+            else if (sent > 0)
+                log_info("applications_outbox", "%d application event(s) sent late", sent);
+        }
     }
 }
 

@@ -15,6 +15,7 @@ turned on and escalates an overdue application once.
 import http.client
 import json
 import os
+import subprocess
 import time
 
 import pytest
@@ -358,6 +359,48 @@ def test_an_approval_after_redis_restarts_reaches_the_card(el):
     assert st == 200 and doc["state"] == "approved" and doc["published"], doc
     wait_for(lambda: redis(stack, "HEXISTS", card_key(card), "e:R02-AUTISM") == "1", 10,
              "the card to carry the item")
+
+
+def test_an_approval_made_while_redis_is_down_reaches_the_card_and_the_topic_later(el):
+    """Redis is down when the district approves: the approval is recorded
+    and answered "published": false (the card could not be written, so its
+    event waits too); once Redis is back, the daemon's outbox projects the
+    card and sends the event, once, with the id it was recorded with."""
+    stack, run = el["stack"], el["run"]
+    sv = bearer(el, "api-ov-" + run, "village", "湖贝社区")
+    st_ = bearer(el, "api-ot-" + run, "town", "东门街道")
+    sd = bearer(el, "api-od-" + run, "district", "罗湖区")
+    pid, card = child(el)
+    st, doc, _ = sv.call("POST", "/v1/applications", {"person_id": pid, "items": ["R02-AUTISM"]})
+    assert st == 201 and doc["published"], doc
+    app = doc["application_id"]
+    for a in (sv, st_):
+        st, doc, _ = a.call("POST", "/v1/applications/%s/decisions" % app, {"decision": "pass"})
+        assert st == 200 and doc["published"], doc
+    r = stack.run("stop", "redis", timeout=60)
+    assert "stopped" in r.stdout, r.stdout + r.stderr
+    try:
+        st, doc, _ = sd.call("POST", "/v1/applications/%s/decisions" % app, {"decision": "pass"})
+        assert st == 200 and doc["state"] == "approved" and doc["published"] is False, doc
+        assert stack.psql("SELECT to_state FROM elig_application_history WHERE application_id "
+                          "= '%s' AND NOT published" % app) == "approved"
+    finally:
+        r = stack.run("up", check=False)
+        assert r.returncode == 0, r.stdout + r.stderr
+    wait_for(lambda: redis(stack, "HEXISTS", card_key(card), "e:R02-AUTISM") == "1", 30,
+             "the outbox to put the item on the card")
+    wait_for(lambda: stack.psql("SELECT count(*) FROM elig_application_history WHERE "
+                                "application_id = '%s' AND NOT published" % app) == "0", 30,
+             "the outbox to send the approval")
+    out = subprocess.run(["kcat", "-b", stack.brokers, "-C", "-t", "onecard.applications.v1",
+                          "-e", "-q", "-f", "%k %h\n"], capture_output=True, text=True,
+                         timeout=60).stdout
+    mine = [line for line in out.splitlines() if line.startswith(app + " ")]
+    assert len(mine) == 4, mine  # submitted, village, town, approved: each once
+    ids = stack.psql("SELECT event_id FROM elig_application_history WHERE application_id = '%s' "
+                     "ORDER BY seq" % app).split()
+    assert len(ids) == 4 and all(any("ce_id=" + i in line for line in mine) for i in ids), \
+        (ids, mine)
 
 
 def test_providers_and_the_catalogue_are_read_over_http(el):
