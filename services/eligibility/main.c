@@ -15,6 +15,7 @@
 #include "attfeed.h"
 #include "commands.h"
 #include "feed.h"
+#include "gauges.h"
 
 #include "common/daemon.h"
 #include "common/deps.h"
@@ -80,10 +81,15 @@ int main(int argc, char **argv)
     if (api_setup(base, &cfg, err, sizeof(err)) < 0)
         daemon_die("%s", err);
 
+    /* 6. the gauges read from the registry's tables, on a timer */
+    if (gauges_setup(base, &cfg, err, sizeof(err)) < 0)
+        daemon_die("%s", err);
+
     log_info("process_up", "group %s, admin on port %lld", cfg.group, (long long)cfg.d.admin_port);
     daemon_run();
 
     /* cleanup, in reverse order */
+    gauges_cleanup();
     api_cleanup();
     attfeed_cleanup();
     feed_cleanup();

@@ -99,6 +99,11 @@ class Stack:
         # training items are paused behind its back (test_training runs
         # `attendance check` itself)
         self.env["ONECARD_ATTENDANCE_CHECK_HOUR"] = "-1"
+        # the gauges read from tables on a timer (the ledger's light
+        # reconcile and budgets, eligibility's applications): every 2 s, so
+        # that a test sees what it just did
+        self.env["ONECARD_LEDGER_WATCH_S"] = "2"
+        self.env["ONECARD_ELIGIBILITY_GAUGES_S"] = "2"
         self.brokers = "127.0.0.1:%d" % PORTS["ONECARD_KAFKA_PORT"]
         self.redis_port = PORTS["ONECARD_REDIS_PORT"]
         self.pg_port = PORTS["ONECARD_PG_PORT"]
