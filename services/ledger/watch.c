@@ -69,7 +69,8 @@ static void watch_budget(const char *level, const char *name, const char *year, 
              y, state);
     metrics_set(metrics_gauge("onecard_ledger_budget_fen",
                               "Money of a fund (every year) or a programme's budget (per year), "
-                              "in fen: allocated, granted (top-ups issued against it) and "
+                              "in fen: allocated, granted (top-ups and payments to persons "
+                              "issued against it) and "
                               "remaining; read by the ledger's watch.",
                               labels),
                 fen);

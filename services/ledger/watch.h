@@ -19,11 +19,13 @@
  * only right value, and any other is an alert (docs/runbook.md).
  *
  * The same watch reads the money left to give out, from the ledger's own
- * accounts (cheap: a few rows per fund and programme, never the lines):
+ * accounts (in the same scan of the accounts as the conservation check,
+ * never the lines):
  *
  *   onecard_ledger_budget_fen{level="fund", name, state}
  *       allocated: appropriation:<fund> (every year), remaining: the sum of
- *       fund:<fund>:<year>, granted: allocated - remaining (top-ups issued)
+ *       fund:<fund>:<year>, granted: allocated - remaining (top-ups and
+ *       payments to persons issued)
  *   onecard_ledger_budget_fen{level="programme", name, year, state}
  *       remaining: budget:<programme>:<year>, granted:
  *       obligated:<programme>:<year>, allocated: their sum

@@ -150,6 +150,17 @@ class Stack:
         return subprocess.run([os.path.join(BUILD, "bin", name)] + list(args), env=self.env,
                               capture_output=True, check=check, timeout=timeout, input=input)
 
+    def metric(self, service, series):
+        """The value of one series (name and labels as /metrics prints
+        them) on a daemon's /metrics, or None when it is not there."""
+        code, body = http_get("http://127.0.0.1:%d/metrics" % self.admin_port(service))
+        assert code == 200, body
+        for line in body.splitlines():
+            name, _, value = line.rpartition(" ")
+            if name == series:
+                return float(value)
+        return None
+
     def psql(self, sql):
         out = subprocess.run(["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1",
                               "-h", "127.0.0.1", "-p", str(self.pg_port), "-U", "onecard",
