@@ -2,8 +2,9 @@
  * onecard-eligibility: the registry (persons, cards, providers, terminals),
  * the service catalogue, entitlements and their Redis projection.
  *
- *   onecard-eligibility              the daemon: the feed (feed.h) and the
- *                                    operator API (api/api.h)
+ *   onecard-eligibility              the daemon: the feed (feed.h), the
+ *                                    operator API (api/api.h) and the
+ *                                    gauges of its tables (gauges.h)
  *   onecard-eligibility COMMAND ...  an operator command (commands.h)
  *
  * Start-up: configuration from the environment (dies naming a bad

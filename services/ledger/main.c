@@ -10,8 +10,9 @@
  *
  * Start-up: configuration from the environment (dies naming a bad variable),
  * logging, signals and the admin port, then PostgreSQL, Redis and Kafka,
- * then the consumer. The first SIGTERM stops reading and waits for the
- * effects in flight; a second exits.
+ * then the consumer and the light reconcile's thread (watch.h). The first
+ * SIGTERM stops reading and waits for the effects in flight; a second
+ * exits.
  */
 #include "commands.h"
 #include "consumer.h"
