@@ -216,6 +216,7 @@ static void dcache_on_catalogue(redisReply *r, const char *errstr, void *arg)
         snprintf(it->code, sizeof(it->code), "%s", code);
         snprintf(it->info, sizeof(it->info), "%s", info);
         memcpy(it->wallet, v.wallet, sizeof(it->wallet));
+        memcpy(it->category, v.category, sizeof(it->category));
         it->standard_fen = v.standard_fen;
         n++;
     }

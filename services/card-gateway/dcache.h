@@ -39,6 +39,7 @@ typedef struct dcache_item {
     char code[65];
     char info[160]; /* "wallet|standard|daily_cap|annual_cap|category" */
     char wallet[33];
+    char category[65]; /* the item's category, a label of the swipe metrics */
     int64_t standard_fen;
 } dcache_item;
 

@@ -53,15 +53,20 @@ void swipe_setup(redis_client *redis, kafka_producer *producer, const char *pin_
 }
 
 /* One swipe answered for the first time: onecard_gateway_swipes_total by
- * item and decision and, approved, its amount. The item's series is
- * registered when the item is first swiped (metrics.h bounds the family). */
+ * item, the item's catalogue category ("unknown": an item the catalogue
+ * does not hold) and decision and, approved, its amount. The item's series
+ * is registered when the item is first swiped (metrics.h bounds the
+ * family). */
 static void swipe_count(const request *r, const char *decision)
 {
-    char item[96], labels[160];
+    char item[96], category[96], labels[320];
+    const dcache_item *it = dcache_item_get(r->item_code);
     metrics_label_value(item, sizeof(item), r->item_code);
-    snprintf(labels, sizeof(labels), "item=\"%s\",decision=\"%s\"", item, decision);
+    metrics_label_value(category, sizeof(category), it ? it->category : "unknown");
+    snprintf(labels, sizeof(labels), "item=\"%s\",category=\"%s\",decision=\"%s\"", item, category,
+             decision);
     metrics_add(metrics_counter("onecard_gateway_swipes_total",
-                                "Swipes answered, by item and decision.", labels),
+                                "Swipes answered, by item, its category and decision.", labels),
                 1);
     if (strcmp(decision, "approved") != 0)
         return;

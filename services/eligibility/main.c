@@ -2,8 +2,9 @@
  * onecard-eligibility: the registry (persons, cards, providers, terminals),
  * the service catalogue, entitlements and their Redis projection.
  *
- *   onecard-eligibility              the daemon: the feed (feed.h) and the
- *                                    operator API (api/api.h)
+ *   onecard-eligibility              the daemon: the feed (feed.h), the
+ *                                    operator API (api/api.h) and the
+ *                                    gauges of its tables (gauges.h)
  *   onecard-eligibility COMMAND ...  an operator command (commands.h)
  *
  * Start-up: configuration from the environment (dies naming a bad
@@ -15,6 +16,7 @@
 #include "attfeed.h"
 #include "commands.h"
 #include "feed.h"
+#include "gauges.h"
 
 #include "common/daemon.h"
 #include "common/deps.h"
@@ -80,10 +82,15 @@ int main(int argc, char **argv)
     if (api_setup(base, &cfg, err, sizeof(err)) < 0)
         daemon_die("%s", err);
 
+    /* 6. the gauges read from the registry's tables, on a timer */
+    if (gauges_setup(base, &cfg, err, sizeof(err)) < 0)
+        daemon_die("%s", err);
+
     log_info("process_up", "group %s, admin on port %lld", cfg.group, (long long)cfg.d.admin_port);
     daemon_run();
 
     /* cleanup, in reverse order */
+    gauges_cleanup();
     api_cleanup();
     attfeed_cleanup();
     feed_cleanup();

@@ -39,6 +39,7 @@ typedef struct elig_config {
     bool operator_secure_cookie;   /* ONECARD_OPERATOR_SECURE_COOKIE: behind TLS */
     int64_t review_sweep_s;        /* ONECARD_REVIEW_SWEEP_S: escalation sweep period, 0 off */
     int64_t attendance_check_hour; /* ONECARD_ATTENDANCE_CHECK_HOUR: the daily 在训 check, -1 off */
+    int64_t gauges_s;              /* ONECARD_ELIGIBILITY_GAUGES_S: gauges.h's period, 0 off */
 } elig_config;
 
 /* The rows of elig_config in the daemon's configuration table (after
@@ -110,6 +111,13 @@ typedef struct elig_config {
          -1,                                                                                       \
          23,                                                                                       \
          "the local hour the daemon runs the daily training attendance check (-1: never)"},        \
+        {"ONECARD_ELIGIBILITY_GAUGES_S",                                                           \
+         CONFIG_INT,                                                                               \
+         &(c)->gauges_s,                                                                           \
+         "30",                                                                                     \
+         0,                                                                                        \
+         86400,                                                                                    \
+         "seconds between two reads of the applications and pauses gauges (0: never)"},            \
         CALENDAR_CONFIG_ROW(&(c)->tz_offset_min)
 
 typedef struct registry {

@@ -30,6 +30,7 @@ typedef struct ledger_config {
     int64_t batch_max;     /* ONECARD_LEDGER_BATCH */
     int64_t inflight_max;  /* ONECARD_LEDGER_INFLIGHT */
     int64_t tz_offset_min; /* ONECARD_TZ_OFFSET_MIN */
+    int64_t watch_s;       /* ONECARD_LEDGER_WATCH_S */
 } ledger_config;
 
 #define LEDGER_CONFIG_ROWS(c)                                                                      \
@@ -61,6 +62,13 @@ typedef struct ledger_config {
          1,                                                                                        \
          10000000,                                                                                 \
          "committed entries whose effects may await acknowledgement"},                             \
+        {"ONECARD_LEDGER_WATCH_S",                                                                 \
+         CONFIG_INT,                                                                               \
+         &(c)->watch_s,                                                                            \
+         "60",                                                                                     \
+         0,                                                                                        \
+         86400,                                                                                    \
+         "seconds between two light reconciles and budget gauges (watch.h), 0: none"},             \
         CALENDAR_CONFIG_ROW(&(c)->tz_offset_min)
 
 /* Runs argv[0] as a command. Returns the process exit code. */

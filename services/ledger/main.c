@@ -10,11 +10,13 @@
  *
  * Start-up: configuration from the environment (dies naming a bad variable),
  * logging, signals and the admin port, then PostgreSQL, Redis and Kafka,
- * then the consumer. The first SIGTERM stops reading and waits for the
- * effects in flight; a second exits.
+ * then the consumer and the light reconcile's thread (watch.h). The first
+ * SIGTERM stops reading and waits for the effects in flight; a second
+ * exits.
  */
 #include "commands.h"
 #include "consumer.h"
+#include "watch.h"
 
 #include "common/daemon.h"
 #include "common/deps.h"
@@ -77,11 +79,16 @@ int main(int argc, char **argv)
     if (consumer_setup(base, &service_deps, &ccfg, err, sizeof(err)) < 0)
         daemon_die("%s", err);
 
+    /* 4. the light reconcile and budget gauges, on a thread of their own */
+    if (watch_start(cfg.d.pg_dsn, cfg.watch_s, err, sizeof(err)) < 0)
+        daemon_die("%s", err);
+
     log_info("process_up", "group %s, batches of up to %lld, admin on port %lld", cfg.group,
              (long long)cfg.batch_max, (long long)cfg.d.admin_port);
     daemon_run();
 
     /* cleanup, in reverse order */
+    watch_stop();
     consumer_cleanup();
     deps_cleanup(&service_deps, (int)cfg.d.drain_ms);
     log_info("process_down", "stopped");

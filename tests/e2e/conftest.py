@@ -99,6 +99,11 @@ class Stack:
         # training items are paused behind its back (test_training runs
         # `attendance check` itself)
         self.env["ONECARD_ATTENDANCE_CHECK_HOUR"] = "-1"
+        # the gauges read from tables on a timer (the ledger's light
+        # reconcile and budgets, eligibility's applications): every 2 s, so
+        # that a test sees what it just did
+        self.env["ONECARD_LEDGER_WATCH_S"] = "2"
+        self.env["ONECARD_ELIGIBILITY_GAUGES_S"] = "2"
         self.brokers = "127.0.0.1:%d" % PORTS["ONECARD_KAFKA_PORT"]
         self.redis_port = PORTS["ONECARD_REDIS_PORT"]
         self.pg_port = PORTS["ONECARD_PG_PORT"]
@@ -144,6 +149,17 @@ class Stack:
     def tool(self, name, *args, check=True, timeout=120, input=None):
         return subprocess.run([os.path.join(BUILD, "bin", name)] + list(args), env=self.env,
                               capture_output=True, check=check, timeout=timeout, input=input)
+
+    def metric(self, service, series):
+        """The value of one series (name and labels as /metrics prints
+        them) on a daemon's /metrics, or None when it is not there."""
+        code, body = http_get("http://127.0.0.1:%d/metrics" % self.admin_port(service))
+        assert code == 200, body
+        for line in body.splitlines():
+            name, _, value = line.rpartition(" ")
+            if name == series:
+                return float(value)
+        return None
 
     def psql(self, sql):
         out = subprocess.run(["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1",

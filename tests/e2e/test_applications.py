@@ -175,6 +175,17 @@ def test_rejected_returned_resubmitted_and_an_overdue_one_escalated(el):
     rows = [line for line in q if line.strip().startswith("AP-")]
     assert rows[0].split()[0] == late and "OVERDUE" in rows[0], q
     assert any(line.split()[0] == fresh and "left" in line for line in rows), q
+    # the daemon's gauges (services/eligibility/gauges.h, every 2 s here) count them
+    def gauges_agree():
+        want = {s: float(stack.psql("SELECT count(*) FROM elig_applications WHERE state = '%s'"
+                                    % s)) for s in ("submitted", "rejected")}
+        got = {s: stack.metric("eligibility", 'onecard_eligibility_applications{state="%s"}' % s)
+               for s in want}
+        overdue = stack.metric("eligibility",
+                               'onecard_eligibility_applications_overdue{level="village"}')
+        return got == want and want["submitted"] >= 2 and want["rejected"] >= 1 and \
+            overdue is not None and overdue >= 1
+    wait_for(gauges_agree, 20, "the applications gauges")
 
 
 def test_materials_are_checked_stored_once_and_reused(el, tmp_path):

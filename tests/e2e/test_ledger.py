@@ -4,7 +4,9 @@ reaches a card, budgets are enforced, bad events go to the DLQ while the
 consumer goes on,
 swipes and reversals are posted and their holds dropped, kill -9 twenty
 times loses and duplicates nothing, a PostgreSQL outage is waited out, and
-a wiped Redis is rebuilt to the fen. Every test ends with `reconcile`.
+a wiped Redis is rebuilt to the fen, and the daemon's light reconcile
+sees a balance changed outside the journal. Every test ends with
+`reconcile`.
 """
 import concurrent.futures
 import glob
@@ -490,3 +492,42 @@ def test_the_database_refuses_a_bad_journal(led, what, sql, refusal):
     assert refusal in e.value.stderr, e.value.stderr
     assert stack.psql("SELECT count(*), coalesce(sum(balance_fen), 0) FROM ledger_accounts") == before
     assert stack.psql("SELECT count(*) FROM ledger_lines") == lines
+
+
+def ledger_metric(stack, series):
+    return stack.metric("ledger", series)
+
+
+def test_light_reconcile_sees_a_balance_changed_outside_the_journal(led):
+    """The daemon's watch (services/ledger/watch.h, every 2 s in the test
+    stack): 0 on a healthy ledger; a wallet's balance changed by an UPDATE
+    (money made outside the journal) shows in both checks, conservation at
+    once and balances once an entry touches the wallet; 0 again once put
+    back."""
+    stack = led["stack"]
+    cons = 'onecard_ledger_light_reconcile_difference_fen{check="conservation"}'
+    bal = 'onecard_ledger_light_reconcile_difference_fen{check="balances"}'
+    last = "onecard_ledger_light_reconcile_last_success_timestamp_seconds"
+    card = funded_card(led, 10000)
+    wait_for(lambda: wallet(stack, card) == "10000", what="the top-up credit")
+
+    def fresh_watch():
+        t0 = time.time()
+        wait_for(lambda: (ledger_metric(stack, last) or 0) > t0 + 1, 20, "a light reconcile")
+    fresh_watch()
+    assert ledger_metric(stack, cons) == 0 and ledger_metric(stack, bal) == 0
+    name = "wallet:%s:rehab" % card
+    stack.psql("UPDATE ledger_accounts SET balance_fen = balance_fen - 7 WHERE name = '%s'" % name)
+    try:
+        topup(led, card, 500)  # an entry that touches the wallet: the balances check reads it
+        wait_for(lambda: ledger_metric(stack, cons) == 7 and ledger_metric(stack, bal) == 7, 30,
+                 "the light reconcile to see 7 fen")
+    finally:
+        stack.psql("UPDATE ledger_accounts SET balance_fen = balance_fen + 7 WHERE name = '%s'"
+                   % name)
+    wait_for(lambda: ledger_metric(stack, cons) == 0, 20, "the conservation check back at 0")
+    topup(led, card, 500)
+    wait_for(lambda: wallet(stack, card) == "11000", what="the top-ups")
+    fresh_watch()
+    assert ledger_metric(stack, bal) == 0
+    reconcile(led)

@@ -281,6 +281,50 @@ def test_every_dashboard_query_and_alert_is_live(stack, prometheus):
           % (len(items), len({s for _, e in items for s in selectors(e)}), time.time() - t0))
     assert not left, "not live (rename in C, dashboards and alerts together; docs/metrics.md):" \
                      "\n  " + "\n  ".join(left)
+    values_are_right(prometheus)
+    sample(prometheus, [i for i in items if not i[0].startswith("alert ")])
+
+
+def total(base, expr):
+    ok, res = query(base, expr)
+    assert ok, res
+    return sum(float(r["value"][1]) for r in res)
+
+
+def values_are_right(base):
+    """The gauges read from tables hold what the traffic did: the light
+    reconcile ran and found nothing, the top-ups were granted from the
+    funds and the programme budgets, settlement saw them credited and the
+    swipes spent, and the swipes are counted by their item's category."""
+    def settled():
+        return (total(base, 'onecard_ledger_light_reconcile_last_success_timestamp_seconds') > 0
+                and total(base, 'onecard_ledger_budget_fen{level="fund",state="granted"}') > 0
+                and total(base, 'onecard_settlement_fund_usage_fen{state="spent"}') > 0)
+    wait_for(settled, 30, "the ledger's watch and settlement's usage gauges")
+    ok, res = query(base, "onecard_ledger_light_reconcile_difference_fen")
+    assert ok and {r["metric"]["check"]: r["value"][1] for r in res} == \
+        {"conservation": "0", "balances": "0"}, res
+    assert total(base, "onecard_ledger_light_reconcile_wallets_checked") >= 0
+    assert total(base, 'onecard_ledger_budget_fen{level="programme",state="granted"}') > 0
+    assert total(base, 'onecard_ledger_budget_fen{level="programme",state="allocated"}') >= \
+        total(base, 'onecard_ledger_budget_fen{level="programme",state="granted"}')
+    assert total(base, 'onecard_settlement_fund_usage_fen{state="credited"}') >= \
+        total(base, 'onecard_settlement_fund_usage_fen{state="spent"}')
+    assert total(base, 'onecard_gateway_swipes_total{item="R01-LIMB",category="rehabilitation",'
+                       'decision="approved"}') >= 3
+    assert total(base, 'onecard_gateway_swipes_total{item="NOPE",category="unknown",'
+                       'decision="declined"}') >= 1
+    assert total(base, "onecard_ledger_light_reconcile_duration_seconds_count") >= 1
+
+
+def sample(base, items):
+    """Prints each dashboard query's live values (a few series each), for the record."""
+    for where, expr in items:
+        ok, res = query(base, expr)
+        vals = ["%s=%s" % (",".join("%s" % v for k, v in sorted(r["metric"].items())
+                                    if k not in ("job", "instance")) or "-", r["value"][1])
+                for r in (res if ok else [])[:4]]
+        print("[metrics] %s: %s" % (where, "; ".join(vals) or "(none)"))
 
 
 def test_alert_rules_load_and_none_fires_on_a_healthy_stack(prometheus):

@@ -185,6 +185,16 @@ def test_training_is_paused_without_attendance_and_resumed_by_a_report(el, tmp_p
     # attended yesterday: the check today leaves the item alone
     assert "0 newly paused" in check(stack, pid, day(0))
     assert redis(stack, "HEXISTS", card_key(card), "p:" + ITEM) == "0"
+    # the daemon's gauges (services/eligibility/gauges.h) count the pauses
+    # still open and the report's row recorded
+    def gauges_agree():
+        open_ = float(stack.psql("SELECT count(*) FROM elig_item_pauses WHERE resumed_at IS NULL"))
+        rows = float(stack.psql("SELECT count(*) FROM elig_attendance_reports WHERE "
+                                "recorded_at > now() - interval '24 hours'"))
+        return open_ >= checked - 1 and rows >= 1 and \
+            stack.metric("eligibility", "onecard_eligibility_entitlements_paused") == open_ and \
+            stack.metric("eligibility", "onecard_eligibility_attendance_report_rows_24h") == rows
+    wait_for(gauges_agree, 20, "the pause and attendance gauges")
 
 
 def test_an_approved_swipe_is_attendance(el):
