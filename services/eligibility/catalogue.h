@@ -34,6 +34,11 @@
 
 typedef struct catalogue {
     char version[32];
+    /* read from the store (registry_catalogue): the version's id, the day
+     * it is in force from, and the day the next version takes over (0: none
+     * yet). A file just parsed: all 0. */
+    int version_id;
+    int32_t effective_day, until_day;
     int nitems;
     rules_item *items;  /* malloc'd; catalogue_free */
     rules_tiers *tiers; /* malloc'd; every item's tiers points here */

@@ -373,7 +373,7 @@ int persons_eligible_command(registry *r, int argc, char **argv)
                       args_int(args_opt(argc, argv, "limit"), "limit", 1, 1000000, &limit) < 0))
         return 1;
     catalogue c;
-    if (registry_catalogue(r, &c) < 0)
+    if (registry_catalogue(r, registry_today(), &c) < 0)
         return 2;
     const rules_item *it = catalogue_find(&c, argv[0]);
     if (it == NULL) {

@@ -375,9 +375,31 @@ int registry_sync(registry *r)
     return 0;
 }
 
-int registry_catalogue(registry *r, catalogue *c)
+int registry_catalogue(registry *r, int32_t day, catalogue *c)
 {
-    char err[512];
+    char err[512], when[RULES_DATE_LEN];
+    rules_date_format(when, day);
+    const char *dp[] = {when};
+    PGresult *ver = pg_query(
+        r->pg,
+        "SELECT v.version_id, v.effective - DATE '1970-01-01', coalesce((SELECT min(n.effective) "
+        "- DATE '1970-01-01' FROM elig_catalogue_versions n WHERE n.effective > $1::date), 0) "
+        "FROM elig_catalogue_versions v WHERE v.version_id = elig_catalogue_version_at($1::date)",
+        1, dp, err, sizeof(err));
+    if (ver == NULL) {
+        registry_fail("%s", err);
+        return -1;
+    }
+    if (PQntuples(ver) == 0) {
+        PQclear(ver);
+        registry_fail("没有 %s 生效的服务目录 / no catalogue in force on %s (run: "
+                      "onecard-eligibility catalogue load FILE [--effective YYYY-MM-DD])",
+                      when, when);
+        return -1;
+    }
+    int vid = atoi(PQgetvalue(ver, 0, 0));
+    int32_t eff = (int32_t)atol(PQgetvalue(ver, 0, 1)), until = (int32_t)atol(PQgetvalue(ver, 0, 2));
+    const char *vp[] = {PQgetvalue(ver, 0, 0)};
     PGresult *res = pg_query(
         r->pg,
         "SELECT version, code, category, name_zh, name_en, item_group, unit, kind, CASE WHEN "
@@ -387,24 +409,25 @@ int registry_catalogue(registry *r, catalogue *c)
         "coalesce(fund_shares, fund_source), "
         "programme, CASE WHEN issued THEN 'yes' ELSE 'no' END, effective_from, "
         "coalesce(effective_to::text, '-'), CASE WHEN is_default THEN 'yes' ELSE 'no' END, "
-        "procedure, legal_basis, attendance_weeks FROM elig_catalogue_items ORDER BY code",
-        0, NULL, err, sizeof(err));
-    if (res == NULL) {
+        "procedure, legal_basis, attendance_weeks FROM elig_catalogue_version_items WHERE "
+        "version_id = $1::int ORDER BY code",
+        1, vp, err, sizeof(err));
+    PGresult *tiers = res ? pg_query(r->pg,
+                                     "SELECT tier, when_rule, value, legal_basis FROM "
+                                     "elig_catalogue_version_tiers WHERE version_id = $1::int "
+                                     "ORDER BY tier, ord",
+                                     1, vp, err, sizeof(err))
+                          : NULL;
+    PQclear(ver);
+    if (res == NULL || tiers == NULL) {
         registry_fail("%s", err);
+        PQclear(res);
         return -1;
     }
     if (PQntuples(res) == 0) {
         PQclear(res);
-        registry_fail("no catalogue loaded (run: onecard-eligibility catalogue load FILE)");
-        return -1;
-    }
-    PGresult *tiers = pg_query(r->pg,
-                               "SELECT tier, when_rule, value, legal_basis FROM "
-                               "elig_catalogue_tiers ORDER BY tier, ord",
-                               0, NULL, err, sizeof(err));
-    if (tiers == NULL) {
-        registry_fail("%s", err);
-        PQclear(res);
+        PQclear(tiers);
+        registry_fail("catalogue version %d has no items", vid);
         return -1;
     }
     size_t cap = 4096 + (size_t)PQntuples(res) * 2048 + (size_t)PQntuples(tiers) * 1024, len = 0;
@@ -436,9 +459,14 @@ int registry_catalogue(registry *r, catalogue *c)
     PQclear(tiers);
     int rc = catalogue_parse_stored(c, buf, len < cap ? len : cap, err, sizeof(err));
     free(buf);
-    if (rc < 0)
-        registry_fail("stored catalogue: %s", err);
-    return rc;
+    if (rc < 0) {
+        registry_fail("stored catalogue version %d: %s", vid, err);
+        return rc;
+    }
+    c->version_id = vid;
+    c->effective_day = eff;
+    c->until_day = until;
+    return 0;
 }
 
 void registry_project_item(registry *r, const rules_item *it)
@@ -524,7 +552,7 @@ int registry_project_person(registry *r, const char *pid)
     int rc = 0;
     if (PQntuples(res) == 1) {
         catalogue c;
-        if (registry_catalogue(r, &c) < 0) {
+        if (registry_catalogue(r, registry_today(), &c) < 0) {
             PQclear(res);
             return -1;
         }

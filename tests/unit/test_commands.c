@@ -157,7 +157,8 @@ static void test_names_and_usage(void)
         const char *w[MAXW];
         const char *usage;
     } rows[] = {
-        {{"catalogue"}, "catalogue load FILE [--actor A]"},
+        {{"catalogue"}, "catalogue load FILE [--effective YYYY-MM-DD] [--correction yes] [--actor A] | "
+              "catalogue versions | catalogue show [--at YYYY-MM-DD] | catalogue diff V1 V2"},
         {{"person", "modify"},
          "person modify PERSON_ID [--grade G] [--evidence E] [--care-level L] [--household H] "
          "[--category C] [--status S] --effective YYYY-MM-DD --actor A"},
