@@ -338,8 +338,8 @@ static int catload_load(registry *r, int argc, char **argv)
     char today[RULES_DATE_LEN];
     rules_date_format(today, registry_today());
     const char *tp[] = {today};
-    PGresult *now = pg_query(r->pg, "SELECT elig_catalogue_version_at($1::date)", 1, tp, err,
-                             sizeof(err));
+    PGresult *now =
+        pg_query(r->pg, "SELECT elig_catalogue_version_at($1::date)", 1, tp, err, sizeof(err));
     if (now == NULL) {
         registry_fail("%s", err);
         rc = 2;
@@ -438,8 +438,8 @@ static int catload_show(registry *r, const char *at)
     if (c.until_day)
         rules_date_format(until, c.until_day);
     printf("catalogue on %s: version %d (%s), in force from %s%s%s; %d items, %d tier rows\n",
-           rules_date_format(on, day), c.version_id, c.version, from,
-           c.until_day ? " until " : "", c.until_day ? until : "", c.nitems, c.tiers->n);
+           rules_date_format(on, day), c.version_id, c.version, from, c.until_day ? " until " : "",
+           c.until_day ? until : "", c.nitems, c.tiers->n);
     for (int i = 0; i < c.nitems; i++) {
         const rules_item *it = &c.items[i];
         printf("%-14s %-9s %-7s standard %9lld fen  annual cap %10lld fen  %-10s %s\n", it->code,
@@ -454,8 +454,28 @@ static int catload_show(registry *r, const char *at)
     return 0;
 }
 
-/* Items added and removed, and each changed field old -> new; then the
- * tier rows the same way. */
+/* What catalogue_diff reports, printed. */
+typedef struct catload_diffs {
+    const catalogue *a, *b;
+    int added, removed, changed;
+} catload_diffs;
+
+static void catload_diff_line(void *ctx, char op, const char *code, const char *field,
+                              const char *old, const char *now)
+{
+    catload_diffs *d = ctx;
+    if (op == '~') {
+        printf("~ %s %s: %s → %s\n", code, field, old, now);
+        d->changed++;
+        return;
+    }
+    const rules_item *it = catalogue_find(op == '+' ? d->b : d->a, code);
+    printf("%c %s%s%s\n", op, code, it ? " " : "", it ? it->name_zh : "");
+    op == '+' ? d->added++ : d->removed++;
+}
+
+/* Items added and removed, and each changed field old → new; then the
+ * tier rows the same way (catalogue_diff). */
 static int catload_diff(registry *r, const char *v1, const char *v2)
 {
     int a, b;
@@ -474,51 +494,24 @@ static int catload_diff(registry *r, const char *v1, const char *v2)
     bool both = atoi(PQgetvalue(chk, 0, 0)) == (a == b ? 1 : 2);
     PQclear(chk);
     if (!both) {
-        registry_refuse(REFUSE_NOT_FOUND, "没有该目录版本 / no catalogue version %s or %s (see: "
-                                          "catalogue versions)",
+        registry_refuse(REFUSE_NOT_FOUND,
+                        "没有该目录版本 / no catalogue version %s or %s (see: catalogue versions)",
                         v1, v2);
         return 1;
     }
-    PGresult *res = pg_query(
-        r->pg,
-        "WITH x AS (SELECT to_jsonb(i) - 'version_id' - 'version' AS j, code FROM "
-        "elig_catalogue_version_items i WHERE version_id = $1::int), y AS (SELECT to_jsonb(i) - "
-        "'version_id' - 'version' AS j, code FROM elig_catalogue_version_items i WHERE "
-        "version_id = $2::int), "
-        "t1 AS (SELECT to_jsonb(t) - 'version_id' - 'ord' AS j, tier || ' ' || when_rule AS code "
-        "FROM elig_catalogue_version_tiers t WHERE version_id = $1::int), t2 AS (SELECT "
-        "to_jsonb(t) - 'version_id' - 'ord' AS j, tier || ' ' || when_rule AS code FROM "
-        "elig_catalogue_version_tiers t WHERE version_id = $2::int), "
-        "d AS (SELECT 0 AS s, coalesce(x.code, y.code) AS code, x.j AS a, y.j AS b FROM x FULL "
-        "JOIN y USING (code) UNION ALL SELECT 1, coalesce(t1.code, t2.code), t1.j, t2.j FROM t1 "
-        "FULL JOIN t2 USING (code)) "
-        "SELECT s, code, CASE WHEN a IS NULL THEN '+' WHEN b IS NULL THEN '-' ELSE '~' END, "
-        "coalesce(k.key, ''), coalesce(a ->> k.key, ''), coalesce(b ->> k.key, ''), "
-        "coalesce(b ->> 'name_zh', a ->> 'name_zh', '') FROM d LEFT JOIN LATERAL (SELECT key "
-        "FROM jsonb_object_keys(a) key WHERE a IS NOT NULL AND b IS NOT NULL AND a -> key IS "
-        "DISTINCT FROM b -> key) k ON true WHERE a IS NULL OR b IS NULL OR k.key IS NOT NULL "
-        "ORDER BY s, code, k.key",
-        2, p, err, sizeof(err));
-    if (res == NULL) {
-        registry_fail("%s", err);
+    catalogue ca, cb;
+    if (registry_catalogue_version(r, a, &ca) < 0)
+        return 2;
+    if (registry_catalogue_version(r, b, &cb) < 0) {
+        catalogue_free(&ca);
         return 2;
     }
-    int added = 0, removed = 0, changed = 0;
-    for (int i = 0; i < PQntuples(res); i++) {
-        const char *what = PQgetvalue(res, i, 0)[0] == '1' ? "tier " : "";
-        char op = PQgetvalue(res, i, 2)[0];
-        if (op == '~') {
-            printf("~ %s%s %s: %s → %s\n", what, PQgetvalue(res, i, 1), PQgetvalue(res, i, 3),
-                   PQgetvalue(res, i, 4), PQgetvalue(res, i, 5));
-            changed++;
-        } else {
-            printf("%c %s%s %s\n", op, what, PQgetvalue(res, i, 1), PQgetvalue(res, i, 6));
-            op == '+' ? added++ : removed++;
-        }
-    }
-    printf("catalogue diff %s → %s: %d added, %d removed, %d fields changed\n", v1, v2, added,
-           removed, changed);
-    PQclear(res);
+    catload_diffs d = {&ca, &cb, 0, 0, 0};
+    catalogue_diff(&ca, &cb, catload_diff_line, &d);
+    printf("catalogue diff %d (%s) → %d (%s): %d added, %d removed, %d fields changed\n", a,
+           ca.version, b, cb.version, d.added, d.removed, d.changed);
+    catalogue_free(&ca);
+    catalogue_free(&cb);
     return 0;
 }
 
@@ -528,21 +521,19 @@ int catload_command(registry *r, int argc, char **argv)
         return COMMANDS_USAGE;
     if (strcmp(argv[0], "load") == 0) {
         int npos = args_check(argc, argv, "actor,effective,correction");
-        if (npos < 0)
-            return 1;
         return npos == 2 ? catload_load(r, argc, argv) : COMMANDS_USAGE;
     }
     if (strcmp(argv[0], "versions") == 0) {
         int npos = args_check(argc, argv, "");
-        return npos < 0 ? 1 : npos == 1 ? catload_versions(r) : COMMANDS_USAGE;
+        return npos == 1 ? catload_versions(r) : COMMANDS_USAGE;
     }
     if (strcmp(argv[0], "show") == 0) {
         int npos = args_check(argc, argv, "at");
-        return npos < 0 ? 1 : npos == 1 ? catload_show(r, args_opt(argc, argv, "at")) : COMMANDS_USAGE;
+        return npos == 1 ? catload_show(r, args_opt(argc, argv, "at")) : COMMANDS_USAGE;
     }
     if (strcmp(argv[0], "diff") == 0) {
         int npos = args_check(argc, argv, "");
-        return npos < 0 ? 1 : npos == 3 ? catload_diff(r, argv[1], argv[2]) : COMMANDS_USAGE;
+        return npos == 3 ? catload_diff(r, argv[1], argv[2]) : COMMANDS_USAGE;
     }
     return COMMANDS_USAGE;
 }

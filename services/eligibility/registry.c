@@ -379,27 +379,48 @@ int registry_catalogue(registry *r, int32_t day, catalogue *c)
 {
     char err[512], when[RULES_DATE_LEN];
     rules_date_format(when, day);
-    const char *dp[] = {when};
-    PGresult *ver = pg_query(
-        r->pg,
-        "SELECT v.version_id, v.effective - DATE '1970-01-01', coalesce((SELECT min(n.effective) "
-        "- DATE '1970-01-01' FROM elig_catalogue_versions n WHERE n.effective > $1::date), 0) "
-        "FROM elig_catalogue_versions v WHERE v.version_id = elig_catalogue_version_at($1::date)",
-        1, dp, err, sizeof(err));
+    PGresult *ver = pg_query(r->pg,
+                             "SELECT version_id, effective - DATE '1970-01-01' FROM "
+                             "elig_catalogue_versions",
+                             0, NULL, err, sizeof(err));
     if (ver == NULL) {
         registry_fail("%s", err);
         return -1;
     }
-    if (PQntuples(ver) == 0) {
-        PQclear(ver);
+    int n = PQntuples(ver);
+    catalogue_version *v = calloc((size_t)n + 1, sizeof(*v));
+    for (int i = 0; v && i < n; i++) {
+        v[i].id = atoi(PQgetvalue(ver, i, 0));
+        v[i].effective_day = (int32_t)atol(PQgetvalue(ver, i, 1));
+    }
+    PQclear(ver);
+    if (v == NULL) {
+        registry_fail("out of memory");
+        return -1;
+    }
+    int32_t until = 0;
+    int k = catalogue_version_pick(v, n, day, &until);
+    int vid = k >= 0 ? v[k].id : 0;
+    int32_t eff = k >= 0 ? v[k].effective_day : 0;
+    free(v);
+    if (k < 0) {
         registry_fail("没有 %s 生效的服务目录 / no catalogue in force on %s (run: "
                       "onecard-eligibility catalogue load FILE [--effective YYYY-MM-DD])",
                       when, when);
         return -1;
     }
-    int vid = atoi(PQgetvalue(ver, 0, 0));
-    int32_t eff = (int32_t)atol(PQgetvalue(ver, 0, 1)), until = (int32_t)atol(PQgetvalue(ver, 0, 2));
-    const char *vp[] = {PQgetvalue(ver, 0, 0)};
+    if (registry_catalogue_version(r, vid, c) < 0)
+        return -1;
+    c->effective_day = eff;
+    c->until_day = until;
+    return 0;
+}
+
+int registry_catalogue_version(registry *r, int vid, catalogue *c)
+{
+    char err[512], id[16];
+    snprintf(id, sizeof(id), "%d", vid);
+    const char *vp[] = {id};
     PGresult *res = pg_query(
         r->pg,
         "SELECT version, code, category, name_zh, name_en, item_group, unit, kind, CASE WHEN "
@@ -418,7 +439,6 @@ int registry_catalogue(registry *r, int32_t day, catalogue *c)
                                      "ORDER BY tier, ord",
                                      1, vp, err, sizeof(err))
                           : NULL;
-    PQclear(ver);
     if (res == NULL || tiers == NULL) {
         registry_fail("%s", err);
         PQclear(res);
@@ -464,8 +484,6 @@ int registry_catalogue(registry *r, int32_t day, catalogue *c)
         return rc;
     }
     c->version_id = vid;
-    c->effective_day = eff;
-    c->until_day = until;
     return 0;
 }
 

@@ -189,6 +189,8 @@ int registry_sync(registry *r);
  * registry_today() for what a card carries now, a period's days for
  * issuance. 0 / -1 (printed). */
 int registry_catalogue(registry *r, int32_t day, catalogue *c);
+/* One version by its id (for `catalogue diff`; no dates set). */
+int registry_catalogue_version(registry *r, int vid, catalogue *c);
 
 /* Writes a catalogue item's record (wallet, category, standard amount and
  * caps) into the directory pipeline: what the gateway checks a swipe

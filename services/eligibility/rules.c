@@ -414,8 +414,7 @@ int rules_plan_make(rules_plan *pl, const rules_span *spans, int nspans, char *e
                 j++;
             if (j == pl->ncodes) {
                 if (j == RULES_PLAN_CODES) {
-                    snprintf(err, errlen, "more than %d item codes in one month",
-                             RULES_PLAN_CODES);
+                    snprintf(err, errlen, "more than %d item codes in one month", RULES_PLAN_CODES);
                     return -1;
                 }
                 pl->head[pl->ncodes++] = it;
@@ -437,8 +436,8 @@ int rules_plan_period(const rules_plan *pl, const rules_segment *seg, int nseg, 
         int64_t sum = 0;
         for (int k = 0; k < pl->nspans; k++)
             if (pl->in[j][k])
-                sum += rules_item_fendays(pl->in[j][k], seg, nseg, first, first + dim,
-                                          pl->from[k], pl->to[k]);
+                sum += rules_item_fendays(pl->in[j][k], seg, nseg, first, first + dim, pl->from[k],
+                                          pl->to[k]);
         if (sum / dim > 0)
             rules_add_grant(out, &n, pl->head[j], sum / dim);
     }
