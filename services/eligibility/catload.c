@@ -392,6 +392,40 @@ out:
     return rc;
 }
 
+int catload_project_today(registry *r, int *changed)
+{
+    catalogue c;
+    char err[512], today[RULES_DATE_LEN];
+    *changed = 0;
+    rules_date_format(today, registry_today());
+    const char *p[] = {today};
+    PGresult *any = pg_query(r->pg, "SELECT elig_catalogue_version_at($1::date) IS NOT NULL", 1, p,
+                             err, sizeof(err));
+    if (any == NULL) {
+        registry_fail("%s", err);
+        return -1;
+    }
+    bool loaded = PQgetvalue(any, 0, 0)[0] == 't';
+    PQclear(any);
+    if (!loaded) /* no catalogue yet: nothing to project */
+        return 0;
+    if (registry_catalogue(r, registry_today(), &c) < 0)
+        return -1;
+    int tiers = 0, n = -1;
+    if (registry_begin(r, "catalogue-in-force") == 0) {
+        n = catload_today(r, &c, &tiers);
+        if (n < 0)
+            pg_rollback(r->pg);
+        else if (registry_commit(r) < 0 || registry_sync(r) < 0)
+            n = -1;
+    }
+    catalogue_free(&c);
+    if (n < 0)
+        return -1;
+    *changed = n + tiers;
+    return 0;
+}
+
 static int catload_versions(registry *r)
 {
     char err[512], today[RULES_DATE_LEN];

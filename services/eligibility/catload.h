@@ -39,4 +39,11 @@
 
 int catload_command(registry *r, int argc, char **argv);
 
+/* The daemon, once a day (attfeed.c's tick): the version in force today
+ * into elig_catalogue_items, the tier tables and the directory's item
+ * records, so a version loaded ahead of its date takes over on that date
+ * (an unchanged item is not written: most days nothing is). *changed: the
+ * rows written. 0 / -1 (printed). */
+int catload_project_today(registry *r, int *changed);
+
 #endif

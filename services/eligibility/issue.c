@@ -487,7 +487,14 @@ static int issue_run(registry *r, const char *period, const char *actor)
     rules_span spans[RULES_SPANS_MAX];
     int nv = 0;
     int32_t first = rules_days(y, m, 1), end = first + rules_days_in_month(y, m);
-    for (int32_t day = first; day < end && nv < RULES_SPANS_MAX;) {
+    for (int32_t day = first; day < end;) {
+        if (nv == RULES_SPANS_MAX) {
+            registry_fail("%s: more than %d catalogue versions in force within the month", period,
+                          RULES_SPANS_MAX);
+            while (nv > 0)
+                catalogue_free(&cv[--nv]);
+            return 1;
+        }
         if (registry_catalogue(r, day, &cv[nv]) < 0) {
             while (nv > 0)
                 catalogue_free(&cv[--nv]);
