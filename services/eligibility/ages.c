@@ -38,7 +38,7 @@ int ages_sweep(registry *r, int32_t day, const char *actor, int *cards, char *er
     snprintf(dom, sizeof(dom), "%d", d);
     *cards = 0;
     catalogue c;
-    if (registry_catalogue(r, &c) < 0) {
+    if (registry_catalogue(r, day, &c) < 0) {
         snprintf(err, errlen, "no catalogue");
         return -1;
     }

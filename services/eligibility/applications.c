@@ -201,7 +201,7 @@ int applications_submit(registry *r, const operators_who *who, const char *actor
         ident_person_id(agent, r->cfg->id_salt, aid);
     }
     catalogue c;
-    if (registry_catalogue(r, &c) < 0)
+    if (registry_catalogue(r, registry_today(), &c) < 0)
         return 2;
     if (registry_begin(r, actor) < 0) {
         catalogue_free(&c);

@@ -245,7 +245,7 @@ int attendance_check(registry *r, int32_t day, const char *person, const char *a
     rules_date_format(dtext, day);
     *entitled = *paused = 0;
     catalogue c;
-    if (registry_catalogue(r, &c) < 0)
+    if (registry_catalogue(r, day, &c) < 0)
         return -1;
     pg_array pid = {0}, item = {0}, ppid = {0}, pitem = {0}, pbasis = {0};
     PGresult *res = NULL;

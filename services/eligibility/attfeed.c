@@ -4,6 +4,7 @@
 #include "attfeed.h"
 
 #include "attendance.h"
+#include "catload.h"
 
 #include "common/batch.h"
 #include "common/calendar.h"
@@ -23,10 +24,11 @@ static struct {
     deps bd; /* the registry's PostgreSQL and producer, as the batch consumer sees them */
     batch_consumer *bc;
     char group[160], instance[160];
-    int32_t checked_day; /* the last day the daily check ran */
-    int64_t effects_ms;  /* when the effects left undone were last looked at */
-    metric *m_swipes;    /* onecard_eligibility_attendance_swipes_total */
-    metric *m_paused;    /* onecard_eligibility_attendance_paused_total */
+    int32_t checked_day;   /* the last day the daily check ran */
+    int32_t catalogue_day; /* the last day the catalogue in force was projected */
+    int64_t effects_ms;    /* when the effects left undone were last looked at */
+    metric *m_swipes;      /* onecard_eligibility_attendance_swipes_total */
+    metric *m_paused;      /* onecard_eligibility_attendance_paused_total */
 } a;
 
 static int attfeed_apply(void *arg, kafka_record *recs, int n, bool retry, char *err, size_t errlen)
@@ -89,6 +91,18 @@ static void attfeed_tick(void *arg, bool idle)
         return;
     }
     int32_t today = registry_today();
+    if (a.catalogue_day != today) {
+        /* a catalogue version loaded ahead of its date takes over on it */
+        int changed = 0;
+        if (catload_project_today(r, &changed) == 0) {
+            a.catalogue_day = today;
+            if (changed > 0)
+                log_info("catalogue_in_force", "the version in force today projected: %d rows",
+                         changed);
+        } else {
+            log_error("catalogue_in_force_failed", "tried again in a minute");
+        }
+    }
     int hour = calendar_hour_of_ms(now, (int)r->cfg->tz_offset_min);
     if (r->cfg->attendance_check_hour >= 0 && hour == r->cfg->attendance_check_hour &&
         a.checked_day != today) {

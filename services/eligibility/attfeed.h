@@ -12,6 +12,10 @@
  * - The check once a day, in the first minute of the local hour
  *   ONECARD_ATTENDANCE_CHECK_HOUR (-1: never; the command still runs it),
  *   as of that day, and every minute the effects a failure left undone.
+ * - On the daemon's first idle minute and then once a day: the catalogue
+ *   version in force today projected (catload_project_today), so a version
+ *   loaded ahead of its date takes over on that date. It rides on this
+ *   tick, the daemon's one daily timer, rather than a timer of its own.
  *
  * Loop thread; blocking calls to PostgreSQL, Redis and the broker on it.
  */

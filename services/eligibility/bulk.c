@@ -216,7 +216,7 @@ static int bulk_persons_file(registry *r, const char *path, encoding_kind enc, c
     rc = registry_end(r, rc);
     if (rc == 0 && issued) {
         catalogue c;
-        if (registry_catalogue(r, &c) < 0) {
+        if (registry_catalogue(r, registry_today(), &c) < 0) {
             rc = 2;
         } else {
             for (int i = 0; i < PQntuples(issued) && rc == 0; i++) {
@@ -269,7 +269,7 @@ static int bulk_providers_file(registry *r, const char *path, encoding_kind enc,
         return 2;
     }
     catalogue c;
-    if (registry_catalogue(r, &c) < 0) {
+    if (registry_catalogue(r, registry_today(), &c) < 0) {
         free(buf);
         return 2;
     }

@@ -506,3 +506,171 @@ const rules_item *catalogue_find(const catalogue *c, const char *code)
             return &c->items[i];
     return NULL;
 }
+
+int catalogue_version_pick(const catalogue_version *v, int n, int32_t day, int32_t *until)
+{
+    int best = -1;
+    *until = 0;
+    for (int i = 0; i < n; i++) {
+        if (v[i].effective_day <= day) {
+            if (best < 0 || v[i].effective_day > v[best].effective_day ||
+                (v[i].effective_day == v[best].effective_day && v[i].id > v[best].id))
+                best = i;
+        } else if (*until == 0 || v[i].effective_day < *until) {
+            *until = v[i].effective_day;
+        }
+    }
+    return best;
+}
+
+/* The compared fields of an item, by the file's column names. */
+static const char *const catalogue_diff_fields[] = {
+    "category",       "name_zh",          "name_en",      "group",       "unit",
+    "kind",           "application",      "standard_fen", "tier",        "eligibility",
+    "annual_cap_fen", "daily_cap_fen",    "exclusive",    "fund_source", "programme",
+    "issued",         "effective_from",   "effective_to", "default",     "procedure",
+    "legal_basis",    "attendance_weeks",
+};
+#define CATALOGUE_DIFF_NFIELDS                                                                     \
+    ((int)(sizeof(catalogue_diff_fields) / sizeof(catalogue_diff_fields[0])))
+
+/* Field k of it, as the file writes it, into out. */
+static void catalogue_diff_value(const rules_item *it, int k, char *out, size_t len)
+{
+    char d[RULES_DATE_LEN];
+    switch (k) {
+    case 0:
+        snprintf(out, len, "%s", it->category);
+        break;
+    case 1:
+        snprintf(out, len, "%s", it->name_zh);
+        break;
+    case 2:
+        snprintf(out, len, "%s", it->name_en);
+        break;
+    case 3:
+        snprintf(out, len, "%s", it->group);
+        break;
+    case 4:
+        snprintf(out, len, "%s", catalogue_units[it->unit]);
+        break;
+    case 5:
+        snprintf(out, len, "%s", directory_kind_name(it->kind));
+        break;
+    case 6:
+        snprintf(out, len, "%s", it->application ? "yes" : "no");
+        break;
+    case 7:
+        snprintf(out, len, "%lld", (long long)it->standard_fen);
+        break;
+    case 8:
+        snprintf(out, len, "%s", catalogue_tiers[it->tier]);
+        break;
+    case 9:
+        snprintf(out, len, "%s", it->eligibility);
+        break;
+    case 10:
+        snprintf(out, len, "%lld", (long long)it->annual_cap_fen);
+        break;
+    case 11:
+        snprintf(out, len, "%lld", (long long)it->daily_cap_fen);
+        break;
+    case 12:
+        snprintf(out, len, "%s", it->exclusive[0] ? it->exclusive : "-");
+        break;
+    case 13:
+        snprintf(out, len, "%s", it->fund_shares);
+        break;
+    case 14:
+        snprintf(out, len, "%s", it->programme);
+        break;
+    case 15:
+        snprintf(out, len, "%s", it->issued ? "yes" : "no");
+        break;
+    case 16:
+        snprintf(out, len, "%s", rules_date_format(d, it->from_day));
+        break;
+    case 17:
+        snprintf(out, len, "%s", it->to_day ? rules_date_format(d, it->to_day) : "-");
+        break;
+    case 18:
+        snprintf(out, len, "%s", it->is_default ? "yes" : "no");
+        break;
+    case 19:
+        snprintf(out, len, "%s", it->procedure);
+        break;
+    case 20:
+        snprintf(out, len, "%s", it->legal_basis);
+        break;
+    default:
+        snprintf(out, len, "%d", it->attendance_weeks);
+        break;
+    }
+}
+
+/* The index of the tier row of c named like row k of o, or -1. */
+static int catalogue_diff_tier(const catalogue *c, const catalogue *o, int k)
+{
+    for (int i = 0; i < c->tiers->n; i++)
+        if (c->tiers->rows[i].tier == o->tiers->rows[k].tier &&
+            strcmp(c->tier_when[i], o->tier_when[k]) == 0)
+            return i;
+    return -1;
+}
+
+int catalogue_diff(const catalogue *a, const catalogue *b, catalogue_diff_fn *fn, void *ctx)
+{
+    int n = 0, i = 0, j = 0;
+    char va[512], vb[512];
+    /* a's items in its order (code order, as the store reads them back), then b's new ones */
+    for (i = 0; i < a->nitems; i++) {
+        const rules_item *x = &a->items[i], *y = catalogue_find(b, x->code);
+        if (y == NULL) {
+            fn(ctx, '-', x->code, NULL, NULL, NULL);
+            n++;
+            continue;
+        }
+        for (int k = 0; k < CATALOGUE_DIFF_NFIELDS; k++) {
+            catalogue_diff_value(x, k, va, sizeof(va));
+            catalogue_diff_value(y, k, vb, sizeof(vb));
+            if (strcmp(va, vb) != 0) {
+                fn(ctx, '~', x->code, catalogue_diff_fields[k], va, vb);
+                n++;
+            }
+        }
+    }
+    for (j = 0; j < b->nitems; j++)
+        if (catalogue_find(a, b->items[j].code) == NULL) {
+            fn(ctx, '+', b->items[j].code, NULL, NULL, NULL);
+            n++;
+        }
+    char name[200];
+    for (i = 0; i < a->tiers->n; i++) {
+        snprintf(name, sizeof(name), "%s %s", catalogue_tiers[a->tiers->rows[i].tier],
+                 a->tier_when[i]);
+        int k = catalogue_diff_tier(b, a, i);
+        if (k < 0) {
+            fn(ctx, '-', name, NULL, NULL, NULL);
+            n++;
+            continue;
+        }
+        snprintf(va, sizeof(va), "%lld", (long long)a->tiers->rows[i].value);
+        snprintf(vb, sizeof(vb), "%lld", (long long)b->tiers->rows[k].value);
+        if (strcmp(va, vb) != 0) {
+            fn(ctx, '~', name, "value", va, vb);
+            n++;
+        }
+        if (strcmp(a->tier_basis[i], b->tier_basis[k]) != 0) {
+            fn(ctx, '~', name, "legal_basis", a->tier_basis[i], b->tier_basis[k]);
+            n++;
+        }
+    }
+    for (j = 0; j < b->tiers->n; j++)
+        if (catalogue_diff_tier(a, b, j) < 0) {
+            snprintf(name, sizeof(name), "%s %s", catalogue_tiers[b->tiers->rows[j].tier],
+                     b->tier_when[j]);
+            fn(ctx, '+', name, NULL, NULL, NULL);
+            n++;
+        }
+    return n;
+}

@@ -34,6 +34,11 @@
 
 typedef struct catalogue {
     char version[32];
+    /* read from the store (registry_catalogue): the version's id, the day
+     * it is in force from, and the day the next version takes over (0: none
+     * yet). A file just parsed: all 0. */
+    int version_id;
+    int32_t effective_day, until_day;
     int nitems;
     rules_item *items;  /* malloc'd; catalogue_free */
     rules_tiers *tiers; /* malloc'd; every item's tiers points here */
@@ -61,5 +66,28 @@ int catalogue_load_file(catalogue *c, const char *path, char *err, size_t errlen
 void catalogue_free(catalogue *c);
 /* The item with code, or NULL. */
 const rules_item *catalogue_find(const catalogue *c, const char *code);
+
+/* The catalogue versions (0028_catalogue_versions.sql): the version in
+ * force on day is the one with the latest effective day on or before it,
+ * ties the later loaded (the larger id); the SQL function
+ * elig_catalogue_version_at says the same for queries. v: n versions in
+ * any order. Returns the index of the version in force, or -1 when none
+ * is yet; *until: the next version's effective day after day (0: none). */
+typedef struct catalogue_version {
+    int id;
+    int32_t effective_day;
+} catalogue_version;
+int catalogue_version_pick(const catalogue_version *v, int n, int32_t day, int32_t *until);
+
+/* What changed from catalogue a to b, one call of fn per difference: a's
+ * items in a's order (code order, as the store reads them), then the items
+ * b adds, then the tier rows the same way. op '+' an item (or tier row) in
+ * b only, '-' in a only
+ * (field, old and new NULL), '~' a field changed (old → new, as the file
+ * writes it). Tier rows are named "tier WHEN" (e.g. "care grade=1;care=3").
+ * The version label is not compared. Returns how many differences. */
+typedef void catalogue_diff_fn(void *ctx, char op, const char *code, const char *field,
+                               const char *old, const char *now);
+int catalogue_diff(const catalogue *a, const catalogue *b, catalogue_diff_fn *fn, void *ctx);
 
 #endif

@@ -34,7 +34,10 @@
 
 /* The rows of one name stand together (commands_names lists each once). */
 static const commands_row commands_table[] = {
-    {.name = "catalogue", .run = catload_command, .usage = "catalogue load FILE [--actor A]"},
+    {.name = "catalogue",
+     .run = catload_command,
+     .usage = "catalogue load FILE [--effective YYYY-MM-DD] [--correction yes] [--actor A] | "
+              "catalogue versions | catalogue show [--at YYYY-MM-DD] | catalogue diff V1 V2"},
     {.name = "person",
      .sub = "add",
      .run = persons_add_command,

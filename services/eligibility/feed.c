@@ -156,7 +156,7 @@ static void feed_effects(pg_array *persons, PGresult *frozen)
                                  "c USING (person_id) WHERE p.person_id = ANY($1::text[]) AND "
                                  "c.status IN ('active', 'frozen')",
                                  1, q, err, sizeof(err));
-        if (res && registry_catalogue(r, &c) == 0) {
+        if (res && registry_catalogue(r, registry_today(), &c) == 0) {
             for (int i = 0; i < PQntuples(res); i++) {
                 rules_person rp = registry_person_row(res, i, 1);
                 registry_project_entitlements(r, &c, PQgetvalue(res, i, 0), &rp, registry_today());

@@ -1,13 +1,17 @@
 /*
  * issue: the issuance run for one period (YYYY-MM).
  *
- * 1. Read the catalogue, then every person with a card in use and every
+ * 1. Read the catalogue versions in force on the period's days (the one
+ *    of its first day and each taking over within it, 0028), then every
+ *    person with a card in use and every
  *    attribute change, through two cursors in person order merged as they
  *    are read (chunks of 20,000 rows: memory does not grow with the
  *    population).
  * 2. For each person build the segments of days with constant attributes
- *    and let rules_period compute the grants (prorated, exclusive groups
- *    resolved).
+ *    and let rules_plan_period compute the grants (prorated over the days,
+ *    each day at the figure of the version in force that day; exclusive
+ *    groups resolved). A re-issue of a past period therefore prices it
+ *    with that period's versions, not today's.
  * 3. Insert the grants into elig_issuances in batches (unnest arrays, ON
  *    CONFLICT DO NOTHING on (person, item, period)): a re-run inserts
  *    nothing it inserted before. Then correct what was issued before a
@@ -348,8 +352,9 @@ static int issue_publish_chunk(registry *r, const char *period, long *published,
     PGresult *res = pg_query(
         r->pg,
         "SELECT u.topup_id, u.card_no, u.person_id, u.wallet, u.item_code, u.fund_source, "
-        "u.programme, u.amount_fen, u.period, CASE WHEN c.kind IN ('reimburse', 'cash') THEN "
-        "'person' ELSE 'card' END, coalesce(c.fund_shares, u.fund_source) FROM (SELECT topup_id, "
+        "u.programme, u.amount_fen, u.period, CASE WHEN coalesce(c.kind, t.kind) IN ('reimburse', "
+        "'cash') THEN 'person' ELSE 'card' END, coalesce(c.fund_shares, t.fund_shares, "
+        "u.fund_source) FROM (SELECT topup_id, "
         "card_no, person_id, wallet, item_code, "
         "fund_source, programme, amount_fen, period FROM elig_issuances WHERE period = $1 AND NOT "
         "published UNION ALL SELECT topup_id, card_no, person_id, wallet, item_code, "
@@ -359,7 +364,8 @@ static int issue_publish_chunk(registry *r, const char *period, long *published,
         "elig_quotes WHERE state = 'approved' AND NOT published UNION ALL SELECT topup_id, "
         "card_no, person_id, item_code, item_code, fund_source, programme, amount_fen, period "
         "FROM elig_reimbursements WHERE NOT published LIMIT 50000) u JOIN elig_catalogue_items "
-        "c ON c.code = u.item_code",
+        "t ON t.code = u.item_code LEFT JOIN elig_catalogue_version_items c ON c.code = "
+        "u.item_code AND c.version_id = elig_catalogue_version_at((u.period || '-01')::date)",
         1, p, err, sizeof(err));
     if (res == NULL) {
         registry_fail("%s", err);
@@ -389,9 +395,9 @@ static int issue_publish_chunk(registry *r, const char *period, long *published,
         t.amount_fen = strtoll(PQgetvalue(res, i, 7), NULL, 10);
         t.payee = PQgetvalue(res, i, 9);
         t.occurred_at_ms = now;
-        /* the amount split by the item's fund shares (the catalogue's at
-         * publication: a topup_id is applied once, so a re-run publishes
-         * nothing new for it) */
+        /* the amount split by the item's fund shares (the version's in
+         * force on the period's first day; a topup_id is applied once, so
+         * a re-run publishes nothing new for it) */
         issue_shares sh;
         if (issue_split(&sh, PQgetvalue(res, i, 10), t.amount_fen, err, sizeof(err)) < 0) {
             registry_fail("top-up %s: %s", tid, err);
@@ -454,6 +460,13 @@ int issue_publish(registry *r, const char *period, long *published)
 
 /* ------------------------------------------------------------------ run */
 
+static void issue_versions_free(catalogue *cv, int nv, rules_plan *plan)
+{
+    for (int k = 0; k < nv; k++)
+        catalogue_free(&cv[k]);
+    free(plan);
+}
+
 static int issue_run(registry *r, const char *period, const char *actor)
 {
     char err[512];
@@ -468,14 +481,43 @@ static int issue_run(registry *r, const char *period, const char *actor)
     }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    catalogue c;
-    if (registry_catalogue(r, &c) < 0)
+    /* the catalogue versions in force on the month's days (0028): the one
+     * of its first day, then each that takes over within it */
+    catalogue cv[RULES_SPANS_MAX];
+    rules_span spans[RULES_SPANS_MAX];
+    int nv = 0;
+    int32_t first = rules_days(y, m, 1), end = first + rules_days_in_month(y, m);
+    for (int32_t day = first; day < end;) {
+        if (nv == RULES_SPANS_MAX) {
+            registry_fail("%s: more than %d catalogue versions in force within the month", period,
+                          RULES_SPANS_MAX);
+            while (nv > 0)
+                catalogue_free(&cv[--nv]);
+            return 1;
+        }
+        if (registry_catalogue(r, day, &cv[nv]) < 0) {
+            while (nv > 0)
+                catalogue_free(&cv[--nv]);
+            return 2;
+        }
+        int32_t to = cv[nv].until_day && cv[nv].until_day < end ? cv[nv].until_day : end;
+        spans[nv] = (rules_span){cv[nv].items, cv[nv].nitems, day, to};
+        nv++;
+        day = to;
+    }
+    rules_plan *plan = malloc(sizeof(*plan));
+    if (plan == NULL || rules_plan_make(plan, spans, nv, err, sizeof(err)) < 0) {
+        registry_fail("%s: %s", period, plan ? err : "out of memory");
+        free(plan);
+        while (nv > 0)
+            catalogue_free(&cv[--nv]);
         return 2;
+    }
     char month_end[16];
     snprintf(month_end, sizeof(month_end), "%04d-%02d-%02d", y, m, rules_days_in_month(y, m));
     const char *p[] = {month_end};
     if (registry_begin(r, actor) < 0) {
-        catalogue_free(&c);
+        issue_versions_free(cv, nv, plan);
         return 2;
     }
     if (pg_exec(r->pg,
@@ -484,7 +526,7 @@ static int issue_run(registry *r, const char *period, const char *actor)
                 0, NULL, err, sizeof(err)) < 0) {
         registry_fail("%s", err);
         pg_rollback(r->pg);
-        catalogue_free(&c);
+        issue_versions_free(cv, nv, plan);
         return 2;
     }
     /* both in person order (byte order: the merge below compares with
@@ -501,12 +543,12 @@ static int issue_run(registry *r, const char *period, const char *actor)
                           "person_id COLLATE \"C\", effective_from, recorded_at, event_id",
                           1, p) < 0) {
         pg_rollback(r->pg);
-        catalogue_free(&c);
+        issue_versions_free(cv, nv, plan);
         return 2;
     }
     issue_batch b;
     memset(&b, 0, sizeof(b));
-    rules_grant *grants = calloc((size_t)c.nitems, sizeof(rules_grant));
+    rules_grant *grants = calloc((size_t)plan->ncodes + 1, sizeof(rules_grant));
     rules_segment seg[ISSUE_SEGS];
     int rc = 0, i, k;
     bool failed = false;
@@ -555,7 +597,7 @@ static int issue_run(registry *r, const char *period, const char *actor)
             break;
         }
         persons++;
-        int ng = rules_period(c.items, c.nitems, seg, nseg, y, m, grants);
+        int ng = rules_plan_period(plan, seg, nseg, y, m, grants);
         for (int g = 0; g < ng; g++) {
             const rules_item *it = grants[g].item;
             char key[160], tid[SIGN_HEX_LEN + 1], topup[40];
@@ -625,8 +667,13 @@ static int issue_run(registry *r, const char *period, const char *actor)
     pg_array_free(&b.card), pg_array_free(&b.wallet), pg_array_free(&b.amount);
     pg_array_free(&b.fund), pg_array_free(&b.programme);
     free(grants);
-    catalogue_free(&c);
+    issue_versions_free(cv, nv, plan);
     return rc;
+}
+
+int issue_period(registry *r, const char *period, const char *actor)
+{
+    return issue_run(r, period, actor);
 }
 
 int issue_command(registry *r, int argc, char **argv)

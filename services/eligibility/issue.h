@@ -26,4 +26,9 @@ int issue_command(registry *r, int argc, char **argv);
  * them. Outside a transaction. */
 int issue_publish(registry *r, const char *period, long *published);
 
+/* The issuance run of one period ("YYYY-MM"), as `issue --period` runs it:
+ * `catalogue load --correction yes` runs it for each period the new version
+ * changes. Returns the exit code (0, 1 refused, 2 failed). */
+int issue_period(registry *r, const char *period, const char *actor);
+
 #endif

@@ -400,7 +400,7 @@ int persons_eligible(registry *r, const persons_eligible_query *pq, persons_elig
         if (strcmp(pq->area_col, cols[k]) == 0)
             col = cols[k];
     catalogue c;
-    if (registry_catalogue(r, &c) < 0)
+    if (registry_catalogue(r, registry_today(), &c) < 0)
         return 2;
     const rules_item *it = catalogue_find(&c, pq->item);
     if (it == NULL) {

@@ -28,7 +28,7 @@ static int quotes_submit(registry *r, int argc, char **argv)
         args_reference(ref, "reference"))
         return 1;
     catalogue c;
-    if (registry_catalogue(r, &c) < 0)
+    if (registry_catalogue(r, registry_today(), &c) < 0)
         return 2;
     if (registry_begin(r, actor) < 0) {
         catalogue_free(&c);
@@ -84,7 +84,7 @@ static int quotes_submit(registry *r, int argc, char **argv)
 static int quotes_decide(registry *r, const char *id, const char *reason, const char *actor)
 {
     catalogue c;
-    if (registry_catalogue(r, &c) < 0)
+    if (registry_catalogue(r, registry_today(), &c) < 0)
         return 2;
     if (registry_begin(r, actor) < 0) {
         catalogue_free(&c);

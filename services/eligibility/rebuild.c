@@ -16,7 +16,7 @@ int rebuild_command(registry *r, int argc, char **argv)
 {
     char err[512];
     catalogue c;
-    if (registry_catalogue(r, &c) < 0)
+    if (registry_catalogue(r, registry_today(), &c) < 0)
         return 2;
     for (int i = 0; i < c.nitems; i++)
         registry_project_item(r, &c.items[i]);

@@ -375,9 +375,52 @@ int registry_sync(registry *r)
     return 0;
 }
 
-int registry_catalogue(registry *r, catalogue *c)
+int registry_catalogue(registry *r, int32_t day, catalogue *c)
 {
-    char err[512];
+    char err[512], when[RULES_DATE_LEN];
+    rules_date_format(when, day);
+    PGresult *ver = pg_query(r->pg,
+                             "SELECT version_id, effective - DATE '1970-01-01' FROM "
+                             "elig_catalogue_versions",
+                             0, NULL, err, sizeof(err));
+    if (ver == NULL) {
+        registry_fail("%s", err);
+        return -1;
+    }
+    int n = PQntuples(ver);
+    catalogue_version *v = calloc((size_t)n + 1, sizeof(*v));
+    for (int i = 0; v && i < n; i++) {
+        v[i].id = atoi(PQgetvalue(ver, i, 0));
+        v[i].effective_day = (int32_t)atol(PQgetvalue(ver, i, 1));
+    }
+    PQclear(ver);
+    if (v == NULL) {
+        registry_fail("out of memory");
+        return -1;
+    }
+    int32_t until = 0;
+    int k = catalogue_version_pick(v, n, day, &until);
+    int vid = k >= 0 ? v[k].id : 0;
+    int32_t eff = k >= 0 ? v[k].effective_day : 0;
+    free(v);
+    if (k < 0) {
+        registry_fail("没有 %s 生效的服务目录 / no catalogue in force on %s (run: "
+                      "onecard-eligibility catalogue load FILE [--effective YYYY-MM-DD])",
+                      when, when);
+        return -1;
+    }
+    if (registry_catalogue_version(r, vid, c) < 0)
+        return -1;
+    c->effective_day = eff;
+    c->until_day = until;
+    return 0;
+}
+
+int registry_catalogue_version(registry *r, int vid, catalogue *c)
+{
+    char err[512], id[16];
+    snprintf(id, sizeof(id), "%d", vid);
+    const char *vp[] = {id};
     PGresult *res = pg_query(
         r->pg,
         "SELECT version, code, category, name_zh, name_en, item_group, unit, kind, CASE WHEN "
@@ -387,24 +430,24 @@ int registry_catalogue(registry *r, catalogue *c)
         "coalesce(fund_shares, fund_source), "
         "programme, CASE WHEN issued THEN 'yes' ELSE 'no' END, effective_from, "
         "coalesce(effective_to::text, '-'), CASE WHEN is_default THEN 'yes' ELSE 'no' END, "
-        "procedure, legal_basis, attendance_weeks FROM elig_catalogue_items ORDER BY code",
-        0, NULL, err, sizeof(err));
-    if (res == NULL) {
+        "procedure, legal_basis, attendance_weeks FROM elig_catalogue_version_items WHERE "
+        "version_id = $1::int ORDER BY code",
+        1, vp, err, sizeof(err));
+    PGresult *tiers = res ? pg_query(r->pg,
+                                     "SELECT tier, when_rule, value, legal_basis FROM "
+                                     "elig_catalogue_version_tiers WHERE version_id = $1::int "
+                                     "ORDER BY tier, ord",
+                                     1, vp, err, sizeof(err))
+                          : NULL;
+    if (res == NULL || tiers == NULL) {
         registry_fail("%s", err);
+        PQclear(res);
         return -1;
     }
     if (PQntuples(res) == 0) {
         PQclear(res);
-        registry_fail("no catalogue loaded (run: onecard-eligibility catalogue load FILE)");
-        return -1;
-    }
-    PGresult *tiers = pg_query(r->pg,
-                               "SELECT tier, when_rule, value, legal_basis FROM "
-                               "elig_catalogue_tiers ORDER BY tier, ord",
-                               0, NULL, err, sizeof(err));
-    if (tiers == NULL) {
-        registry_fail("%s", err);
-        PQclear(res);
+        PQclear(tiers);
+        registry_fail("catalogue version %d has no items", vid);
         return -1;
     }
     size_t cap = 4096 + (size_t)PQntuples(res) * 2048 + (size_t)PQntuples(tiers) * 1024, len = 0;
@@ -436,9 +479,12 @@ int registry_catalogue(registry *r, catalogue *c)
     PQclear(tiers);
     int rc = catalogue_parse_stored(c, buf, len < cap ? len : cap, err, sizeof(err));
     free(buf);
-    if (rc < 0)
-        registry_fail("stored catalogue: %s", err);
-    return rc;
+    if (rc < 0) {
+        registry_fail("stored catalogue version %d: %s", vid, err);
+        return rc;
+    }
+    c->version_id = vid;
+    return 0;
 }
 
 void registry_project_item(registry *r, const rules_item *it)
@@ -524,7 +570,7 @@ int registry_project_person(registry *r, const char *pid)
     int rc = 0;
     if (PQntuples(res) == 1) {
         catalogue c;
-        if (registry_catalogue(r, &c) < 0) {
+        if (registry_catalogue(r, registry_today(), &c) < 0) {
             PQclear(res);
             return -1;
         }

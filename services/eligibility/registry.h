@@ -190,9 +190,15 @@ int registry_settled(registry *r, PGresult *cards);
 /* Sends the directory pipeline. 0 / -1 (printed). */
 int registry_sync(registry *r);
 
-/* The catalogue as stored in PostgreSQL, parsed by the same code as the
- * file. 0 / -1 (printed). */
-int registry_catalogue(registry *r, catalogue *c);
+/* The catalogue version in force on day (days since 1970-01-01), as
+ * stored in PostgreSQL (0028_catalogue_versions.sql), parsed by the same
+ * code as the file; c->version_id, effective_day and until_day say which
+ * and for how long. The one way every reader of the catalogue gets it:
+ * registry_today() for what a card carries now, a period's days for
+ * issuance. 0 / -1 (printed). */
+int registry_catalogue(registry *r, int32_t day, catalogue *c);
+/* One version by its id (for `catalogue diff`; no dates set). */
+int registry_catalogue_version(registry *r, int vid, catalogue *c);
 
 /* Writes a catalogue item's record (wallet, category, standard amount and
  * caps) into the directory pipeline: what the gateway checks a swipe

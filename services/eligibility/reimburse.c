@@ -61,7 +61,7 @@ static int reimburse_record(registry *r, int argc, char **argv)
         return 1;
     }
     catalogue c;
-    if (registry_catalogue(r, &c) < 0)
+    if (registry_catalogue(r, day, &c) < 0)
         return 2;
     if (registry_begin(r, actor) < 0) {
         catalogue_free(&c);

@@ -6,6 +6,7 @@
 #include "common/calendar.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -323,12 +324,16 @@ int64_t rules_monthly_fen(const rules_item *it, const rules_person *p, int32_t d
     return it->unit == RULES_UNIT_MONTH ? v : v / 12;
 }
 
-int64_t rules_item_amount(const rules_item *it, const rules_segment *seg, int nseg, int y, int m)
+/* monthly fen x days of the item over the segments, within month [first,
+ * end) and within [lo, hi) (a catalogue version's days) */
+static int64_t rules_item_fendays(const rules_item *it, const rules_segment *seg, int nseg,
+                                  int32_t first, int32_t end, int32_t lo, int32_t hi)
 {
-    int32_t first = rules_days(y, m, 1);
-    int dim = rules_days_in_month(y, m);
-    int32_t end = first + dim;
-    int64_t sum = 0; /* monthly fen x days */
+    int64_t sum = 0;
+    if (lo > first)
+        first = lo;
+    if (hi < end)
+        end = hi;
     for (int i = 0; i < nseg; i++) {
         int32_t a = seg[i].from_day > first ? seg[i].from_day : first;
         int32_t b = seg[i].to_day < end ? seg[i].to_day : end;
@@ -340,7 +345,14 @@ int64_t rules_item_amount(const rules_item *it, const rules_segment *seg, int ns
             continue;
         sum += rules_monthly_fen(it, &seg[i].p, a) * (b - a);
     }
-    return sum / dim;
+    return sum;
+}
+
+int64_t rules_item_amount(const rules_item *it, const rules_segment *seg, int nseg, int y, int m)
+{
+    int32_t first = rules_days(y, m, 1);
+    int dim = rules_days_in_month(y, m);
+    return rules_item_fendays(it, seg, nseg, first, first + dim, INT32_MIN, INT32_MAX) / dim;
 }
 
 /* The better of two items of one exclusive group: the larger amount, ties
@@ -351,34 +363,83 @@ static bool rules_better(const rules_item *a, int64_t amount_a, const rules_item
     return amount_a > amount_b || (amount_a == amount_b && strcmp(a->code, b->code) < 0);
 }
 
+/* Adds the grant of a (> 0) for it to out[0..*n), one per exclusive group. */
+static void rules_add_grant(rules_grant *out, int *n, const rules_item *it, int64_t a)
+{
+    const char *g = it->exclusive;
+    if (g[0] != '\0') {
+        for (int k = 0; k < *n; k++) {
+            if (strcmp(out[k].item->exclusive, g) != 0)
+                continue;
+            /* one grant per group: keep the larger (ties: smaller code) */
+            if (rules_better(it, a, out[k].item, out[k].amount_fen)) {
+                out[k].item = it;
+                out[k].amount_fen = a;
+            }
+            return;
+        }
+    }
+    out[*n].item = it;
+    out[*n].amount_fen = a;
+    (*n)++;
+}
+
 int rules_period(const rules_item *items, int nitems, const rules_segment *seg, int nseg, int y,
                  int m, rules_grant *out)
 {
     int n = 0;
     for (int i = 0; i < nitems; i++) {
         int64_t a = rules_item_amount(&items[i], seg, nseg, y, m);
-        if (a <= 0)
-            continue;
-        const char *g = items[i].exclusive;
-        bool add = true;
-        if (g[0] != '\0') {
-            for (int k = 0; k < n; k++) {
-                if (strcmp(out[k].item->exclusive, g) != 0)
-                    continue;
-                /* one grant per group: keep the larger (ties: smaller code) */
-                if (rules_better(&items[i], a, out[k].item, out[k].amount_fen)) {
-                    out[k].item = &items[i];
-                    out[k].amount_fen = a;
+        if (a > 0)
+            rules_add_grant(out, &n, &items[i], a);
+    }
+    return n;
+}
+
+int rules_plan_make(rules_plan *pl, const rules_span *spans, int nspans, char *err, size_t errlen)
+{
+    memset(pl, 0, sizeof(*pl));
+    if (nspans < 1 || nspans > RULES_SPANS_MAX) {
+        snprintf(err, errlen, "%d catalogue versions in one month (1..%d)", nspans,
+                 RULES_SPANS_MAX);
+        return -1;
+    }
+    for (int k = 0; k < nspans; k++) {
+        pl->from[k] = spans[k].from_day;
+        pl->to[k] = spans[k].to_day;
+        for (int i = 0; i < spans[k].nitems; i++) {
+            const rules_item *it = &spans[k].items[i];
+            int j = 0;
+            while (j < pl->ncodes && strcmp(pl->head[j]->code, it->code) != 0)
+                j++;
+            if (j == pl->ncodes) {
+                if (j == RULES_PLAN_CODES) {
+                    snprintf(err, errlen, "more than %d item codes in one month", RULES_PLAN_CODES);
+                    return -1;
                 }
-                add = false;
-                break;
+                pl->head[pl->ncodes++] = it;
             }
+            pl->in[j][k] = it;
         }
-        if (add) {
-            out[n].item = &items[i];
-            out[n].amount_fen = a;
-            n++;
-        }
+    }
+    pl->nspans = nspans;
+    return 0;
+}
+
+int rules_plan_period(const rules_plan *pl, const rules_segment *seg, int nseg, int y, int m,
+                      rules_grant *out)
+{
+    int32_t first = rules_days(y, m, 1);
+    int dim = rules_days_in_month(y, m);
+    int n = 0;
+    for (int j = 0; j < pl->ncodes; j++) {
+        int64_t sum = 0;
+        for (int k = 0; k < pl->nspans; k++)
+            if (pl->in[j][k])
+                sum += rules_item_fendays(pl->in[j][k], seg, nseg, first, first + dim, pl->from[k],
+                                          pl->to[k]);
+        if (sum / dim > 0)
+            rules_add_grant(out, &n, pl->head[j], sum / dim);
     }
     return n;
 }

@@ -192,6 +192,35 @@ int64_t rules_item_amount(const rules_item *it, const rules_segment *seg, int ns
 int rules_period(const rules_item *items, int nitems, const rules_segment *seg, int nseg, int y,
                  int m, rules_grant *out);
 
+/* A month across catalogue versions (0028_catalogue_versions.sql): span k
+ * is a version's items in force on [from_day, to_day). The grant of an item
+ * is prorated over the days like rules_item_amount, each day at the figure
+ * of the version in force that day, the sum divided by the month's days
+ * once (one rounding down: old rate x days before + new rate x days from,
+ * over the month's days). The item a grant names (its fund, programme and
+ * exclusive group) is the version's in force on the month's first day, or
+ * of the first version of the month that has it. rules_plan_make builds the
+ * plan once per run (codes matched across versions); rules_plan_period then
+ * works like rules_period for each person. */
+#define RULES_SPANS_MAX  8
+#define RULES_PLAN_CODES 512
+typedef struct rules_span {
+    const rules_item *items;
+    int nitems;
+    int32_t from_day, to_day; /* [from, to) */
+} rules_span;
+typedef struct rules_plan {
+    int nspans, ncodes;
+    int32_t from[RULES_SPANS_MAX], to[RULES_SPANS_MAX];
+    const rules_item *head[RULES_PLAN_CODES];
+    const rules_item *in[RULES_PLAN_CODES][RULES_SPANS_MAX]; /* NULL: not in that version */
+} rules_plan;
+int rules_plan_make(rules_plan *pl, const rules_span *spans, int nspans, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/* out: room for pl->ncodes. Returns how many grants. */
+int rules_plan_period(const rules_plan *pl, const rules_segment *seg, int nseg, int y, int m,
+                      rules_grant *out);
+
 /* What a card carries at the terminal on day: for each item, its
  * entitlement in out[i] (room for nitems). An item is entitled when it is
  * in force on day and p is eligible for it, and, in an exclusive group,

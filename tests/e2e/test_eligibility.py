@@ -785,13 +785,20 @@ def test_top_ups_refused_as_over_budget_are_published_again_once_there_is_budget
     stack = el["stack"]
     prog = "e2e-unfunded-" + el["run"]
     was = stack.psql("SELECT programme FROM elig_catalogue_items WHERE code = 'S01-CARE'")
+    # issuance reads the catalogue version in force in the month (0028)
+    version = ("code = 'S01-CARE' AND version_id = elig_catalogue_version_at(DATE '%s-01')"
+               % PERIOD)
     stack.psql("UPDATE elig_catalogue_items SET programme = '%s' WHERE code = 'S01-CARE'" % prog)
+    stack.psql("UPDATE elig_catalogue_version_items SET programme = '%s' WHERE %s"
+               % (prog, version))
     try:
         nid, pid, card = person(el)
         elig(stack, "issue", "--period", PERIOD, "--actor", "test")
     finally:
         stack.psql("UPDATE elig_catalogue_items SET programme = '%s' WHERE code = 'S01-CARE'"
                    % was)
+        stack.psql("UPDATE elig_catalogue_version_items SET programme = '%s' WHERE %s"
+                   % (was, version))
     topup = stack.psql("SELECT topup_id FROM elig_issuances WHERE person_id = '%s' AND "
                        "item_code = 'S01-CARE'" % pid)
     assert topup, "no care subsidy issued"

@@ -435,6 +435,10 @@ def test_providers_and_the_catalogue_are_read_over_http(el):
     assert st == 404, doc
     st, doc, _ = fin.call("GET", "/v1/catalogue")
     assert st == 200 and doc["total"] == len(doc["items"]) >= 39, doc
+    # the catalogue version in force today, named (0028)
+    assert doc["version_id"] == int(stack.psql(
+        "SELECT elig_catalogue_version_at((now() AT TIME ZONE 'UTC' + interval '8 hours')::date)"
+    )), doc
     r03 = [i for i in doc["items"] if i["code"] == "R03-HEARING-CHILD"][0]
     assert r03["application"] is True and "evidence=" in r03["eligibility"], r03
     assert isinstance(r03["standard_fen"], int) and r03["standard_fen"] > 0, r03

@@ -157,7 +157,9 @@ static void test_names_and_usage(void)
         const char *w[MAXW];
         const char *usage;
     } rows[] = {
-        {{"catalogue"}, "catalogue load FILE [--actor A]"},
+        {{"catalogue"},
+         "catalogue load FILE [--effective YYYY-MM-DD] [--correction yes] [--actor A] | "
+         "catalogue versions | catalogue show [--at YYYY-MM-DD] | catalogue diff V1 V2"},
         {{"person", "modify"},
          "person modify PERSON_ID [--grade G] [--evidence E] [--care-level L] [--household H] "
          "[--category C] [--status S] --effective YYYY-MM-DD --actor A"},
@@ -198,7 +200,25 @@ static void test_refusals(void)
         {catload_command,
          {"load", "f.tsv", "--who", "x"},
          COMMANDS_USAGE,
-         "eligibility: unknown option --who (allowed: actor)\n"},
+         "eligibility: unknown option --who (allowed: actor,effective,correction)\n"},
+        {catload_command,
+         {"load", "f.tsv", "--effective", "2027-02-30"},
+         1,
+         "eligibility: --effective: date \"2027-02-30\" is not a real date\n"},
+        {catload_command,
+         {"load", "f.tsv", "--effective", "1999-12-31"},
+         1,
+         "eligibility: --effective 1999-12-31 is before 2000-01-01\n"},
+        {catload_command,
+         {"load", "f.tsv", "--correction", "maybe"},
+         1,
+         "eligibility: --correction must be yes or no\n"},
+        {catload_command, {"versions", "extra"}, COMMANDS_USAGE, ""},
+        {catload_command, {"diff", "1"}, COMMANDS_USAGE, ""},
+        {catload_command,
+         {"show", "--on", "2027-01-01"},
+         COMMANDS_USAGE,
+         "eligibility: unknown option --on (allowed: at)\n"},
         {persons_modify_command, {NULL}, COMMANDS_USAGE, ""},
         {persons_modify_command,
          {"P1", "--grade", "9", "--effective", "2026-11-01", "--actor", "x"},

@@ -6,7 +6,9 @@
  *                                                provider list command shows
  *   GET /v1/providers/{provider}                 one provider: designations,
  *                                                terminals (never a secret)
- *   GET /v1/catalogue                            the items in force
+ *   GET /v1/catalogue                            the items of the catalogue
+ *                                                version in force today
+ *                                                (version_id, version, effective)
  *
  * Every signed-in role reads these: a provider and the service list are
  * public facts of the federation, not a person's data. They are the
@@ -128,42 +130,41 @@ void api_providers_show(api_request *q)
 
 void api_catalogue_show(api_request *q)
 {
-    char err[512];
-    PGresult *res = pg_query(q->r->pg,
-                             "SELECT code, category, name_zh, name_en, kind, unit, standard_fen, "
-                             "annual_cap_fen, CASE WHEN application THEN 't' ELSE 'f' END, "
-                             "eligibility, programme, effective_from::text, "
-                             "coalesce(effective_to::text, '') FROM elig_catalogue_items ORDER BY "
-                             "code",
-                             0, NULL, err, sizeof(err));
-    if (res == NULL) {
-        api_store_failed(q, err);
+    /* the version in force today, read the one way every reader reads it */
+    catalogue c;
+    if (registry_catalogue(q->r, registry_today(), &c) < 0) {
+        api_refused(q, 2);
         return;
     }
+    char from[RULES_DATE_LEN], to[RULES_DATE_LEN];
     jsonw w;
     jsonw_init(&w);
     jsonw_obj(&w, NULL);
+    jsonw_int(&w, "version_id", c.version_id);
+    jsonw_str(&w, "version", c.version);
+    jsonw_str(&w, "effective", rules_date_format(from, c.effective_day));
     jsonw_arr(&w, "items");
-    for (int i = 0; i < PQntuples(res); i++) {
+    for (int i = 0; i < c.nitems; i++) {
+        const rules_item *it = &c.items[i];
         jsonw_obj(&w, NULL);
-        jsonw_str(&w, "code", PQgetvalue(res, i, 0));
-        jsonw_str(&w, "category", PQgetvalue(res, i, 1));
-        jsonw_str(&w, "name_zh", PQgetvalue(res, i, 2));
-        jsonw_str(&w, "name_en", PQgetvalue(res, i, 3));
-        jsonw_str(&w, "kind", PQgetvalue(res, i, 4));
-        jsonw_str(&w, "unit", PQgetvalue(res, i, 5));
-        jsonw_int(&w, "standard_fen", strtoll(PQgetvalue(res, i, 6), NULL, 10));
-        jsonw_int(&w, "annual_cap_fen", strtoll(PQgetvalue(res, i, 7), NULL, 10));
-        jsonw_bool(&w, "application", strcmp(PQgetvalue(res, i, 8), "t") == 0);
-        jsonw_str(&w, "eligibility", PQgetvalue(res, i, 9));
-        jsonw_str(&w, "programme", PQgetvalue(res, i, 10));
-        jsonw_str(&w, "effective_from", PQgetvalue(res, i, 11));
-        jsonw_str(&w, "effective_to", PQgetvalue(res, i, 12)[0] ? PQgetvalue(res, i, 12) : NULL);
+        jsonw_str(&w, "code", it->code);
+        jsonw_str(&w, "category", it->category);
+        jsonw_str(&w, "name_zh", it->name_zh);
+        jsonw_str(&w, "name_en", it->name_en);
+        jsonw_str(&w, "kind", directory_kind_name(it->kind));
+        jsonw_str(&w, "unit", catalogue_unit_names[it->unit]);
+        jsonw_int(&w, "standard_fen", it->standard_fen);
+        jsonw_int(&w, "annual_cap_fen", it->annual_cap_fen);
+        jsonw_bool(&w, "application", it->application);
+        jsonw_str(&w, "eligibility", it->eligibility);
+        jsonw_str(&w, "programme", it->programme);
+        jsonw_str(&w, "effective_from", rules_date_format(from, it->from_day));
+        jsonw_str(&w, "effective_to", it->to_day ? rules_date_format(to, it->to_day) : NULL);
         jsonw_end(&w);
     }
     jsonw_end(&w);
-    jsonw_int(&w, "total", PQntuples(res));
+    jsonw_int(&w, "total", c.nitems);
     jsonw_end(&w);
-    PQclear(res);
+    catalogue_free(&c);
     api_json(q, 200, &w);
 }
