@@ -581,7 +581,8 @@ async function catalogue() {
         },
       ],
     });
-    window.addEventListener("resize", () => chart.resize(), { once: true });
+    // the chart follows its box (a rotated tablet, a narrowed window)
+    new ResizeObserver(() => chart.resize()).observe(chartBox);
   } else {
     chartBox.replaceChildren(h("p", {}, t("catalogue.no_chart")));
   }
