@@ -4,7 +4,7 @@
 // it saw as JSON; the Python test asserts on it and checks the API.
 //
 // plan: {base, chromium, npm, shots, password, village, town, district,
-//        other, app, app_reject, person}
+//        other, app, app_reject, person, loads}
 import { createRequire } from "module";
 import fs from "fs";
 import path from "path";
@@ -137,6 +137,20 @@ try {
     await go(page, "#/person/" + plan.person, "person");
     if (plan.shots) await page.screenshot({ path: path.join(plan.shots, "person.png"), fullPage: true });
     await checkPage(page, "person");
+    // the person page's load time, whole (the page, its modules revalidated,
+    // /v1/me and /v1/persons/ID), over plan.loads reloads
+    if (plan.loads > 0) {
+      const ms = [];
+      for (let i = 0; i < plan.loads; i++) {
+        const t0 = performance.now();
+        await page.reload();
+        await at(page, "person");
+        ms.push(performance.now() - t0);
+      }
+      ms.sort((a, b) => a - b);
+      const q = (p) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))];
+      out.person_load_ms = { n: ms.length, p50: q(0.5), p99: q(0.99), max: ms[ms.length - 1] };
+    }
     await go(page, "#/persons", "persons");
     await checkPage(page, "persons");
     await go(page, "#/providers", "providers");
