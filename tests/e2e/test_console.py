@@ -7,7 +7,8 @@ API). A rejection without a reason is refused on the page, with one it is
 done; another village's reviewer opening the application by URL sees the
 API's refusal and no decision buttons; the language switch shows English
 and back, remembered across a reload; axe-core finds no WCAG 2.1 A/AA
-violation on any page; at 768 px no page scrolls sideways; no page logs a
+violation on any page; Tab reaches every control of the sign-in and the
+application page, each with a focus ring; at 768 px no page scrolls sideways; no page logs a
 CSP violation; the person page's load time over ONECARD_CONSOLE_LOADS
 reloads (20 by default) is printed. Over plain HTTP: every console answer carries the CSP,
 nosniff and no-referrer; no served file has an inline script, an inline
@@ -220,6 +221,14 @@ def test_three_reviewers_decide_in_the_browser(el):
     assert set(out["axe"]) == pages and set(out["overflow"]) == pages, out
     assert all(not v for v in out["axe"].values()), out["axe"]
     assert all(o["scroll"] <= o["client"] for o in out["overflow"].values()), out["overflow"]
+    # keyboard: Tab reaches every control, each with a visible focus ring
+    keys = [f["key"] for f in out["tab_signin"]]
+    assert {"lang", "signin-operator", "signin-password"} <= set(keys), keys
+    assert any(k.startswith("button:") for k in keys), keys
+    keys = [f["key"] for f in out["tab_application"]]
+    assert {"lang", "signout", "decide-reason", "decide-pass", "decide-return",
+            "decide-reject"} <= set(keys), keys
+    assert all(f["ring"] for f in out["tab_signin"] + out["tab_application"]), out
     assert os.path.exists(os.path.join(shots, "queue.png"))
     # the person page's load time in the browser (ONECARD_CONSOLE_LOADS reloads)
     print("person page load: %s" % out.get("person_load_ms"))

@@ -76,6 +76,27 @@ async function checkPage(page, name) {
   await page.setViewport({ width: 1280, height: 900 });
 }
 
+// Tabs through the page from where focus is (after a route: <main>) round
+// to it again: the controls reached (id, or tag and text) and whether each
+// showed a focus ring.
+async function tabOrder(page, max) {
+  await page.evaluate(() => document.activeElement && document.activeElement.blur());
+  const seen = [];
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press("Tab");
+    const f = await page.evaluate(() => {
+      const e = document.activeElement;
+      if (!e || e === document.body) return null;
+      const s = getComputedStyle(e);
+      return { key: e.id || e.tagName.toLowerCase() + ":" + e.textContent.trim().slice(0, 20), ring: s.outlineStyle !== "none" && parseFloat(s.outlineWidth) >= 2 };
+    });
+    if (f === null) continue; // past the last control: the browser's, then the top
+    if (seen.some((x) => x.key === f.key)) break;
+    seen.push(f);
+  }
+  return seen;
+}
+
 async function decide(page, app, decision, reason) {
   await go(page, "#/app/" + app, "application");
   if (reason !== undefined) await page.type("#decide-reason", reason);
@@ -96,6 +117,7 @@ try {
     const { ctx, page } = await session();
     await go(page, "", "signin");
     await checkPage(page, "signin");
+    out.tab_signin = await tabOrder(page, 20);
     // a wrong password: the API's message on the page
     await page.type("#signin-operator", plan.village);
     await page.type("#signin-password", "not the password");
@@ -129,6 +151,7 @@ try {
     await at(page, "application");
     if (plan.shots) await page.screenshot({ path: path.join(plan.shots, "application.png"), fullPage: true });
     await checkPage(page, "application");
+    out.tab_application = await tabOrder(page, 80);
     out.steps.push({ who: "village", ...(await decide(page, plan.app, "pass")) });
 
     out.reject_without_reason = await decide(page, plan.app_reject, "reject");
