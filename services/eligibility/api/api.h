@@ -148,7 +148,7 @@ extern const char api_console_csp[];
  * ONECARD_CONSOLE_DIR; "index.html" for "/console/") and its content type
  * from the fixed table; 1 for a file of the vendor directory (rel its
  * name there); -1 nothing may be served (404): not under /console/, an
- * empty, hidden or ".." segment, a character outside [A-Za-z0-9._-], an
+ * empty or hidden segment, ".." anywhere, a character outside [A-Za-z0-9._-], an
  * unknown extension, rel past rellen. Pure. */
 int api_console_path(const char *path, char *rel, size_t rellen, const char **type);
 /* Where the files are (realpath'd once; a missing one: 404s, logged). */

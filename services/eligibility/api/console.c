@@ -11,8 +11,8 @@
  * never from a CDN.
  *
  * A path is outside input (api_console_path, pure, the fuzz target's):
- * segments of [A-Za-z0-9._-] that do not start with a dot (so no "..",
- * no hidden file), an extension of the fixed type table, nothing else;
+ * segments of [A-Za-z0-9._-] that do not start with a dot (no hidden
+ * file) and no ".." anywhere, an extension of the fixed type table, nothing else;
  * the file's real path must then lie under the directory's (no symlink
  * out) and be a regular file. Every answer carries the console's
  * Content-Security-Policy (scripts, styles and connections of this origin
@@ -95,6 +95,8 @@ int api_console_path(const char *path, char *rel, size_t rellen, const char **ty
     }
     if (start)
         return -1; /* ends with '/' */
+    if (strstr(s, "..") != NULL)
+        return -1; /* harmless inside a name, but no file of the console has it */
     const char *dot = strrchr(s, '.');
     const char *slash = strrchr(s, '/');
     if (dot == NULL || (slash && dot < slash))
