@@ -5,7 +5,8 @@ district reviewer each sign in in a browser session of their own, find the
 application in their queue and pass it: it is approved (checked over the
 API). A rejection without a reason is refused on the page, with one it is
 done; another village's reviewer opening the application by URL sees the
-API's refusal and no decision buttons; the language switch shows English
+API's refusal and no decision buttons; a session ended on the server sends
+the page back to the sign-in, which says why; the language switch shows English
 and back, remembered across a reload; axe-core finds no WCAG 2.1 A/AA
 violation on any page; Tab reaches every control of the sign-in and the
 application page, each with a focus ring; at 768 px no page scrolls sideways; no page logs a
@@ -210,6 +211,11 @@ def test_three_reviewers_decide_in_the_browser(el):
     # another village's reviewer by URL: the API's refusal, no buttons
     assert "not in your area" in out["other_village"]["error"], out["other_village"]
     assert out["other_village"]["buttons"] == 0
+    # a session ended on the server: back at the sign-in, saying why
+    ended = out["ended"]
+    assert ended["status"] == 200 and ended["cookie"] == "onecard_session", ended
+    assert ended["httpOnly"] and ended["sameSite"] == "Strict", ended
+    assert ended["error"].startswith("登录已失效") and "session" in ended["error"], ended
     # the language switch, remembered, and back
     assert out["english"] == {"lang": "en", "h1": "My work queue", "nav": "Work queue"}, out
     assert out["english_kept"] == "My work queue"

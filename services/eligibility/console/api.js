@@ -2,7 +2,8 @@
 // the sign-in sets (Path=/v1, SameSite=Strict); a change carries the
 // session's CSRF token in X-CSRF-Token, as docs/operator-api.md asks. An
 // error is thrown as ApiError with the API's status, code and message,
-// which the pages show as they are.
+// which the pages show as they are. A 401 (the session ended or expired)
+// is also told to the page as the event onecard:unauthorized.
 let csrf = null;
 
 export class ApiError extends Error {
@@ -39,6 +40,11 @@ export async function call(method, path, body) {
   }
   if (!r.ok) {
     const err = doc && doc.error ? doc.error : {};
+    // the session ended or expired (not a wrong password at sign-in):
+    // the page goes back to the sign-in and says why
+    if (r.status === 401 && path !== "/v1/session") {
+      window.dispatchEvent(new CustomEvent("onecard:unauthorized", { detail: err.message || "" }));
+    }
     throw new ApiError(r.status, err.code, err.message);
   }
   return doc;

@@ -45,6 +45,7 @@ const SUBMITTERS = ["village", "town", "district", "administrator"];
 const label = (map, v) => (v && map[v] ? t(map[v]) : v || "—");
 const main = () => document.getElementById("main");
 let me = null; // {id, role, area} of the signed-in operator
+let ended = ""; // why the last session ended, for the sign-in page
 
 function link(href, text) {
   return h("a", { href }, text);
@@ -140,6 +141,8 @@ function signIn() {
       pw.value = "";
     }
   });
+  if (ended) err.textContent = t("signin.ended", { why: ended });
+  ended = "";
   page("signin", t("signin.title"), h("p", {}, t("signin.intro")), form);
   ready();
 }
@@ -658,6 +661,14 @@ async function route() {
 document.getElementById("lang").addEventListener("click", async () => {
   await loadLang(currentLang() === "zh-CN" ? "en" : "zh-CN");
   await route();
+});
+window.addEventListener("onecard:unauthorized", (ev) => {
+  if (!me) return; // not signed in yet: the sign-in page is on its way
+  me = null;
+  setCsrf(null);
+  ended = ev.detail || "";
+  if (location.hash === "#/signin") route();
+  else location.hash = "#/signin";
 });
 window.addEventListener("hashchange", route);
 loadLang().then(route);

@@ -200,6 +200,15 @@ try {
       error: await text(page, "#app-error"),
       buttons: (await page.$$("#decide-pass, #decide-reject, #decide-return")).length,
     };
+    // the session ended on the server (signed out elsewhere with its
+    // token): the next page is refused and the sign-in page says why
+    const [cookie] = await page.cookies(plan.base + "/v1/me");
+    const r = await fetch(plan.base + "/v1/session", {
+      method: "DELETE",
+      headers: { Authorization: "Bearer " + cookie.value },
+    });
+    await go(page, "#/providers", "signin");
+    out.ended = { status: r.status, cookie: cookie.name, httpOnly: cookie.httpOnly, sameSite: cookie.sameSite, error: await text(page, "#signin-error") };
     await ctx.close();
   }
 
