@@ -158,6 +158,11 @@ def test_a_change_with_the_cookie_but_without_the_csrf_token_is_refused(el):
 
 def test_three_reviewers_decide_in_the_browser(el):
     chromium = shutil.which("chromium")
+    if chromium is None and os.geteuid() == 0:  # ./onecard test installs it; a bare run tries
+        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"],
+                       env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"),
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        chromium = shutil.which("chromium")
     if chromium is None:
         pytest.skip("chromium is not installed and could not be (apt-get install chromium): "
                     "the console's browser test needs it")
