@@ -110,8 +110,8 @@ def test_served_files_have_the_csp_no_inline_script_and_no_external_url(el):
             assert "innerHTML" not in text and "eval(" not in text, path
             assert not re.search(r"setAttribute\(\s*\"(style|on[a-z]+)\"", text), path
         ctype = r.getheader("Content-Type")
-        assert ctype.startswith({"js": "text/javascript", "css": "text/css", "json": "application/json"}
-                                .get(path.rsplit(".", 1)[-1], "text/html")), (path, ctype)
+        want = {"js": "text/javascript", "css": "text/css", "json": "application/json"}
+        assert ctype.startswith(want.get(path.rsplit(".", 1)[-1], "text/html")), (path, ctype)
     # revalidation: the same ETag is a 304
     st, _, r = get(port, "/console/app.js")
     st, _, r2 = get(port, "/console/app.js", {"If-None-Match": r.getheader("ETag")})
