@@ -26,6 +26,15 @@
 
 #include <hiredis/hiredis.h>
 
+/* The console's files where the build found them (CMake), so the local
+ * stack and the tests need no install step. */
+#ifndef ONECARD_CONSOLE_SOURCE_DIR
+#define ONECARD_CONSOLE_SOURCE_DIR ""
+#endif
+#ifndef ONECARD_CONSOLE_VENDOR_SOURCE_DIR
+#define ONECARD_CONSOLE_VENDOR_SOURCE_DIR ""
+#endif
+
 typedef struct elig_config {
     daemon_config d;
     char *id_salt;                 /* ONECARD_ID_SALT */
@@ -38,6 +47,8 @@ typedef struct elig_config {
     int64_t operator_port;         /* ONECARD_OPERATOR_PORT: 0, no operator API */
     bool operator_secure_cookie;   /* ONECARD_OPERATOR_SECURE_COOKIE: behind TLS */
     int64_t review_sweep_s;        /* ONECARD_REVIEW_SWEEP_S: escalation sweep period, 0 off */
+    char *console_dir;             /* ONECARD_CONSOLE_DIR: the console's files (api/console.c) */
+    char *console_vendor_dir;      /* ONECARD_CONSOLE_VENDOR_DIR: npm's echarts/dist */
     int64_t attendance_check_hour; /* ONECARD_ATTENDANCE_CHECK_HOUR: the daily 在训 check, -1 off */
     int64_t gauges_s;              /* ONECARD_ELIGIBILITY_GAUGES_S: gauges.h's period, 0 off */
 } elig_config;
@@ -104,6 +115,20 @@ typedef struct elig_config {
          0,                                                                                        \
          86400,                                                                                    \
          "how often the daemon escalates overdue applications, in seconds (0: never)"},            \
+        {"ONECARD_CONSOLE_DIR",                                                                    \
+         CONFIG_STR,                                                                               \
+         &(c)->console_dir,                                                                        \
+         ONECARD_CONSOLE_SOURCE_DIR,                                                               \
+         0,                                                                                        \
+         0,                                                                                        \
+         "the operator console's static files, served under /console/ (empty: no console)"},       \
+        {"ONECARD_CONSOLE_VENDOR_DIR",                                                             \
+         CONFIG_STR,                                                                               \
+         &(c)->console_vendor_dir,                                                                 \
+         ONECARD_CONSOLE_VENDOR_SOURCE_DIR,                                                        \
+         0,                                                                                        \
+         0,                                                                                        \
+         "where the console's echarts.min.js is (npm ci in tools/console-npm)"},                   \
         {"ONECARD_ATTENDANCE_CHECK_HOUR",                                                          \
          CONFIG_INT,                                                                               \
          &(c)->attendance_check_hour,                                                              \

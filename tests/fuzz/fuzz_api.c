@@ -4,7 +4,10 @@
  * input is "METHOD\nPATH\nCOOKIE-HEADER". Beyond no crash: a matched route
  * has the method asked for, its parameters are NUL-terminated and of
  * their kind (an application id, a person id, a material kind); a 405's
- * Allow list is NUL-terminated; a cookie found fits its buffer.
+ * Allow list is NUL-terminated; a cookie found fits its buffer. The same
+ * path asked of the console (api_console_path): a file it names is
+ * relative, of the allowed characters, without "..", an empty or a hidden
+ * segment, and has a content type.
  */
 #include "api/api.h"
 #include "fuzz.h"
@@ -62,6 +65,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 FUZZ_REQUIRE(kind);
             }
         }
+    }
+    char rel[256];
+    const char *type;
+    int c = api_console_path(path, rel, sizeof(rel), &type);
+    FUZZ_REQUIRE(c >= -1 && c <= 1);
+    if (c >= 0) {
+        FUZZ_REQUIRE(type != NULL && memchr(rel, '\0', sizeof(rel)) != NULL);
+        FUZZ_REQUIRE(rel[0] != '/' && rel[0] != '.' && strstr(rel, "..") == NULL &&
+                     strstr(rel, "/.") == NULL && strstr(rel, "//") == NULL);
+        FUZZ_REQUIRE(strspn(rel, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                 "0123456789._-/") == strlen(rel));
     }
     if (cookie) {
         char out[65];

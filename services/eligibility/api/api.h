@@ -23,6 +23,8 @@
  *   providers.c  the providers and the catalogue in force
  *   reports.c  the reports the operators have by command: who is
  *              eligible for an item, the 在训 pauses, attendance reports
+ *   console.c  the operator console's static files under /console/
+ *              (services/eligibility/console/, docs/console.md)
  *
  * Loop thread only.
  */
@@ -160,5 +162,20 @@ void api_catalogue_show(api_request *q);
 void api_items_eligible(api_request *q);
 void api_attendance_pauses(api_request *q);
 void api_attendance_report(api_request *q);
+
+/* console.c */
+/* The console's Content-Security-Policy, on each of its answers. */
+extern const char api_console_csp[];
+/* The file of a decoded path under /console/: 0 with rel (relative to
+ * ONECARD_CONSOLE_DIR; "index.html" for "/console/") and its content type
+ * from the fixed table; 1 for a file of the vendor directory (rel its
+ * name there); -1 nothing may be served (404): not under /console/, an
+ * empty or hidden segment, ".." anywhere, a character outside [A-Za-z0-9._-], an
+ * unknown extension, rel past rellen. Pure. */
+int api_console_path(const char *path, char *rel, size_t rellen, const char **type);
+/* Where the files are (realpath'd once; a missing one: 404s, logged). */
+void api_console_setup(const char *dir, const char *vendor);
+/* Answers a request for "/", "/console" or "/console/…". */
+void api_console_serve(api_request *q, const char *path, const char *method);
 
 #endif

@@ -8,6 +8,9 @@
  * (onecard_eligibility_api_request_seconds), and logged with the operator
  * and never a token, a password or a body.
  *
+ * "/", "/console" and "/console/…" are the operator console's files
+ * (console.c), counted as the route "console".
+ *
  * The same loop runs the escalation sweep of overdue applications every
  * ONECARD_REVIEW_SWEEP_S seconds with the API's connections.
  */
@@ -133,6 +136,12 @@ static void api_handle(struct evhttp_request *req, void *arg)
         api_error(q, 400, "invalid", "the request's path is not valid");
         goto done;
     }
+    if (strcmp(path, "/") == 0 || strcmp(path, "/console") == 0 ||
+        strncmp(path, "/console/", 9) == 0) {
+        route_name = "console";
+        api_console_serve(q, path, method);
+        goto done;
+    }
     m = api_route_match(method, path, &q->route, q->params, allow, sizeof(allow));
     if (m == -1) {
         api_error(q, 404, "no_route", "no operator API route is %.128s (docs/operator-api.md)",
@@ -239,6 +248,7 @@ int api_setup(struct event_base *base, elig_config *cfg, char *err, size_t errle
         return -1;
     }
     api_reg_open = true;
+    api_console_setup(cfg->console_dir, cfg->console_vendor_dir);
     api_http = evhttp_new(base);
     if (api_http == NULL) {
         snprintf(err, errlen, "operator API: evhttp_new failed");
