@@ -13,6 +13,7 @@
 #include "operators.h"
 #include "review.h"
 
+#include "common/cli.h"
 #include "common/event.h"
 
 #include "application.pb-c.h"
@@ -129,17 +130,17 @@ int applications_submit(registry *r, const operators_who *who, const char *actor
     }
     catalogue c;
     if (registry_catalogue(r, &c) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     if (registry_begin(r, actor) < 0) {
         catalogue_free(&c);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     const char *p0[] = {in->person_id};
     PGresult *pr = pg_query(r->pg,
                             "SELECT " REGISTRY_PERSON_COLS ", p.village, p.town, p.district FROM "
                             "elig_persons p WHERE p.person_id = $1 FOR UPDATE",
                             1, p0, err, sizeof(err));
-    int rc = pr ? 0 : 2;
+    int rc = pr ? 0 : CLI_DEPENDENCY;
     if (pr == NULL)
         registry_fail("%s", err);
     else if (PQntuples(pr) == 0) {
@@ -192,7 +193,7 @@ int applications_submit(registry *r, const operators_who *who, const char *actor
                        5, p, err, sizeof(err));
         if (res == NULL) {
             registry_fail("%s", err);
-            rc = 2;
+            rc = CLI_DEPENDENCY;
         } else if (PQntuples(res) == 0) {
             registry_refuse(REFUSE_CONFLICT, "person %.12s… has an open application for %s already",
                             in->person_id, in->items);
@@ -205,7 +206,7 @@ int applications_submit(registry *r, const operators_who *who, const char *actor
         *nitems = n;
         if (applications_publish(r, id, in->person_id, PQgetvalue(res, 0, 1), "submitted", NULL,
                                  NULL, NULL, NULL, NULL, rel != NULL) < 0)
-            rc = 2;
+            rc = CLI_DEPENDENCY;
     }
     PQclear(res);
     PQclear(pr);
@@ -235,7 +236,7 @@ static PGresult *applications_load(registry *r, const char *id, bool lock, int *
     *rc = 0;
     if (a == NULL) {
         registry_fail("%s", err);
-        *rc = 2;
+        *rc = CLI_DEPENDENCY;
     } else if (PQntuples(a) == 0) {
         registry_refuse(REFUSE_NOT_FOUND, "no application %.32s", id);
         *rc = 1;
@@ -257,7 +258,7 @@ int applications_decide(registry *r, const operators_who *who, const char *id, c
         return 1;
     }
     if (registry_begin(r, who->id) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     int rc;
     PGresult *a = applications_load(r, id, true, &rc);
     const char *next = NULL;
@@ -284,7 +285,7 @@ int applications_decide(registry *r, const operators_who *who, const char *id, c
                                3, p, err, sizeof(err));
         if (h == NULL) {
             registry_fail("%s", err);
-            rc = 2;
+            rc = CLI_DEPENDENCY;
         } else if (PQntuples(h) > 0) {
             registry_refuse(REFUSE_CONFLICT,
                             "application %s: operator %s decided it at the %s level already; "
@@ -306,7 +307,7 @@ int applications_decide(registry *r, const operators_who *who, const char *id, c
                      "elig_application_history (application_id, operator_id, role, from_state, "
                      "to_state, reason) VALUES ($1, $3, $4, $5, $2, $6)",
                      7, p, err, sizeof(err)) < 0
-                 ? 2
+                 ? CLI_DEPENDENCY
                  : 0;
         /* an approval grants the items from today: a dated change each */
         const char *g[] = {id, today, PQgetvalue(a, 0, 1)};
@@ -318,7 +319,7 @@ int applications_decide(registry *r, const operators_who *who, const char *id, c
                          "items FROM elig_applications WHERE application_id = $1)) x ON "
                          "CONFLICT DO NOTHING",
                          3, g, err, sizeof(err)) < 0
-                     ? 2
+                     ? CLI_DEPENDENCY
                      : 0;
         if (rc != 0)
             registry_fail("%s", err);
@@ -327,7 +328,7 @@ int applications_decide(registry *r, const operators_who *who, const char *id, c
             snprintf(persons, sizeof(persons), "{%s}", PQgetvalue(a, 0, 1));
             cards = registry_settle(r, persons);
             if (cards == NULL)
-                rc = 2;
+                rc = CLI_DEPENDENCY;
         }
     }
     rc = registry_end(r, rc);
@@ -341,11 +342,11 @@ int applications_decide(registry *r, const operators_who *who, const char *id, c
         if (approve)
             snprintf(out->effective, sizeof(out->effective), "%s", today);
         if (approve && (registry_settled(r, cards) < 0 || registry_project_person(r, person) < 0))
-            rc = 2;
+            rc = CLI_DEPENDENCY;
         if (applications_publish(r, id, person, PQgetvalue(a, 0, 2), next, PQgetvalue(a, 0, 0),
                                  who->role, who->id, reason, approve ? today : NULL,
                                  strcmp(PQgetvalue(a, 0, 6), "t") == 0) < 0)
-            rc = 2;
+            rc = CLI_DEPENDENCY;
     }
     PQclear(a);
     return rc;
@@ -367,7 +368,7 @@ int applications_access(registry *r, const operators_who *who, const char *id, b
 int applications_resubmit(registry *r, const operators_who *who, const char *actor, const char *id)
 {
     if (registry_begin(r, actor) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     int rc;
     char what[64];
     snprintf(what, sizeof(what), "application %.32s", id);
@@ -390,13 +391,13 @@ int applications_resubmit(registry *r, const operators_who *who, const char *act
                            "NULL, 'returned', 'submitted', 'resubmitted by ' || $2)",
                            2, p, err, sizeof(err)) < 0) {
         registry_fail("%s", err);
-        rc = 2;
+        rc = CLI_DEPENDENCY;
     }
     rc = registry_end(r, rc);
     if (rc == 0 && applications_publish(r, id, PQgetvalue(a, 0, 1), PQgetvalue(a, 0, 2),
                                         "submitted", "returned", NULL, NULL, NULL, NULL,
                                         strcmp(PQgetvalue(a, 0, 6), "t") == 0) < 0)
-        rc = 2;
+        rc = CLI_DEPENDENCY;
     PQclear(a);
     return rc;
 }
@@ -453,14 +454,14 @@ int applications_queue_load(registry *r, const operators_who *who, applications_
     PGresult *res = pg_query(r->pg, sql, 2, p, err, sizeof(err));
     if (res == NULL) {
         registry_fail("%s", err);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     int n = PQntuples(res);
     q->rows = calloc((size_t)n + 1, sizeof(*q->rows));
     if (q->rows == NULL) {
         PQclear(res);
         registry_fail("out of memory");
-        return 2;
+        return CLI_DEPENDENCY;
     }
     for (int i = 0; i < n; i++) {
         q->rows[i].row = i;
@@ -525,7 +526,7 @@ int applications_view_load(registry *r, const operators_who *who, const char *id
     }
     if (rc == 0 && (h == NULL || m == NULL)) {
         registry_fail("%s", err);
-        rc = 2;
+        rc = CLI_DEPENDENCY;
     }
     if (rc != 0) {
         PQclear(a);
@@ -565,7 +566,7 @@ int applications_sweep(registry *r, const char *actor,
                              0, NULL, err, sizeof(err));
     if (res == NULL) {
         registry_fail("%s", err);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     int32_t today = registry_today();
     int rc = 0;
@@ -575,7 +576,7 @@ int applications_sweep(registry *r, const char *actor,
         if (review_deadline((int32_t)atol(PQgetvalue(res, i, 4)), days[lvl]) >= today)
             continue;
         if (registry_begin(r, actor) < 0) {
-            rc = 2;
+            rc = CLI_DEPENDENCY;
             break;
         }
         /* still open at that stage and not escalated: another sweep may
@@ -594,7 +595,7 @@ int applications_sweep(registry *r, const char *actor,
                 registry_fail("%s", err);
             pg_rollback(r->pg);
             PQclear(u);
-            rc = 2;
+            rc = CLI_DEPENDENCY;
             break;
         }
         bool mine = PQntuples(u) > 0;
@@ -604,7 +605,7 @@ int applications_sweep(registry *r, const char *actor,
         if (applications_publish(r, id, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), "escalated",
                                  state, review_level(state), NULL, state, NULL,
                                  strcmp(PQgetvalue(res, i, 5), "t") == 0) < 0)
-            rc = 2;
+            rc = CLI_DEPENDENCY;
         if (each)
             each(arg, id, state, review_level(state));
         (*n)++;

@@ -10,6 +10,7 @@
 #include "catalogue.h"
 #include "commands.h"
 
+#include "common/cli.h"
 #include "common/card.h"
 #include "common/event.h"
 #include "common/log.h"
@@ -346,7 +347,7 @@ static int attendance_check_command(registry *r, int argc, char **argv)
     }
     int entitled, paused;
     if (attendance_check(r, day, person, actor, &entitled, &paused) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     char dtext[RULES_DATE_LEN];
     printf("attendance check %s: %d entitled to a training item checked for attendance, %d "
            "newly paused\n",
@@ -454,7 +455,7 @@ static int attendance_report_command(registry *r, int argc, char **argv)
     pg_array pid = {0}, item = {0}, day = {0}, prov = {0}, card = {0};
     int rc = attendance_report_check(r, path, rows, n, &pid);
     if (rc != 0) {
-        rc = rc < 0 ? 2 : 1;
+        rc = rc < 0 ? CLI_DEPENDENCY : 1;
         goto out;
     }
     for (int i = 0; i < n; i++) {
@@ -465,7 +466,7 @@ static int attendance_report_command(registry *r, int argc, char **argv)
         pg_array_add(&card, rows[i].card_no);
     }
     if (registry_begin(r, actor) < 0) {
-        rc = 2;
+        rc = CLI_DEPENDENCY;
         goto out;
     }
     long resumed = 0;
@@ -484,18 +485,18 @@ static int attendance_report_command(registry *r, int argc, char **argv)
         registry_fail("attendance report %s: %s; nothing recorded", path, err);
         PQclear(res);
         pg_rollback(r->pg);
-        rc = 2;
+        rc = CLI_DEPENDENCY;
         goto out;
     }
     int fresh = PQntuples(res);
     PQclear(res);
     if (registry_commit(r) < 0) {
-        rc = 2;
+        rc = CLI_DEPENDENCY;
         goto out;
     }
     printf("attendance report %s: %d rows, %d new, %ld paused items resumed\n", path, n, fresh,
            resumed);
-    rc = attendance_effects(r) < 0 ? 2 : 0;
+    rc = attendance_effects(r) < 0 ? CLI_DEPENDENCY : 0;
 out:
     pg_array_free(&pid), pg_array_free(&item), pg_array_free(&day), pg_array_free(&prov);
     pg_array_free(&card);
@@ -517,7 +518,7 @@ static int attendance_paused_command(registry *r, int argc, char **argv)
         0, NULL, err, sizeof(err));
     if (res == NULL) {
         registry_fail("attendance paused: %s", err);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     for (int i = 0; i < PQntuples(res); i++) {
         char masked[CARD_MASKED_MAX] = "-";

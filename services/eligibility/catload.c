@@ -6,6 +6,8 @@
 #include "args.h"
 #include "commands.h"
 
+#include "common/cli.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -68,7 +70,7 @@ int catload_command(registry *r, int argc, char **argv)
     }
     if (registry_begin(r, actor) < 0) {
         catalogue_free(&c);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     int changed = 0, defaults = 0;
     for (int i = 0; i < c.nitems; i++) {
@@ -133,7 +135,7 @@ int catload_command(registry *r, int argc, char **argv)
             registry_fail("catalogue item %s: %s", it->code, err);
             pg_rollback(r->pg);
             catalogue_free(&c);
-            return 2;
+            return CLI_DEPENDENCY;
         }
         changed += PQntuples(res);
         PQclear(res);
@@ -144,9 +146,9 @@ int catload_command(registry *r, int argc, char **argv)
     if (tiers_changed < 0) {
         pg_rollback(r->pg);
         catalogue_free(&c);
-        return 2;
+        return CLI_DEPENDENCY;
     }
-    int rc = registry_commit(r) < 0 || registry_sync(r) < 0 ? 2 : 0;
+    int rc = registry_commit(r) < 0 || registry_sync(r) < 0 ? CLI_DEPENDENCY : 0;
     if (rc == 0)
         printf("catalogue %s: %d items, %d changed, %d figures marked as defaults to confirm; "
                "tier tables: %d rows, %d rows written or removed\n",

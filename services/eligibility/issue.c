@@ -29,6 +29,7 @@
 #include "args.h"
 #include "ident.h"
 
+#include "common/cli.h"
 #include "common/event.h"
 #include "common/shares.h"
 #include "common/sign.h"
@@ -470,13 +471,13 @@ static int issue_run(registry *r, const char *period, const char *actor)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     catalogue c;
     if (registry_catalogue(r, &c) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     char month_end[16];
     snprintf(month_end, sizeof(month_end), "%04d-%02d-%02d", y, m, rules_days_in_month(y, m));
     const char *p[] = {month_end};
     if (registry_begin(r, actor) < 0) {
         catalogue_free(&c);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     if (pg_exec(r->pg,
                 "CREATE TEMP TABLE issue_computed (person_id text, item_code text, amount_fen "
@@ -485,7 +486,7 @@ static int issue_run(registry *r, const char *period, const char *actor)
         registry_fail("%s", err);
         pg_rollback(r->pg);
         catalogue_free(&c);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     /* both in person order (byte order: the merge below compares with
      * strcmp), read in chunks */
@@ -502,7 +503,7 @@ static int issue_run(registry *r, const char *period, const char *actor)
                           1, p) < 0) {
         pg_rollback(r->pg);
         catalogue_free(&c);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     issue_batch b;
     memset(&b, 0, sizeof(b));
@@ -551,7 +552,7 @@ static int issue_run(registry *r, const char *period, const char *actor)
             nseg++;
         }
         if (failed) {
-            rc = 2;
+            rc = CLI_DEPENDENCY;
             break;
         }
         persons++;
@@ -589,23 +590,23 @@ static int issue_run(registry *r, const char *period, const char *actor)
             }
         }
         if (b.n >= ISSUE_BATCH && issue_flush(r, &b, period, &inserted) < 0)
-            rc = 2;
+            rc = CLI_DEPENDENCY;
     }
     if (failed)
-        rc = 2;
+        rc = CLI_DEPENDENCY;
     issue_cursor_close(&pc);
     issue_cursor_close(&cc);
     if (rc == 0 && issue_flush(r, &b, period, &inserted) < 0)
-        rc = 2;
+        rc = CLI_DEPENDENCY;
     long n_more = 0, n_less = 0, requeued = 0;
     int64_t fen_more = 0, fen_less = 0;
     if (rc == 0 && issue_correct(r, period, &n_more, &fen_more, &n_less, &fen_less) < 0)
-        rc = 2;
+        rc = CLI_DEPENDENCY;
     if (rc == 0 && (requeued = issue_requeue_refused(r, period)) < 0)
-        rc = 2;
+        rc = CLI_DEPENDENCY;
     rc = registry_end(r, rc);
     if (rc == 0 && issue_publish(r, period, &published) < 0)
-        rc = 2;
+        rc = CLI_DEPENDENCY;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     if (rc == 0) {

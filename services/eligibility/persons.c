@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "ident.h"
 
+#include "common/cli.h"
 #include "common/event.h"
 
 #include "registry.pb-c.h"
@@ -141,7 +142,7 @@ int persons_add_command(registry *r, int argc, char **argv)
     rules_date_format(sd, sday);
     snprintf(ev, sizeof(ev), "reg-%.40s", pid);
     if (registry_begin(r, actor) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     const char *phone = args_opt(argc, argv, "phone");
     const char *p[] = {pid,     cat, g,  c,    birth, district, town,
                        village, hh,  sd, name, phone, ev,       evidence};
@@ -159,18 +160,18 @@ int persons_add_command(registry *r, int argc, char **argv)
     if (res == NULL) {
         registry_fail("%s", err);
         pg_rollback(r->pg);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     bool created = strcmp(PQgetvalue(res, 0, 0), "1") == 0;
     PQclear(res);
     if (registry_commit(r) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     if (!created) {
         printf("person %s already registered (nothing changed)\n", pid);
         return 0;
     }
     if (persons_changed(r, ONECARD__V1__REGISTRY_OP__CREATED, pid, actor) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     printf("person %s\n", pid);
     return 0;
 }
@@ -259,7 +260,7 @@ int persons_modify_command(registry *r, int argc, char **argv)
     char ev[EVENT_ID_LEN + 1];
     event_new_id(ev);
     if (registry_begin(r, actor) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     const char *p[] = {pid, eff, ev, cat, g, cl, hh, st, evd};
     PGresult *res = pg_query(
         r->pg,
@@ -274,7 +275,7 @@ int persons_modify_command(registry *r, int argc, char **argv)
         registry_fail("%s", res ? "no such person" : err);
         PQclear(res);
         pg_rollback(r->pg);
-        return res ? 1 : 2;
+        return res ? 1 : CLI_DEPENDENCY;
     }
     PQclear(res);
     /* the attributes in force today, and the card following the status
@@ -287,18 +288,18 @@ int persons_modify_command(registry *r, int argc, char **argv)
     pg_array_free(&one);
     if (cards == NULL) {
         pg_rollback(r->pg);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     if (registry_commit(r) < 0) {
         PQclear(cards);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     if (registry_settled(r, cards) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     if (registry_project_person(r, pid) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     if (persons_changed(r, ONECARD__V1__REGISTRY_OP__UPDATED, pid, actor) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     printf("person %s modified from %s\n", pid, eff);
     return 0;
 }
@@ -346,7 +347,7 @@ int persons_show_command(registry *r, int argc, char **argv)
         PGresult *res = pg_query(r->pg, parts[k].sql, 1, p, err, sizeof(err));
         if (res == NULL) {
             registry_fail("%s", err);
-            return 2;
+            return CLI_DEPENDENCY;
         }
         if (k == 0 && PQntuples(res) == 0) {
             PQclear(res);
@@ -374,7 +375,7 @@ int persons_eligible_command(registry *r, int argc, char **argv)
         return 1;
     catalogue c;
     if (registry_catalogue(r, &c) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     const rules_item *it = catalogue_find(&c, argv[0]);
     if (it == NULL) {
         registry_fail("%.40s is not in the catalogue", argv[0]);
@@ -391,7 +392,7 @@ int persons_eligible_command(registry *r, int argc, char **argv)
     if (res == NULL) {
         registry_fail("%s", err);
         catalogue_free(&c);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     int32_t today = registry_today();
     int n = 0;

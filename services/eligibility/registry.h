@@ -43,73 +43,73 @@ typedef struct elig_config {
 
 /* The rows of elig_config in the daemon's configuration table (after
  * DAEMON_CONFIG_ROWS); the commands run with the same environment. */
-#define ELIG_CONFIG_ROWS(c)                                                                        \
-    {"ONECARD_ID_SALT",                                                                            \
-     CONFIG_STR,                                                                                   \
-     &(c)->id_salt,                                                                                \
-     "onecard-local-id-salt",                                                                      \
-     0,                                                                                            \
-     0,                                                                                            \
-     "secret salt of person ids (hash of the national id)"},                                       \
-        {"ONECARD_ELIGIBILITY_GROUP",                                                              \
-         CONFIG_STR,                                                                               \
-         &(c)->group,                                                                              \
-         "onecard-eligibility",                                                                    \
-         0,                                                                                        \
-         0,                                                                                        \
-         "the feed's consumer group (its offsets are stored in PostgreSQL)"},                      \
-        {"ONECARD_ELIGIBILITY_INSTANCE",                                                           \
-         CONFIG_STR,                                                                               \
-         &(c)->instance,                                                                           \
-         "eligibility-1",                                                                          \
-         0,                                                                                        \
-         0,                                                                                        \
-         "the feed's group.instance.id: unique per process (static membership)"},                  \
-        {"ONECARD_PIN_PEPPER",       CONFIG_STR, &(c)->pin_pepper, "onecard-local-pepper", 0, 0,   \
-         "PIN pepper, the gateway's"},                                                             \
-        {"ONECARD_REVIEW_WORKDAYS",                                                                \
-         CONFIG_STR,                                                                               \
-         &(c)->review_workdays,                                                                    \
-         "5,5,10",                                                                                 \
-         0,                                                                                        \
-         0,                                                                                        \
-         "an application's time limit at each review level, in working days: "                     \
-         "village,town,district"},                                                                 \
-        {"ONECARD_OPERATOR_ADDR",                                                                  \
-         CONFIG_STR,                                                                               \
-         &(c)->operator_addr,                                                                      \
-         "127.0.0.1",                                                                              \
-         0,                                                                                        \
-         0,                                                                                        \
-         "the operator API's listen address"},                                                     \
-        {"ONECARD_OPERATOR_PORT",                                                                  \
-         CONFIG_INT,                                                                               \
-         &(c)->operator_port,                                                                      \
-         "8090",                                                                                   \
-         0,                                                                                        \
-         65535,                                                                                    \
-         "the operator API's port (0: none)"},                                                     \
-        {"ONECARD_OPERATOR_SECURE_COOKIE",                                                         \
-         CONFIG_BOOL,                                                                              \
-         &(c)->operator_secure_cookie,                                                             \
-         "false",                                                                                  \
-         0,                                                                                        \
-         0,                                                                                        \
-         "the session cookie is Secure (operators reach the API over TLS)"},                       \
-        {"ONECARD_REVIEW_SWEEP_S",                                                                 \
-         CONFIG_INT,                                                                               \
-         &(c)->review_sweep_s,                                                                     \
-         "600",                                                                                    \
-         0,                                                                                        \
-         86400,                                                                                    \
-         "how often the daemon escalates overdue applications, in seconds (0: never)"},            \
-        {"ONECARD_ATTENDANCE_CHECK_HOUR",                                                          \
-         CONFIG_INT,                                                                               \
-         &(c)->attendance_check_hour,                                                              \
-         "2",                                                                                      \
-         -1,                                                                                       \
-         23,                                                                                       \
-         "the local hour the daemon runs the daily training attendance check (-1: never)"},        \
+#define ELIG_CONFIG_ROWS(c)                                                                         \
+    {"ONECARD_ID_SALT",                                                                             \
+     CONFIG_SECRET,                                                                                 \
+     &(c)->id_salt,                                                                                 \
+     "onecard-local-id-salt",                                                                       \
+     0,                                                                                             \
+     0,                                                                                             \
+     "secret salt of person ids (hash of the national id)"},                                        \
+        {"ONECARD_ELIGIBILITY_GROUP",                                                               \
+         CONFIG_STR,                                                                                \
+         &(c)->group,                                                                               \
+         "onecard-eligibility",                                                                     \
+         0,                                                                                         \
+         0,                                                                                         \
+         "the feed's consumer group (its offsets are stored in PostgreSQL)"},                       \
+        {"ONECARD_ELIGIBILITY_INSTANCE",                                                            \
+         CONFIG_STR,                                                                                \
+         &(c)->instance,                                                                            \
+         "eligibility-{host}",                                                                      \
+         0,                                                                                         \
+         0,                                                                                         \
+         "the feed's group.instance.id: unique per process (static membership)"},                   \
+        {"ONECARD_PIN_PEPPER",       CONFIG_SECRET, &(c)->pin_pepper, "onecard-local-pepper", 0, 0, \
+         "PIN pepper, the gateway's"},                                                              \
+        {"ONECARD_REVIEW_WORKDAYS",                                                                 \
+         CONFIG_STR,                                                                                \
+         &(c)->review_workdays,                                                                     \
+         "5,5,10",                                                                                  \
+         0,                                                                                         \
+         0,                                                                                         \
+         "an application's time limit at each review level, in working days: "                      \
+         "village,town,district"},                                                                  \
+        {"ONECARD_OPERATOR_ADDR",                                                                   \
+         CONFIG_STR,                                                                                \
+         &(c)->operator_addr,                                                                       \
+         "127.0.0.1",                                                                               \
+         0,                                                                                         \
+         0,                                                                                         \
+         "the operator API's listen address"},                                                      \
+        {"ONECARD_OPERATOR_PORT",                                                                   \
+         CONFIG_INT,                                                                                \
+         &(c)->operator_port,                                                                       \
+         "8090",                                                                                    \
+         0,                                                                                         \
+         65535,                                                                                     \
+         "the operator API's port (0: none)"},                                                      \
+        {"ONECARD_OPERATOR_SECURE_COOKIE",                                                          \
+         CONFIG_BOOL,                                                                               \
+         &(c)->operator_secure_cookie,                                                              \
+         "false",                                                                                   \
+         0,                                                                                         \
+         0,                                                                                         \
+         "the session cookie is Secure (operators reach the API over TLS)"},                        \
+        {"ONECARD_REVIEW_SWEEP_S",                                                                  \
+         CONFIG_INT,                                                                                \
+         &(c)->review_sweep_s,                                                                      \
+         "600",                                                                                     \
+         0,                                                                                         \
+         86400,                                                                                     \
+         "how often the daemon escalates overdue applications, in seconds (0: never)"},             \
+        {"ONECARD_ATTENDANCE_CHECK_HOUR",                                                           \
+         CONFIG_INT,                                                                                \
+         &(c)->attendance_check_hour,                                                               \
+         "2",                                                                                       \
+         -1,                                                                                        \
+         23,                                                                                        \
+         "the local hour the daemon runs the daily training attendance check (-1: never)"},         \
         CALENDAR_CONFIG_ROW(&(c)->tz_offset_min)
 
 typedef struct registry {

@@ -43,7 +43,7 @@ typedef struct ledger_config {
         {"ONECARD_LEDGER_INSTANCE",                                                                \
          CONFIG_STR,                                                                               \
          &(c)->instance,                                                                           \
-         "ledger-1",                                                                               \
+         "ledger-{host}",                                                                          \
          0,                                                                                        \
          0,                                                                                        \
          "static group member id, unique per ledger process (\"\" for dynamic membership)"},       \

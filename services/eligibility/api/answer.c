@@ -8,6 +8,7 @@
  */
 #include "api.h"
 
+#include "common/cli.h"
 #include "common/json.h"
 
 #include <event2/buffer.h>
@@ -110,7 +111,7 @@ void api_error(api_request *q, int status, const char *code, const char *fmt, ..
 
 void api_refused(api_request *q, int rc)
 {
-    if (rc == 2) {
+    if (rc == CLI_DEPENDENCY) {
         api_error(q, 503, "unavailable", "%s",
                   q->refusal[0] ? q->refusal : "a store or the broker failed; try again");
         return;
