@@ -57,6 +57,11 @@ static void progress_draw(progress *p, int64_t now)
     p->drawn_ms = now;
 }
 
+bool progress_enabled(void)
+{
+    return isatty(STDERR_FILENO) == 1;
+}
+
 void progress_start(progress *p, const char *label, int64_t total)
 {
     p->label = label;
@@ -64,7 +69,7 @@ void progress_start(progress *p, const char *label, int64_t total)
     p->done = 0;
     p->t0_ms = progress_now_ms();
     p->drawn_ms = 0;
-    p->on = isatty(STDERR_FILENO) == 1;
+    p->on = progress_enabled();
     if (p->on)
         progress_draw(p, p->t0_ms);
 }

@@ -21,6 +21,10 @@ typedef struct progress {
     bool on; /* stderr is a terminal */
 } progress;
 
+/* True when a bar would be drawn (stderr is a terminal): a command counts
+ * its total only then. */
+bool progress_enabled(void);
+
 /* Starts a bar of total units (0: unknown). */
 void progress_start(progress *p, const char *label, int64_t total);
 

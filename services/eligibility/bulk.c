@@ -24,6 +24,7 @@
 #include "importfile.h"
 
 #include "common/cli.h"
+#include "common/progress.h"
 #include "common/event.h"
 #include "common/sign.h"
 
@@ -185,7 +186,10 @@ static int bulk_persons_file(registry *r, const char *path, encoding_kind enc, c
     PGresult *issued = NULL;
     int rc = registry_begin(r, actor) < 0 ? CLI_DEPENDENCY : 0;
     rc = bulk_start(rc, &fi, path, buf, len, enc, &import_person_columns);
+    progress bar; /* through the file's bytes */
+    progress_start(&bar, "import persons (bytes)", rc == 0 ? (int64_t)fi.len : 0);
     while (rc == 0 && (n = importfile_next(&fi, &row, err, sizeof(err))) != 0) {
+        progress_update(&bar, (int64_t)fi.rd.pos);
         import_person ip;
         if (n < 0 || import_person_row(fi.f, n, today, &ip, err, sizeof(err)) < 0) {
             fprintf(stderr, "%s: row %d: %s\n", path, row, err);
@@ -210,6 +214,7 @@ static int bulk_persons_file(registry *r, const char *path, encoding_kind enc, c
         if (b.n >= BULK_BATCH && bulk_insert_persons(r, &b, since, &created, &ncreated) < 0)
             rc = CLI_DEPENDENCY;
     }
+    progress_done(&bar);
     if (rc == 0 && bulk_insert_persons(r, &b, since, &created, &ncreated) < 0)
         rc = CLI_DEPENDENCY;
     if (rc == 0 && cards && ncreated > 0 && bulk_issue_cards(r, &created, ncreated, pin, &issued))

@@ -30,6 +30,7 @@
 #include "ident.h"
 
 #include "common/cli.h"
+#include "common/progress.h"
 #include "common/event.h"
 #include "common/shares.h"
 #include "common/sign.h"
@@ -518,8 +519,20 @@ static int issue_run(registry *r, const char *period, const char *actor)
     int64_t sums[64];
     int nsums = 0;
     PGresult *pr, *ch;
+    progress bar; /* persons with a card in use, counted only for a terminal */
+    int64_t nall = 0;
+    if (progress_enabled()) {
+        PGresult *cr = pg_query(r->pg,
+                                "SELECT count(*) FROM elig_cards WHERE status IN ('active', "
+                                "'frozen')",
+                                0, NULL, err, sizeof(err));
+        nall = cr && PQntuples(cr) == 1 ? strtoll(PQgetvalue(cr, 0, 0), NULL, 10) : 0;
+        PQclear(cr);
+    }
+    progress_start(&bar, "issue persons", nall);
     while (rc == 0 && (pr = issue_cursor_row(&pc, &i, &failed)) != NULL) {
         pc.row++;
+        progress_update(&bar, pc.row);
         char pid[IDENT_PERSON_LEN + 1], card[24];
         snprintf(pid, sizeof(pid), "%s", PQgetvalue(pr, i, 0));
         snprintf(card, sizeof(card), "%s", PQgetvalue(pr, i, 1));
@@ -592,6 +605,7 @@ static int issue_run(registry *r, const char *period, const char *actor)
         if (b.n >= ISSUE_BATCH && issue_flush(r, &b, period, &inserted) < 0)
             rc = CLI_DEPENDENCY;
     }
+    progress_done(&bar);
     if (failed)
         rc = CLI_DEPENDENCY;
     issue_cursor_close(&pc);
