@@ -10,7 +10,7 @@
  * changed and how many figures are defaults still to confirm.
  *
  * The handler of commands.h's table for "catalogue": argv[0] is the
- * subcommand. Returns the exit code (0, 1 refused, 2 failed) or
+ * subcommand. Returns the exit code (0, 1 refused, 3 failed) or
  * COMMANDS_USAGE. Blocking; one thread.
  */
 #ifndef ELIG_CATLOAD_H

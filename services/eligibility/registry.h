@@ -134,7 +134,7 @@ int registry_begin(registry *r, const char *actor);
 int registry_begin_err(registry *r, const char *actor, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 int registry_commit(registry *r);
-/* Ends a command's transaction: commits when rc is 0 (2 when the commit
+/* Ends a command's transaction: commits when rc is 0 (3, CLI_DEPENDENCY, when the commit
  * fails), rolls back otherwise. Returns the command's exit code. */
 int registry_end(registry *r, int rc);
 
