@@ -65,6 +65,15 @@ void cli_help(const cli_program *p, FILE *out)
     }
 }
 
+/* COMMAND --help: its usage lines, then its summary. */
+static int cli_command_help(const cli_program *p, const cli_command *c)
+{
+    cli_usage_lines(p, c, stdout, "usage: ", "       ");
+    if (c->summary)
+        printf("%s\n", c->summary);
+    return CLI_OK;
+}
+
 static int cli_usage_error(const cli_program *p, const char *what)
 {
     fprintf(stderr, "%s: %s\n%s --help 列出命令 / lists the commands\n", p->name, what, p->name);
@@ -88,10 +97,7 @@ int cli_main(const cli_program *p, int argc, char **argv)
             const cli_command *c = cli_find(p, argv[2]);
             if (c == NULL)
                 return cli_unknown(p, "未知命令 / unknown command", argv[2]);
-            cli_usage_lines(p, c, stdout, "usage: ", "       ");
-            if (c->summary)
-                printf("%s\n", c->summary);
-            return CLI_OK;
+            return cli_command_help(p, c);
         }
         cli_help(p, stdout);
         return CLI_OK;
@@ -116,12 +122,8 @@ int cli_main(const cli_program *p, int argc, char **argv)
     if (c == NULL)
         return cli_unknown(p, "未知命令 / unknown command", a);
     for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || (i == 2 && strcmp(argv[i], "-h") == 0)) {
-            cli_usage_lines(p, c, stdout, "usage: ", "       ");
-            if (c->summary)
-                printf("%s\n", c->summary);
-            return CLI_OK;
-        }
+        if (strcmp(argv[i], "--help") == 0 || (i == 2 && strcmp(argv[i], "-h") == 0))
+            return cli_command_help(p, c);
     }
     int rc = c->run(argc - 1, argv + 1);
     fflush(stdout);
