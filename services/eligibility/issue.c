@@ -530,9 +530,10 @@ static int issue_run(registry *r, const char *period, const char *actor)
         PQclear(cr);
     }
     progress_start(&bar, "issue persons", nall);
+    int64_t seen = 0;
     while (rc == 0 && (pr = issue_cursor_row(&pc, &i, &failed)) != NULL) {
         pc.row++;
-        progress_update(&bar, pc.row);
+        progress_update(&bar, ++seen);
         char pid[IDENT_PERSON_LEN + 1], card[24];
         snprintf(pid, sizeof(pid), "%s", PQgetvalue(pr, i, 0));
         snprintf(card, sizeof(card), "%s", PQgetvalue(pr, i, 1));
