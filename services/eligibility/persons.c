@@ -18,6 +18,7 @@
 
 #include "common/cli.h"
 #include "common/event.h"
+#include "common/log.h"
 
 #include "registry.pb-c.h"
 
@@ -306,12 +307,26 @@ int persons_modify_command(registry *r, int argc, char **argv)
 
 /* Prints a person's attributes, cards, change history, entitlements
  * (issuances) and audit trail; never the name unless --private yes. */
+static void persons_json_str(const char *s)
+{
+    char buf[4096];
+    log_json_escape(buf, sizeof(buf), s);
+    printf("\"%s\"", buf);
+}
+
 int persons_show_command(registry *r, int argc, char **argv)
 {
-    int npos = args_check(argc, argv, "private");
+    int npos = args_check(argc, argv, "private,format");
     const char *priv = args_opt(argc, argv, "private");
+    const char *format = args_opt(argc, argv, "format");
     if (npos != 1)
         return COMMANDS_USAGE;
+    cli_format fmt = CLI_FORMAT_TEXT;
+    char ferr[128];
+    if (format && cli_format_parse(format, &fmt, ferr, sizeof(ferr)) < 0) {
+        registry_fail("%s", ferr);
+        return COMMANDS_USAGE;
+    }
     static const struct {
         const char *title, *sql;
     } parts[] = {
@@ -352,7 +367,30 @@ int persons_show_command(registry *r, int argc, char **argv)
         if (k == 0 && PQntuples(res) == 0) {
             PQclear(res);
             registry_fail("no such person");
-            return 1;
+            return CLI_REFUSED;
+        }
+        if (fmt == CLI_FORMAT_JSON) { /* {"person_id":..,"TITLE":[{column:value}],..} */
+            if (k == 0) {
+                printf("{\"person_id\":");
+                persons_json_str(argv[0]);
+            }
+            printf(",");
+            persons_json_str(parts[k].title);
+            printf(":[");
+            for (int i = 0; i < PQntuples(res); i++) {
+                printf("%s{", i ? "," : "");
+                for (int c = 0; c < PQnfields(res); c++) {
+                    if (c)
+                        printf(",");
+                    persons_json_str(PQfname(res, c));
+                    printf(":");
+                    persons_json_str(PQgetvalue(res, i, c));
+                }
+                printf("}");
+            }
+            printf("]");
+            PQclear(res);
+            continue;
         }
         printf("%s:\n", parts[k].title);
         for (int i = 0; i < PQntuples(res); i++) {
@@ -363,7 +401,9 @@ int persons_show_command(registry *r, int argc, char **argv)
         }
         PQclear(res);
     }
-    return 0;
+    if (fmt == CLI_FORMAT_JSON)
+        printf("}\n");
+    return CLI_OK;
 }
 
 int persons_eligible_command(registry *r, int argc, char **argv)
