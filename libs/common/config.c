@@ -9,16 +9,53 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
+
+int config_expand_host(const char *text, const char *host, char *out, size_t outlen)
+{
+    size_t n = 0;
+    for (const char *p = text; *p;) {
+        const char *add = p;
+        size_t len = 1;
+        if (strncmp(p, "{host}", 6) == 0) {
+            add = host;
+            len = strlen(host);
+            p += 6;
+        } else {
+            p++;
+        }
+        if (n + len >= outlen)
+            return -1;
+        memcpy(out + n, add, len);
+        n += len;
+    }
+    out[n] = '\0';
+    return 0;
+}
 
 int config_parse(const config_var *var, const char *text, char *err, size_t errlen)
 {
     switch (var->type) {
-    case CONFIG_STR: {
+    case CONFIG_STR:
+    case CONFIG_SECRET: {
         if (text[0] == '\0' && var->def == NULL) {
             snprintf(err, errlen, "%s: must not be empty (%s)", var->name, var->help);
             return -1;
         }
-        char *copy = strdup(text);
+        char *copy = NULL;
+        if (strstr(text, "{host}") != NULL) {
+            char host[256], buf[1024];
+            if (gethostname(host, sizeof(host)) < 0)
+                snprintf(host, sizeof(host), "localhost");
+            host[sizeof(host) - 1] = '\0';
+            if (config_expand_host(text, host, buf, sizeof(buf)) < 0) {
+                snprintf(err, errlen, "%s: too long once {host} is expanded", var->name);
+                return -1;
+            }
+            copy = strdup(buf);
+        } else {
+            copy = strdup(text);
+        }
         if (copy == NULL) {
             snprintf(err, errlen, "%s: out of memory", var->name);
             return -1;
@@ -80,22 +117,48 @@ int config_load(const config_var *table, char *err, size_t errlen)
         if (config_parse(v, text, err, errlen) < 0)
             return -1;
     }
+    return config_check_secrets(table, err, errlen);
+}
+
+int config_check_secrets(const config_var *table, char *err, size_t errlen)
+{
+    bool site = false;
+    for (const config_var *v = table; v->name != NULL; v++)
+        if (strcmp(v->name, "ONECARD_DEPLOYMENT") == 0) {
+            const char *d = getenv(v->name);
+            d = d ? d : (v->def ? v->def : "local");
+            if (strcmp(d, "site") != 0 && strcmp(d, "local") != 0) {
+                snprintf(err, errlen, "%s: \"%.32s\" is neither local nor site (%s)", v->name, d,
+                         v->help);
+                return -1;
+            }
+            site = strcmp(d, "site") == 0;
+        }
+    if (!site)
+        return 0;
+    for (const config_var *v = table; v->name != NULL; v++) {
+        if (v->type != CONFIG_SECRET)
+            continue;
+        const char *text = getenv(v->name);
+        if (text == NULL || text[0] == '\0' || (v->def && strcmp(text, v->def) == 0)) {
+            snprintf(err, errlen,
+                     "%s: 站点部署必须设置此密钥，不能为空或公开默认值 / a site deployment "
+                     "(ONECARD_DEPLOYMENT=site) needs this secret set, not empty and not the "
+                     "public default (%s)",
+                     v->name, v->help);
+            return -1;
+        }
+    }
     return 0;
 }
 
 void config_free(const config_var *table)
 {
     for (const config_var *v = table; v->name != NULL; v++) {
-        if (v->type == CONFIG_STR) {
+        if (v->type == CONFIG_STR || v->type == CONFIG_SECRET) {
             char **dst = v->target;
             free(*dst);
             *dst = NULL;
         }
     }
-}
-
-void config_usage(const config_var *table)
-{
-    for (const config_var *v = table; v->name != NULL; v++)
-        printf("  %-28s %s (default: %s)\n", v->name, v->help, v->def ? v->def : "required");
 }

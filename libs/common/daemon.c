@@ -86,26 +86,11 @@ static bool daemon_ready(void *arg, char *why, size_t whylen)
     return daemon_ready_cb ? daemon_ready_cb(daemon_ready_arg, why, whylen) : true;
 }
 
-struct event_base *daemon_setup(int argc, char **argv, const config_var *table,
-                                const daemon_config *d, admin_ready_fn ready, void *ready_arg,
-                                daemon_drain_fn drain, void *drain_arg)
+struct event_base *daemon_setup(const config_var *table, const daemon_config *d,
+                                admin_ready_fn ready, void *ready_arg, daemon_drain_fn drain,
+                                void *drain_arg)
 {
     char err[512];
-    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        printf("usage: %s\nConfiguration comes from the environment:\n", argv[0]);
-        config_usage(table);
-        exit(0);
-    }
-    /* an option the daemon does not know (--version, a typo) never starts
-     * it: with the service's environment it would join the live consumer
-     * group and fence the running instance */
-    if (argc > 1) {
-        fprintf(stderr,
-                "%s: unknown option \"%s\" (the daemon takes none; --help lists the "
-                "configuration)\n",
-                argv[0], argv[1]);
-        exit(2);
-    }
     if (config_load(table, err, sizeof(err)) < 0) {
         fprintf(stderr, "fatal: configuration: %s\n", err);
         exit(2);

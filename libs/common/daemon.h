@@ -21,6 +21,7 @@ struct event_base;
 /* Configuration every service has. */
 typedef struct daemon_config {
     char *service_name;  /* ONECARD_SERVICE_NAME */
+    char *deployment;    /* ONECARD_DEPLOYMENT: local or site */
     char *log_level;     /* ONECARD_LOG_LEVEL */
     char *kafka_brokers; /* ONECARD_KAFKA_BROKERS */
     char *redis_host;    /* ONECARD_REDIS_HOST */
@@ -36,6 +37,13 @@ typedef struct daemon_config {
  * {NULL} }. */
 #define DAEMON_CONFIG_ROWS(d, admin_port_default, name)                                            \
     {"ONECARD_SERVICE_NAME", CONFIG_STR, &(d)->service_name, name, 0, 0, "service name in logs"},  \
+        {"ONECARD_DEPLOYMENT",                                                                     \
+         CONFIG_STR,                                                                               \
+         &(d)->deployment,                                                                         \
+         "local",                                                                                  \
+         0,                                                                                        \
+         0,                                                                                        \
+         "local (laptop, tests) or site: a site refuses public-default secrets"},                  \
         {"ONECARD_LOG_LEVEL",         CONFIG_STR, &(d)->log_level, "info", 0, 0,                   \
          "debug, info, warn or error"},                                                            \
         {"ONECARD_KAFKA_BROKERS",                                                                  \
@@ -73,14 +81,14 @@ typedef struct daemon_config {
  * by itself after drain_ms in any case. */
 typedef void (*daemon_drain_fn)(void *arg);
 
-/* Loads the table (dies naming the variable on a bad value), sets up
- * logging, the event base, signals and the admin port. argv handles --help;
- * any other argument is a usage error (exit 2) that never starts the daemon.
- * Returns the event base, owned by the daemon module. Start-up only: dies
- * on failure. */
-struct event_base *daemon_setup(int argc, char **argv, const config_var *table,
-                                const daemon_config *d, admin_ready_fn ready, void *ready_arg,
-                                daemon_drain_fn drain, void *drain_arg);
+/* Loads the table (dies naming the variable on a bad value, or a public
+ * default secret in a site deployment), sets up logging, the event base,
+ * signals and the admin port. The command line was read before, by
+ * cli_main (cli.h), which alone decides that the daemon starts. Returns the
+ * event base, owned by the daemon module. Start-up only: dies on failure. */
+struct event_base *daemon_setup(const config_var *table, const daemon_config *d,
+                                admin_ready_fn ready, void *ready_arg, daemon_drain_fn drain,
+                                void *drain_arg);
 
 /* Runs the loop until drained or stopped. Returns 0. */
 int daemon_run(void);

@@ -5,6 +5,9 @@
  * has acknowledged its event. Stateless: run as many as needed behind a
  * load balancer.
  *
+ * Command line (common/cli.h): `onecard-gateway [serve]`, --help,
+ * --version; it has no operator commands.
+ *
  * Start-up order: configuration and the admin port, Redis and the Kafka
  * producer, the API (scripts, directory cache, metrics), then the terminal
  * port last, so nothing is accepted before the gateway can answer. The
@@ -20,6 +23,7 @@
 #include "scripts.h"
 
 #include "common/calendar.h"
+#include "common/cli.h"
 #include "common/daemon.h"
 #include "common/deps.h"
 #include "common/log.h"
@@ -62,7 +66,7 @@ static const config_var config_table[] = {
      "how often every swipe record is read for parts left pending (0: at start only)"},
     {"ONECARD_PENDING_AGE_S", CONFIG_INT, &cfg.pending_age_s, "30", 5, 86400,
      "that sweep finishes a part pending this long whose gateway is not alive"},
-    {"ONECARD_PIN_PEPPER", CONFIG_STR, &cfg.pin_pepper, "onecard-local-pepper", 0, 0,
+    {"ONECARD_PIN_PEPPER", CONFIG_SECRET, &cfg.pin_pepper, "onecard-local-pepper", 0, 0,
      "secret mixed into PIN proofs (set it in production)"},
     {NULL, CONFIG_STR, NULL, NULL, 0, 0, NULL},
 };
@@ -98,13 +102,21 @@ static void gateway_drain(void *arg)
         daemon_stop();
 }
 
+static const cli_program gateway_program = {
+    "onecard-gateway", "刷卡网关 / the card gateway (terminal API)", true, NULL, config_table};
+
 int main(int argc, char **argv)
 {
     char err[512];
 
+    /* 0. the command line: the daemon (no commands), help, or a usage error */
+    int code = cli_main(&gateway_program, argc, argv);
+    if (code != CLI_DAEMON)
+        return code;
+
     /* 1. configuration, logging, signals, admin port */
     struct event_base *base =
-        daemon_setup(argc, argv, config_table, &cfg.d, gateway_ready, NULL, gateway_drain, NULL);
+        daemon_setup(config_table, &cfg.d, gateway_ready, NULL, gateway_drain, NULL);
     gateway_base = base;
 
     /* 2. Redis and the idempotent producer */

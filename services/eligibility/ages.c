@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "rules.h"
 
+#include "common/cli.h"
 #include "common/log.h"
 
 #include <stdio.h>
@@ -130,7 +131,7 @@ int ages_command(registry *r, int argc, char **argv)
     int cards;
     if (ages_sweep(r, day, actor, &cards, err, sizeof(err)) < 0) {
         registry_fail("%s", err);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     char date[RULES_DATE_LEN];
     rules_date_format(date, day);

@@ -13,6 +13,7 @@
 #include "operators.h"
 #include "review.h"
 
+#include "common/cli.h"
 #include "common/event.h"
 
 #include "application.pb-c.h"
@@ -202,17 +203,17 @@ int applications_submit(registry *r, const operators_who *who, const char *actor
     }
     catalogue c;
     if (registry_catalogue(r, registry_today(), &c) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     if (registry_begin(r, actor) < 0) {
         catalogue_free(&c);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     const char *p0[] = {in->person_id};
     PGresult *pr = pg_query(r->pg,
                             "SELECT " REGISTRY_PERSON_COLS ", p.village, p.town, p.district FROM "
                             "elig_persons p WHERE p.person_id = $1 FOR UPDATE",
                             1, p0, err, sizeof(err));
-    int rc = pr ? 0 : 2;
+    int rc = pr ? 0 : CLI_DEPENDENCY;
     if (pr == NULL)
         registry_fail("%s", err);
     else if (PQntuples(pr) == 0) {
@@ -265,7 +266,7 @@ int applications_submit(registry *r, const operators_who *who, const char *actor
                        5, p, err, sizeof(err));
         if (res == NULL) {
             registry_fail("%s", err);
-            rc = 2;
+            rc = CLI_DEPENDENCY;
         } else if (PQntuples(res) == 0) {
             registry_refuse(REFUSE_CONFLICT, "person %.12s… has an open application for %s already",
                             in->person_id, in->items);
@@ -277,7 +278,7 @@ int applications_submit(registry *r, const operators_who *who, const char *actor
         snprintf(id, 32, "%s", PQgetvalue(res, 0, 0));
         *nitems = n;
         if (applications_outbox(r, id, true) < 0)
-            rc = 2;
+            rc = CLI_DEPENDENCY;
     }
     PQclear(res);
     PQclear(pr);
@@ -307,7 +308,7 @@ static PGresult *applications_load(registry *r, const char *id, bool lock, int *
     *rc = 0;
     if (a == NULL) {
         registry_fail("%s", err);
-        *rc = 2;
+        *rc = CLI_DEPENDENCY;
     } else if (PQntuples(a) == 0) {
         registry_refuse(REFUSE_NOT_FOUND, "no application %.32s", id);
         *rc = 1;
@@ -329,7 +330,7 @@ int applications_decide(registry *r, const operators_who *who, const char *id, c
         return 1;
     }
     if (registry_begin(r, who->id) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     int rc;
     PGresult *a = applications_load(r, id, true, &rc);
     const char *next = NULL;
@@ -356,7 +357,7 @@ int applications_decide(registry *r, const operators_who *who, const char *id, c
                                3, p, err, sizeof(err));
         if (h == NULL) {
             registry_fail("%s", err);
-            rc = 2;
+            rc = CLI_DEPENDENCY;
         } else if (PQntuples(h) > 0) {
             registry_refuse(REFUSE_CONFLICT,
                             "application %s: operator %s decided it at the %s level already; "
@@ -378,7 +379,7 @@ int applications_decide(registry *r, const operators_who *who, const char *id, c
                      "elig_application_history (application_id, operator_id, role, from_state, "
                      "to_state, reason) VALUES ($1, $3, $4, $5, $2, $6)",
                      7, p, err, sizeof(err)) < 0
-                 ? 2
+                 ? CLI_DEPENDENCY
                  : 0;
         /* an approval grants the items from today: a dated change each */
         const char *g[] = {id, today, PQgetvalue(a, 0, 1)};
@@ -390,7 +391,7 @@ int applications_decide(registry *r, const operators_who *who, const char *id, c
                          "items FROM elig_applications WHERE application_id = $1)) x ON "
                          "CONFLICT DO NOTHING",
                          3, g, err, sizeof(err)) < 0
-                     ? 2
+                     ? CLI_DEPENDENCY
                      : 0;
         if (rc != 0)
             registry_fail("%s", err);
@@ -399,7 +400,7 @@ int applications_decide(registry *r, const operators_who *who, const char *id, c
             snprintf(persons, sizeof(persons), "{%s}", PQgetvalue(a, 0, 1));
             cards = registry_settle(r, persons);
             if (cards == NULL)
-                rc = 2;
+                rc = CLI_DEPENDENCY;
         }
     }
     rc = registry_end(r, rc);
@@ -414,9 +415,9 @@ int applications_decide(registry *r, const operators_who *who, const char *id, c
         /* the card (an approval) and the event; what fails here is
          * finished by the daemon's outbox (feed.c) */
         if (approve && registry_settled(r, cards) < 0)
-            rc = 2;
+            rc = CLI_DEPENDENCY;
         if (applications_outbox(r, id, true) < 0)
-            rc = 2;
+            rc = CLI_DEPENDENCY;
     }
     PQclear(a);
     return rc;
@@ -438,7 +439,7 @@ int applications_access(registry *r, const operators_who *who, const char *id, b
 int applications_resubmit(registry *r, const operators_who *who, const char *actor, const char *id)
 {
     if (registry_begin(r, actor) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     int rc;
     char what[64];
     snprintf(what, sizeof(what), "application %.32s", id);
@@ -461,11 +462,11 @@ int applications_resubmit(registry *r, const operators_who *who, const char *act
                            "NULL, 'returned', 'submitted', 'resubmitted by ' || $2)",
                            2, p, err, sizeof(err)) < 0) {
         registry_fail("%s", err);
-        rc = 2;
+        rc = CLI_DEPENDENCY;
     }
     rc = registry_end(r, rc);
     if (rc == 0 && applications_outbox(r, id, true) < 0)
-        rc = 2;
+        rc = CLI_DEPENDENCY;
     PQclear(a);
     return rc;
 }
@@ -522,14 +523,14 @@ int applications_queue_load(registry *r, const operators_who *who, applications_
     PGresult *res = pg_query(r->pg, sql, 2, p, err, sizeof(err));
     if (res == NULL) {
         registry_fail("%s", err);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     int n = PQntuples(res);
     q->rows = calloc((size_t)n + 1, sizeof(*q->rows));
     if (q->rows == NULL) {
         PQclear(res);
         registry_fail("out of memory");
-        return 2;
+        return CLI_DEPENDENCY;
     }
     for (int i = 0; i < n; i++) {
         q->rows[i].row = i;
@@ -594,7 +595,7 @@ int applications_view_load(registry *r, const operators_who *who, const char *id
     }
     if (rc == 0 && (h == NULL || m == NULL)) {
         registry_fail("%s", err);
-        rc = 2;
+        rc = CLI_DEPENDENCY;
     }
     if (rc != 0) {
         PQclear(a);
@@ -634,7 +635,7 @@ int applications_sweep(registry *r, const char *actor,
                              0, NULL, err, sizeof(err));
     if (res == NULL) {
         registry_fail("%s", err);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     int32_t today = registry_today();
     int rc = 0;
@@ -644,7 +645,7 @@ int applications_sweep(registry *r, const char *actor,
         if (review_deadline((int32_t)atol(PQgetvalue(res, i, 4)), days[lvl]) >= today)
             continue;
         if (registry_begin(r, actor) < 0) {
-            rc = 2;
+            rc = CLI_DEPENDENCY;
             break;
         }
         /* still open at that stage and not escalated: another sweep may
@@ -663,7 +664,7 @@ int applications_sweep(registry *r, const char *actor,
                 registry_fail("%s", err);
             pg_rollback(r->pg);
             PQclear(u);
-            rc = 2;
+            rc = CLI_DEPENDENCY;
             break;
         }
         bool mine = PQntuples(u) > 0;
@@ -671,7 +672,7 @@ int applications_sweep(registry *r, const char *actor,
         if (!mine)
             continue;
         if (applications_outbox(r, id, true) < 0)
-            rc = 2;
+            rc = CLI_DEPENDENCY;
         if (each)
             each(arg, id, state, review_level(state));
         (*n)++;

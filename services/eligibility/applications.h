@@ -24,7 +24,7 @@
  * carries the items at once). Every change of state is in the history, in
  * the audit trail and on onecard.applications.v1 (ApplicationChanged).
  *
- * The handler of commands.h's table: 0, 1 refused (printed), 2 a store or
+ * The handler of commands.h's table: 0, 1 refused (printed), 3 a store or
  * the broker failed.
  */
 #ifndef ELIG_APPLICATIONS_H
@@ -50,7 +50,7 @@ int applications_command(registry *r, int argc, char **argv);
 int applications_outbox(registry *r, const char *id, bool wait);
 
 /* The actions, shared by the commands and the operator API. Each returns
- * 0, 1 refused (registry_refuse said why) or 2 a store or the broker
+ * 0, 1 refused (registry_refuse said why) or 3 a store or the broker
  * failed. who is the signed-in operator (NULL for a command run by an
  * actor named on its command line: no role or area check). */
 

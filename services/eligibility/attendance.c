@@ -10,6 +10,7 @@
 #include "catalogue.h"
 #include "commands.h"
 
+#include "common/cli.h"
 #include "common/card.h"
 #include "common/event.h"
 #include "common/log.h"
@@ -346,7 +347,7 @@ static int attendance_check_command(registry *r, int argc, char **argv)
     }
     int entitled, paused;
     if (attendance_check(r, day, person, actor, &entitled, &paused) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     char dtext[RULES_DATE_LEN];
     printf("attendance check %s: %d entitled to a training item checked for attendance, %d "
            "newly paused\n",
@@ -471,12 +472,12 @@ int attendance_report_apply(registry *r, const char *name, const char *buf, size
         registry_fail("attendance report %s: %s; nothing recorded", name,
                       rows ? err : "out of memory");
         free(rows);
-        return rows ? 1 : 2;
+        return rows ? 1 : CLI_DEPENDENCY;
     }
     pg_array pid = {0}, item = {0}, day = {0}, prov = {0}, card = {0};
     int rc = attendance_report_check(r, name, rows, n, &pid);
     if (rc != 0) {
-        rc = rc < 0 ? 2 : 1;
+        rc = rc < 0 ? CLI_DEPENDENCY : 1;
         goto out;
     }
     if (district && attendance_report_area(r, name, &pid, district) != 0) {
@@ -491,7 +492,7 @@ int attendance_report_apply(registry *r, const char *name, const char *buf, size
         pg_array_add(&card, rows[i].card_no);
     }
     if (registry_begin(r, actor) < 0) {
-        rc = 2;
+        rc = CLI_DEPENDENCY;
         goto out;
     }
     long resumed = 0;
@@ -510,13 +511,13 @@ int attendance_report_apply(registry *r, const char *name, const char *buf, size
         registry_fail("attendance report %s: %s; nothing recorded", name, err);
         PQclear(res);
         pg_rollback(r->pg);
-        rc = 2;
+        rc = CLI_DEPENDENCY;
         goto out;
     }
     int fresh = PQntuples(res);
     PQclear(res);
     if (registry_commit(r) < 0) {
-        rc = 2;
+        rc = CLI_DEPENDENCY;
         goto out;
     }
     out->rows = n, out->fresh = fresh, out->resumed = resumed;
@@ -547,7 +548,7 @@ static int attendance_report_command(registry *r, int argc, char **argv)
         return rc;
     printf("attendance report %s: %d rows, %d new, %ld paused items resumed\n", path, res.rows,
            res.fresh, res.resumed);
-    return res.published ? 0 : 2;
+    return res.published ? 0 : CLI_DEPENDENCY;
 }
 
 int attendance_paused_list(registry *r, const char *area_col, const char *area,
@@ -601,7 +602,7 @@ static int attendance_paused_command(registry *r, int argc, char **argv)
         return COMMANDS_USAGE;
     int n = attendance_paused_list(r, NULL, NULL, attendance_paused_print, NULL);
     if (n < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     printf("%d paused\n", n);
     return 0;
 }

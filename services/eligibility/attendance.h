@@ -68,7 +68,7 @@ int attendance_record(registry *r, pg_array *pid, pg_array *item, pg_array *day,
  * every row checked first (one wrong row refuses the whole), then steps
  * 1 and 3 in one transaction, then step 4. district: every row's person
  * must be of it (a district operator), or NULL. 0 with out, 1 refused
- * (registry_refuse: nothing recorded), 2 failed. */
+ * (registry_refuse: nothing recorded), 3 a store failed (CLI_DEPENDENCY). */
 typedef struct attendance_report_result {
     int rows, fresh; /* rows in the file; of them not recorded before */
     long resumed;    /* pauses closed */

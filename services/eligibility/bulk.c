@@ -23,6 +23,8 @@
 #include "import.h"
 #include "importfile.h"
 
+#include "common/cli.h"
+#include "common/progress.h"
 #include "common/event.h"
 #include "common/sign.h"
 
@@ -172,7 +174,7 @@ static int bulk_persons_file(registry *r, const char *path, encoding_kind enc, c
     char *buf, err[512];
     if (importfile_read(path, &buf, &len, err, sizeof(err)) < 0) {
         registry_fail("%s", err);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     importfile fi;
     int row, n, bad = 0, good = 0;
@@ -182,9 +184,12 @@ static int bulk_persons_file(registry *r, const char *path, encoding_kind enc, c
     memset(&b, 0, sizeof(b));
     pg_array created = {0};
     PGresult *issued = NULL;
-    int rc = registry_begin(r, actor) < 0 ? 2 : 0;
+    int rc = registry_begin(r, actor) < 0 ? CLI_DEPENDENCY : 0;
     rc = bulk_start(rc, &fi, path, buf, len, enc, &import_person_columns);
+    progress bar; /* through the file's bytes */
+    progress_start(&bar, "import persons (bytes)", rc == 0 ? (int64_t)fi.len : 0);
     while (rc == 0 && (n = importfile_next(&fi, &row, err, sizeof(err))) != 0) {
+        progress_update(&bar, (int64_t)fi.rd.pos);
         import_person ip;
         if (n < 0 || import_person_row(fi.f, n, today, &ip, err, sizeof(err)) < 0) {
             fprintf(stderr, "%s: row %d: %s\n", path, row, err);
@@ -207,17 +212,18 @@ static int bulk_persons_file(registry *r, const char *path, encoding_kind enc, c
         b.n++;
         good++;
         if (b.n >= BULK_BATCH && bulk_insert_persons(r, &b, since, &created, &ncreated) < 0)
-            rc = 2;
+            rc = CLI_DEPENDENCY;
     }
+    progress_done(&bar);
     if (rc == 0 && bulk_insert_persons(r, &b, since, &created, &ncreated) < 0)
-        rc = 2;
+        rc = CLI_DEPENDENCY;
     if (rc == 0 && cards && ncreated > 0 && bulk_issue_cards(r, &created, ncreated, pin, &issued))
-        rc = 2;
+        rc = CLI_DEPENDENCY;
     rc = registry_end(r, rc);
     if (rc == 0 && issued) {
         catalogue c;
         if (registry_catalogue(r, registry_today(), &c) < 0) {
-            rc = 2;
+            rc = CLI_DEPENDENCY;
         } else {
             for (int i = 0; i < PQntuples(issued) && rc == 0; i++) {
                 const char *card = PQgetvalue(issued, i, 0), *pid = PQgetvalue(issued, i, 1);
@@ -226,16 +232,16 @@ static int bulk_persons_file(registry *r, const char *path, encoding_kind enc, c
                 rules_person rp = registry_person_row(issued, i, 5);
                 registry_project_entitlements(r, &c, card, &rp, today);
                 if (i % 500 == 499 && registry_sync(r) < 0)
-                    rc = 2;
+                    rc = CLI_DEPENDENCY;
                 if (registry_card_changed(r, ONECARD__V1__REGISTRY_OP__CREATED, card, pid, "active",
                                           actor) < 0)
-                    rc = 2;
+                    rc = CLI_DEPENDENCY;
                 if (pin == NULL)
                     printf("card %s pin %s person %s\n", card, PQgetvalue(issued, i, 4), pid);
             }
             catalogue_free(&c);
             if (rc == 0 && registry_sync(r) < 0)
-                rc = 2;
+                rc = CLI_DEPENDENCY;
         }
     }
     if (rc == 0 && ncreated > 0) {
@@ -244,11 +250,11 @@ static int bulk_persons_file(registry *r, const char *path, encoding_kind enc, c
         if (registry_persons_changed(r, ONECARD__V1__REGISTRY_OP__CREATED,
                                      pg_array_text(&created) ? pg_array_text(&created) : "{}",
                                      actor) < 0)
-            rc = 2;
+            rc = CLI_DEPENDENCY;
     }
     if (r->kp && registry_flush(r) > 0)
-        rc = 2;
-    if (rc != 2)
+        rc = CLI_DEPENDENCY;
+    if (rc != CLI_DEPENDENCY)
         printf("import persons %s: %d rows, %d imported, %ld new, %d already registered, %d "
                "refused%s\n",
                path, good + bad, good, ncreated, good - (int)ncreated, bad,
@@ -266,16 +272,16 @@ static int bulk_providers_file(registry *r, const char *path, encoding_kind enc,
     char *buf, err[512];
     if (importfile_read(path, &buf, &len, err, sizeof(err)) < 0) {
         registry_fail("%s", err);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     catalogue c;
     if (registry_catalogue(r, registry_today(), &c) < 0) {
         free(buf);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     importfile fi;
     int row, n, bad = 0, good = 0, created = 0;
-    int rc = registry_begin(r, actor) < 0 ? 2 : 0;
+    int rc = registry_begin(r, actor) < 0 ? CLI_DEPENDENCY : 0;
     rc = bulk_start(rc, &fi, path, buf, len, enc, &import_provider_columns);
     pg_array newids = {0};
     while (rc == 0 && (n = importfile_next(&fi, &row, err, sizeof(err))) != 0) {
@@ -307,7 +313,7 @@ static int bulk_providers_file(registry *r, const char *path, encoding_kind enc,
             5, p, err, sizeof(err));
         if (res == NULL) {
             registry_fail("%s", err);
-            rc = 2;
+            rc = CLI_DEPENDENCY;
             break;
         }
         if (strcmp(PQgetvalue(res, 0, 0), "1") == 0) {
@@ -341,17 +347,17 @@ static int bulk_providers_file(registry *r, const char *path, encoding_kind enc,
             pc.actor = (char *)actor;
             pc.occurred_at_ms = event_now_ms();
             if (registry_produce(r, &pc.base, pc.provider_id) < 0)
-                rc = 2;
+                rc = CLI_DEPENDENCY;
         }
         if (res == NULL) {
             registry_fail("%s", err);
-            rc = 2;
+            rc = CLI_DEPENDENCY;
         }
         if (registry_sync(r) < 0 || registry_flush(r) > 0)
-            rc = 2;
+            rc = CLI_DEPENDENCY;
         PQclear(res);
     }
-    if (rc != 2)
+    if (rc != CLI_DEPENDENCY)
         printf("import providers %s: %d rows, %d imported, %d new, %d already registered, %d "
                "refused\n",
                path, good + bad, good, created, good - created, bad);

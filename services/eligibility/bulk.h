@@ -13,7 +13,7 @@
  * yes each new person gets a card (the PIN given, or a random one printed
  * with the card); --encoding declares a GBK file (encoding.h). The
  * handler of commands.h's table. Returns the exit code (0, 1 when rows or
- * the file were refused, 2) or COMMANDS_USAGE. */
+ * the file were refused, 3 when a store failed) or COMMANDS_USAGE. */
 int bulk_command(registry *r, int argc, char **argv);
 
 #endif

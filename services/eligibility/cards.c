@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "ident.h"
 
+#include "common/cli.h"
 #include "common/card.h"
 
 #include "registry.pb-c.h"
@@ -33,7 +34,7 @@ int cards_issue_command(registry *r, int argc, char **argv)
     if (pin != NULL && args_pin(pin) < 0)
         return 1;
     if (registry_begin(r, actor) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     const char *p[] = {argv[0]};
     PGresult *res = pg_query(r->pg,
                              "SELECT lpad(nextval('elig_card_seq')::text, 10, '0'), (SELECT "
@@ -43,7 +44,7 @@ int cards_issue_command(registry *r, int argc, char **argv)
         registry_fail("%s", res ? "no such active person" : err);
         PQclear(res);
         pg_rollback(r->pg);
-        return res ? 1 : 2;
+        return res ? 1 : CLI_DEPENDENCY;
     }
     registry_card nc;
     registry_card_make(r, PQgetvalue(res, 0, 0), pin, &nc);
@@ -60,17 +61,17 @@ int cards_issue_command(registry *r, int argc, char **argv)
             return 1;
         }
         registry_fail("%s", err);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     if (registry_commit(r) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     directory_put_card_hashed(&r->dir, card, argv[0], "active", nc.salt, nc.hash);
     if (registry_sync(r) < 0 || registry_project_person(r, argv[0]) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     if (registry_card_changed(r, ONECARD__V1__REGISTRY_OP__CREATED, card, argv[0], "active",
                               actor) < 0 ||
         registry_flush(r) > 0)
-        return 2;
+        return CLI_DEPENDENCY;
     printf("card %s pin %s\n", card, nc.pin);
     return 0;
 }
@@ -133,7 +134,7 @@ static int cards_status(registry *r, bool freeze, int argc, char **argv)
         return 1;
     }
     if (rc < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     printf("card %s %s\n", argv[0], freeze ? "frozen" : "active");
     return 0;
 }
@@ -178,7 +179,7 @@ int cards_reset_pin_command(registry *r, int argc, char **argv)
     char salt[33], hash[41], err[512];
     registry_pin_hash(r, argv[0], pin, salt, hash);
     if (registry_begin(r, actor) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     const char *p[] = {argv[0], salt, hash};
     PGresult *res = pg_query(r->pg,
                              "UPDATE elig_cards SET pin_salt = $2, pin_hash = $3, updated_at = "
@@ -189,11 +190,11 @@ int cards_reset_pin_command(registry *r, int argc, char **argv)
         registry_fail("%s", res ? "no such card in use" : err);
         PQclear(res);
         pg_rollback(r->pg);
-        return res ? 1 : 2;
+        return res ? 1 : CLI_DEPENDENCY;
     }
     if (registry_commit(r) < 0) {
         PQclear(res);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     /* the full record: also clears the wrong-PIN counter and the lock */
     directory_put_card(&r->dir, argv[0], PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), pin,
@@ -203,7 +204,7 @@ int cards_reset_pin_command(registry *r, int argc, char **argv)
                 registry_card_changed(r, ONECARD__V1__REGISTRY_OP__UPDATED, argv[0],
                                       PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), actor) < 0 ||
                 registry_flush(r) > 0
-            ? 2
+            ? CLI_DEPENDENCY
             : 0;
     PQclear(res);
     if (rc == 0)

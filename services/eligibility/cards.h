@@ -10,7 +10,7 @@
  *          carryover.h)
  *
  * Handlers of commands.h's table: each returns the exit code (0, 1
- * refused, 2 failed) or COMMANDS_USAGE. Blocking; one thread.
+ * refused, 3 failed) or COMMANDS_USAGE. Blocking; one thread.
  */
 #ifndef ELIG_CARDS_H
 #define ELIG_CARDS_H

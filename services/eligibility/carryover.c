@@ -5,6 +5,7 @@
 
 #include "ident.h"
 
+#include "common/cli.h"
 #include "common/card.h"
 #include "common/event.h"
 #include "common/keys.h"
@@ -244,7 +245,7 @@ static int carryover_record(registry *r, const char *old, const char *reason, co
 {
     char err[512], eid[EVENT_ID_LEN + 1];
     if (registry_begin(r, actor) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     const char *p[] = {old};
     PGresult *res = pg_query(r->pg,
                              "SELECT c.person_id, c.status, p.status, lpad(nextval('elig_card_seq')"
@@ -255,7 +256,7 @@ static int carryover_record(registry *r, const char *old, const char *reason, co
         registry_fail("%s", res ? "no such card" : err);
         PQclear(res);
         pg_rollback(r->pg);
-        return res ? 1 : 2;
+        return res ? 1 : CLI_DEPENDENCY;
     }
     const char *cst = PQgetvalue(res, 0, 1), *pst = PQgetvalue(res, 0, 2);
     if (strcmp(cst, "active") != 0 && strcmp(cst, "frozen") != 0 && strcmp(cst, "lost") != 0) {
@@ -297,9 +298,9 @@ static int carryover_record(registry *r, const char *old, const char *reason, co
                 6, q3, err, sizeof(err)) < 0) {
         registry_fail("%s", err);
         pg_rollback(r->pg);
-        return 2;
+        return CLI_DEPENDENCY;
     }
-    return registry_commit(r) < 0 ? 2 : 0;
+    return registry_commit(r) < 0 ? CLI_DEPENDENCY : 0;
 }
 
 int carryover_replace(registry *r, const char *old, const char *reason, const char *pin, int wait_s,
@@ -318,7 +319,7 @@ int carryover_replace(registry *r, const char *old, const char *reason, const ch
     /* at once: the old card declines, the new one works */
     if (carryover_redis(r, old, nc.card_no, person, "active", nc.salt, nc.hash) < 0 ||
         carryover_events(r, old, nc.card_no, person, old_status, reason, actor) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     /* the money, once every swipe of the old card is posted */
     struct timespec t0, now;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -327,7 +328,7 @@ int carryover_replace(registry *r, const char *old, const char *reason, const ch
         if (holds < 0) {
             char m[CARD_MASKED_MAX];
             registry_fail("redis: cannot read the holds of card %s", card_mask(m, sizeof(m), old));
-            return 2;
+            return CLI_DEPENDENCY;
         }
         clock_gettime(CLOCK_MONOTONIC, &now);
         if (holds == 0 || now.tv_sec - t0.tv_sec >= wait_s) {
@@ -344,7 +345,7 @@ int carryover_replace(registry *r, const char *old, const char *reason, const ch
     }
     /* (the daemon may have sent it first: the command waited for it) */
     if (carryover_send_pending(r, old, false) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     char err[512];
     const char *p[] = {old};
     PGresult *res = pg_query(r->pg,

@@ -33,7 +33,7 @@
 /* card replace OLD_CARD --reason lost|damaged|other [--pin PIN]
  * [--wait S] --actor A, its arguments checked by the command (cards.c).
  * Prints the new card and its PIN, and whether the carry-over was sent.
- * Returns the exit code (0, 1 refused, 2 failed). */
+ * Returns the exit code (0, 1 refused, 3 failed). */
 int carryover_replace(registry *r, const char *old_card, const char *reason, const char *pin,
                       int wait_s, const char *actor);
 

@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "issue.h"
 
+#include "common/cli.h"
 #include "common/sign.h"
 
 #include <errno.h>
@@ -251,7 +252,7 @@ static int catload_load(registry *r, int argc, char **argv)
     free(buf);
     if (registry_begin(r, actor) < 0) {
         catalogue_free(&c);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     /* one load at a time: the version ids and the issued check */
     int rc = 0;
@@ -268,7 +269,7 @@ static int catload_load(registry *r, int argc, char **argv)
                         "AND ($2::date IS NULL OR effective = $2::date) ORDER BY version_id DESC",
                         2, hp, err, sizeof(err))) == NULL) {
         registry_fail("%s", err);
-        rc = 2;
+        rc = CLI_DEPENDENCY;
         goto out;
     }
     bool fresh = PQntuples(old) == 0;
@@ -300,7 +301,7 @@ static int catload_load(registry *r, int argc, char **argv)
                        1, ep, err, sizeof(err));
         if (iss == NULL) {
             registry_fail("%s", err);
-            rc = 2;
+            rc = CLI_DEPENDENCY;
             goto out;
         }
         if (PQgetvalue(iss, 0, 0)[0] != '\0' && !correct) {
@@ -323,13 +324,13 @@ static int catload_load(registry *r, int argc, char **argv)
             5, vp, err, sizeof(err));
         if (ins == NULL) {
             registry_fail("%s", err);
-            rc = 2;
+            rc = CLI_DEPENDENCY;
             goto out;
         }
         snprintf(vid, sizeof(vid), "%s", PQgetvalue(ins, 0, 0));
         PQclear(ins);
         if (catload_version_rows(r, &c, vid) < 0) {
-            rc = 2;
+            rc = CLI_DEPENDENCY;
             goto out;
         }
     }
@@ -342,7 +343,7 @@ static int catload_load(registry *r, int argc, char **argv)
         pg_query(r->pg, "SELECT elig_catalogue_version_at($1::date)", 1, tp, err, sizeof(err));
     if (now == NULL) {
         registry_fail("%s", err);
-        rc = 2;
+        rc = CLI_DEPENDENCY;
         goto out;
     }
     bool in_force = strcmp(PQgetvalue(now, 0, 0), vid) == 0;
@@ -351,7 +352,7 @@ static int catload_load(registry *r, int argc, char **argv)
     for (int i = 0; i < c.nitems; i++)
         defaults += c.items[i].is_default;
     if (in_force && (changed = catload_today(r, &c, &tiers_changed)) < 0) {
-        rc = 2;
+        rc = CLI_DEPENDENCY;
         goto out;
     }
 out:
@@ -362,7 +363,7 @@ out:
         catalogue_free(&c);
         return rc;
     }
-    rc = registry_commit(r) < 0 || registry_sync(r) < 0 ? 2 : 0;
+    rc = registry_commit(r) < 0 || registry_sync(r) < 0 ? CLI_DEPENDENCY : 0;
     if (rc == 0)
         printf("catalogue %s: version %s effective %s (%s%s): %d items, %d changed, %d figures "
                "marked as defaults to confirm; tier tables: %d rows, %d rows written or removed\n",
@@ -382,7 +383,7 @@ out:
                 registry_fail("correction of %s failed: the version is loaded; run: issue "
                               "--period %s",
                               per, per);
-                rc = 2;
+                rc = CLI_DEPENDENCY;
             }
         }
     }
@@ -442,7 +443,7 @@ static int catload_versions(registry *r)
         1, p, err, sizeof(err));
     if (res == NULL) {
         registry_fail("%s", err);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     printf("%-8s %-10s %-19s %-12s %-16s %-12s %5s\n", "version", "effective", "loaded at (UTC)",
            "by", "sha256", "label", "items");
@@ -523,7 +524,7 @@ static int catload_diff(registry *r, const char *v1, const char *v2)
                              2, p, err, sizeof(err));
     if (chk == NULL) {
         registry_fail("%s", err);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     bool both = atoi(PQgetvalue(chk, 0, 0)) == (a == b ? 1 : 2);
     PQclear(chk);
@@ -535,10 +536,10 @@ static int catload_diff(registry *r, const char *v1, const char *v2)
     }
     catalogue ca, cb;
     if (registry_catalogue_version(r, a, &ca) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     if (registry_catalogue_version(r, b, &cb) < 0) {
         catalogue_free(&ca);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     catload_diffs d = {&ca, &cb, 0, 0, 0};
     catalogue_diff(&ca, &cb, catload_diff_line, &d);

@@ -29,7 +29,7 @@
  * then the tier rows the same way.
  *
  * The handler of commands.h's table for "catalogue": argv[0] is the
- * subcommand. Returns the exit code (0, 1 refused, 2 failed) or
+ * subcommand. Returns the exit code (0, 1 refused, 3 failed) or
  * COMMANDS_USAGE. Blocking; one thread.
  */
 #ifndef ELIG_CATLOAD_H

@@ -3,6 +3,7 @@
  */
 #include "claims.h"
 
+#include "common/cli.h"
 #include "common/money.h"
 
 #include <stdio.h>
@@ -38,7 +39,7 @@ int claims_check(registry *r, const catalogue *c, directory_kind kind, const cha
                              1, p, err, sizeof(err));
     if (res == NULL) {
         registry_fail("%s", err);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     int rc = 0;
     if (PQntuples(res) == 0) {
@@ -75,7 +76,7 @@ int claims_cap(registry *r, const claims_claim *cl, const char *person_id, const
     PGresult *res = pg_query(r->pg, already_sql, 3, p, err, sizeof(err));
     if (res == NULL) {
         registry_fail("%s", err);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     int64_t already = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);

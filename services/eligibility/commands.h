@@ -9,17 +9,24 @@
  * catload.c, bulk.c, feedfile.c, synth.c, rebuild.c, issue.c) and its
  * usage line.
  *
+ * The binary's command line (common/cli.h) is built from the same table
+ * (commands_cli): `onecard-eligibility --help` lists each name with its
+ * summary, `NAME --help` prints the usage lines of its rows.
+ *
  * A handler checks its arguments before it touches anything (args.h) and
- * returns the exit code: 0 on success, 1 when the input is refused (the
- * reason on stderr, nothing changed), 2 when a dependency failed. When the
- * arguments do not fit it may return COMMANDS_USAGE instead: the dispatcher
- * then prints the row's usage line and exits 1. Blocking; one thread.
+ * returns the exit code (common/cli.h): CLI_OK, CLI_REFUSED when the input
+ * is refused (the reason on stderr, nothing changed), CLI_DEPENDENCY when a
+ * dependency failed. When the arguments do not fit it may return
+ * COMMANDS_USAGE instead: the dispatcher then prints the row's usage line
+ * and exits CLI_USAGE, as it does, before connecting anything, for words
+ * no row matches. Blocking; one thread.
  */
 #ifndef ELIG_COMMANDS_H
 #define ELIG_COMMANDS_H
 
 #include "registry.h"
 
+#include "common/cli.h"
 #include "common/config.h"
 
 #include <stdbool.h>
@@ -38,10 +45,16 @@ typedef struct commands_row {
     bool offline;          /* runs without the registry's connections */
     commands_handler *run; /* in the subsystem's file */
     const char *usage;     /* printed as "usage: ..." on COMMANDS_USAGE */
+    const char *summary;   /* --help's line, on the first row of a name */
 } commands_row;
 
 /* Runs argv (argc >= 1) as a command. Returns the process exit code. */
 int commands_run(int argc, char **argv, const config_var *table, elig_config *cfg);
+
+/* The command line's table (common/cli.h): one row per name, in table
+ * order, with its summary and its rows' usage lines; run is every row's
+ * handler (it calls commands_run). Built once; static storage. */
+const cli_command *commands_cli(cli_handler *run);
 
 /* The row that argv (argc >= 1) selects, or NULL. Pure; exposed for
  * tests. */

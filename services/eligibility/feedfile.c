@@ -21,6 +21,7 @@
 #include "import.h"
 #include "importfile.h"
 
+#include "common/cli.h"
 #include "common/event.h"
 #include "common/sign.h"
 
@@ -61,7 +62,7 @@ static int feedfile_run(registry *r, const char *path, encoding_kind enc, const 
     if (importfile_read(path, &buf, &len, err, sizeof(err)) < 0) {
         int out_of_memory = errno == ENOMEM;
         registry_fail("%s", err);
-        return out_of_memory ? 2 : 1;
+        return out_of_memory ? CLI_DEPENDENCY : 1;
     }
     /* rows already published for (source, period) */
     const char *p[] = {source, period};
@@ -72,12 +73,12 @@ static int feedfile_run(registry *r, const char *path, encoding_kind enc, const 
     if (done == NULL) {
         registry_fail("%s", err);
         free(buf);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     int nrows_cap = 1024, nrows = 0, bad = 0, already = 0, row, n;
     feedfile_row *rows = calloc((size_t)nrows_cap, sizeof(*rows));
     int32_t today = registry_today();
-    int rc = rows ? 0 : 2;
+    int rc = rows ? 0 : CLI_DEPENDENCY;
     if (rows == NULL)
         registry_fail("%s: out of memory", path);
     importfile fi;
@@ -98,7 +99,7 @@ static int feedfile_run(registry *r, const char *path, encoding_kind enc, const 
             feedfile_row *nr = realloc(rows, sizeof(*rows) * (size_t)(nrows_cap *= 2));
             if (nr == NULL) { /* never a silent stop: the run fails, nothing is sent */
                 registry_fail("%s: out of memory at row %d", path, row);
-                rc = 2;
+                rc = CLI_DEPENDENCY;
                 break;
             }
             rows = nr;
@@ -136,7 +137,7 @@ static int feedfile_run(registry *r, const char *path, encoding_kind enc, const 
                           : NULL;
     if (rc == 0 && nrows > 0 && known == NULL) {
         registry_fail("%s", err);
-        rc = 2;
+        rc = CLI_DEPENDENCY;
     }
     int sent = 0;
     for (int i = 0; rc == 0 && i < nrows; i++) {
@@ -162,7 +163,7 @@ static int feedfile_run(registry *r, const char *path, encoding_kind enc, const 
         if (kafka_produce(r->kp, &e.base, NULL, rows[i].pid, strlen(rows[i].pid),
                           feedfile_delivered, &rows[i], err, sizeof(err)) < 0) {
             registry_fail("row %d: %s", rows[i].row, err);
-            rc = 2;
+            rc = CLI_DEPENDENCY;
         }
         sent++;
     }
@@ -187,14 +188,14 @@ static int feedfile_run(registry *r, const char *path, encoding_kind enc, const 
                     "r, '' FROM unnest($3::int[]) r ON CONFLICT DO NOTHING",
                     3, a, err, sizeof(err)) < 0) {
             registry_fail("recording rows: %s", err);
-            rc = 2;
+            rc = CLI_DEPENDENCY;
         }
     }
     if (nacked < sent) {
         registry_fail("%d event(s) not acknowledged: run again to publish them", sent - nacked);
-        rc = 2;
+        rc = CLI_DEPENDENCY;
     }
-    if (rc != 2)
+    if (rc != CLI_DEPENDENCY)
         printf("import-feed %s (%s %s): %d rows published, %d already published, %d refused; "
                "last acknowledged at %lld ms\n",
                path, source, period, nacked, already, bad, (long long)last_ack);

@@ -9,7 +9,7 @@
  * reason" and skipped; a row already published is not published again.
  *
  * The handler of commands.h's table. Returns the exit code: 0, 1 when the
- * input is refused, 2 when a store or the broker failed. Blocking; one
+ * input is refused, 3 when a store or the broker failed. Blocking; one
  * thread.
  */
 #ifndef ELIG_FEEDFILE_H

@@ -33,6 +33,8 @@
 #include "args.h"
 #include "ident.h"
 
+#include "common/cli.h"
+#include "common/progress.h"
 #include "common/event.h"
 #include "common/shares.h"
 #include "common/sign.h"
@@ -498,7 +500,7 @@ static int issue_run(registry *r, const char *period, const char *actor)
         if (registry_catalogue(r, day, &cv[nv]) < 0) {
             while (nv > 0)
                 catalogue_free(&cv[--nv]);
-            return 2;
+            return CLI_DEPENDENCY;
         }
         int32_t to = cv[nv].until_day && cv[nv].until_day < end ? cv[nv].until_day : end;
         spans[nv] = (rules_span){cv[nv].items, cv[nv].nitems, day, to};
@@ -511,14 +513,14 @@ static int issue_run(registry *r, const char *period, const char *actor)
         free(plan);
         while (nv > 0)
             catalogue_free(&cv[--nv]);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     char month_end[16];
     snprintf(month_end, sizeof(month_end), "%04d-%02d-%02d", y, m, rules_days_in_month(y, m));
     const char *p[] = {month_end};
     if (registry_begin(r, actor) < 0) {
         issue_versions_free(cv, nv, plan);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     if (pg_exec(r->pg,
                 "CREATE TEMP TABLE issue_computed (person_id text, item_code text, amount_fen "
@@ -527,7 +529,7 @@ static int issue_run(registry *r, const char *period, const char *actor)
         registry_fail("%s", err);
         pg_rollback(r->pg);
         issue_versions_free(cv, nv, plan);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     /* both in person order (byte order: the merge below compares with
      * strcmp), read in chunks */
@@ -544,7 +546,7 @@ static int issue_run(registry *r, const char *period, const char *actor)
                           1, p) < 0) {
         pg_rollback(r->pg);
         issue_versions_free(cv, nv, plan);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     issue_batch b;
     memset(&b, 0, sizeof(b));
@@ -559,8 +561,21 @@ static int issue_run(registry *r, const char *period, const char *actor)
     int64_t sums[64];
     int nsums = 0;
     PGresult *pr, *ch;
+    progress bar; /* persons with a card in use, counted only for a terminal */
+    int64_t nall = 0;
+    if (progress_enabled()) {
+        PGresult *cr = pg_query(r->pg,
+                                "SELECT count(*) FROM elig_cards WHERE status IN ('active', "
+                                "'frozen')",
+                                0, NULL, err, sizeof(err));
+        nall = cr && PQntuples(cr) == 1 ? strtoll(PQgetvalue(cr, 0, 0), NULL, 10) : 0;
+        PQclear(cr);
+    }
+    progress_start(&bar, "issue persons", nall);
+    int64_t seen = 0;
     while (rc == 0 && (pr = issue_cursor_row(&pc, &i, &failed)) != NULL) {
         pc.row++;
+        progress_update(&bar, ++seen);
         char pid[IDENT_PERSON_LEN + 1], card[24];
         snprintf(pid, sizeof(pid), "%s", PQgetvalue(pr, i, 0));
         snprintf(card, sizeof(card), "%s", PQgetvalue(pr, i, 1));
@@ -593,7 +608,7 @@ static int issue_run(registry *r, const char *period, const char *actor)
             nseg++;
         }
         if (failed) {
-            rc = 2;
+            rc = CLI_DEPENDENCY;
             break;
         }
         persons++;
@@ -631,23 +646,24 @@ static int issue_run(registry *r, const char *period, const char *actor)
             }
         }
         if (b.n >= ISSUE_BATCH && issue_flush(r, &b, period, &inserted) < 0)
-            rc = 2;
+            rc = CLI_DEPENDENCY;
     }
+    progress_done(&bar);
     if (failed)
-        rc = 2;
+        rc = CLI_DEPENDENCY;
     issue_cursor_close(&pc);
     issue_cursor_close(&cc);
     if (rc == 0 && issue_flush(r, &b, period, &inserted) < 0)
-        rc = 2;
+        rc = CLI_DEPENDENCY;
     long n_more = 0, n_less = 0, requeued = 0;
     int64_t fen_more = 0, fen_less = 0;
     if (rc == 0 && issue_correct(r, period, &n_more, &fen_more, &n_less, &fen_less) < 0)
-        rc = 2;
+        rc = CLI_DEPENDENCY;
     if (rc == 0 && (requeued = issue_requeue_refused(r, period)) < 0)
-        rc = 2;
+        rc = CLI_DEPENDENCY;
     rc = registry_end(r, rc);
     if (rc == 0 && issue_publish(r, period, &published) < 0)
-        rc = 2;
+        rc = CLI_DEPENDENCY;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     if (rc == 0) {

@@ -9,7 +9,7 @@
  * source and programme.
  *
  * The handler of commands.h's table. Returns the exit code: 0, 1 when the
- * period is refused, 2 when a store or the broker failed. Blocking; one
+ * period is refused, 3 when a store or the broker failed. Blocking; one
  * thread.
  */
 #ifndef ELIG_ISSUE_H

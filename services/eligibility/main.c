@@ -2,10 +2,11 @@
  * onecard-eligibility: the registry (persons, cards, providers, terminals),
  * the service catalogue, entitlements and their Redis projection.
  *
- *   onecard-eligibility              the daemon: the feed (feed.h), the
+ *   onecard-eligibility [serve]      the daemon: the feed (feed.h), the
  *                                    operator API (api/api.h) and the
  *                                    gauges of its tables (gauges.h)
  *   onecard-eligibility COMMAND ...  an operator command (commands.h)
+ *   onecard-eligibility --help       (the command line: common/cli.h)
  *
  * Start-up: configuration from the environment (dies naming a bad
  * variable), logging, signals and the admin port, then the connections
@@ -18,6 +19,7 @@
 #include "feed.h"
 #include "gauges.h"
 
+#include "common/cli.h"
 #include "common/daemon.h"
 #include "common/deps.h"
 #include "common/log.h"
@@ -53,17 +55,27 @@ static void service_drain(void *arg)
     daemon_stop();
 }
 
+static int elig_command(int argc, char **argv)
+{
+    return commands_run(argc, argv, config_table, &cfg);
+}
+
 int main(int argc, char **argv)
 {
     char err[512];
 
-    /* 0. a command instead of the daemon */
-    if (argc > 1 && argv[1][0] != '-')
-        return commands_run(argc - 1, argv + 1, config_table, &cfg);
+    /* 0. the command line: a command, help, a usage error, or the daemon */
+    cli_program program = {"onecard-eligibility",
+                           "资格与登记：人员、卡、服务商、目录 / the registry, the catalogue and "
+                           "entitlements",
+                           true, commands_cli(elig_command), config_table};
+    int code = cli_main(&program, argc, argv);
+    if (code != CLI_DAEMON)
+        return code;
 
     /* 1. configuration, logging, signals, admin port */
     struct event_base *base =
-        daemon_setup(argc, argv, config_table, &cfg.d, elig_ready, NULL, service_drain, NULL);
+        daemon_setup(config_table, &cfg.d, elig_ready, NULL, service_drain, NULL);
 
     /* 2. the components this service depends on */
     if (deps_setup(&service_deps, base, &cfg.d, DEPS_KAFKA | DEPS_REDIS | DEPS_PG, 5000, err,

@@ -7,6 +7,7 @@
 #include "applications.h"
 #include "args.h"
 
+#include "common/cli.h"
 #include "common/sign.h"
 
 #include <errno.h>
@@ -63,7 +64,7 @@ int materials_store(registry *r, const operators_who *who, const char *actor, co
     char *hex = malloc(2 * len + 3);
     if (hex == NULL) {
         registry_fail("out of memory");
-        return 2;
+        return CLI_DEPENDENCY;
     }
     hex[0] = '\\';
     hex[1] = 'x';
@@ -75,7 +76,7 @@ int materials_store(registry *r, const operators_who *who, const char *actor, co
     hex[2 + 2 * len] = '\0';
     if (registry_begin(r, actor) < 0) {
         free(hex);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     const char *p[] = {id, kind, out->sha256, type, size, hex, actor};
     PGresult *res = pg_query(
@@ -95,7 +96,7 @@ int materials_store(registry *r, const operators_who *who, const char *actor, co
     free(hex);
     if (res == NULL) {
         registry_fail("%s", err);
-        rc = 2;
+        rc = CLI_DEPENDENCY;
     } else if (strcmp(PQgetvalue(res, 0, 0), "0") == 0) {
         registry_refuse(REFUSE_CONFLICT,
                         "no open application %.32s (materials go with an application under "
@@ -134,7 +135,7 @@ int materials_fetch(registry *r, const operators_who *who, const char *id, const
                              2, p, err, sizeof(err));
     if (res == NULL) {
         registry_fail("%s", err);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     if (PQntuples(res) == 0) {
         registry_refuse(REFUSE_NOT_FOUND, "no %s on file for application %.32s", kind, id);
@@ -146,7 +147,7 @@ int materials_fetch(registry *r, const operators_who *who, const char *id, const
     if (out->bytes == NULL) {
         registry_fail("out of memory");
         PQclear(res);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     out->len = n;
     snprintf(out->type, sizeof(out->type), "%s", PQgetvalue(res, 0, 0));

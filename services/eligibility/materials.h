@@ -44,7 +44,7 @@ typedef struct materials_stored {
 
 /* Stores a material of an open application (who: an operator who may act
  * for the person, applications_access; NULL: a command's actor): 0, 1
- * refused, 2 failed. */
+ * refused, 3 failed. */
 int materials_store(registry *r, const operators_who *who, const char *actor, const char *id,
                     const char *kind, const unsigned char *buf, size_t len, materials_stored *out);
 

@@ -6,6 +6,7 @@
 #include "args.h"
 #include "commands.h"
 
+#include "common/cli.h"
 #include "common/event.h"
 #include "common/sign.h"
 
@@ -74,10 +75,10 @@ static int operators_add(registry *r, int argc, char **argv)
     memset(password, 0, sizeof(password));
     if (rc != ARGON2_OK) {
         registry_fail("argon2id: %s", argon2_error_message(rc));
-        return 2;
+        return CLI_DEPENDENCY;
     }
     if (registry_begin(r, actor) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     char err[512];
     const char *p[] = {argv[0], role, area, encoded};
     PGresult *res = pg_query(r->pg,
@@ -90,7 +91,7 @@ static int operators_add(registry *r, int argc, char **argv)
         registry_fail("%s", strstr(err, "operator_id_check")
                                 ? "operator id must be 2-32 of a-z 0-9 . _ -"
                                 : err);
-        out = strstr(err, "operator_id_check") ? 1 : 2;
+        out = strstr(err, "operator_id_check") ? 1 : CLI_DEPENDENCY;
     } else if (PQntuples(res) == 0) {
         registry_fail("operator %s exists already", argv[0]);
         out = 1;
@@ -106,7 +107,7 @@ int operators_login(registry *r, const char *id, const char *password, operators
 {
     memset(out, 0, sizeof(*out));
     if (registry_begin(r, id) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     char err[512];
     const char *p[] = {id};
     PGresult *res = pg_query(r->pg,
@@ -117,7 +118,7 @@ int operators_login(registry *r, const char *id, const char *password, operators
     if (res == NULL) {
         registry_fail("%s", err);
         pg_rollback(r->pg);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     int rc = 0;
     if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 3), "t") == 0) {
@@ -140,7 +141,7 @@ int operators_login(registry *r, const char *id, const char *password, operators
         registry_refuse(REFUSE_UNAUTHORIZED, "wrong operator or password");
         PQclear(u);
         /* the failure is kept: committed */
-        rc = registry_commit(r) < 0 ? 2 : 1;
+        rc = registry_commit(r) < 0 ? CLI_DEPENDENCY : 1;
         PQclear(res);
         return rc;
     }
@@ -172,7 +173,7 @@ int operators_login(registry *r, const char *id, const char *password, operators
         pg_rollback(r->pg);
         PQclear(res);
         memset(out, 0, sizeof(*out));
-        return 2;
+        return CLI_DEPENDENCY;
     }
     snprintf(out->expires, sizeof(out->expires), "%s", PQgetvalue(res, 0, 0));
     operators_csrf(out->token, out->csrf);
@@ -219,7 +220,7 @@ static int operators_token_command(registry *r, int argc, char **argv)
     operators_hex(token, raw, sizeof(raw));
     sign_sha256_hex(hash, token, strlen(token));
     if (registry_begin(r, actor) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     const char *p[] = {hash, argv[0], days, label};
     PGresult *res = pg_query(r->pg,
                              "INSERT INTO elig_sessions (token_hash, operator_id, expires_at, "
@@ -230,7 +231,7 @@ static int operators_token_command(registry *r, int argc, char **argv)
     int rc = 0;
     if (res == NULL) {
         registry_fail("%s", err);
-        rc = 2;
+        rc = CLI_DEPENDENCY;
     } else if (PQntuples(res) == 0) {
         registry_refuse(REFUSE_NOT_FOUND, "no operator %.32s", argv[0]);
         rc = 1;
@@ -253,7 +254,7 @@ int operators_logout(registry *r, const char *token)
     if (pg_exec(r->pg, "DELETE FROM elig_sessions WHERE token_hash = $1", 1, p, err, sizeof(err)) <
         0) {
         registry_fail("%s", err);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     return 0;
 }
@@ -283,7 +284,7 @@ int operators_session(registry *r, const char *token, operators_who *who)
                              1, p, err, sizeof(err));
     if (res == NULL) {
         registry_fail("%s", err);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     int rc = 0;
     if (PQntuples(res) == 0) {

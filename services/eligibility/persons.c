@@ -16,7 +16,9 @@
 #include "commands.h"
 #include "ident.h"
 
+#include "common/cli.h"
 #include "common/event.h"
+#include "common/log.h"
 
 #include "registry.pb-c.h"
 
@@ -141,7 +143,7 @@ int persons_add_command(registry *r, int argc, char **argv)
     rules_date_format(sd, sday);
     snprintf(ev, sizeof(ev), "reg-%.40s", pid);
     if (registry_begin(r, actor) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     const char *phone = args_opt(argc, argv, "phone");
     const char *p[] = {pid,     cat, g,  c,    birth, district, town,
                        village, hh,  sd, name, phone, ev,       evidence};
@@ -159,18 +161,18 @@ int persons_add_command(registry *r, int argc, char **argv)
     if (res == NULL) {
         registry_fail("%s", err);
         pg_rollback(r->pg);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     bool created = strcmp(PQgetvalue(res, 0, 0), "1") == 0;
     PQclear(res);
     if (registry_commit(r) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     if (!created) {
         printf("person %s already registered (nothing changed)\n", pid);
         return 0;
     }
     if (persons_changed(r, ONECARD__V1__REGISTRY_OP__CREATED, pid, actor) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     printf("person %s\n", pid);
     return 0;
 }
@@ -259,7 +261,7 @@ int persons_modify_command(registry *r, int argc, char **argv)
     char ev[EVENT_ID_LEN + 1];
     event_new_id(ev);
     if (registry_begin(r, actor) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     const char *p[] = {pid, eff, ev, cat, g, cl, hh, st, evd};
     PGresult *res = pg_query(
         r->pg,
@@ -274,7 +276,7 @@ int persons_modify_command(registry *r, int argc, char **argv)
         registry_fail("%s", res ? "no such person" : err);
         PQclear(res);
         pg_rollback(r->pg);
-        return res ? 1 : 2;
+        return res ? 1 : CLI_DEPENDENCY;
     }
     PQclear(res);
     /* the attributes in force today, and the card following the status
@@ -287,30 +289,44 @@ int persons_modify_command(registry *r, int argc, char **argv)
     pg_array_free(&one);
     if (cards == NULL) {
         pg_rollback(r->pg);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     if (registry_commit(r) < 0) {
         PQclear(cards);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     if (registry_settled(r, cards) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     if (registry_project_person(r, pid) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     if (persons_changed(r, ONECARD__V1__REGISTRY_OP__UPDATED, pid, actor) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     printf("person %s modified from %s\n", pid, eff);
     return 0;
 }
 
 /* Prints a person's attributes, cards, change history, entitlements
  * (issuances) and audit trail; never the name unless --private yes. */
+static void persons_json_str(const char *s)
+{
+    char buf[4096];
+    log_json_escape(buf, sizeof(buf), s);
+    printf("\"%s\"", buf);
+}
+
 int persons_show_command(registry *r, int argc, char **argv)
 {
-    int npos = args_check(argc, argv, "private");
+    int npos = args_check(argc, argv, "private,format");
     const char *priv = args_opt(argc, argv, "private");
+    const char *format = args_opt(argc, argv, "format");
     if (npos != 1)
         return COMMANDS_USAGE;
+    cli_format fmt = CLI_FORMAT_TEXT;
+    char ferr[128];
+    if (format && cli_format_parse(format, &fmt, ferr, sizeof(ferr)) < 0) {
+        registry_fail("%s", ferr);
+        return COMMANDS_USAGE;
+    }
     static const struct {
         const char *title, *sql;
     } parts[] = {
@@ -346,12 +362,35 @@ int persons_show_command(registry *r, int argc, char **argv)
         PGresult *res = pg_query(r->pg, parts[k].sql, 1, p, err, sizeof(err));
         if (res == NULL) {
             registry_fail("%s", err);
-            return 2;
+            return CLI_DEPENDENCY;
         }
         if (k == 0 && PQntuples(res) == 0) {
             PQclear(res);
             registry_fail("no such person");
-            return 1;
+            return CLI_REFUSED;
+        }
+        if (fmt == CLI_FORMAT_JSON) { /* {"person_id":..,"TITLE":[{column:value}],..} */
+            if (k == 0) {
+                printf("{\"person_id\":");
+                persons_json_str(argv[0]);
+            }
+            printf(",");
+            persons_json_str(parts[k].title);
+            printf(":[");
+            for (int i = 0; i < PQntuples(res); i++) {
+                printf("%s{", i ? "," : "");
+                for (int c = 0; c < PQnfields(res); c++) {
+                    if (c)
+                        printf(",");
+                    persons_json_str(PQfname(res, c));
+                    printf(":");
+                    persons_json_str(PQgetvalue(res, i, c));
+                }
+                printf("}");
+            }
+            printf("]");
+            PQclear(res);
+            continue;
         }
         printf("%s:\n", parts[k].title);
         for (int i = 0; i < PQntuples(res); i++) {
@@ -362,7 +401,9 @@ int persons_show_command(registry *r, int argc, char **argv)
         }
         PQclear(res);
     }
-    return 0;
+    if (fmt == CLI_FORMAT_JSON)
+        printf("}\n");
+    return CLI_OK;
 }
 
 /* ------------------------------------------------------------- eligible */
@@ -401,7 +442,7 @@ int persons_eligible(registry *r, const persons_eligible_query *pq, persons_elig
             col = cols[k];
     catalogue c;
     if (registry_catalogue(r, registry_today(), &c) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     const rules_item *it = catalogue_find(&c, pq->item);
     if (it == NULL) {
         registry_refuse(REFUSE_NOT_FOUND, "%.40s is not in the catalogue", pq->item);
@@ -425,7 +466,7 @@ int persons_eligible(registry *r, const persons_eligible_query *pq, persons_elig
         PGresult *res = pg_query(r->pg, sql, 3, p, err, sizeof(err));
         if (res == NULL) {
             registry_fail("%s", err);
-            rc = 2;
+            rc = CLI_DEPENDENCY;
             break;
         }
         int rows = PQntuples(res);

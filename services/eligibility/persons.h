@@ -14,7 +14,7 @@
  *          --private yes)
  *
  * Handlers of commands.h's table: each returns the exit code (0, 1
- * refused, 2 failed) or COMMANDS_USAGE. Blocking; one thread.
+ * refused, 3 failed) or COMMANDS_USAGE. Blocking; one thread.
  */
 #ifndef ELIG_PERSONS_H
 #define ELIG_PERSONS_H
@@ -50,8 +50,8 @@ typedef void (*persons_eligible_fn)(void *arg, const PGresult *res, int i);
  * first (then by person id), after pq->after, at most pq->limit, read in
  * chunks so a page costs what it shows plus the rows its rule skips.
  * cursor: the next page's (pq->after) when the page is full, else "".
- * 0, 1 refused (unknown item, a malformed cursor; registry_refuse), 2
- * failed. Blocking. */
+ * 0, 1 refused (unknown item, a malformed cursor; registry_refuse), 3
+ * a store failed (CLI_DEPENDENCY). Blocking. */
 int persons_eligible(registry *r, const persons_eligible_query *pq, persons_eligible_fn emit,
                      void *arg, char *cursor, size_t cursorlen);
 

@@ -12,6 +12,7 @@
 #include "args.h"
 #include "commands.h"
 
+#include "common/cli.h"
 #include "common/event.h"
 
 #include "registry.pb-c.h"
@@ -128,7 +129,7 @@ int providers_command(registry *r, int argc, char **argv)
         }
         if (registry_commit(r) < 0 ||
             providers_project(r, id, ONECARD__V1__REGISTRY_OP__CREATED, actor) < 0)
-            return 2;
+            return CLI_DEPENDENCY;
         printf("provider %s added\n", id);
         return 0;
     }
@@ -141,7 +142,7 @@ int providers_command(registry *r, int argc, char **argv)
         }
         if (registry_commit(r) < 0 ||
             providers_project(r, id, ONECARD__V1__REGISTRY_OP__UPDATED, actor) < 0)
-            return 2;
+            return CLI_DEPENDENCY;
         printf("provider %s designated %s\n", id, items);
         return 0;
     }
@@ -159,14 +160,14 @@ int providers_command(registry *r, int argc, char **argv)
             registry_fail("%s", res ? "no such provider" : err);
             PQclear(res);
             pg_rollback(r->pg);
-            return res ? 1 : 2;
+            return res ? 1 : CLI_DEPENDENCY;
         }
         PQclear(res);
         if (registry_commit(r) < 0 || providers_project(r, id,
                                                         suspend ? ONECARD__V1__REGISTRY_OP__DISABLED
                                                                 : ONECARD__V1__REGISTRY_OP__UPDATED,
                                                         actor) < 0)
-            return 2;
+            return CLI_DEPENDENCY;
         printf("provider %s %s\n", id, suspend ? "suspended" : "active");
         return 0;
     }

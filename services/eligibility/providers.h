@@ -9,7 +9,7 @@
  *          service's review runs suspend: services/rating/review.h)
  *
  * The handler of commands.h's table for "provider": argv[0] is the
- * subcommand. Returns the exit code (0, 1 refused, 2 failed) or
+ * subcommand. Returns the exit code (0, 1 refused, 3 failed) or
  * COMMANDS_USAGE. Blocking; one thread.
  */
 #ifndef ELIG_PROVIDERS_H

@@ -8,6 +8,8 @@
 #include "commands.h"
 #include "issue.h"
 
+#include "common/cli.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,10 +31,10 @@ static int quotes_submit(registry *r, int argc, char **argv)
         return 1;
     catalogue c;
     if (registry_catalogue(r, registry_today(), &c) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     if (registry_begin(r, actor) < 0) {
         catalogue_free(&c);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     claims_claim cl;
     int rc =
@@ -54,7 +56,7 @@ static int quotes_submit(registry *r, int argc, char **argv)
                        6, p, err, sizeof(err));
         if (res == NULL) {
             registry_fail("%s", err);
-            rc = 2;
+            rc = CLI_DEPENDENCY;
         } else if (PQntuples(res) == 0) {
             PQclear(res);
             const char *q[] = {prov, ref};
@@ -85,10 +87,10 @@ static int quotes_decide(registry *r, const char *id, const char *reason, const 
 {
     catalogue c;
     if (registry_catalogue(r, registry_today(), &c) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     if (registry_begin(r, actor) < 0) {
         catalogue_free(&c);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     char err[512];
     const char *p[] = {id};
@@ -97,7 +99,7 @@ static int quotes_decide(registry *r, const char *id, const char *reason, const 
                            "coalesce(decided_by, ''), coalesce(decided_at::text, '') FROM "
                            "elig_quotes WHERE quote_id = $1 FOR UPDATE",
                            1, p, err, sizeof(err));
-    int rc = q ? 0 : 2;
+    int rc = q ? 0 : CLI_DEPENDENCY;
     if (q == NULL)
         registry_fail("%s", err);
     else if (PQntuples(q) == 0) {
@@ -138,7 +140,7 @@ static int quotes_decide(registry *r, const char *id, const char *reason, const 
                            6, v, err, sizeof(err));
         if (res == NULL) {
             registry_fail("%s", err);
-            rc = 2;
+            rc = CLI_DEPENDENCY;
         }
         PQclear(res);
     }
@@ -152,7 +154,7 @@ static int quotes_decide(registry *r, const char *id, const char *reason, const 
         directory_put_quote(&r->dir, cl.card_no, cl.item->code, PQgetvalue(q, 0, 2));
         long published = 0;
         if (registry_sync(r) < 0 || issue_publish(r, cl.period, &published) < 0)
-            rc = 2;
+            rc = CLI_DEPENDENCY;
         printf("quote %s: approved, %lld fen of %s credited to card …%s, spendable at %s%s\n", id,
                (long long)cl.amount_fen, cl.item->code, cl.card_no + strlen(cl.card_no) - 4,
                PQgetvalue(q, 0, 2), rc ? " (not yet published: run it again)" : "");
@@ -178,7 +180,7 @@ static int quotes_list(registry *r, int argc, char **argv)
                              2, p, err, sizeof(err));
     if (res == NULL) {
         registry_fail("%s", err);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     printf("%-10s %-10s %-18s %-16s %-16s %12s  %s\n", "quote", "state", "item", "provider",
            "reference", "fen", "person");

@@ -9,6 +9,8 @@
 
 #include "attendance.h"
 
+#include "common/cli.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -17,7 +19,7 @@ int rebuild_command(registry *r, int argc, char **argv)
     char err[512];
     catalogue c;
     if (registry_catalogue(r, registry_today(), &c) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     for (int i = 0; i < c.nitems; i++)
         registry_project_item(r, &c.items[i]);
     PGresult *pv = pg_query(r->pg,
@@ -42,7 +44,7 @@ int rebuild_command(registry *r, int argc, char **argv)
         PQclear(pv);
         PQclear(tm);
         catalogue_free(&c);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     for (int i = 0; i < PQntuples(pv); i++)
         directory_put_provider(&r->dir, PQgetvalue(pv, i, 0), PQgetvalue(pv, i, 1),
@@ -64,7 +66,7 @@ int rebuild_command(registry *r, int argc, char **argv)
     }
     /* the items the 在训 check paused (attendance.h) */
     if (rc == 0 && attendance_project_all(r) < 0)
-        rc = 2;
+        rc = CLI_DEPENDENCY;
     if (rc == 0)
         rc = registry_sync(r);
     if (rc == 0)
@@ -74,5 +76,5 @@ int rebuild_command(registry *r, int argc, char **argv)
     PQclear(tm);
     PQclear(cd);
     catalogue_free(&c);
-    return rc == 0 ? 0 : 2;
+    return rc == 0 ? 0 : CLI_DEPENDENCY;
 }

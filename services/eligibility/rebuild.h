@@ -10,7 +10,7 @@
  * many of each it wrote.
  *
  * The handler of commands.h's table (arguments are not read). Returns the
- * exit code: 0, or 2 when a store failed. Blocking; one thread.
+ * exit code: 0, or 3 when a store failed. Blocking; one thread.
  */
 #ifndef ELIG_REBUILD_H
 #define ELIG_REBUILD_H

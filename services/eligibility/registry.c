@@ -7,6 +7,7 @@
 #include "attendance.h"
 #include "ident.h"
 
+#include "common/cli.h"
 #include "common/calendar.h"
 #include "common/card.h"
 #include "common/redis.h"
@@ -150,7 +151,7 @@ int registry_commit(registry *r)
 int registry_end(registry *r, int rc)
 {
     if (rc == 0 && registry_commit(r) < 0)
-        rc = 2;
+        rc = CLI_DEPENDENCY;
     if (rc != 0)
         pg_rollback(r->pg);
     return rc;

@@ -55,94 +55,94 @@ typedef struct elig_config {
 
 /* The rows of elig_config in the daemon's configuration table (after
  * DAEMON_CONFIG_ROWS); the commands run with the same environment. */
-#define ELIG_CONFIG_ROWS(c)                                                                        \
-    {"ONECARD_ID_SALT",                                                                            \
-     CONFIG_STR,                                                                                   \
-     &(c)->id_salt,                                                                                \
-     "onecard-local-id-salt",                                                                      \
-     0,                                                                                            \
-     0,                                                                                            \
-     "secret salt of person ids (hash of the national id)"},                                       \
-        {"ONECARD_ELIGIBILITY_GROUP",                                                              \
-         CONFIG_STR,                                                                               \
-         &(c)->group,                                                                              \
-         "onecard-eligibility",                                                                    \
-         0,                                                                                        \
-         0,                                                                                        \
-         "the feed's consumer group (its offsets are stored in PostgreSQL)"},                      \
-        {"ONECARD_ELIGIBILITY_INSTANCE",                                                           \
-         CONFIG_STR,                                                                               \
-         &(c)->instance,                                                                           \
-         "eligibility-1",                                                                          \
-         0,                                                                                        \
-         0,                                                                                        \
-         "the feed's group.instance.id: unique per process (static membership)"},                  \
-        {"ONECARD_PIN_PEPPER",       CONFIG_STR, &(c)->pin_pepper, "onecard-local-pepper", 0, 0,   \
-         "PIN pepper, the gateway's"},                                                             \
-        {"ONECARD_REVIEW_WORKDAYS",                                                                \
-         CONFIG_STR,                                                                               \
-         &(c)->review_workdays,                                                                    \
-         "5,5,10",                                                                                 \
-         0,                                                                                        \
-         0,                                                                                        \
-         "an application's time limit at each review level, in working days: "                     \
-         "village,town,district"},                                                                 \
-        {"ONECARD_OPERATOR_ADDR",                                                                  \
-         CONFIG_STR,                                                                               \
-         &(c)->operator_addr,                                                                      \
-         "127.0.0.1",                                                                              \
-         0,                                                                                        \
-         0,                                                                                        \
-         "the operator API's listen address"},                                                     \
-        {"ONECARD_OPERATOR_PORT",                                                                  \
-         CONFIG_INT,                                                                               \
-         &(c)->operator_port,                                                                      \
-         "8090",                                                                                   \
-         0,                                                                                        \
-         65535,                                                                                    \
-         "the operator API's port (0: none)"},                                                     \
-        {"ONECARD_OPERATOR_SECURE_COOKIE",                                                         \
-         CONFIG_BOOL,                                                                              \
-         &(c)->operator_secure_cookie,                                                             \
-         "false",                                                                                  \
-         0,                                                                                        \
-         0,                                                                                        \
-         "the session cookie is Secure (operators reach the API over TLS)"},                       \
-        {"ONECARD_REVIEW_SWEEP_S",                                                                 \
-         CONFIG_INT,                                                                               \
-         &(c)->review_sweep_s,                                                                     \
-         "600",                                                                                    \
-         0,                                                                                        \
-         86400,                                                                                    \
-         "how often the daemon escalates overdue applications, in seconds (0: never)"},            \
-        {"ONECARD_CONSOLE_DIR",                                                                    \
-         CONFIG_STR,                                                                               \
-         &(c)->console_dir,                                                                        \
-         ONECARD_CONSOLE_SOURCE_DIR,                                                               \
-         0,                                                                                        \
-         0,                                                                                        \
-         "the operator console's static files, served under /console/ (empty: no console)"},       \
-        {"ONECARD_CONSOLE_VENDOR_DIR",                                                             \
-         CONFIG_STR,                                                                               \
-         &(c)->console_vendor_dir,                                                                 \
-         ONECARD_CONSOLE_VENDOR_SOURCE_DIR,                                                        \
-         0,                                                                                        \
-         0,                                                                                        \
-         "where the console's echarts.min.js is (npm ci in tools/console-npm)"},                   \
-        {"ONECARD_ATTENDANCE_CHECK_HOUR",                                                          \
-         CONFIG_INT,                                                                               \
-         &(c)->attendance_check_hour,                                                              \
-         "2",                                                                                      \
-         -1,                                                                                       \
-         23,                                                                                       \
-         "the local hour the daemon runs the daily training attendance check (-1: never)"},        \
-        {"ONECARD_ELIGIBILITY_GAUGES_S",                                                           \
-         CONFIG_INT,                                                                               \
-         &(c)->gauges_s,                                                                           \
-         "30",                                                                                     \
-         0,                                                                                        \
-         86400,                                                                                    \
-         "seconds between two reads of the applications and pauses gauges (0: never)"},            \
+#define ELIG_CONFIG_ROWS(c)                                                                         \
+    {"ONECARD_ID_SALT",                                                                             \
+     CONFIG_SECRET,                                                                                 \
+     &(c)->id_salt,                                                                                 \
+     "onecard-local-id-salt",                                                                       \
+     0,                                                                                             \
+     0,                                                                                             \
+     "secret salt of person ids (hash of the national id)"},                                        \
+        {"ONECARD_ELIGIBILITY_GROUP",                                                               \
+         CONFIG_STR,                                                                                \
+         &(c)->group,                                                                               \
+         "onecard-eligibility",                                                                     \
+         0,                                                                                         \
+         0,                                                                                         \
+         "the feed's consumer group (its offsets are stored in PostgreSQL)"},                       \
+        {"ONECARD_ELIGIBILITY_INSTANCE",                                                            \
+         CONFIG_STR,                                                                                \
+         &(c)->instance,                                                                            \
+         "eligibility-{host}",                                                                      \
+         0,                                                                                         \
+         0,                                                                                         \
+         "the feed's group.instance.id: unique per process (static membership)"},                   \
+        {"ONECARD_PIN_PEPPER",       CONFIG_SECRET, &(c)->pin_pepper, "onecard-local-pepper", 0, 0, \
+         "PIN pepper, the gateway's"},                                                              \
+        {"ONECARD_REVIEW_WORKDAYS",                                                                 \
+         CONFIG_STR,                                                                                \
+         &(c)->review_workdays,                                                                     \
+         "5,5,10",                                                                                  \
+         0,                                                                                         \
+         0,                                                                                         \
+         "an application's time limit at each review level, in working days: "                      \
+         "village,town,district"},                                                                  \
+        {"ONECARD_OPERATOR_ADDR",                                                                   \
+         CONFIG_STR,                                                                                \
+         &(c)->operator_addr,                                                                       \
+         "127.0.0.1",                                                                               \
+         0,                                                                                         \
+         0,                                                                                         \
+         "the operator API's listen address"},                                                      \
+        {"ONECARD_OPERATOR_PORT",                                                                   \
+         CONFIG_INT,                                                                                \
+         &(c)->operator_port,                                                                       \
+         "8090",                                                                                    \
+         0,                                                                                         \
+         65535,                                                                                     \
+         "the operator API's port (0: none)"},                                                      \
+        {"ONECARD_OPERATOR_SECURE_COOKIE",                                                          \
+         CONFIG_BOOL,                                                                               \
+         &(c)->operator_secure_cookie,                                                              \
+         "false",                                                                                   \
+         0,                                                                                         \
+         0,                                                                                         \
+         "the session cookie is Secure (operators reach the API over TLS)"},                        \
+        {"ONECARD_REVIEW_SWEEP_S",                                                                  \
+         CONFIG_INT,                                                                                \
+         &(c)->review_sweep_s,                                                                      \
+         "600",                                                                                     \
+         0,                                                                                         \
+         86400,                                                                                     \
+         "how often the daemon escalates overdue applications, in seconds (0: never)"},             \
+        {"ONECARD_CONSOLE_DIR",                                                                     \
+         CONFIG_STR,                                                                                \
+         &(c)->console_dir,                                                                         \
+         ONECARD_CONSOLE_SOURCE_DIR,                                                                \
+         0,                                                                                         \
+         0,                                                                                         \
+         "the operator console's static files, served under /console/ (empty: no console)"},        \
+        {"ONECARD_CONSOLE_VENDOR_DIR",                                                              \
+         CONFIG_STR,                                                                                \
+         &(c)->console_vendor_dir,                                                                  \
+         ONECARD_CONSOLE_VENDOR_SOURCE_DIR,                                                         \
+         0,                                                                                         \
+         0,                                                                                         \
+         "where the console's echarts.min.js is (npm ci in tools/console-npm)"},                    \
+        {"ONECARD_ATTENDANCE_CHECK_HOUR",                                                           \
+         CONFIG_INT,                                                                                \
+         &(c)->attendance_check_hour,                                                               \
+         "2",                                                                                       \
+         -1,                                                                                        \
+         23,                                                                                        \
+         "the local hour the daemon runs the daily training attendance check (-1: never)"},         \
+        {"ONECARD_ELIGIBILITY_GAUGES_S",                                                            \
+         CONFIG_INT,                                                                                \
+         &(c)->gauges_s,                                                                            \
+         "30",                                                                                      \
+         0,                                                                                         \
+         86400,                                                                                     \
+         "seconds between two reads of the applications and pauses gauges (0: never)"},             \
         CALENDAR_CONFIG_ROW(&(c)->tz_offset_min)
 
 typedef struct registry {
@@ -167,7 +167,7 @@ int registry_begin(registry *r, const char *actor);
 int registry_begin_err(registry *r, const char *actor, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 int registry_commit(registry *r);
-/* Ends a command's transaction: commits when rc is 0 (2 when the commit
+/* Ends a command's transaction: commits when rc is 0 (3, CLI_DEPENDENCY, when the commit
  * fails), rolls back otherwise. Returns the command's exit code. */
 int registry_end(registry *r, int rc);
 

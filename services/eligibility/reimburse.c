@@ -8,6 +8,8 @@
 #include "commands.h"
 #include "issue.h"
 
+#include "common/cli.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -28,7 +30,7 @@ static int reimburse_once(registry *r, const char *item, const char *invoice)
                              2, q, err, sizeof(err));
     if (res == NULL) {
         registry_fail("%s", err);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     int rc = 0;
     if (PQntuples(res) == 1) {
@@ -62,10 +64,10 @@ static int reimburse_record(registry *r, int argc, char **argv)
     }
     catalogue c;
     if (registry_catalogue(r, day, &c) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     if (registry_begin(r, actor) < 0) {
         catalogue_free(&c);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     claims_claim cl;
     int rc = claims_check(r, &c, DIRECTORY_KIND_REIMBURSE, argv[0], item, amount, day, &cl);
@@ -100,7 +102,7 @@ static int reimburse_record(registry *r, int argc, char **argv)
                      10, p, err, sizeof(err));
         if (res == NULL) {
             registry_fail("%s", err);
-            rc = 2;
+            rc = CLI_DEPENDENCY;
         } else if (PQntuples(res) == 0) {
             /* recorded by another command since reimburse_once looked */
             if (reimburse_once(r, item, invoice) == 0)
@@ -114,7 +116,7 @@ static int reimburse_record(registry *r, int argc, char **argv)
         snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
         long published = 0;
         if (issue_publish(r, cl.period, &published) < 0)
-            rc = 2;
+            rc = CLI_DEPENDENCY;
         printf("reimbursement %s: invoice %s, %lld fen of %s, paid to person %.12s… in the %s "
                "person payout%s\n",
                id, invoice, (long long)cl.amount_fen, item, argv[0], cl.period,
@@ -139,7 +141,7 @@ static int reimburse_list(registry *r, int argc, char **argv)
                              1, p, err, sizeof(err));
     if (res == NULL) {
         registry_fail("%s", err);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     printf("%-10s %-18s %-20s %-10s %12s %-7s %-12s  %s\n", "id", "item", "invoice", "paid on",
            "fen", "payout", "person", "state");

@@ -11,6 +11,8 @@
 
 #include "args.h"
 
+#include "common/cli.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -101,7 +103,7 @@ static int synth_run(long persons, long providers, unsigned long long seed, cons
     FILE *fp = fopen(path, "w");
     if (fp == NULL) {
         registry_fail("%s: %s", path, strerror(errno));
-        return 2;
+        return CLI_DEPENDENCY;
     }
     fputs("national_id,name,category,grade,care_level,birth_date,district,town,village,"
           "household,phone\n",
@@ -135,13 +137,13 @@ static int synth_run(long persons, long providers, unsigned long long seed, cons
     }
     if (fclose(fp) != 0) {
         registry_fail("%s: %s", path, strerror(errno));
-        return 2;
+        return CLI_DEPENDENCY;
     }
     snprintf(path, sizeof(path), "%s/providers.csv", dir);
     fp = fopen(path, "w");
     if (fp == NULL) {
         registry_fail("%s: %s", path, strerror(errno));
-        return 2;
+        return CLI_DEPENDENCY;
     }
     fputs("provider_id,name,district,category,items\n", fp);
     for (long i = 0; i < providers; i++) {
@@ -155,7 +157,7 @@ static int synth_run(long persons, long providers, unsigned long long seed, cons
     }
     if (fclose(fp) != 0) {
         registry_fail("%s: %s", path, strerror(errno));
-        return 2;
+        return CLI_DEPENDENCY;
     }
     printf("synth: %ld persons, %ld providers, seed %llu, in %s\n", persons, providers, seed, dir);
     return 0;

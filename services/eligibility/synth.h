@@ -14,7 +14,7 @@
 #include "registry.h"
 
 /* The handler of commands.h's table; offline (r is NULL: it needs no
- * store). Returns the exit code: 0, 1 when an argument is refused, 2 when
+ * store). Returns the exit code: 0, 1 when an argument is refused, 3 when
  * a file cannot be written. */
 int synth_command(registry *r, int argc, char **argv);
 

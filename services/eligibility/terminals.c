@@ -11,6 +11,7 @@
 #include "args.h"
 #include "commands.h"
 
+#include "common/cli.h"
 #include "common/event.h"
 
 #include "registry.pb-c.h"
@@ -72,7 +73,7 @@ int terminals_command(registry *r, int argc, char **argv)
     tc.actor = (char *)actor;
     tc.occurred_at_ms = event_now_ms();
     int rc = registry_commit(r) < 0 || registry_sync(r) < 0 || registry_publish(r, &tc.base, id) < 0
-                 ? 2
+                 ? CLI_DEPENDENCY
                  : 0;
     if (rc == 0 && add)
         printf("terminal %s secret %s (shown once)\n", id, secret);

@@ -6,7 +6,7 @@
  *   terminal disable ID --actor A
  *
  * The handler of commands.h's table for "terminal": argv[0] is the
- * subcommand. Returns the exit code (0, 1 refused, 2 failed) or
+ * subcommand. Returns the exit code (0, 1 refused, 3 failed) or
  * COMMANDS_USAGE. Blocking; one thread.
  */
 #ifndef ELIG_TERMINALS_H

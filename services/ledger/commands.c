@@ -11,11 +11,13 @@
 #include "relay.h"
 #include "store.h"
 
+#include "common/cli.h"
 #include "common/event.h"
 #include "common/kafka.h"
 #include "common/keys.h"
 #include "common/log.h"
 #include "common/pg.h"
+#include "common/progress.h"
 #include "common/redis.h"
 
 #include <getopt.h>
@@ -81,7 +83,44 @@ static int64_t commands_int(PGconn *pg, const char *sql, int n, const char *cons
 typedef struct recon {
     int differences;
     bool verbose;
+    cli_format fmt;
+    char *checks, *details; /* --format json: the rows and the detail lines so far */
+    size_t checks_len, details_len;
+    FILE *checks_f, *details_f;
 } recon;
+
+static void recon_json_str(FILE *f, const char *s)
+{
+    char buf[1024];
+    log_json_escape(buf, sizeof(buf), s);
+    fprintf(f, "\"%s\"", buf);
+}
+
+static void recon_json_close(recon *rc)
+{
+    if (rc->checks_f)
+        fclose(rc->checks_f);
+    if (rc->details_f)
+        fclose(rc->details_f);
+    free(rc->checks);
+    free(rc->details);
+    rc->checks_f = rc->details_f = NULL;
+    rc->checks = rc->details = NULL;
+}
+
+/* One row of the report: a check, whether it holds, the figures. */
+static void recon_row(recon *rc, bool ok, const char *what, const char *detail)
+{
+    if (rc->fmt == CLI_FORMAT_TEXT) {
+        printf("%-18s %-4s %s\n", what, ok ? "ok" : "DIFF", detail);
+        return;
+    }
+    fprintf(rc->checks_f, "%s{\"check\":", ftell(rc->checks_f) ? "," : "");
+    recon_json_str(rc->checks_f, what);
+    fprintf(rc->checks_f, ",\"ok\":%s,\"detail\":", ok ? "true" : "false");
+    recon_json_str(rc->checks_f, detail);
+    fputc('}', rc->checks_f);
+}
 
 static void recon_line(recon *rc, bool ok, const char *what, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -93,9 +132,27 @@ static void recon_line(recon *rc, bool ok, const char *what, const char *fmt, ..
     va_start(ap, fmt);
     vsnprintf(detail, sizeof(detail), fmt, ap);
     va_end(ap);
-    printf("%-18s %-4s %s\n", what, ok ? "ok" : "DIFF", detail);
+    recon_row(rc, ok, what, detail);
     if (!ok)
         rc->differences++;
+}
+
+/* A line naming one difference (a partition, a card). */
+static void recon_detail(recon *rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void recon_detail(recon *rc, const char *fmt, ...)
+{
+    char detail[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof(detail), fmt, ap);
+    va_end(ap);
+    if (rc->fmt == CLI_FORMAT_TEXT) {
+        printf("  %s\n", detail);
+        return;
+    }
+    fprintf(rc->details_f, "%s", ftell(rc->details_f) ? "," : "");
+    recon_json_str(rc->details_f, detail);
 }
 
 /* The journal: every entry and the whole sum to zero, every balance the sum
@@ -198,10 +255,11 @@ static int recon_offsets(recon *rc, PGconn *pg, const char *group)
         tot_m += nm;
         if (ne + nm + nj != next - base) {
             bad++;
-            printf("  %s[%s]: offsets %lld..%lld hold %lld entries + %lld carry-overs + %lld "
-                   "rejections\n",
-                   PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), (long long)base, (long long)next - 1,
-                   (long long)ne, (long long)nm, (long long)nj);
+            recon_detail(rc,
+                         "%s[%s]: offsets %lld..%lld hold %lld entries + %lld carry-overs + %lld "
+                         "rejections",
+                         PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), (long long)base,
+                         (long long)next - 1, (long long)ne, (long long)nm, (long long)nj);
         }
     }
     recon_line(rc, bad == 0, "offsets",
@@ -258,8 +316,8 @@ static int recon_card(recon *rc, commands_ctx *x, proj_card *c, int64_t *wallets
         int64_t have = recon_redis_int(w->element[i + 1]);
         if (!known && have != 0) {
             rc->differences++;
-            printf("  card %s wallet %s: Redis %lld fen, the ledger has no such wallet\n",
-                   c->card_no, w->element[i]->str, (long long)have);
+            recon_detail(rc, "card %s wallet %s: Redis %lld fen, the ledger has no such wallet",
+                         c->card_no, w->element[i]->str, (long long)have);
         }
     }
     for (int k = 0; k < c->nwallets; k++) {
@@ -271,11 +329,12 @@ static int recon_card(recon *rc, commands_ctx *x, proj_card *c, int64_t *wallets
         int64_t want = projection_expected(&c->wallets[k]);
         if (have != want) {
             rc->differences++;
-            printf("  card %s wallet %s: Redis %lld fen, expected %lld (ledger %lld, pending "
-                   "%lld, uncredited %lld): difference %lld fen\n",
-                   c->card_no, c->wallets[k].name, (long long)have, (long long)want,
-                   (long long)c->wallets[k].ledger_fen, (long long)c->wallets[k].pending_fen,
-                   (long long)c->wallets[k].uncredited_fen, (long long)(have - want));
+            recon_detail(rc,
+                         "card %s wallet %s: Redis %lld fen, expected %lld (ledger %lld, pending "
+                         "%lld, uncredited %lld): difference %lld fen",
+                         c->card_no, c->wallets[k].name, (long long)have, (long long)want,
+                         (long long)c->wallets[k].ledger_fen, (long long)c->wallets[k].pending_fen,
+                         (long long)c->wallets[k].uncredited_fen, (long long)(have - want));
         }
     }
     for (size_t i = 0; i + 1 < h->elements; i += 2) {
@@ -298,8 +357,8 @@ static int recon_card(recon *rc, commands_ctx *x, proj_card *c, int64_t *wallets
         } else {
             (*orphan)++;
             rc->differences++;
-            printf("  card %s: hold %s of %s fen has no event\n", c->card_no, ev,
-                   h->element[i + 1]->str);
+            recon_detail(rc, "card %s: hold %s of %s fen has no event", c->card_no, ev,
+                         h->element[i + 1]->str);
         }
     }
     for (int k = 0; k < c->nholds; k++) {
@@ -308,8 +367,8 @@ static int recon_card(recon *rc, commands_ctx *x, proj_card *c, int64_t *wallets
             there = strcmp(h->element[i]->str, c->holds[k].event_id) == 0;
         if (!there) {
             rc->differences++;
-            printf("  card %s: pending event %s has no hold in Redis\n", c->card_no,
-                   c->holds[k].event_id);
+            recon_detail(rc, "card %s: pending event %s has no hold in Redis", c->card_no,
+                         c->holds[k].event_id);
         }
     }
     freeReplyObject(w);
@@ -359,20 +418,28 @@ static int recon_money(recon *rc, commands_ctx *x, const char *prefix)
     }
     int64_t wallets = 0, pending = 0, stale = 0, orphan = 0;
     int before = rc->differences;
-    for (size_t i = 0; i < pj.n; i++)
+    progress bar;
+    progress_start(&bar, "reconcile cards", (int64_t)pj.n);
+    for (size_t i = 0; i < pj.n; i++) {
         if (recon_card(rc, x, &pj.cards[i], &wallets, &pending, &stale, &orphan) < 0) {
+            progress_done(&bar);
             projection_free(&pj);
             return -1;
         }
+        progress_update(&bar, (int64_t)i + 1);
+    }
+    progress_done(&bar);
     int diffs = rc->differences - before;
     rc->differences = before;
     recon_line(rc, diffs == 0, "cards",
                "%zu cards, %lld wallets: Redis = ledger + pending - uncredited (%d differ)", pj.n,
                (long long)wallets, diffs);
-    printf("%-18s %-4s %lld pending events, %lld holds pending, %lld stale (posted, being "
-           "dropped), %lld without an event\n",
-           "holds", orphan == 0 ? "ok" : "DIFF", (long long)pj.pending_events, (long long)pending,
-           (long long)stale, (long long)orphan);
+    char holds[256];
+    snprintf(holds, sizeof(holds),
+             "%lld pending events, %lld holds pending, %lld stale (posted, being dropped), %lld "
+             "without an event",
+             (long long)pj.pending_events, (long long)pending, (long long)stale, (long long)orphan);
+    recon_row(rc, orphan == 0, "holds", holds);
     projection_free(&pj);
     return 0;
 }
@@ -381,42 +448,73 @@ static int cmd_reconcile(int argc, char **argv, commands_ctx *x)
 {
     const char *prefix = "";
     int retries = 3;
+    cli_format fmt = CLI_FORMAT_TEXT;
     static const struct option opts[] = {{"card-prefix", required_argument, NULL, 'p'},
                                          {"retries", required_argument, NULL, 'r'},
+                                         {"format", required_argument, NULL, 'f'},
                                          {NULL, 0, NULL, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "p:r:", opts, NULL)) != -1) {
         if (o == 'p')
             prefix = optarg;
-        else if (o == 'r') {
+        else if (o == 'f') {
+            char err[128];
+            if (cli_format_parse(optarg, &fmt, err, sizeof(err)) < 0) {
+                fprintf(stderr, "ledger reconcile: %s\n", err);
+                return CLI_USAGE;
+            }
+        } else if (o == 'r') {
             char *end;
             long v = strtol(optarg, &end, 10);
             if (optarg[0] < '0' || optarg[0] > '9' || *end != '\0' || v < 1 || v > 1000) {
                 fprintf(stderr, "ledger reconcile: --retries \"%.32s\" is not 1..1000\n", optarg);
-                return 2;
+                return CLI_USAGE;
             }
             retries = (int)v;
         } else {
-            return 2;
+            return CLI_USAGE;
         }
     }
     if (commands_connect(x, true) < 0)
-        return 2;
-    recon rc = {0};
-    for (int attempt = 0;; attempt++) {
+        return CLI_DEPENDENCY;
+    recon rc = {.fmt = fmt};
+    int attempt;
+    for (attempt = 0;; attempt++) {
         rc.differences = 0;
-        printf("reconcile (attempt %d)\n", attempt + 1);
+        if (fmt == CLI_FORMAT_TEXT) {
+            printf("reconcile (attempt %d)\n", attempt + 1);
+        } else { /* the report of the last attempt only */
+            recon_json_close(&rc);
+            rc.checks_f = open_memstream(&rc.checks, &rc.checks_len);
+            rc.details_f = open_memstream(&rc.details, &rc.details_len);
+            if (rc.checks_f == NULL || rc.details_f == NULL) {
+                fprintf(stderr, "ledger reconcile: out of memory\n");
+                recon_json_close(&rc);
+                return CLI_DEPENDENCY;
+            }
+        }
         if (recon_journal(&rc, x->pg) < 0 || recon_offsets(&rc, x->pg, x->cfg->group) < 0 ||
-            recon_money(&rc, x, prefix) < 0)
-            return 2;
+            recon_money(&rc, x, prefix) < 0) {
+            recon_json_close(&rc);
+            return CLI_DEPENDENCY;
+        }
         if (rc.differences == 0 || attempt + 1 >= retries)
             break;
         /* events in flight move money between the places compared: a real
          * difference survives a second look */
         sleep(1);
     }
-    printf("reconcile: %s\n", rc.differences ? "DIFFERENCES FOUND" : "OK");
-    return rc.differences ? 1 : 0;
+    if (fmt == CLI_FORMAT_TEXT) {
+        printf("reconcile: %s\n", rc.differences ? "DIFFERENCES FOUND" : "OK");
+    } else {
+        fflush(rc.checks_f);
+        fflush(rc.details_f);
+        printf("{\"ok\":%s,\"differences\":%d,\"attempts\":%d,\"checks\":[%s],\"details\":[%s]}\n",
+               rc.differences ? "false" : "true", rc.differences, attempt + 1, rc.checks,
+               rc.details);
+        recon_json_close(&rc);
+    }
+    return rc.differences ? CLI_REFUSED : CLI_OK;
 }
 
 /* ========================================================== rebuild-cache */
@@ -456,39 +554,56 @@ static int rebuild_drain(commands_ctx *x, int *queued)
 static int rebuild_money(commands_ctx *x, projection *pj, int *queued)
 {
     char wkey[KEYS_MAX], hkey[KEYS_MAX], num[32];
+    progress bar;
+    progress_start(&bar, "rebuild-cache cards", (int64_t)pj->n);
     for (size_t i = 0; i < pj->n; i++) {
+        progress_update(&bar, (int64_t)i);
         proj_card *c = &pj->cards[i];
         keys_wallet(wkey, sizeof(wkey), c->card_no);
         keys_holds(hkey, sizeof(hkey), c->card_no);
         const char *multi[] = {"MULTI"};
         const char *del[] = {"DEL", wkey, hkey};
-        if (rebuild_append(x, queued, 1, multi) < 0 || rebuild_append(x, queued, 3, del) < 0)
+        if (rebuild_append(x, queued, 1, multi) < 0 || rebuild_append(x, queued, 3, del) < 0) {
+            progress_done(&bar);
             return -1;
+        }
         for (int k = 0; k < c->nwallets; k++) {
             snprintf(num, sizeof(num), "%lld",
                      (long long)(c->wallets[k].ledger_fen + c->wallets[k].pending_fen));
             const char *a[] = {"HSET", wkey, c->wallets[k].name, num};
-            if (rebuild_append(x, queued, 4, a) < 0)
+            if (rebuild_append(x, queued, 4, a) < 0) {
+                progress_done(&bar);
                 return -1;
+            }
         }
         for (int k = 0; k < c->nholds; k++) {
             snprintf(num, sizeof(num), "%lld", (long long)c->holds[k].fen);
             const char *a[] = {"HSET", hkey, c->holds[k].event_id, num};
-            if (rebuild_append(x, queued, 4, a) < 0)
+            if (rebuild_append(x, queued, 4, a) < 0) {
+                progress_done(&bar);
                 return -1;
+            }
         }
         for (int k = 0; k < c->nmarkers; k++) {
             snprintf(num, sizeof(num), "%lld", (long long)c->markers[k].fen);
             const char *a[] = {"SET", c->markers[k].key, num, "EX", "3456000"};
-            if (rebuild_append(x, queued, 5, a) < 0)
+            if (rebuild_append(x, queued, 5, a) < 0) {
+                progress_done(&bar);
                 return -1;
+            }
         }
         const char *exec[] = {"EXEC"};
-        if (rebuild_append(x, queued, 1, exec) < 0)
+        if (rebuild_append(x, queued, 1, exec) < 0) {
+            progress_done(&bar);
             return -1;
-        if (*queued > 2000 && rebuild_drain(x, queued) < 0)
+        }
+        if (*queued > 2000 && rebuild_drain(x, queued) < 0) {
+            progress_done(&bar);
             return -1;
+        }
     }
+    progress_update(&bar, (int64_t)pj->n);
+    progress_done(&bar);
     return rebuild_drain(x, queued);
 }
 
@@ -645,10 +760,10 @@ static int cmd_rebuild(int argc, char **argv, commands_ctx *x)
         if (o == 'p')
             prefix = optarg;
         else
-            return 2;
+            return CLI_USAGE;
     }
     if (commands_connect(x, true) < 0)
-        return 2;
+        return CLI_USAGE;
     char err[512];
     projection pj;
     int64_t t0 = event_now_ms(), ncaps = 0, nswipes = 0;
@@ -657,14 +772,14 @@ static int cmd_rebuild(int argc, char **argv, commands_ctx *x)
                          sizeof(err)) < 0) {
         fprintf(stderr, "ledger: %s\n", err);
         projection_free(&pj);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     /* caps and swipe records from the same snapshot, then the money */
     int rc = rebuild_caps(x, &pj, prefix, &queued, &ncaps) < 0 ||
                      rebuild_swipes(x, prefix, &queued, &nswipes) < 0 ||
                      rebuild_money(x, &pj, &queued) < 0
-                 ? 2
-                 : 0;
+                 ? CLI_DEPENDENCY
+                 : CLI_OK;
     pg_rollback(x->pg);
     int64_t wallets = 0;
     for (size_t i = 0; i < pj.n; i++)
@@ -710,17 +825,17 @@ static int cmd_allocate(int argc, char **argv, commands_ctx *x)
             if (*end != '\0') {
                 fprintf(stderr, "ledger allocate: --amount-fen %s is not a whole number of fen\n",
                         optarg);
-                return 2;
+                return CLI_USAGE;
             }
             break;
         default:
-            return 2;
+            return CLI_USAGE;
         }
     }
     if ((fund == NULL) == (programme == NULL) || ref == NULL || year < 2000 || year > 9999) {
         fprintf(stderr, "usage: ledger allocate --fund SOURCE | --programme NAME --year YYYY "
                         "--amount-fen N --ref ID\n");
-        return 2;
+        return CLI_USAGE;
     }
     store_item it;
     memset(&it, 0, sizeof(it));
@@ -739,17 +854,17 @@ static int cmd_allocate(int argc, char **argv, commands_ctx *x)
     char err[512];
     if (journal_derive_lines(&it.e, err, sizeof(err)) < 0) {
         fprintf(stderr, "ledger allocate: %s\n", err);
-        return 2;
+        return CLI_REFUSED;
     }
     if (commands_connect(x, false) < 0)
-        return 2;
+        return CLI_DEPENDENCY;
     store st;
     store_init(&st, x->pg, x->cfg->group);
     int rc = 0;
     if (store_apply(&st, &it, 1, event_now_ms(), err, sizeof(err)) < 0 ||
         store_commit(&st, err, sizeof(err)) < 0) {
         fprintf(stderr, "ledger allocate: %s\n", err);
-        rc = 2;
+        rc = CLI_DEPENDENCY;
     } else if (!it.ok) {
         printf("allocate: %s (nothing changed)\n", it.reason);
     } else {
@@ -781,7 +896,7 @@ int commands_run(int argc, char **argv, const config_var *table, ledger_config *
     char err[512];
     if (config_load(table, err, sizeof(err)) < 0) {
         fprintf(stderr, "ledger: %s\n", err);
-        return 2;
+        return CLI_USAGE;
     }
     if (log_setup(cfg->d.service_name, "warn", err, sizeof(err)) < 0)
         fprintf(stderr, "ledger: %s\n", err);
@@ -796,7 +911,7 @@ int commands_run(int argc, char **argv, const config_var *table, ledger_config *
     else {
         fprintf(stderr, "ledger: unknown command \"%s\" (reconcile, rebuild-cache, allocate)\n",
                 argv[0]);
-        rc = 2;
+        rc = CLI_USAGE;
     }
     commands_close(&x);
     config_free(table);

@@ -1,12 +1,13 @@
 /*
  * commands: the ledger's operator commands, run by the same binary.
  *
- *   reconcile [--wait SECONDS]  checks the invariants of the design: the
+ *   reconcile [--card-prefix P] [--retries N] [--format text|json]
+ *                               checks the invariants of the design: the
  *       journal sums to zero per entry and per account; every offset the
  *       ledger passed is exactly one entry or one rejection; for every card
  *       and wallet, Redis = ledger + holds not yet posted - top-ups not yet
- *       credited; no hold without an event. Prints a report; exit 1 on any
- *       difference, 2 when it cannot run.
+ *       credited; no hold without an event. Prints a report (text, or one
+ *       JSON object); exit 1 on any difference, 3 when it cannot run.
  *   rebuild-cache               recomputes every card's wallets, holds and
  *       cap counters in Redis from PostgreSQL plus the swipe events beyond
  *       the ledger's stored offsets (read from Kafka), exactly.
@@ -44,7 +45,7 @@ typedef struct ledger_config {
         {"ONECARD_LEDGER_INSTANCE",                                                                \
          CONFIG_STR,                                                                               \
          &(c)->instance,                                                                           \
-         "ledger-1",                                                                               \
+         "ledger-{host}",                                                                          \
          0,                                                                                        \
          0,                                                                                        \
          "static group member id, unique per ledger process (\"\" for dynamic membership)"},       \
@@ -71,7 +72,9 @@ typedef struct ledger_config {
          "seconds between two light reconciles and budget gauges (watch.h), 0: none"},             \
         CALENDAR_CONFIG_ROW(&(c)->tz_offset_min)
 
-/* Runs argv[0] as a command. Returns the process exit code. */
+/* Runs argv[0] (a name of main.c's command table, common/cli.h) as a
+ * command. Returns the process exit code: CLI_OK, CLI_REFUSED (differences,
+ * a refused allocation), CLI_USAGE, CLI_DEPENDENCY. */
 int commands_run(int argc, char **argv, const config_var *table, ledger_config *cfg);
 
 #endif

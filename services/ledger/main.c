@@ -3,10 +3,11 @@
  * top-ups to PostgreSQL exactly once, publishes postings, keeps Redis's hot
  * balances in step, and rebuilds or checks them on command.
  *
- *   onecard-ledger                   the daemon
+ *   onecard-ledger [serve]           the daemon
  *   onecard-ledger reconcile         check the conservation invariants
  *   onecard-ledger rebuild-cache     rebuild Redis balances from the ledger
  *   onecard-ledger allocate ...      put money into a fund or a budget
+ *   onecard-ledger --help            (the command line: common/cli.h)
  *
  * Start-up: configuration from the environment (dies naming a bad variable),
  * logging, signals and the admin port, then PostgreSQL, Redis and Kafka,
@@ -18,6 +19,7 @@
 #include "consumer.h"
 #include "watch.h"
 
+#include "common/cli.h"
 #include "common/daemon.h"
 #include "common/deps.h"
 #include "common/log.h"
@@ -56,17 +58,39 @@ static void ledger_drain(void *arg)
     consumer_drain(ledger_drained);
 }
 
+static int ledger_command(int argc, char **argv)
+{
+    return commands_run(argc, argv, config_table, &cfg);
+}
+
+static const cli_command ledger_commands[] = {
+    {"reconcile", "核对守恒不变量 / check the conservation invariants (journal, offsets, Redis)",
+     "reconcile [--card-prefix P] [--retries N] [--format text|json]", ledger_command},
+    {"rebuild-cache",
+     "由账本重建 Redis 余额 / rebuild Redis balances, holds and caps from the ledger",
+     "rebuild-cache [--card-prefix P]", ledger_command},
+    {"allocate", "向资金或预算拨款 / put money into a fund or a programme budget",
+     "allocate --fund SOURCE | --programme NAME --year YYYY --amount-fen N --ref ID",
+     ledger_command},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const cli_program ledger_program = {"onecard-ledger",
+                                           "复式记账账本 / the double-entry ledger", true,
+                                           ledger_commands, config_table};
+
 int main(int argc, char **argv)
 {
     char err[512];
 
-    /* 0. a command instead of the daemon */
-    if (argc > 1 && argv[1][0] != '-')
-        return commands_run(argc - 1, argv + 1, config_table, &cfg);
+    /* 0. the command line: a command, help, a usage error, or the daemon */
+    int code = cli_main(&ledger_program, argc, argv);
+    if (code != CLI_DAEMON)
+        return code;
 
     /* 1. configuration, logging, signals, admin port */
     struct event_base *base =
-        daemon_setup(argc, argv, config_table, &cfg.d, ledger_ready, NULL, ledger_drain, NULL);
+        daemon_setup(config_table, &cfg.d, ledger_ready, NULL, ledger_drain, NULL);
 
     /* 2. PostgreSQL, Redis and the producer (postings, dead letters) */
     if (deps_setup(&service_deps, base, &cfg.d, DEPS_KAFKA | DEPS_REDIS | DEPS_PG, 5000, err,

@@ -57,7 +57,7 @@ typedef struct rating_config {
         {"ONECARD_RATING_INSTANCE",                                                                \
          CONFIG_STR,                                                                               \
          &(c)->instance,                                                                           \
-         "rating-1",                                                                               \
+         "rating-{host}",                                                                          \
          0,                                                                                        \
          0,                                                                                        \
          "static group member id, unique per process (\"\" for dynamic membership)"},              \

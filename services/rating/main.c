@@ -2,8 +2,9 @@
  * onecard-rating: ratings tied to real swipes, provider scores, the
  * year-end review.
  *
- *   onecard-rating                 the daemon (consumer.h)
+ *   onecard-rating [serve]         the daemon (consumer.h)
  *   onecard-rating review ...      the year-end elimination list (review.h)
+ *   onecard-rating --help          (the command line: common/cli.h)
  *
  * Start-up: configuration from the environment (dies naming a bad
  * variable), logging, signals and the admin port, then PostgreSQL and the
@@ -13,6 +14,7 @@
 #include "consumer.h"
 #include "review.h"
 
+#include "common/cli.h"
 #include "common/daemon.h"
 #include "common/deps.h"
 #include "common/log.h"
@@ -52,23 +54,19 @@ static void rating_drain(void *arg)
 static int rating_command(int argc, char **argv)
 {
     char err[512];
-    if (strcmp(argv[0], "review") != 0) {
-        fprintf(stderr, "rating: unknown command \"%s\" (review)\n", argv[0]);
-        return 2;
-    }
     review_args a;
     if (review_parse_args(argc, argv, &a, err, sizeof(err)) < 0) {
         fprintf(stderr, "rating: review: %s\n", err);
-        return 2;
+        return CLI_USAGE;
     }
     if (config_load(config_table, err, sizeof(err)) < 0) {
         fprintf(stderr, "rating: %s\n", err);
         config_free(config_table);
-        return 2;
+        return CLI_USAGE;
     }
     if (log_setup(cfg.d.service_name, "warn", err, sizeof(err)) < 0)
         fprintf(stderr, "rating: %s\n", err);
-    int rc = 2;
+    int rc = CLI_DEPENDENCY;
     PGconn *pg = pg_connect(cfg.d.pg_dsn, 3, 500, NULL, err, sizeof(err));
     if (pg == NULL)
         fprintf(stderr, "rating: review: %s\n", err);
@@ -80,17 +78,30 @@ static int rating_command(int argc, char **argv)
     return rc;
 }
 
+static const cli_command rating_commands[] = {
+    {"review", "年终淘汰名单 / the year-end elimination list of providers",
+     "review --year YYYY [--min-ratings N] [--below SCORE | --bottom-pct P] [--format text|json] "
+     "[--confirm]",
+     rating_command},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const cli_program rating_program = {
+    "onecard-rating", "评价与服务商评分 / ratings, provider scores, the year-end review", true,
+    rating_commands, config_table};
+
 int main(int argc, char **argv)
 {
     char err[512];
 
-    /* 0. a command instead of the daemon */
-    if (argc > 1 && argv[1][0] != '-')
-        return rating_command(argc - 1, argv + 1);
+    /* 0. the command line: a command, help, a usage error, or the daemon */
+    int code = cli_main(&rating_program, argc, argv);
+    if (code != CLI_DAEMON)
+        return code;
 
     /* 1. configuration, logging, signals, admin port */
     struct event_base *base =
-        daemon_setup(argc, argv, config_table, &cfg.d, rating_ready, NULL, rating_drain, NULL);
+        daemon_setup(config_table, &cfg.d, rating_ready, NULL, rating_drain, NULL);
 
     /* 2. PostgreSQL and the producer (dead letters, scores); Redis is read
      * blocking, for provider categories only (categories.c) */

@@ -5,6 +5,7 @@
 
 #include "score.h"
 
+#include "common/cli.h"
 #include "common/log.h"
 #include "common/pg.h"
 
@@ -450,14 +451,14 @@ int review_run(PGconn *pg, const review_args *a, int64_t prior_weight, int64_t b
         4, p, err, sizeof(err));
     if (r == NULL) {
         fprintf(stderr, "rating: review: %s\n", err);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     int n = PQntuples(r);
     review_row *rows = calloc((size_t)n + 1, sizeof(*rows));
     if (rows == NULL) {
         PQclear(r);
         fprintf(stderr, "rating: review: out of memory\n");
-        return 2;
+        return CLI_DEPENDENCY;
     }
     for (int i = 0; i < n; i++) {
         review_row *x = &rows[i];

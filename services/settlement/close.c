@@ -10,9 +10,11 @@
 #include "persons.h"
 #include "store.h"
 
+#include "common/cli.h"
 #include "common/event.h"
 #include "common/log.h"
 #include "common/pg.h"
+#include "common/progress.h"
 #include "settlement.pb-c.h"
 
 #include <errno.h>
@@ -835,7 +837,7 @@ int close_run(close_ctx *x, const char *period_text)
     memset(&cp, 0, sizeof(cp));
     if (period_parse(period_text, &cp.p, err, sizeof(err)) < 0) {
         fprintf(stderr, "settlement: close: %s\n", err);
-        return 2;
+        return CLI_USAGE;
     }
     period_format(&cp.p, cp.text);
     cp.grain = period_grain_name(cp.p.grain);
@@ -845,16 +847,22 @@ int close_run(close_ctx *x, const char *period_text)
                 "settlement: close: %s has not ended yet (--early closes it now and carries what "
                 "is posted in it later into the next statement)\n",
                 cp.text);
-        return 2;
+        return CLI_REFUSED;
     }
 
+    /* the stages, for the progress bar: catch up, statements, reconcile,
+     * holds, publish, payouts */
+    progress bar;
+    progress_start(&bar, "close stages", 6);
     int64_t t0 = event_now_ms();
     if (close_catch_up(x, &cp, err, sizeof(err)) < 0)
         goto fail;
+    progress_update(&bar, 1);
     int64_t t1 = event_now_ms();
     int st = close_statements(x, &cp, err, sizeof(err));
     if (st < 0)
         goto fail;
+    progress_update(&bar, 2);
     if (st == 0)
         printf("close: %s closed: statements written\n", cp.text);
     printf("close: caught up in %lld ms, statements in %lld ms\n", (long long)(t1 - t0),
@@ -877,22 +885,26 @@ int close_run(close_ctx *x, const char *period_text)
     if (persons < 0)
         goto fail;
     diffs += persons;
+    progress_update(&bar, 3);
     printf("close: reconciled in %lld ms\n", (long long)(event_now_ms() - t));
     if (diffs > 0) {
         if (close_stage(x, &cp, "mismatch", err, sizeof(err)) < 0)
             goto fail;
         printf("close: %s: %d reconciliation difference(s): no payout file, nothing published\n",
                cp.text, diffs);
-        return 1;
+        progress_done(&bar);
+        return CLI_REFUSED;
     }
     t = event_now_ms();
     if (close_stage(x, &cp, "reconciled", err, sizeof(err)) < 0 ||
         close_holds(x, &cp, err, sizeof(err)) < 0)
         goto fail;
+    progress_update(&bar, 4);
     printf("close: anomaly rules in %lld ms\n", (long long)(event_now_ms() - t));
     if (close_publish(x, &cp, err, sizeof(err)) < 0 ||
         close_stage(x, &cp, "published", err, sizeof(err)) < 0)
         goto fail;
+    progress_update(&bar, 5);
     /* providers and persons are paid by the month: a daily close is the
      * day's review (statements, reconciliation, holds), never a second
      * payment */
@@ -907,9 +919,12 @@ int close_run(close_ctx *x, const char *period_text)
         goto fail;
     if (close_print_holds(x, &cp, err, sizeof(err)) < 0)
         goto fail;
+    progress_update(&bar, 6);
+    progress_done(&bar);
     printf("close: %s done\n", cp.text);
-    return 0;
+    return CLI_OK;
 fail:
+    progress_done(&bar);
     fprintf(stderr, "settlement: close %s: %s\n", cp.text[0] ? cp.text : period_text, err);
-    return 2;
+    return CLI_DEPENDENCY;
 }

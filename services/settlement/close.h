@@ -62,8 +62,11 @@ typedef struct close_ctx {
     bool early; /* close before the period ends: later postings go to the next */
 } close_ctx;
 
-/* Closes period_text. Returns the exit code: 0 closed and paid (holds
- * listed), 1 a reconciliation difference (no payout), 2 cannot run. */
+/* Closes period_text. Returns the exit code (common/cli.h): CLI_OK closed
+ * and paid (holds listed), CLI_REFUSED a reconciliation difference (no
+ * payout) or a period not ended without --early, CLI_USAGE a malformed
+ * period, CLI_DEPENDENCY cannot run. A progress bar of its stages is drawn
+ * on stderr when that is a terminal. */
 int close_run(close_ctx *x, const char *period_text);
 
 /* A bank account as finance takes it: 6..34 of [0-9A-Za-z-]. */

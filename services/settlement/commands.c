@@ -12,6 +12,7 @@
 #include "persons.h"
 #include "report.h"
 
+#include "common/cli.h"
 #include "common/kafka.h"
 #include "common/log.h"
 #include "common/pg.h"
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void commands_usage(FILE *out)
 {
@@ -33,7 +35,8 @@ void commands_usage(FILE *out)
             "       onecard-settlement bank-account PROVIDER ACCOUNT\n"
             "       onecard-settlement person-account PERSON ACCOUNT  (PERSON: 64 hex; close\n"
             "                                a month again to pay what it owes them unpaid)\n"
-            "       onecard-settlement report --period YYYY-MM --format json|csv\n");
+            "       onecard-settlement report --period YYYY-MM --format json|csv\n"
+            "       (close also takes --format text|json)\n");
 }
 
 typedef struct commands_args {
@@ -108,18 +111,71 @@ static redisContext *commands_redis(settlement_config *cfg)
     return rc;
 }
 
+/* close --format json: the run's report lines (what the text form prints,
+ * captured from stdout) in one object with the period, the exit code and
+ * the outcome, so a script reads them without parsing prose. */
+static int close_run_as(close_ctx *x, const char *period_text, cli_format fmt)
+{
+    if (fmt == CLI_FORMAT_TEXT)
+        return close_run(x, period_text);
+    FILE *tmp = tmpfile();
+    int saved = tmp ? dup(STDOUT_FILENO) : -1;
+    if (saved < 0) {
+        fprintf(stderr, "settlement: close: cannot capture the report\n");
+        if (tmp)
+            fclose(tmp);
+        return CLI_DEPENDENCY;
+    }
+    fflush(stdout);
+    dup2(fileno(tmp), STDOUT_FILENO);
+    int rc = close_run(x, period_text);
+    fflush(stdout);
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+    rewind(tmp);
+    static const char *const outcome[] = {"closed", "differences", "usage", "dependency_failed"};
+    char esc[2048], line[2048];
+    log_json_escape(esc, sizeof(esc), period_text);
+    printf("{\"period\":\"%s\",\"exit\":%d,\"outcome\":\"%s\",\"held\":[", esc, rc,
+           rc >= 0 && rc <= 3 ? outcome[rc] : "failed");
+    int n = 0;
+    while (fgets(line, sizeof(line), tmp)) { /* the holds, by name */
+        line[strcspn(line, "\n")] = '\0';
+        if (strncmp(line, "close: HELD ", 12) == 0) {
+            log_json_escape(esc, sizeof(esc), line + 12);
+            printf("%s\"%s\"", n++ ? "," : "", esc);
+        }
+    }
+    printf("],\"lines\":[");
+    rewind(tmp);
+    n = 0;
+    while (fgets(line, sizeof(line), tmp)) {
+        line[strcspn(line, "\n")] = '\0';
+        log_json_escape(esc, sizeof(esc), line);
+        printf("%s\"%s\"", n++ ? "," : "", esc);
+    }
+    printf("]}\n");
+    fclose(tmp);
+    return rc;
+}
+
 static int commands_close(settlement_config *cfg, const commands_args *a)
 {
     char err[512];
     if (a->period == NULL) {
         fprintf(stderr, "settlement: close needs --period YYYY-MM or YYYY-MM-DD\n");
-        return 2;
+        return CLI_USAGE;
+    }
+    cli_format fmt = CLI_FORMAT_TEXT;
+    if (a->format && cli_format_parse(a->format, &fmt, err, sizeof(err)) < 0) {
+        fprintf(stderr, "settlement: close: %s\n", err);
+        return CLI_USAGE;
     }
     close_ctx x = {.cfg = cfg,
                    .out_dir = a->out ? a->out : cfg->payout_dir,
                    .wait_s = (int)a->wait_s,
                    .early = a->early};
-    int rc = 2;
+    int rc = CLI_DEPENDENCY;
     x.pg = commands_pg(cfg);
     if (x.pg == NULL)
         goto out;
@@ -132,7 +188,7 @@ static int commands_close(settlement_config *cfg, const commands_args *a)
         fprintf(stderr, "settlement: %s\n", err);
         goto out;
     }
-    rc = close_run(&x, a->period);
+    rc = close_run_as(&x, a->period, fmt);
 out:
     if (x.producer)
         kafka_producer_free(x.producer, 5000);
@@ -149,17 +205,17 @@ static int commands_release(settlement_config *cfg, int argc, char **argv, const
     period p;
     if (a->first >= argc || a->actor == NULL || a->actor[0] == '\0') {
         fprintf(stderr, "settlement: release needs PROVIDER --period P --actor NAME\n");
-        return 2;
+        return CLI_USAGE;
     }
     if (period_parse(a->period, &p, err, sizeof(err)) < 0) {
         fprintf(stderr, "settlement: release: %s\n", err);
-        return 2;
+        return CLI_USAGE;
     }
     char text[PERIOD_LEN];
     period_format(&p, text);
     PGconn *pg = commands_pg(cfg);
     if (pg == NULL)
-        return 2;
+        return CLI_DEPENDENCY;
     const char *params[] = {argv[a->first], text, a->actor};
     PGresult *r = pg_query(pg,
                            "UPDATE settlement_holds SET released_by = $3, released_at = now() "
@@ -169,7 +225,7 @@ static int commands_release(settlement_config *cfg, int argc, char **argv, const
     int rc = 0;
     if (r == NULL) {
         fprintf(stderr, "settlement: release: %s\n", err);
-        rc = 2;
+        rc = CLI_DEPENDENCY;
     } else if (PQntuples(r) == 0) {
         printf("release: %s has no open anomaly hold for %s (a missing bank account is lifted "
                "by bank-account)\n",
@@ -192,20 +248,20 @@ static int commands_bank_account(settlement_config *cfg, int argc, char **argv,
     char err[512];
     if (a->first + 2 != argc) {
         fprintf(stderr, "settlement: bank-account needs PROVIDER ACCOUNT\n");
-        return 2;
+        return CLI_USAGE;
     }
     const char *prov = argv[a->first], *acct = argv[a->first + 1];
     if (prov[0] == '\0' || strlen(prov) > 64 || strpbrk(prov, " ,:|\"") != NULL) {
         fprintf(stderr, "settlement: bank-account: provider id \"%.64s\" is malformed\n", prov);
-        return 2;
+        return CLI_USAGE;
     }
     if (close_bank_account_ok(acct, err, sizeof(err)) < 0) {
         fprintf(stderr, "settlement: bank-account: %s\n", err);
-        return 2;
+        return CLI_USAGE;
     }
     PGconn *pg = commands_pg(cfg);
     if (pg == NULL)
-        return 2;
+        return CLI_DEPENDENCY;
     const char *params[] = {prov, acct};
     int rc = 0;
     if (pg_exec(pg,
@@ -216,7 +272,7 @@ static int commands_bank_account(settlement_config *cfg, int argc, char **argv,
                 "rule = 'no_bank_account' AND released_at IS NULL",
                 2, params, err, sizeof(err)) < 0) {
         fprintf(stderr, "settlement: bank-account: %s\n", err);
-        rc = 2;
+        rc = CLI_DEPENDENCY;
     } else {
         printf("bank-account: %s set\n", prov);
     }
@@ -230,20 +286,20 @@ static int commands_person_account(settlement_config *cfg, int argc, char **argv
     char err[512];
     if (a->first + 2 != argc) {
         fprintf(stderr, "settlement: person-account needs PERSON ACCOUNT\n");
-        return 2;
+        return CLI_USAGE;
     }
     const char *person = argv[a->first], *acct = argv[a->first + 1];
     if (persons_account_args_ok(person, acct, err, sizeof(err)) < 0) {
         fprintf(stderr, "settlement: person-account: %s\n", err);
-        return 2;
+        return CLI_USAGE;
     }
     PGconn *pg = commands_pg(cfg);
     if (pg == NULL)
-        return 2;
+        return CLI_DEPENDENCY;
     int rc = 0;
     if (persons_set_account(pg, person, acct, err, sizeof(err)) < 0) {
         fprintf(stderr, "settlement: person-account: %s\n", err);
-        rc = 2;
+        rc = CLI_DEPENDENCY;
     }
     PQfinish(pg);
     return rc;
@@ -253,9 +309,9 @@ static int commands_report(settlement_config *cfg, const commands_args *a)
 {
     PGconn *pg = commands_pg(cfg);
     if (pg == NULL)
-        return 2;
+        return CLI_DEPENDENCY;
     redisContext *rc = commands_redis(cfg);
-    int code = 2;
+    int code = CLI_DEPENDENCY;
     if (rc != NULL)
         code = report_run(pg, rc, a->period, a->format, stdout);
     if (rc)
@@ -270,15 +326,15 @@ int commands_run(int argc, char **argv, const config_var *table, settlement_conf
     if (config_load(table, err, sizeof(err)) < 0) {
         fprintf(stderr, "settlement: %s\n", err);
         config_free(table);
-        return 2;
+        return CLI_USAGE;
     }
     if (log_setup(cfg->d.service_name, "warn", err, sizeof(err)) < 0) {
         fprintf(stderr, "settlement: %s\n", err);
         config_free(table);
-        return 2;
+        return CLI_USAGE;
     }
     commands_args a;
-    int rc = 2;
+    int rc = CLI_USAGE;
     const char *cmd = argv[0];
     if (commands_parse(argc, argv, &a) < 0)
         commands_usage(stderr);

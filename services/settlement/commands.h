@@ -46,8 +46,9 @@ typedef struct settlement_config {
 #define SETTLEMENT_CONFIG_ROWS(c)                                                                  \
     SETTLEMENT_ROW("ONECARD_SETTLEMENT_GROUP", CONFIG_STR, &(c)->group, "onecard-settlement", 0,   \
                    0, "consumer group (its offsets are stored in PostgreSQL)"),                    \
-        SETTLEMENT_ROW("ONECARD_SETTLEMENT_INSTANCE", CONFIG_STR, &(c)->instance, "settlement-1",  \
-                       0, 0, "static group member id (\"\" for dynamic membership)"),              \
+        SETTLEMENT_ROW("ONECARD_SETTLEMENT_INSTANCE", CONFIG_STR, &(c)->instance,                  \
+                       "settlement-{host}", 0, 0,                                                  \
+                       "static group member id (\"\" for dynamic membership)"),                    \
         SETTLEMENT_ROW("ONECARD_LEDGER_GROUP", CONFIG_STR, &(c)->ledger_group, "onecard-ledger",   \
                        0, 0, "the ledger's consumer group (close waits for it to catch up)"),      \
         SETTLEMENT_ROW("ONECARD_SETTLEMENT_BATCH", CONFIG_INT, &(c)->batch_max, "2000", 1, 100000, \

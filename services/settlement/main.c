@@ -3,12 +3,13 @@
  * postings, reconciled to the fen, with payout files and anomaly holds;
  * and the payments into persons' own accounts, paid by the month.
  *
- *   onecard-settlement                the daemon: accumulates postings
+ *   onecard-settlement [serve]        the daemon: accumulates postings
  *   onecard-settlement close ...      close a day or a month
  *   onecard-settlement release ...    lift an anomaly hold
  *   onecard-settlement bank-account   where a provider is paid
  *   onecard-settlement person-account where a person is paid (own account)
  *   onecard-settlement report ...     utilisation per item and fund
+ *   onecard-settlement --help         (the command line: common/cli.h)
  *
  * Start-up: configuration from the environment (dies naming a bad
  * variable), logging, signals and the admin port, then PostgreSQL and
@@ -18,6 +19,7 @@
 #include "commands.h"
 #include "consumer.h"
 
+#include "common/cli.h"
 #include "common/daemon.h"
 #include "common/deps.h"
 #include "common/log.h"
@@ -53,19 +55,42 @@ static void settlement_drain(void *arg)
     daemon_stop();
 }
 
+static int settlement_command(int argc, char **argv)
+{
+    return commands_run(argc, argv, config_table, &cfg);
+}
+
+static const cli_command settlement_commands[] = {
+    {"close", "结算一日或一月 / close a day or a month: statements, reconciliation, payouts",
+     "close --period YYYY-MM|YYYY-MM-DD [--out DIR] [--wait S] [--early] [--format text|json]",
+     settlement_command},
+    {"release", "解除异常暂扣 / lift an anomaly hold", "release PROVIDER --period P --actor NAME",
+     settlement_command},
+    {"bank-account", "设置服务商收款账户 / where a provider is paid",
+     "bank-account PROVIDER ACCOUNT", settlement_command},
+    {"person-account", "设置个人收款账户 / where a person is paid (own account)",
+     "person-account PERSON ACCOUNT  (PERSON: 64 hex)", settlement_command},
+    {"report", "按项目和资金的使用情况 / utilisation per item and fund",
+     "report --period YYYY-MM --format json|csv", settlement_command},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const cli_program settlement_program = {
+    "onecard-settlement", "服务商结算与支付 / provider statements, reconciliation and payouts",
+    true, settlement_commands, config_table};
+
 int main(int argc, char **argv)
 {
     char err[512];
 
-    /* 0. a command instead of the daemon */
-    if (argc > 1 && argv[1][0] != '-')
-        return commands_run(argc - 1, argv + 1, config_table, &cfg);
-    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
-        commands_usage(stdout); /* then daemon_setup lists the configuration */
+    /* 0. the command line: a command, help, a usage error, or the daemon */
+    int code = cli_main(&settlement_program, argc, argv);
+    if (code != CLI_DAEMON)
+        return code;
 
     /* 1. configuration, logging, signals, admin port */
-    struct event_base *base = daemon_setup(argc, argv, config_table, &cfg.d, settlement_ready, NULL,
-                                           settlement_drain, NULL);
+    struct event_base *base =
+        daemon_setup(config_table, &cfg.d, settlement_ready, NULL, settlement_drain, NULL);
 
     /* 2. PostgreSQL and the producer (dead letters) */
     if (deps_setup(&service_deps, base, &cfg.d, DEPS_KAFKA | DEPS_PG, 5000, err, sizeof(err)) < 0)

@@ -6,6 +6,7 @@
 #include "catalogue.h"
 #include "period.h"
 
+#include "common/cli.h"
 #include "common/pg.h"
 
 #include <stdlib.h>
@@ -56,21 +57,21 @@ int report_run(PGconn *pg, redisContext *rc, const char *period_text, const char
     period p;
     if (period_parse(period_text, &p, err, sizeof(err)) < 0) {
         fprintf(stderr, "settlement: report: %s\n", err);
-        return 2;
+        return CLI_USAGE;
     }
     if (p.grain != PERIOD_MONTH) {
         fprintf(stderr, "settlement: report: utilisation is monthly: give --period YYYY-MM\n");
-        return 2;
+        return CLI_USAGE;
     }
     bool json = format && strcmp(format, "json") == 0;
     if (!json && (format == NULL || strcmp(format, "csv") != 0)) {
         fprintf(stderr, "settlement: report: --format must be json or csv\n");
-        return 2;
+        return CLI_USAGE;
     }
     catalogue cat;
     if (catalogue_load(&cat, rc, err, sizeof(err)) < 0) {
         fprintf(stderr, "settlement: report: %s\n", err);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     char text[PERIOD_LEN];
     period_format(&p, text);
@@ -83,7 +84,7 @@ int report_run(PGconn *pg, redisContext *rc, const char *period_text, const char
     if (r == NULL) {
         catalogue_free(&cat);
         fprintf(stderr, "settlement: report: %s\n", err);
-        return 2;
+        return CLI_DEPENDENCY;
     }
     if (json)
         fprintf(out, "{\"period\":\"%s\",\"rows\":[", text);

@@ -18,6 +18,7 @@ corrects that month, and a top-up refused as over budget is published again
 once the budget is there.
 """
 import datetime
+import json
 import os
 import random
 import subprocess
@@ -504,6 +505,11 @@ def test_reset_pin_and_show_a_persons_history(el):
     assert "actor=service-desk" in out and "actor=caseworker-7" in out, out
     assert "测试" not in out  # the name only with --private yes
     assert "name=测试" in elig(stack, "person", "show", pid, "--private", "yes").stdout
+    js = json.loads(elig(stack, "person", "show", pid, "--format", "json").stdout)
+    assert js["person_id"] == pid and js["person"][0]["household"] == "dibao", js
+    assert any(c["value"] == "dibao" for c in js["changes"]) and "private" not in js, js
+    r = elig(stack, "person", "show", pid, "--format", "xml", check=False)
+    assert r.returncode == 2 and "xml" in r.stderr, r.stderr  # usage
     r = elig(stack, "person", "modify", pid, "--grade", "9", "--effective", "2026-11-01",
              "--actor", "x", check=False)
     assert r.returncode == 1 and "--grade" in r.stderr

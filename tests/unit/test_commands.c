@@ -163,7 +163,7 @@ static void test_names_and_usage(void)
         {{"person", "modify"},
          "person modify PERSON_ID [--grade G] [--evidence E] [--care-level L] [--household H] "
          "[--category C] [--status S] --effective YYYY-MM-DD --actor A"},
-        {{"person", "show"}, "person show PERSON_ID [--private yes]"},
+        {{"person", "show"}, "person show PERSON_ID [--private yes] [--format text|json]"},
         {{"card", "replace"},
          "card replace CARD_NO --reason lost|damaged|other [--pin PIN] [--wait SECONDS] --actor "
          "A"},

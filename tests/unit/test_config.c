@@ -1,6 +1,7 @@
 /*
- * Unit tests of config: every type's parse rules, one row per case, and the
- * start-up errors that must name the variable.
+ * Unit tests of config: every type's parse rules, one row per case, the
+ * start-up errors that must name the variable, {host} in a value, and the
+ * secrets a site deployment must set.
  */
 #include "check.h"
 #include "common/config.h"
@@ -81,6 +82,76 @@ int main(void)
     CHECK(port == 15432 && strcmp(s1, "localhost") == 0, "port %lld host %s", (long long)port, s1);
     config_free(table);
     CHECK(s1 == NULL, "config_free clears strings");
+
+    /* {host}: each replica its own instance id */
+    static const struct {
+        const char *text, *host, *want;
+    } hosts[] = {
+        {"ledger-{host}", "abc123", "ledger-abc123"},
+        {"{host}", "h", "h"},
+        {"{host}-{host}", "a", "a-a"},
+        {"no-host", "h", "no-host"},
+        {"{hos}", "h", "{hos}"},
+    };
+    for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+        char out[64];
+        CHECK(config_expand_host(hosts[i].text, hosts[i].host, out, sizeof(out)) == 0 &&
+                  strcmp(out, hosts[i].want) == 0,
+              "expand %s: %s", hosts[i].text, out);
+    }
+    char tiny[4];
+    CHECK(config_expand_host("{host}", "longname", tiny, sizeof(tiny)) < 0, "too small");
+    char *inst = NULL;
+    const config_var itable[] = {
+        {"ONECARD_TEST_INSTANCE", CONFIG_STR, &inst, "ledger-{host}", 0, 0, "instance"},
+        {NULL, CONFIG_STR, NULL, NULL, 0, 0, NULL},
+    };
+    unsetenv("ONECARD_TEST_INSTANCE");
+    CHECK(config_load(itable, err, sizeof(err)) == 0, "err: %s", err);
+    CHECK(inst && strncmp(inst, "ledger-", 7) == 0 && strstr(inst, "{host}") == NULL &&
+              strlen(inst) > 7,
+          "instance %s", inst ? inst : "(null)");
+    config_free(itable);
+
+    /* a site deployment refuses a secret that is empty or at its default */
+    char *dep = NULL, *salt = NULL;
+    const config_var stable[] = {
+        {"ONECARD_DEPLOYMENT", CONFIG_STR, &dep, "local", 0, 0, "local or site"},
+        {"ONECARD_TEST_SALT", CONFIG_SECRET, &salt, "public-salt", 0, 0, "salt"},
+        {NULL, CONFIG_STR, NULL, NULL, 0, 0, NULL},
+    };
+    static const struct {
+        const char *deployment, *salt; /* NULL: unset */
+        bool ok;
+        const char *want_err;
+    } sites[] = {
+        {NULL, NULL, true, NULL},
+        {"local", "", true, NULL},
+        {"local", NULL, true, NULL},
+        {"site", NULL, false, "ONECARD_TEST_SALT"},
+        {"site", "public-salt", false, "ONECARD_TEST_SALT"},
+        {"site", "", false, "ONECARD_TEST_SALT"},
+        {"site", "s3cret-from-the-vault", true, NULL},
+        {"prod", "x", false, "ONECARD_DEPLOYMENT"},
+    };
+    for (size_t i = 0; i < sizeof(sites) / sizeof(sites[0]); i++) {
+        if (sites[i].deployment)
+            setenv("ONECARD_DEPLOYMENT", sites[i].deployment, 1);
+        else
+            unsetenv("ONECARD_DEPLOYMENT");
+        if (sites[i].salt)
+            setenv("ONECARD_TEST_SALT", sites[i].salt, 1);
+        else
+            unsetenv("ONECARD_TEST_SALT");
+        err[0] = '\0';
+        int rc = config_load(stable, err, sizeof(err));
+        CHECK((rc == 0) == sites[i].ok, "site row %zu: rc %d err %s", i, rc, err);
+        if (!sites[i].ok)
+            CHECK(strstr(err, sites[i].want_err) != NULL, "site row %zu: err %s", i, err);
+        config_free(stable);
+    }
+    unsetenv("ONECARD_DEPLOYMENT");
+    unsetenv("ONECARD_TEST_SALT");
     free(t_str);
     return CHECK_DONE();
 }

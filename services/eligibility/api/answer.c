@@ -8,6 +8,7 @@
  */
 #include "api.h"
 
+#include "common/cli.h"
 #include "common/json.h"
 
 #include <event2/buffer.h>
@@ -112,7 +113,7 @@ void api_error(api_request *q, int status, const char *code, const char *fmt, ..
 
 void api_refused(api_request *q, int rc)
 {
-    if (rc == 2) {
+    if (rc == CLI_DEPENDENCY) {
         api_error(q, 503, "unavailable", "%s",
                   q->refusal[0] ? q->refusal : "a store or the broker failed; try again");
         return;
@@ -149,7 +150,7 @@ int api_query_int(api_request *q, const char *name, int lo, int hi, int def, int
 void api_store_failed(api_request *q, const char *err)
 {
     snprintf(q->refusal, sizeof(q->refusal), "%s", err);
-    api_refused(q, 2);
+    api_refused(q, CLI_DEPENDENCY);
 }
 
 int api_body(api_request *q, json_field *fields, int n)

@@ -113,7 +113,7 @@ void api_json(api_request *q, int status, jsonw *w);
 void api_error(api_request *q, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* An action's refusal (rc 1: its kind's status and code, the captured
- * message) or failure (rc 2: 503). */
+ * message) or failure (rc CLI_DEPENDENCY, 3: 503). */
 void api_refused(api_request *q, int rc);
 /* The integer query parameter name in [lo, hi], def when absent: 0 with
  * *out, or -1 answered (400 naming it). */

@@ -17,6 +17,8 @@
  */
 #include "api.h"
 
+#include "common/cli.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,7 +135,7 @@ void api_catalogue_show(api_request *q)
     /* the version in force today, read the one way every reader reads it */
     catalogue c;
     if (registry_catalogue(q->r, registry_today(), &c) < 0) {
-        api_refused(q, 2);
+        api_refused(q, CLI_DEPENDENCY);
         return;
     }
     char from[RULES_DATE_LEN], to[RULES_DATE_LEN];

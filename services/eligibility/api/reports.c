@@ -18,6 +18,8 @@
  */
 #include "api.h"
 
+#include "common/cli.h"
+
 #include "attendance.h"
 #include "persons.h"
 
@@ -105,7 +107,7 @@ void api_attendance_pauses(api_request *q)
     int n = attendance_paused_list(q->r, col, q->who.area, api_pause_json, &w);
     if (n < 0) {
         jsonw_free(&w);
-        api_refused(q, 2);
+        api_refused(q, CLI_DEPENDENCY);
         return;
     }
     jsonw_end(&w);
