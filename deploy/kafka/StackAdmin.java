@@ -56,6 +56,8 @@ public class StackAdmin {
             props.load(r);
         }
         props.put("bootstrap.servers", args[0]);
+        props.put("default.api.timeout.ms", "20000"); // the stack retries; never minutes
+        props.put("request.timeout.ms", "10000");
         try (Admin admin = Admin.create(props)) {
             Set<String> have = admin.listTopics().names().get();
             List<NewTopic> missing = new ArrayList<>();
