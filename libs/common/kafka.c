@@ -55,7 +55,9 @@ static kafka_security kafka_sec;
 static bool kafka_sec_loaded;
 static char kafka_sec_password[512];
 
-static int kafka_security_check(const kafka_security *s, char *err, size_t errlen)
+/* Checks s and reads its password into pw (pwlen bytes). */
+static int kafka_security_check(const kafka_security *s, char *pw, size_t pwlen, char *err,
+                                size_t errlen)
 {
     const char *proto = s->protocol ? s->protocol : "plaintext";
     if (strcmp(proto, "plaintext") != 0 && strcmp(proto, "sasl_plaintext") != 0 &&
@@ -66,7 +68,7 @@ static int kafka_security_check(const kafka_security *s, char *err, size_t errle
                  proto);
         return -1;
     }
-    kafka_sec_password[0] = '\0';
+    pw[0] = '\0';
     if (strcmp(proto, "plaintext") == 0)
         return 0;
     if (s->sasl_user == NULL || s->sasl_user[0] == '\0') {
@@ -80,14 +82,14 @@ static int kafka_security_check(const kafka_security *s, char *err, size_t errle
                      s->sasl_password_file);
             return -1;
         }
-        if (fgets(kafka_sec_password, sizeof(kafka_sec_password), f) == NULL)
-            kafka_sec_password[0] = '\0';
+        if (fgets(pw, (int)pwlen, f) == NULL)
+            pw[0] = '\0';
         fclose(f);
-        kafka_sec_password[strcspn(kafka_sec_password, "\r\n")] = '\0';
+        pw[strcspn(pw, "\r\n")] = '\0';
     } else if (s->sasl_password) {
-        snprintf(kafka_sec_password, sizeof(kafka_sec_password), "%s", s->sasl_password);
+        snprintf(pw, pwlen, "%s", s->sasl_password);
     }
-    if (kafka_sec_password[0] == '\0') {
+    if (pw[0] == '\0') {
         snprintf(err, errlen,
                  "ONECARD_KAFKA_SASL_PASSWORD_FILE (or ONECARD_KAFKA_SASL_PASSWORD) is required "
                  "with %s",
@@ -99,8 +101,10 @@ static int kafka_security_check(const kafka_security *s, char *err, size_t errle
 
 int kafka_security_use(const kafka_security *s, char *err, size_t errlen)
 {
-    if (kafka_security_check(s, err, errlen) < 0)
+    char pw[sizeof(kafka_sec_password)];
+    if (kafka_security_check(s, pw, sizeof(pw), err, errlen) < 0)
         return -1;
+    memcpy(kafka_sec_password, pw, sizeof(pw));
     kafka_sec = *s; /* the strings stay owned by the caller's table */
     kafka_sec_loaded = true;
     return 0;
