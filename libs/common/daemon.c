@@ -99,6 +99,10 @@ struct event_base *daemon_setup(const config_var *table, const daemon_config *d,
         fprintf(stderr, "fatal: configuration: ONECARD_LOG_LEVEL: %s\n", err);
         exit(2);
     }
+    if (kafka_security_use(&d->kafka_sec, err, sizeof(err)) < 0) {
+        fprintf(stderr, "fatal: configuration: %s\n", err);
+        exit(2);
+    }
     signal(SIGPIPE, SIG_IGN);
     daemon_base = event_base_new();
     if (daemon_base == NULL)

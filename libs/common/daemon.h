@@ -12,6 +12,7 @@
 
 #include "common/admin.h"
 #include "common/config.h"
+#include "common/kafka.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -20,16 +21,17 @@ struct event_base;
 
 /* Configuration every service has. */
 typedef struct daemon_config {
-    char *service_name;  /* ONECARD_SERVICE_NAME */
-    char *deployment;    /* ONECARD_DEPLOYMENT: local or site */
-    char *log_level;     /* ONECARD_LOG_LEVEL */
-    char *kafka_brokers; /* ONECARD_KAFKA_BROKERS */
-    char *redis_host;    /* ONECARD_REDIS_HOST */
-    int64_t redis_port;  /* ONECARD_REDIS_PORT */
-    char *pg_dsn;        /* ONECARD_PG_DSN */
-    char *admin_addr;    /* ONECARD_ADMIN_ADDR */
-    int64_t admin_port;  /* ONECARD_ADMIN_PORT */
-    int64_t drain_ms;    /* ONECARD_DRAIN_MS */
+    char *service_name;       /* ONECARD_SERVICE_NAME */
+    char *deployment;         /* ONECARD_DEPLOYMENT: local or site */
+    char *log_level;          /* ONECARD_LOG_LEVEL */
+    char *kafka_brokers;      /* ONECARD_KAFKA_BROKERS */
+    char *redis_host;         /* ONECARD_REDIS_HOST */
+    int64_t redis_port;       /* ONECARD_REDIS_PORT */
+    char *pg_dsn;             /* ONECARD_PG_DSN */
+    char *admin_addr;         /* ONECARD_ADMIN_ADDR */
+    int64_t admin_port;       /* ONECARD_ADMIN_PORT */
+    int64_t drain_ms;         /* ONECARD_DRAIN_MS */
+    kafka_security kafka_sec; /* ONECARD_KAFKA_SECURITY_PROTOCOL, _SASL_*, _CA */
 } daemon_config;
 
 /* The common rows of a service's config table; defaults fit the local stack.
@@ -53,6 +55,7 @@ typedef struct daemon_config {
          0,                                                                                        \
          0,                                                                                        \
          "Kafka bootstrap servers, host:port[,host:port]"},                                        \
+        KAFKA_SECURITY_ROWS(&(d)->kafka_sec),                                                      \
         {"ONECARD_REDIS_HOST", CONFIG_STR, &(d)->redis_host, "127.0.0.1", 0, 0, "Redis host"},     \
         {"ONECARD_REDIS_PORT", CONFIG_INT, &(d)->redis_port, "16379", 1, 65535, "Redis port"},     \
         {"ONECARD_PG_DSN",                                                                         \

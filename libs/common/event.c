@@ -3,6 +3,7 @@
  */
 #include "common/event.h"
 
+#include "agency.pb-c.h"
 #include "application.pb-c.h"
 #include "eligibility.pb-c.h"
 #include "ledger.pb-c.h"
@@ -40,6 +41,7 @@ const event_type event_types[] = {
     {"onecard.v1.TerminalChanged", TOPIC_REGISTRY, &onecard__v1__terminal_changed__descriptor},
     {"onecard.v1.ApplicationChanged", TOPIC_APPLICATIONS,
      &onecard__v1__application_changed__descriptor},
+    {"onecard.v1.AgencySwipe", TOPIC_AGENCY_SWIPES, &onecard__v1__agency_swipe__descriptor},
 };
 const size_t event_types_count = sizeof(event_types) / sizeof(event_types[0]);
 

@@ -40,6 +40,8 @@
 #define TOPIC_PROVIDER_SCORES "onecard.provider-scores.v1"
 #define TOPIC_APPLICATIONS    "onecard.applications.v1" /* by application_id */
 #define TOPIC_DLQ             "onecard.dlq.v1"
+/* agency view: no full card number, no registry personal data; by masked card */
+#define TOPIC_AGENCY_SWIPES "onecard.agency.swipes.v1"
 
 typedef struct event_type {
     const char *ce_type; /* "onecard.v1.SwipeAuthorized" */

@@ -5,6 +5,10 @@
  * delivery-report and an error callback always set, conf ownership passed
  * to rd_kafka_new, retry on __QUEUE_FULL, only __FATAL stops the process,
  * flush with a timeout at shutdown, consumer_close before destroy.
+ *
+ * Security lives here too, once for the process: kafka_security_apply adds
+ * SASL/SCRAM-SHA-512 (and TLS with the stack's CA for sasl_ssl) to every
+ * handle, so no caller sets security.protocol itself.
  */
 #include "common/kafka.h"
 #include "common/log.h"
@@ -41,6 +45,97 @@ static int kafka_conf_set_all(rd_kafka_conf_t *conf, const char *const *kv, char
             snprintf(err, errlen, "kafka setting %s=%s: %s", kv[i], kv[i + 1], errstr);
             return -1;
         }
+    }
+    return 0;
+}
+
+/* ============================================================== security */
+
+static kafka_security kafka_sec;
+static bool kafka_sec_loaded;
+static char kafka_sec_password[512];
+
+/* Checks s and reads its password into pw (pwlen bytes). */
+static int kafka_security_check(const kafka_security *s, char *pw, size_t pwlen, char *err,
+                                size_t errlen)
+{
+    const char *proto = s->protocol ? s->protocol : "plaintext";
+    if (strcmp(proto, "plaintext") != 0 && strcmp(proto, "sasl_plaintext") != 0 &&
+        strcmp(proto, "sasl_ssl") != 0) {
+        snprintf(err, errlen,
+                 "ONECARD_KAFKA_SECURITY_PROTOCOL must be plaintext, sasl_plaintext or sasl_ssl, "
+                 "not \"%.40s\"",
+                 proto);
+        return -1;
+    }
+    pw[0] = '\0';
+    if (strcmp(proto, "plaintext") == 0)
+        return 0;
+    if (s->sasl_user == NULL || s->sasl_user[0] == '\0') {
+        snprintf(err, errlen, "ONECARD_KAFKA_SASL_USER is required with %s", proto);
+        return -1;
+    }
+    if (s->sasl_password_file && s->sasl_password_file[0]) {
+        FILE *f = fopen(s->sasl_password_file, "r");
+        if (f == NULL) {
+            snprintf(err, errlen, "ONECARD_KAFKA_SASL_PASSWORD_FILE %s: cannot read it",
+                     s->sasl_password_file);
+            return -1;
+        }
+        if (fgets(pw, (int)pwlen, f) == NULL)
+            pw[0] = '\0';
+        fclose(f);
+        pw[strcspn(pw, "\r\n")] = '\0';
+    } else if (s->sasl_password) {
+        snprintf(pw, pwlen, "%s", s->sasl_password);
+    }
+    if (pw[0] == '\0') {
+        snprintf(err, errlen,
+                 "ONECARD_KAFKA_SASL_PASSWORD_FILE (or ONECARD_KAFKA_SASL_PASSWORD) is required "
+                 "with %s",
+                 proto);
+        return -1;
+    }
+    return 0;
+}
+
+int kafka_security_use(const kafka_security *s, char *err, size_t errlen)
+{
+    char pw[sizeof(kafka_sec_password)];
+    if (kafka_security_check(s, pw, sizeof(pw), err, errlen) < 0)
+        return -1;
+    memcpy(kafka_sec_password, pw, sizeof(pw));
+    kafka_sec = *s; /* the strings stay owned by the caller's table */
+    kafka_sec_loaded = true;
+    return 0;
+}
+
+int kafka_security_apply(rd_kafka_conf_t *conf, char *err, size_t errlen)
+{
+    if (!kafka_sec_loaded) {
+        static kafka_security env;
+        const config_var rows[] = {KAFKA_SECURITY_ROWS(&env), {NULL}};
+        if (config_load(rows, err, errlen) < 0 || kafka_security_use(&env, err, errlen) < 0)
+            return -1;
+    }
+    const char *proto = kafka_sec.protocol ? kafka_sec.protocol : "plaintext";
+    if (strcmp(proto, "plaintext") == 0)
+        return 0;
+    const char *const kv[] = {
+        "security.protocol", proto, "sasl.mechanisms", "SCRAM-SHA-512", "sasl.username",
+        kafka_sec.sasl_user, NULL};
+    if (kafka_conf_set_all(conf, kv, err, errlen) < 0)
+        return -1;
+    char errstr[256];
+    if (rd_kafka_conf_set(conf, "sasl.password", kafka_sec_password, errstr, sizeof(errstr)) !=
+        RD_KAFKA_CONF_OK) {
+        snprintf(err, errlen, "kafka setting sasl.password: %s", errstr); /* not the value */
+        return -1;
+    }
+    if (strcmp(proto, "sasl_ssl") == 0 && kafka_sec.ca && kafka_sec.ca[0]) {
+        const char *const tls[] = {"ssl.ca.location", kafka_sec.ca, NULL};
+        if (kafka_conf_set_all(conf, tls, err, errlen) < 0)
+            return -1;
     }
     return 0;
 }
@@ -159,6 +254,7 @@ kafka_producer *kafka_producer_new(const char *brokers, const char *source, stru
                                      NULL};
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (kafka_conf_set_all(conf, base_conf, err, errlen) < 0 ||
+        kafka_security_apply(conf, err, errlen) < 0 ||
         kafka_conf_set_all(conf, extra, err, errlen) < 0) {
         rd_kafka_conf_destroy(conf);
         free(p);
@@ -415,6 +511,7 @@ kafka_consumer *kafka_consumer_new(const char *brokers, const char *group,
                               NULL};
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (kafka_conf_set_all(conf, kv, err, errlen) < 0 ||
+        kafka_security_apply(conf, err, errlen) < 0 ||
         (extra && kafka_conf_set_all(conf, extra, err, errlen) < 0)) {
         rd_kafka_conf_destroy(conf);
         free(c);

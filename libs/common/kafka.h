@@ -22,6 +22,7 @@
 #ifndef ONECARD_KAFKA_H
 #define ONECARD_KAFKA_H
 
+#include "common/config.h"
 #include "common/event.h"
 
 #include <librdkafka/rdkafka.h>
@@ -37,6 +38,61 @@ struct event_base;
  * the same (sent, but the acknowledgement lost to a timeout or a broken
  * connection): its effects must then be neither undone nor assumed. */
 #define KAFKA_ERR_POSSIBLY_PERSISTED (-100000)
+
+/* How every client of the process authenticates to the broker: one set of
+ * settings per process (each service its own principal), applied by
+ * kafka_security_apply to every producer and consumer. */
+typedef struct kafka_security {
+    char *protocol;      /* ONECARD_KAFKA_SECURITY_PROTOCOL: plaintext, sasl_plaintext, sasl_ssl */
+    char *sasl_user;     /* ONECARD_KAFKA_SASL_USER */
+    char *sasl_password; /* ONECARD_KAFKA_SASL_PASSWORD (prefer the file) */
+    char *sasl_password_file; /* ONECARD_KAFKA_SASL_PASSWORD_FILE */
+    char *ca;                 /* ONECARD_KAFKA_CA: PEM CA for sasl_ssl ("" = system store) */
+} kafka_security;
+
+/* The rows of a config table that fill a kafka_security (daemons include
+ * them through DAEMON_CONFIG_ROWS; tools get them from the environment by
+ * themselves, see kafka_security_apply). */
+#define KAFKA_SECURITY_ROWS(s)                                                                     \
+    {"ONECARD_KAFKA_SECURITY_PROTOCOL",                                                            \
+     CONFIG_STR,                                                                                   \
+     &(s)->protocol,                                                                               \
+     "plaintext",                                                                                  \
+     0,                                                                                            \
+     0,                                                                                            \
+     "Kafka security: plaintext, sasl_plaintext or sasl_ssl (SCRAM-SHA-512)"},                     \
+        {"ONECARD_KAFKA_SASL_USER",   CONFIG_STR, &(s)->sasl_user, "", 0, 0,                       \
+         "Kafka SASL/SCRAM principal"},                                                            \
+        {"ONECARD_KAFKA_SASL_PASSWORD",                                                            \
+         CONFIG_STR,                                                                               \
+         &(s)->sasl_password,                                                                      \
+         "",                                                                                       \
+         0,                                                                                        \
+         0,                                                                                        \
+         "Kafka SASL password (ONECARD_KAFKA_SASL_PASSWORD_FILE is preferred)"},                   \
+        {"ONECARD_KAFKA_SASL_PASSWORD_FILE",                                                       \
+         CONFIG_STR,                                                                               \
+         &(s)->sasl_password_file,                                                                 \
+         "",                                                                                       \
+         0,                                                                                        \
+         0,                                                                                        \
+         "file holding the Kafka SASL password (first line)"},                                     \
+    {                                                                                              \
+        "ONECARD_KAFKA_CA", CONFIG_STR, &(s)->ca, "", 0, 0,                                        \
+            "PEM CA file that signed the broker's certificate (sasl_ssl)"                          \
+    }
+
+/* Makes s (already loaded by the caller's config table) the settings of the
+ * process. Returns -1 with err when they do not fit together. */
+int kafka_security_use(const kafka_security *s, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* Adds the process's security settings to conf (the environment's when
+ * kafka_security_use was not called). Every producer and consumer of the
+ * process goes through here. Returns -1 with err on a bad setting or an
+ * unreadable password file; never puts the password in err. */
+int kafka_security_apply(rd_kafka_conf_t *conf, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 
 typedef void (*kafka_delivery_fn)(void *opaque, int err, const char *errstr, int32_t partition,
                                   int64_t offset);

@@ -4,6 +4,7 @@
 #include "projection.h"
 
 #include "common/event.h"
+#include "common/kafka.h"
 #include "common/keys.h"
 #include "common/pg.h"
 #include "swipe.pb-c.h"
@@ -179,6 +180,10 @@ static int projection_pending(projection *p, PGconn *pg, const char *brokers, co
         rd_kafka_conf_set(conf, "enable.auto.commit", "false", errstr, sizeof(errstr)) ||
         rd_kafka_conf_set(conf, "enable.partition.eof", "true", errstr, sizeof(errstr))) {
         snprintf(err, errlen, "kafka: %s", errstr);
+        rd_kafka_conf_destroy(conf);
+        return -1;
+    }
+    if (kafka_security_apply(conf, err, errlen) < 0) {
         rd_kafka_conf_destroy(conf);
         return -1;
     }

@@ -37,6 +37,23 @@ SPARE_ADMIN_PORTS = tuple(PORTS["ONECARD_ADMIN_BASE_PORT"] + 99 - i for i in ran
 SPARE_GATEWAY_PORT = PORTS["ONECARD_GATEWAY_PORT"] + 97
 SERVICES = ["gateway", "ledger", "settlement", "eligibility", "rating"]
 
+# The Kafka client files of the running test stack (set by the stack
+# fixture): SCRAM credentials the stack generated into its state folder.
+_KAFKA_SECRETS = None
+
+
+def kafka_secret(principal, what="password"):
+    """Path of a principal's password (or kcat.conf) in the test stack."""
+    assert _KAFKA_SECRETS, "the stack fixture has not started"
+    return os.path.join(_KAFKA_SECRETS, "%s.%s" % (principal, what))
+
+
+def kcat(principal="tools"):
+    """The start of every kcat command of the tests: kcat authenticated as
+    principal (tools: an operator's read and write on every onecard topic)
+    over SASL/SCRAM-SHA-512 on the client listener. Use [*kcat(), "-b", ...]."""
+    return ["kcat", "-q", "-F", kafka_secret(principal, "kcat.conf")]
+
 
 def port_open(port, host="127.0.0.1"):
     with socket.socket() as s:
@@ -80,6 +97,12 @@ def http_get(url, timeout=5):
         return 0, str(e)
 
 
+def kafka_client_env(principal, secrets):
+    return {"ONECARD_KAFKA_SECURITY_PROTOCOL": "sasl_plaintext",
+            "ONECARD_KAFKA_SASL_USER": principal,
+            "ONECARD_KAFKA_SASL_PASSWORD_FILE": os.path.join(secrets, principal + ".password")}
+
+
 class Stack:
     def __init__(self, state):
         self.state = state
@@ -105,6 +128,12 @@ class Stack:
         self.env["ONECARD_LEDGER_WATCH_S"] = "2"
         self.env["ONECARD_ELIGIBILITY_GAUGES_S"] = "2"
         self.brokers = "127.0.0.1:%d" % PORTS["ONECARD_KAFKA_PORT"]
+        self.tls_brokers = "127.0.0.1:%d" % (PORTS["ONECARD_KAFKA_PORT"] + 2)
+        self.kafka_secrets = os.path.join(state, "kafka", "secrets")
+        self.kafka_ca = os.path.join(state, "kafka", "tls", "ca.pem")
+        # tools and daemons a test starts by hand authenticate as "tools";
+        # the stack gives each daemon it starts its own principal
+        self.env.update(kafka_client_env("tools", self.kafka_secrets))
         self.redis_port = PORTS["ONECARD_REDIS_PORT"]
         self.pg_port = PORTS["ONECARD_PG_PORT"]
         self.gateway_port = PORTS["ONECARD_GATEWAY_PORT"]
@@ -116,7 +145,7 @@ class Stack:
 
     def ports_of(self, name):
         if name == "kafka":
-            return [PORTS["ONECARD_KAFKA_PORT"], PORTS["ONECARD_KAFKA_PORT"] + 1]
+            return [PORTS["ONECARD_KAFKA_PORT"] + i for i in range(3)]  # client, controller, TLS
         if name == "redis":
             return [self.redis_port]
         if name == "postgres":
@@ -199,6 +228,10 @@ def stack(tmp_path_factory):
     state = str(tmp_path_factory.mktemp("stack"))
     os.chmod(state, 0o755)
     s = Stack(state)
+    global _KAFKA_SECRETS
+    _KAFKA_SECRETS = s.kafka_secrets
+    # subprocesses started without env=stack.env authenticate as tools too
+    os.environ.update(kafka_client_env("tools", s.kafka_secrets))
     for port in s.all_ports():
         assert not port_open(port), "port %d is taken before the test stack starts" % port
     up = s.up_or_start("up")

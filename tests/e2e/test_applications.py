@@ -15,7 +15,7 @@ import os
 import subprocess
 import time
 
-from conftest import BUILD
+from conftest import BUILD, kcat
 from gateway_client import Terminal
 from test_eligibility import el  # noqa: F401 (the fixture)
 from test_eligibility import card_key, elig, national_id, redis, wait_for, wallet
@@ -134,7 +134,7 @@ def test_a_childs_application_through_three_levels_then_usable_at_the_terminal(e
     assert stack.psql("SELECT count(*) FROM elig_audit WHERE tbl = 'elig_operators' AND "
                       "after::text LIKE '%%argon2%%'") == "0"
     # the events: every change of state, no national id
-    out = subprocess.run(["kcat", "-b", stack.brokers, "-C", "-t", "onecard.applications.v1",
+    out = subprocess.run([*kcat(), "-b", stack.brokers, "-C", "-t", "onecard.applications.v1",
                           "-e", "-q", "-f", "%k %s\n"], capture_output=True, timeout=30).stdout
     mine = [line for line in out.split(b"\n") if line.startswith(app.encode() + b" ")]
     assert len(mine) == 4, mine

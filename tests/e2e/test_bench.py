@@ -10,7 +10,7 @@ import os
 import subprocess
 import time
 
-from conftest import BUILD, REPO
+from conftest import BUILD, REPO, kcat
 
 BENCH = os.path.join(REPO, "tools", "bench")
 CARD_PREFIX = "622288"  # tools/swipe-bench/fixtures.c
@@ -30,7 +30,7 @@ def caught_up(stack):
     hw = 0
     for topic in ("onecard.swipes.v1", "onecard.topups.v1"):
         for p in range(6):
-            out = subprocess.run(["kcat", "-b", stack.brokers, "-Q", "-t",
+            out = subprocess.run([*kcat(), "-b", stack.brokers, "-Q", "-t",
                                   "%s:%d:-1" % (topic, p)], capture_output=True, text=True)
             hw += int(out.stdout.split()[-1]) if out.returncode == 0 and out.stdout else 0
     stored = int(stack.psql("SELECT coalesce(sum(next_offset), 0) FROM consumer_offsets WHERE "

@@ -27,7 +27,7 @@ import time
 
 import pytest
 
-from conftest import BUILD
+from conftest import BUILD, kcat
 from gateway_client import Terminal
 
 os.environ.setdefault("ONECARD_BUILD", BUILD)
@@ -400,7 +400,7 @@ def test_death_freezes_the_card_and_the_next_swipe_is_declined(el, tmp_path):
     assert declined, "still approved 30 s after the death event"
     doc = declined["doc"]
     acked_ms = int(r.stdout.split("last acknowledged at ")[1].split()[0])
-    out = subprocess.run(["kcat", "-b", stack.brokers, "-C", "-t", "onecard.eligibility.v1",
+    out = subprocess.run([*kcat(), "-b", stack.brokers, "-C", "-t", "onecard.eligibility.v1",
                           "-e", "-q", "-f", "%k %T\n"], capture_output=True, text=True).stdout
     created_ms = max(int(l.split()[1]) for l in out.splitlines() if l.startswith(pid))
     latency = declined["at"] - acked_ms / 1000.0
@@ -415,7 +415,7 @@ def test_death_freezes_the_card_and_the_next_swipe_is_declined(el, tmp_path):
     assert stack.psql("SELECT actor FROM elig_audit WHERE tbl = 'elig_cards' AND "
                       "after->>'card_no' = '%s' AND after->>'status' = 'frozen'" % card) == \
         "eligibility-feed"
-    status = subprocess.run(["kcat", "-b", stack.brokers, "-C", "-t", "onecard.card-status.v1",
+    status = subprocess.run([*kcat(), "-b", stack.brokers, "-C", "-t", "onecard.card-status.v1",
                              "-e", "-q", "-f", "%k\n"], capture_output=True, text=True).stdout
     assert card in status.split()
     # the same list again publishes nothing
@@ -461,7 +461,7 @@ def test_provider_suspended_by_the_rating_interface_is_declined_at_once(el):
     assert stack.psql("SELECT actor FROM elig_audit WHERE tbl = 'elig_providers' AND "
                       "after->>'status' = 'suspended' ORDER BY audit_id DESC LIMIT 1") == \
         "rating-review"
-    ev = subprocess.run(["kcat", "-b", stack.brokers, "-C", "-t", "onecard.registry.v1", "-e",
+    ev = subprocess.run([*kcat(), "-b", stack.brokers, "-C", "-t", "onecard.registry.v1", "-e",
                          "-q", "-f", "%k\n"], capture_output=True, text=True).stdout
     assert el["provider"] in ev.split()
     elig(stack, "provider", "reinstate", el["provider"], "--reason", "appeal upheld",

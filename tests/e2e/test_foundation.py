@@ -13,7 +13,8 @@ import time
 
 import pytest
 
-from conftest import BUILD, REPO, SERVICES, SPARE_ADMIN_PORTS, http_get, port_open, wait_bindable
+from conftest import (BUILD, REPO, SERVICES, SPARE_ADMIN_PORTS, http_get, kcat, port_open,
+                      wait_bindable)
 
 PROTO_DIR = os.path.join(REPO, "proto")
 PROTOS = sorted(glob.glob(os.path.join(PROTO_DIR, "*.proto")))
@@ -44,7 +45,7 @@ def test_metrics_pass_promtool(stack):
 
 
 def kcat_one(stack, topic, partition, offset, fmt):
-    r = subprocess.run(["kcat", "-C", "-b", stack.brokers, "-t", topic, "-p", str(partition),
+    r = subprocess.run([*kcat(), "-C", "-b", stack.brokers, "-t", topic, "-p", str(partition),
                         "-o", str(offset), "-c", "1", "-e", "-q", "-D", "", "-f", fmt],
                        capture_output=True, timeout=30, check=True)
     return r.stdout
@@ -80,7 +81,7 @@ def test_one_event_of_each_type_round_trips_through_kafka(stack):
 
 
 def test_topics_and_partitions(stack):
-    r = subprocess.run(["kcat", "-b", stack.brokers, "-L", "-J"], capture_output=True,
+    r = subprocess.run([*kcat(), "-b", stack.brokers, "-L", "-J"], capture_output=True,
                        text=True, check=True, timeout=30)
     topics = {t["topic"]: len(t["partitions"]) for t in json.loads(r.stdout)["topics"]}
     want = {}

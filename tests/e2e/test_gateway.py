@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from conftest import BUILD, REPO
+from conftest import BUILD, REPO, kcat
 from gateway_client import Terminal, dirload, new_card
 
 os.environ.setdefault("ONECARD_BUILD", BUILD)
@@ -307,7 +307,7 @@ def test_approvals_are_events_on_the_topic(gw):
     t = term(gw)
     sids = [t.swipe(card, 100)[1]["swipe_id"] for _ in range(5)]
     stack = gw["stack"]
-    out = subprocess.run(["kcat", "-C", "-b", stack.brokers, "-t", "onecard.swipes.v1", "-e",
+    out = subprocess.run([*kcat(), "-C", "-b", stack.brokers, "-t", "onecard.swipes.v1", "-e",
                           "-q", "-K", "\t", "-f", "%k\t%h\n"], capture_output=True, text=True,
                          timeout=60).stdout
     keyed = [l for l in out.splitlines() if l.startswith(card + "\t")]

@@ -21,7 +21,7 @@ import uuid
 
 import pytest
 
-from conftest import (BUILD, REPO, SERVICES, SPARE_ADMIN_PORTS, SPARE_GATEWAY_PORT, http_get,
+from conftest import (BUILD, REPO, SERVICES, SPARE_ADMIN_PORTS, SPARE_GATEWAY_PORT, http_get, kcat,
                       port_open, wait_bindable)
 from gateway_client import Terminal, dirload, new_card, signed_request
 
@@ -155,7 +155,7 @@ def events_by_card(stack, cards):
     """Distinct SwipeAuthorized events (by ce_id) on onecard.swipes.v1 keyed
     by one of cards: an event produced again after a lost acknowledgement may
     be in the log twice, and consumers drop the second by its id."""
-    out = subprocess.run(["kcat", "-C", "-b", stack.brokers, "-t", "onecard.swipes.v1", "-e",
+    out = subprocess.run([*kcat(), "-C", "-b", stack.brokers, "-t", "onecard.swipes.v1", "-e",
                           "-q", "-f", "%k\t%h\n"], capture_output=True, text=True, timeout=120,
                          check=True).stdout
     ids = {card: set() for card in cards}

@@ -22,7 +22,7 @@ import uuid
 
 import pytest
 
-from conftest import BUILD, REPO
+from conftest import BUILD, REPO, kcat
 from gateway_client import Terminal, dirload, luhn_complete
 
 os.environ.setdefault("ONECARD_BUILD", BUILD)
@@ -119,7 +119,7 @@ def ledger_caught_up(stack):
     hw = 0
     for topic in ("onecard.swipes.v1", "onecard.topups.v1"):
         for p in range(6):
-            out = subprocess.run(["kcat", "-b", stack.brokers, "-Q", "-t",
+            out = subprocess.run([*kcat(), "-b", stack.brokers, "-Q", "-t",
                                   "%s:%d:-1" % (topic, p)], capture_output=True, text=True)
             hw += int(out.stdout.split()[-1]) if out.returncode == 0 and out.stdout else 0
     stored = int(stack.psql("SELECT coalesce(sum(next_offset), 0) FROM consumer_offsets WHERE "
@@ -156,7 +156,7 @@ def test_topup_credits_the_hot_balance_once(led):
                       "'wallet:%s:rehab'" % card) == "35000"
 
     def postings():
-        return subprocess.run(["kcat", "-b", stack.brokers, "-C", "-t", "onecard.postings.v1",
+        return subprocess.run([*kcat(), "-b", stack.brokers, "-C", "-t", "onecard.postings.v1",
                                "-o", "beginning", "-e", "-q", "-f", "%k\n"],
                               capture_output=True, text=True, timeout=60).stdout.split()
     wait_for(lambda: postings().count(card) >= 2, what="the postings")
@@ -180,7 +180,7 @@ def test_over_budget_and_undecodable_go_to_the_dlq(led):
     assert int(stack.psql("SELECT count(*) FROM ledger_rejections")) == before + 3
     assert "over budget: budget:%s:2026 has" % led["prog"] in reasons
     assert reasons.count("undecodable or of an unknown type") == 2
-    dlq = subprocess.run(["kcat", "-b", stack.brokers, "-C", "-t", "onecard.dlq.v1", "-o",
+    dlq = subprocess.run([*kcat(), "-b", stack.brokers, "-C", "-t", "onecard.dlq.v1", "-o",
                           "beginning", "-e", "-q", "-f", "%h\n"],
                          capture_output=True, text=True, timeout=60).stdout
     assert "onecard_dlq_reason=over budget: budget:%s:2026" % led["prog"] in dlq
@@ -354,7 +354,7 @@ def publish_issued(stack, **fields):
     with tempfile.NamedTemporaryFile(suffix=".pb") as f:
         f.write(payload)
         f.flush()
-        subprocess.run(["kcat", "-P", "-b", stack.brokers, "-t", "onecard.topups.v1",
+        subprocess.run([*kcat(), "-P", "-b", stack.brokers, "-t", "onecard.topups.v1",
                         "-k", fields["card_no"], "-H", "ce_id=" + fields["event_id"],
                         "-H", "ce_type=onecard.v1.TopupIssued", "-H", "ce_source=/onecard/test",
                         "-H", "ce_specversion=1.0", "-H", "content-type=application/protobuf",
@@ -363,7 +363,7 @@ def publish_issued(stack, **fields):
 
 def postings_of(stack, key):
     """The LedgerPostings keyed by key, decoded by protoc (text format)."""
-    listing = subprocess.run(["kcat", "-C", "-b", stack.brokers, "-t", "onecard.postings.v1",
+    listing = subprocess.run([*kcat(), "-C", "-b", stack.brokers, "-t", "onecard.postings.v1",
                               "-o", "beginning", "-e", "-q", "-f", "%p %o %k\n"],
                              capture_output=True, text=True, timeout=60).stdout
     out = []
@@ -371,7 +371,7 @@ def postings_of(stack, key):
         p, o, k = line.split(" ", 2)
         if k != key:
             continue
-        payload = subprocess.run(["kcat", "-C", "-b", stack.brokers, "-t", "onecard.postings.v1",
+        payload = subprocess.run([*kcat(), "-C", "-b", stack.brokers, "-t", "onecard.postings.v1",
                                   "-p", p, "-o", o, "-c", "1", "-e", "-q", "-D", "", "-f", "%s"],
                                  capture_output=True, timeout=30, check=True).stdout
         out.append(subprocess.run(["protoc", "-I", PROTO_DIR, "--decode=onecard.v1.LedgerPosting",
@@ -440,7 +440,7 @@ def test_payment_to_a_person_is_journalled_and_posted_never_credited(led):
     assert reason(bank).startswith('invalid: payee "bank" is not'), reason(bank)
     assert reason(nobody).startswith("invalid: person_id is missing"), reason(nobody)
     assert stack.psql("SELECT count(*) FROM ledger_entries WHERE request_id = '%s'" % tid) == "1"
-    dlq = subprocess.run(["kcat", "-b", stack.brokers, "-C", "-t", "onecard.dlq.v1", "-o",
+    dlq = subprocess.run([*kcat(), "-b", stack.brokers, "-C", "-t", "onecard.dlq.v1", "-o",
                           "beginning", "-e", "-q", "-f", "%h\n"],
                          capture_output=True, text=True, timeout=60).stdout
     assert 'onecard_dlq_reason=invalid: payee "bank" is not' in dlq

@@ -33,7 +33,7 @@ import uuid
 import pytest
 import yaml
 
-from conftest import PORTS, REPO, SERVICES, http_get, port_open
+from conftest import PORTS, REPO, SERVICES, http_get, kcat, port_open
 from gateway_client import Terminal
 from test_eligibility import CATALOGUE, PERIOD, catalogue_funds, catalogue_items, elig, ledger, \
     national_id, wait_for, wallet
@@ -228,7 +228,7 @@ def traffic(stack):
                 "%s,household,2026-11-16,dibao,\n" % nid)
     elig(stack, "import-feed", feed, "--source", "civil-affairs", "--period", PERIOD)
     # a message of an unknown type: the ledger and rating dead-letter it
-    subprocess.run(["kcat", "-P", "-b", stack.brokers, "-t", "onecard.swipes.v1",
+    subprocess.run([*kcat(), "-P", "-b", stack.brokers, "-t", "onecard.swipes.v1",
                     "-H", "ce_id=live-%s" % uuid.uuid4(), "-H", "ce_type=onecard.v1.Nope"],
                    input=b"not an event", check=True, timeout=30)
 

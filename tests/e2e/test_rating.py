@@ -20,7 +20,7 @@ import uuid
 
 import pytest
 
-from conftest import BUILD
+from conftest import BUILD, kcat
 from gateway_client import Terminal, dirload, luhn_complete
 
 os.environ.setdefault("ONECARD_BUILD", BUILD)
@@ -49,7 +49,7 @@ def produce(stack, lines):
 def high_watermarks(stack, topic, parts):
     total = 0
     for p in range(parts):
-        out = subprocess.run(["kcat", "-b", stack.brokers, "-Q", "-t", "%s:%d:-1" % (topic, p)],
+        out = subprocess.run([*kcat(), "-b", stack.brokers, "-Q", "-t", "%s:%d:-1" % (topic, p)],
                              capture_output=True, text=True)
         total += int(out.stdout.split()[-1]) if out.returncode == 0 and out.stdout else 0
     return total
@@ -89,7 +89,7 @@ def verdict(stack, event_id):
 
 def dlq_reasons(stack):
     """ce_id -> onecard_dlq_reason of every record on the DLQ."""
-    out = subprocess.run(["kcat", "-b", stack.brokers, "-C", "-t", "onecard.dlq.v1", "-o",
+    out = subprocess.run([*kcat(), "-b", stack.brokers, "-C", "-t", "onecard.dlq.v1", "-o",
                           "beginning", "-e", "-q", "-f", "%h\n"],
                          capture_output=True, text=True, timeout=60).stdout
     got = {}
@@ -145,7 +145,7 @@ def test_gateway_rating_is_accepted_and_scored(rt):
                     "WHERE provider_id = '%s'" % prov) == "kind:1,on-time:1"
     # the first score of a provider is always published (after the commit)
     def published():
-        out = subprocess.run(["kcat", "-b", stack.brokers, "-C", "-t",
+        out = subprocess.run([*kcat(), "-b", stack.brokers, "-C", "-t",
                               "onecard.provider-scores.v1", "-o", "beginning", "-e", "-q", "-f",
                               "%k\n"], capture_output=True, text=True, timeout=60).stdout
         return prov in out.split()

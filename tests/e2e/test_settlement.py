@@ -25,7 +25,7 @@ import uuid
 
 import pytest
 
-from conftest import BUILD
+from conftest import BUILD, kcat
 from gateway_client import dirload
 
 os.environ.setdefault("ONECARD_BUILD", BUILD)
@@ -118,7 +118,7 @@ def read_csv(st, name):
 
 def settlement_events(st, provider_id):
     """Event ids of the statements published for a provider (keyed by it)."""
-    out = subprocess.run(["kcat", "-C", "-b", st["stack"].brokers, "-t",
+    out = subprocess.run([*kcat(), "-C", "-b", st["stack"].brokers, "-t",
                           "onecard.settlements.v1", "-e", "-q", "-f", "%k %h\n"],
                          capture_output=True, text=True, timeout=60)
     ids = []
@@ -520,7 +520,7 @@ def publish(st, topic, ce_type, key, payload):
     with open(path, "wb") as f:
         f.write(payload)
     try:
-        r = subprocess.run(["kcat", "-P", "-b", st["stack"].brokers, "-t", topic, "-k", key,
+        r = subprocess.run([*kcat(), "-P", "-b", st["stack"].brokers, "-t", topic, "-k", key,
                             "-H", "ce_type=" + ce_type, "-H", "ce_id=" + uuid.uuid4().hex,
                             "-H", "ce_source=/onecard/test", "-H", "ce_specversion=1.0",
                             "-H", "content-type=application/protobuf", path],

@@ -22,6 +22,8 @@ import os
 import subprocess
 import time
 
+from conftest import kcat
+
 from test_eligibility import el  # noqa: F401 (the fixture)
 from test_eligibility import card_key, elig, person, redis, wait_for, wallet
 from gateway_client import Terminal
@@ -51,7 +53,7 @@ def training_terminal(el, tag, items=ITEM):
 
 def entitlement_events(stack, card):
     """The EntitlementChanged events keyed by card, decoded by protoc."""
-    listing = subprocess.run(["kcat", "-C", "-b", stack.brokers, "-t", "onecard.card-status.v1",
+    listing = subprocess.run([*kcat(), "-C", "-b", stack.brokers, "-t", "onecard.card-status.v1",
                               "-o", "beginning", "-e", "-q", "-f", "%p %o %k %h\n"],
                              capture_output=True, text=True, timeout=60).stdout
     out = []
@@ -59,7 +61,7 @@ def entitlement_events(stack, card):
         p, o, k, h = line.split(" ", 3)
         if k != card or "ce_type=onecard.v1.EntitlementChanged" not in h:
             continue
-        payload = subprocess.run(["kcat", "-C", "-b", stack.brokers, "-t",
+        payload = subprocess.run([*kcat(), "-C", "-b", stack.brokers, "-t",
                                   "onecard.card-status.v1", "-p", p, "-o", o, "-c", "1", "-e",
                                   "-q", "-D", "", "-f", "%s"],
                                  capture_output=True, timeout=30, check=True).stdout
