@@ -12,6 +12,7 @@
 
 #include "common/cli.h"
 #include "common/card.h"
+#include "common/jsonw.h"
 #include "common/event.h"
 #include "common/log.h"
 
@@ -588,6 +589,21 @@ int attendance_paused_list(registry *r, const char *area_col, const char *area,
     return n;
 }
 
+void attendance_pause_json(void *arg, const attendance_pause *s)
+{
+    jsonw *w = arg;
+    jsonw_obj(w, NULL);
+    jsonw_str(w, "person_id", s->person_id);
+    jsonw_str(w, "card", s->card_masked);
+    jsonw_str(w, "item", s->item_code);
+    jsonw_str(w, "paused_on", s->paused_on);
+    jsonw_str(w, "no_attendance_since", s->basis_day);
+    jsonw_str(w, "village", s->village);
+    jsonw_str(w, "town", s->town);
+    jsonw_str(w, "district", s->district);
+    jsonw_end(w);
+}
+
 static void attendance_paused_print(void *arg, const attendance_pause *s)
 {
     (void)arg;
@@ -595,16 +611,40 @@ static void attendance_paused_print(void *arg, const attendance_pause *s)
            s->card_masked ? s->card_masked : "-", s->item_code, s->paused_on, s->basis_day);
 }
 
-/* The open pauses, oldest first (card numbers masked). */
+/* The open pauses, oldest first (card numbers masked); --format json:
+ * the operator API's answer for every area. */
 static int attendance_paused_command(registry *r, int argc, char **argv)
 {
-    if (args_check(argc, argv, "") != 1)
+    if (args_check(argc, argv, "format") != 1)
         return COMMANDS_USAGE;
-    int n = attendance_paused_list(r, NULL, NULL, attendance_paused_print, NULL);
-    if (n < 0)
-        return CLI_DEPENDENCY;
-    printf("%d paused\n", n);
-    return 0;
+    cli_format fmt = CLI_FORMAT_TEXT;
+    char ferr[128];
+    if (args_opt(argc, argv, "format") &&
+        cli_format_parse(args_opt(argc, argv, "format"), &fmt, ferr, sizeof(ferr)) < 0) {
+        registry_fail("%s", ferr);
+        return COMMANDS_USAGE;
+    }
+    if (fmt == CLI_FORMAT_TEXT) {
+        int n = attendance_paused_list(r, NULL, NULL, attendance_paused_print, NULL);
+        if (n < 0)
+            return CLI_DEPENDENCY;
+        printf("%d paused\n", n);
+        return CLI_OK;
+    }
+    jsonw w;
+    jsonw_init(&w);
+    jsonw_obj(&w, NULL);
+    jsonw_str(&w, "area", "*");
+    jsonw_arr(&w, "pauses");
+    int n = attendance_paused_list(r, NULL, NULL, attendance_pause_json, &w);
+    jsonw_end(&w);
+    jsonw_int(&w, "total", n);
+    jsonw_end(&w);
+    const char *text = n < 0 ? NULL : jsonw_done(&w);
+    if (text)
+        printf("%s\n", text);
+    jsonw_free(&w);
+    return n < 0 ? CLI_DEPENDENCY : text ? CLI_OK : CLI_DEPENDENCY;
 }
 
 int attendance_command(registry *r, int argc, char **argv)

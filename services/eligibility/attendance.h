@@ -86,6 +86,10 @@ typedef struct attendance_pause {
 } attendance_pause;
 typedef void (*attendance_paused_fn)(void *arg, const attendance_pause *pause);
 
+/* A pause as a JSON object into arg (a struct jsonw *: the API's and
+ * `attendance paused --format json`'s shape); an attendance_paused_fn. */
+void attendance_pause_json(void *arg, const attendance_pause *pause);
+
 /* The open pauses of persons whose area_col ("village", "town",
  * "district"; NULL: all) is area, oldest first: the number, or -1
  * (registry_fail). */

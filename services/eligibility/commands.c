@@ -60,7 +60,7 @@ static const commands_row commands_table[] = {
     {.name = "person",
      .sub = "eligible",
      .run = persons_eligible_command,
-     .usage = "person eligible ITEM [--limit N] [--after CURSOR]"},
+     .usage = "person eligible ITEM [--limit N] [--after CURSOR] [--format json]"},
     {.name = "card",
      .sub = "reset-pin",
      .summary = "卡：发卡、补卡、挂失、解冻、重置密码 / cards: issue, replace, freeze, unfreeze, "
@@ -154,7 +154,7 @@ static const commands_row commands_table[] = {
      .run = attendance_command,
      .usage = "attendance check [--as-of YYYY-MM-DD] [--person P] [--actor A] | attendance report "
               "FILE.csv "
-              "[--actor A] | attendance paused"},
+              "[--actor A] | attendance paused [--format json]"},
 };
 
 #define COMMANDS_N (sizeof(commands_table) / sizeof(commands_table[0]))

@@ -18,6 +18,7 @@
 
 #include "common/cli.h"
 #include "common/event.h"
+#include "common/jsonw.h"
 #include "common/log.h"
 
 #include "registry.pb-c.h"
@@ -490,6 +491,24 @@ int persons_eligible(registry *r, const persons_eligible_query *pq, persons_elig
     return rc;
 }
 
+void persons_eligible_json(persons_eligible_page *page, const PGresult *res, int i)
+{
+    jsonw_obj(page->w, NULL);
+    jsonw_str(page->w, "person_id", PQgetvalue(res, i, 0));
+    jsonw_str(page->w, "village", PQgetvalue(res, i, 1));
+    jsonw_str(page->w, "town", PQgetvalue(res, i, 2));
+    jsonw_str(page->w, "district", PQgetvalue(res, i, 3));
+    jsonw_str(page->w, "birth_date", PQgetvalue(res, i, 4));
+    if (page->names)
+        jsonw_str(page->w, "name", PQgetvalue(res, i, 5)[0] ? PQgetvalue(res, i, 5) : NULL);
+    jsonw_end(page->w);
+}
+
+static void persons_eligible_json_cb(void *arg, const PGresult *res, int i)
+{
+    persons_eligible_json(arg, res, i);
+}
+
 static void persons_eligible_print(void *arg, const PGresult *res, int i)
 {
     (void)arg;
@@ -499,16 +518,48 @@ static void persons_eligible_print(void *arg, const PGresult *res, int i)
 
 int persons_eligible_command(registry *r, int argc, char **argv)
 {
-    int npos = args_check(argc, argv, "limit,after");
+    int npos = args_check(argc, argv, "limit,after,format");
     int limit = 100;
     if (npos != 1 || (args_opt(argc, argv, "limit") &&
                       args_int(args_opt(argc, argv, "limit"), "limit", 1, 1000000, &limit) < 0))
-        return 1;
+        return COMMANDS_USAGE;
+    cli_format fmt = CLI_FORMAT_TEXT;
+    char ferr[128];
+    if (args_opt(argc, argv, "format") &&
+        cli_format_parse(args_opt(argc, argv, "format"), &fmt, ferr, sizeof(ferr)) < 0) {
+        registry_fail("%s", ferr);
+        return COMMANDS_USAGE;
+    }
     persons_eligible_query pq = {
         .item = argv[0], .after = args_opt(argc, argv, "after"), .limit = limit};
     char cursor[80];
-    int rc = persons_eligible(r, &pq, persons_eligible_print, NULL, cursor, sizeof(cursor));
-    if (rc == 0 && cursor[0])
-        fprintf(stderr, "more may follow: --after %s\n", cursor);
+    if (fmt == CLI_FORMAT_TEXT) {
+        int rc = persons_eligible(r, &pq, persons_eligible_print, NULL, cursor, sizeof(cursor));
+        if (rc == 0 && cursor[0])
+            fprintf(stderr, "more may follow: --after %s\n", cursor);
+        return rc;
+    }
+    /* the operator API's answer, for every area */
+    jsonw w;
+    jsonw_init(&w);
+    jsonw_obj(&w, NULL);
+    jsonw_str(&w, "item", pq.item);
+    jsonw_str(&w, "area", "*");
+    jsonw_arr(&w, "persons");
+    persons_eligible_page page = {&w, false};
+    int rc = persons_eligible(r, &pq, persons_eligible_json_cb, &page, cursor, sizeof(cursor));
+    jsonw_end(&w);
+    jsonw_str(&w, "next_after", cursor[0] ? cursor : NULL);
+    jsonw_end(&w);
+    if (rc == 0) {
+        const char *text = jsonw_done(&w);
+        if (text == NULL) {
+            registry_fail("person eligible: out of memory");
+            rc = CLI_DEPENDENCY;
+        } else {
+            printf("%s\n", text);
+        }
+    }
+    jsonw_free(&w);
     return rc;
 }

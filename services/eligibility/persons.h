@@ -46,6 +46,15 @@ typedef struct persons_eligible_query {
  * town, district, birth_date, name, then REGISTRY_PERSON_COLS. */
 typedef void (*persons_eligible_fn)(void *arg, const PGresult *res, int i);
 
+/* One eligible person as a JSON object into page->w (the API's and
+ * `person eligible --format json`'s shape); arg: a persons_eligible_page. */
+struct jsonw;
+typedef struct persons_eligible_page {
+    struct jsonw *w;
+    bool names;
+} persons_eligible_page;
+void persons_eligible_json(persons_eligible_page *page, const PGresult *res, int i);
+
 /* The active persons of pq's area the item's rule admits today, youngest
  * first (then by person id), after pq->after, at most pq->limit, read in
  * chunks so a page costs what it shows plus the rows its rule skips.

@@ -288,6 +288,13 @@ def test_the_pauses_who_is_eligible_and_a_report_over_http(el, tmp_path):
     cmd = elig(stack, "person", "eligible", ITEM, "--limit", "1000", "--after",
                page["next_after"]).stdout.split("\n")
     assert [l.split("\t")[0] for l in cmd if l] == every[half:], cmd
+    doc = json.loads(elig(stack, "person", "eligible", ITEM, "--limit", "100000", "--format",
+                          "json").stdout)
+    assert [p["person_id"] for p in doc["persons"]] == every and doc["next_after"] is None, doc
+    doc = json.loads(elig(stack, "attendance", "paused", "--format", "json").stdout)
+    assert doc["total"] == len(doc["pauses"]) and \
+        any(p["person_id"] == pid and p["item"] == ITEM for p in doc["pauses"]), doc
+    assert card not in json.dumps(doc)
     for path, status, code, text in [
             ("/v1/items/NOPE-%s/eligible" % run, 404, "not_found", "not in the catalogue"),
             ("/v1/items/%s/eligible?limit=0" % ITEM, 400, "invalid", "limit must be"),

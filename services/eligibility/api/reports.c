@@ -30,23 +30,9 @@
 
 #define API_ELIGIBLE_LIMIT_MAX 1000
 
-typedef struct api_eligible_page {
-    jsonw *w;
-    bool names;
-} api_eligible_page;
-
 static void api_eligible_person(void *arg, const PGresult *res, int i)
 {
-    api_eligible_page *pg = arg;
-    jsonw_obj(pg->w, NULL);
-    jsonw_str(pg->w, "person_id", PQgetvalue(res, i, 0));
-    jsonw_str(pg->w, "village", PQgetvalue(res, i, 1));
-    jsonw_str(pg->w, "town", PQgetvalue(res, i, 2));
-    jsonw_str(pg->w, "district", PQgetvalue(res, i, 3));
-    jsonw_str(pg->w, "birth_date", PQgetvalue(res, i, 4));
-    if (pg->names)
-        jsonw_str(pg->w, "name", PQgetvalue(res, i, 5)[0] ? PQgetvalue(res, i, 5) : NULL);
-    jsonw_end(pg->w);
+    persons_eligible_json(arg, res, i);
 }
 
 void api_items_eligible(api_request *q)
@@ -67,7 +53,7 @@ void api_items_eligible(api_request *q)
     jsonw_str(&w, "item", pq.item);
     jsonw_str(&w, "area", pq.area_col ? q->who.area : "*");
     jsonw_arr(&w, "persons");
-    api_eligible_page page = {&w, pq.names};
+    persons_eligible_page page = {&w, pq.names};
     char cursor[80];
     int rc = persons_eligible(q->r, &pq, api_eligible_person, &page, cursor, sizeof(cursor));
     if (rc != 0) {
@@ -81,21 +67,6 @@ void api_items_eligible(api_request *q)
     api_json(q, 200, &w);
 }
 
-static void api_pause_json(void *arg, const attendance_pause *s)
-{
-    jsonw *w = arg;
-    jsonw_obj(w, NULL);
-    jsonw_str(w, "person_id", s->person_id);
-    jsonw_str(w, "card", s->card_masked);
-    jsonw_str(w, "item", s->item_code);
-    jsonw_str(w, "paused_on", s->paused_on);
-    jsonw_str(w, "no_attendance_since", s->basis_day);
-    jsonw_str(w, "village", s->village);
-    jsonw_str(w, "town", s->town);
-    jsonw_str(w, "district", s->district);
-    jsonw_end(w);
-}
-
 void api_attendance_pauses(api_request *q)
 {
     jsonw w;
@@ -104,7 +75,7 @@ void api_attendance_pauses(api_request *q)
     const char *col = api_area_column(&q->who);
     jsonw_str(&w, "area", col ? q->who.area : "*");
     jsonw_arr(&w, "pauses");
-    int n = attendance_paused_list(q->r, col, q->who.area, api_pause_json, &w);
+    int n = attendance_paused_list(q->r, col, q->who.area, attendance_pause_json, &w);
     if (n < 0) {
         jsonw_free(&w);
         api_refused(q, CLI_DEPENDENCY);
