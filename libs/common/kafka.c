@@ -114,7 +114,8 @@ int kafka_security_apply(rd_kafka_conf_t *conf, char *err, size_t errlen)
 {
     if (!kafka_sec_loaded) {
         static kafka_security env;
-        const config_var rows[] = {KAFKA_SECURITY_ROWS(&env), {NULL}};
+        const config_var rows[] = {KAFKA_SECURITY_ROWS(&env),
+                                   {NULL, CONFIG_STR, NULL, NULL, 0, 0, NULL}};
         if (config_load(rows, err, errlen) < 0 || kafka_security_use(&env, err, errlen) < 0)
             return -1;
     }
