@@ -10,7 +10,6 @@
 #include "common/card.h"
 #include "common/log.h"
 #include "common/metrics.h"
-#include "agency.pb-c.h"
 #include "swipe.pb-c.h"
 #include "topup.pb-c.h"
 
@@ -37,7 +36,7 @@ static struct {
 } c;
 
 static metric *m_applied[JOURNAL_KINDS], *m_fen[JOURNAL_KINDS], *m_moves, *m_dead, *m_lag_s,
-    *m_inflight, *m_agency_failed;
+    *m_inflight;
 
 bool consumer_assigned(void)
 {
@@ -108,68 +107,6 @@ static void consumer_relay_sweep(void)
     }
     free(ptrs);
     free(ids);
-}
-
-/* ----------------------------------------------------------- agency view */
-
-static void consumer_agency_delivered(void *opaque, int err, const char *errstr, int32_t partition,
-                                      int64_t offset)
-{
-    (void)opaque, (void)partition, (void)offset;
-    if (err) {
-        metrics_add(m_agency_failed, 1);
-        log_warn("agency_view_not_acknowledged", "%s", errstr);
-    }
-}
-
-/* The agency view of a swipe or a reversal the batch just journaled
- * (onecard.agency.swipes.v1, docs/agencies.md): the masked card and the
- * holder's pseudonymous id, never the card number; its event_id derives
- * from the source event's, so a replay is dropped as a duplicate. At most
- * once per journaling: a view lost to a broker failure is counted
- * (onecard_ledger_agency_view_failed_total), not retried; the postings
- * stay the complete record. */
-static void consumer_agency_view(const kafka_record *rec)
-{
-    Onecard__V1__AgencySwipe a = ONECARD__V1__AGENCY_SWIPE__INIT;
-    const char *card = NULL;
-    if (rec->type == NULL || rec->msg == NULL)
-        return;
-    if (rec->type->desc == &onecard__v1__swipe_authorized__descriptor) {
-        const Onecard__V1__SwipeAuthorized *s = (const void *)rec->msg;
-        a.kind = "swipe";
-        a.source_event_id = s->event_id;
-        a.swipe_id = s->swipe_id;
-        a.person_id = s->person_id;
-        a.provider_id = s->provider_id;
-        a.item_code = s->item_code;
-        a.fund_source = s->fund_source;
-        a.amount_fen = s->amount_fen;
-        a.occurred_at_ms = s->occurred_at_ms;
-        card = s->card_no;
-    } else if (rec->type->desc == &onecard__v1__swipe_reversed__descriptor) {
-        const Onecard__V1__SwipeReversed *s = (const void *)rec->msg;
-        a.kind = "reversal";
-        a.source_event_id = s->event_id;
-        a.swipe_id = s->swipe_id;
-        a.provider_id = s->provider_id;
-        a.item_code = s->item_code;
-        a.fund_source = s->fund_source;
-        a.amount_fen = s->amount_fen;
-        a.occurred_at_ms = s->occurred_at_ms;
-        card = s->card_no;
-    } else {
-        return;
-    }
-    char id[200], masked[CARD_MASKED_MAX], err[256];
-    snprintf(id, sizeof(id), "agency-%s", a.source_event_id);
-    a.event_id = id;
-    a.card_no_masked = card_mask(masked, sizeof(masked), card);
-    if (kafka_produce(c.d->producer, &a.base, NULL, a.card_no_masked, strlen(a.card_no_masked),
-                      consumer_agency_delivered, NULL, err, sizeof(err)) < 0) {
-        metrics_add(m_agency_failed, 1);
-        log_warn("agency_view_not_queued", "%s", err);
-    }
 }
 
 /* Before applying a batch again after a failure whose outcome is unknown
@@ -255,7 +192,6 @@ static int consumer_apply(void *arg, kafka_record *recs, int n, bool retry, char
         }
         metrics_add(m_applied[it->e.kind], 1);
         metrics_add(m_fen[it->e.kind], it->e.amount_fen);
-        consumer_agency_view(&recs[i]);
         if (it->e.kind == JOURNAL_SWIPE || it->e.kind == JOURNAL_REVERSAL)
             metrics_observe(m_lag_s, (double)(now - it->e.occurred_at_ms) / 1000.0);
         c.ptrs[k] = &it->e;
@@ -338,10 +274,6 @@ static void consumer_metrics(void)
                                 "From the gateway's authorization to the ledger's commit, per "
                                 "swipe or reversal.",
                                 NULL, metrics_latency_bounds, metrics_latency_nbounds);
-    m_agency_failed = metrics_counter("onecard_ledger_agency_view_failed_total",
-                                      "Agency views (onecard.agency.swipes.v1) of journaled "
-                                      "swipes and reversals the broker did not take.",
-                                      NULL);
     m_inflight = metrics_gauge("onecard_ledger_relay_inflight_entries",
                                "Committed entries whose posting or Redis effect is not yet "
                                "acknowledged.",

@@ -3,9 +3,11 @@
  */
 #include "relay.h"
 
+#include "common/card.h"
 #include "common/keys.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "agency.pb-c.h"
 #include "ledger.pb-c.h"
 #include "ledger_lua.h"
 
@@ -25,7 +27,7 @@ typedef struct relay_batch {
 } relay_batch;
 
 static redis_script relay_s_posted, relay_s_credit;
-static metric *relay_m_published, *relay_m_failed, *relay_m_recovered;
+static metric *relay_m_published, *relay_m_failed, *relay_m_recovered, *relay_m_agency_failed;
 
 void relay_init(relay *r, kafka_producer *producer, redis_client *redis, store *st)
 {
@@ -42,6 +44,11 @@ void relay_init(relay *r, kafka_producer *producer, redis_client *redis, store *
                                      "Postings or Redis effects that failed and will be relayed "
                                      "again from the outbox.",
                                      NULL);
+    relay_m_agency_failed = metrics_counter(
+        "onecard_ledger_agency_view_failed_total",
+        "Agency views (onecard.agency.swipes.v1) of journaled swipes and reversals the broker "
+        "did not acknowledge: their batch stays in the outbox and is relayed again.",
+        NULL);
     relay_m_recovered = metrics_counter("onecard_ledger_relay_recovered_total",
                                         "Outbox entries relayed again after a failure or a "
                                         "restart.",
@@ -119,6 +126,53 @@ static bool relay_publish(relay *r, const journal_entry *e, int64_t entry_id, re
     if (kafka_produce(r->producer, &p.base, TOPIC_POSTINGS, key, strlen(key), relay_on_delivery, b,
                       err, sizeof(err)) < 0) {
         log_warn("posting_not_queued", "%s", err);
+        return false;
+    }
+    return true;
+}
+
+static void relay_on_agency(void *opaque, int err, const char *errstr, int32_t partition,
+                            int64_t offset)
+{
+    (void)partition, (void)offset;
+    if (err) {
+        metrics_add(relay_m_agency_failed, 1);
+        log_warn("agency_view_not_acknowledged", "%s", errstr);
+    }
+    relay_ack(opaque, err == 0);
+}
+
+/* The agency view of a journaled swipe or reversal
+ * (onecard.agency.swipes.v1, docs/agencies.md): the masked card and the
+ * holder's pseudonymous id, never the card number. An effect of the entry
+ * like its posting: its batch leaves the outbox only once the broker has
+ * acknowledged it, so a view is delivered at least once; its event_id
+ * derives from the source event's, so an agency drops a repeat. Other
+ * kinds have none (true). */
+static bool relay_agency(relay *r, const journal_entry *e, relay_batch *b)
+{
+    if ((e->kind != JOURNAL_SWIPE && e->kind != JOURNAL_REVERSAL) || e->card_no == NULL)
+        return true;
+    Onecard__V1__AgencySwipe a = ONECARD__V1__AGENCY_SWIPE__INIT;
+    char id[200], masked[CARD_MASKED_MAX], err[256];
+    snprintf(id, sizeof(id), "agency-%s", e->event_id);
+    a.event_id = id;
+    a.kind = e->kind == JOURNAL_SWIPE ? "swipe" : "reversal";
+    a.source_event_id = (char *)e->event_id;
+    a.swipe_id = (char *)(e->swipe_id ? e->swipe_id : "");
+    a.person_id = (char *)(e->kind == JOURNAL_SWIPE && e->person_id ? e->person_id : "");
+    a.provider_id = (char *)(e->provider_id ? e->provider_id : "");
+    a.item_code = (char *)(e->item_code ? e->item_code : "");
+    a.fund_source = (char *)(e->fund_source ? e->fund_source : "");
+    a.amount_fen = e->amount_fen;
+    a.occurred_at_ms = e->occurred_at_ms;
+    a.card_no_masked = card_mask(masked, sizeof(masked), e->card_no);
+    b->outstanding++;
+    if (kafka_produce(r->producer, &a.base, NULL, a.card_no_masked, strlen(a.card_no_masked),
+                      relay_on_agency, b, err, sizeof(err)) < 0) {
+        metrics_add(relay_m_agency_failed, 1);
+        log_warn("agency_view_not_queued", "%s", err);
+        relay_ack(b, false);
         return false;
     }
     return true;
@@ -213,6 +267,7 @@ void relay_entries(relay *r, const journal_entry *const *entries, const int64_t 
         b->outstanding++;
         if (!relay_publish(r, entries[i], entry_ids[i], b))
             relay_ack(b, false);
+        (void)relay_agency(r, entries[i], b); /* a failure keeps the batch in the outbox */
         if (!relay_redis(r, entries[i], b))
             log_warn("relay_redis_failed", "redis unavailable: entry %lld kept in the outbox",
                      (long long)entry_ids[i]);

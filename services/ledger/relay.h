@@ -2,7 +2,8 @@
  * relay: the after-commit effects of journal entries, at least once.
  *
  * Each committed batch has a row in ledger_outbox that lists its entries.
- * For each entry the relay publishes its LedgerPosting on onecard.postings.v1 (key: the card) and
+ * For each entry the relay publishes its LedgerPosting on onecard.postings.v1 (key: the card), a
+ * swipe's or a reversal's agency view on onecard.agency.swipes.v1 (key: the masked card), and
  * applies its Redis side: a swipe's or a reversal's hold is dropped (posted.lua), a top-up is
  * credited to the hot balance exactly once (credit.lua, guarded by a marker key); a payment (paid
  * into a person's own bank account) and an allocation have no Redis side. When the broker and Redis

@@ -267,3 +267,40 @@ def test_example_consumer_reads_dedups_and_resumes(stack, traffic, tmp_path):
     assert len(ours) >= traffic["want"] and all("card_no_masked" in b for b in ours), ours[:2]
     assert all(b["person_id"] for b in ours if b["kind"] == "swipe"), ours[:2]
     assert sum(b["amount_fen"] for b in ours if b["kind"] == "swipe") == 4 * 2000
+
+
+def test_agency_view_is_relayed_until_acknowledged(stack, traffic):
+    """The ledger may not write the view for a while (its ACL taken back:
+    the broker refuses with TOPIC_AUTHORIZATION_FAILED, as it would during
+    a topic's outage): a swipe journaled meanwhile gets its view once the
+    write is allowed again, relayed from the ledger's outbox — at least
+    once, never lost."""
+    run_id = uuid.uuid4().hex[:6]
+    prov, tid = "PR" + run_id, "TR" + run_id
+    card = new_card()
+    dirload(stack, ["provider %s active rehabilitation K-REHAB" % prov,
+                    "terminal %s %s secret-r active" % (tid, prov),
+                    "card %s person-%s active 123456" % (card, card[-6:]),
+                    "entitlement %s K-REHAB 0 0 central-2026" % card,
+                    "wallet %s rehab 100000" % card])
+    time.sleep(2.5)  # the gateway's directory refresh
+    failed0 = stack.metric("ledger", "onecard_ledger_agency_view_failed_total") or 0
+    stack.run("kafka-acl", "remove", "ledger", "Write", VIEW)
+    try:
+        st, doc = Terminal(stack.gateway_port, tid, "secret-r").swipe(card, 700, item="K-REHAB")
+        assert st == 200 and doc["decision"] == "approved", doc
+        deadline = time.time() + 60
+        while (stack.metric("ledger", "onecard_ledger_agency_view_failed_total") or 0) <= \
+                failed0 and time.time() < deadline:
+            time.sleep(1)
+        assert (stack.metric("ledger", "onecard_ledger_agency_view_failed_total") or 0) > failed0
+        assert prov.encode() not in view_messages(stack, "%s\n")
+        # journaled all the same: the postings are the record
+        assert stack.psql("SELECT count(*) FROM ledger_entries WHERE kind = 'swipe' AND "
+                          "provider_id = '%s'" % prov) == "1"
+    finally:
+        stack.run("kafka-acl", "add", "ledger", "Write", VIEW)
+    deadline = time.time() + 90
+    while prov.encode() not in view_messages(stack, "%s\n") and time.time() < deadline:
+        time.sleep(2)
+    assert prov.encode() in view_messages(stack, "%s\n"), "the view was never relayed"
