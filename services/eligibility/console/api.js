@@ -18,10 +18,15 @@ export function setCsrf(token) {
   csrf = token;
 }
 
-export async function call(method, path, body) {
+// body: an object sent as JSON, or (with type) text sent as it is, e.g.
+// a provider's attendance report as text/csv.
+export async function call(method, path, body, type) {
   const headers = { Accept: "application/json" };
   const init = { method, headers, credentials: "same-origin", cache: "no-store" };
-  if (body !== undefined) {
+  if (body !== undefined && type) {
+    headers["Content-Type"] = type;
+    init.body = body;
+  } else if (body !== undefined) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }

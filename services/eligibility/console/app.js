@@ -11,6 +11,9 @@
 //   #/persons           person search      #/person/ID  a person
 //   #/providers         providers          #/provider/ID  a provider
 //   #/catalogue         the catalogue in force, with a chart
+//   #/eligible/CODE     who an item's rule admits in my area, a page at a time
+//   #/training          the open 在训 pauses in my area; a district operator
+//                       or an administrator records a provider's attendance report
 import { call, setCsrf, ApiError } from "./api.js";
 import { h, table, facts, field, yuan } from "./dom.js";
 import { t, loadLang, currentLang } from "./i18n.js";
@@ -40,6 +43,7 @@ const RELATIONS = {
   "community-worker": K("agent.community-worker"),
 };
 const NAMES_SEEN_BY = ["village", "town", "district", "administrator"];
+const ATTENDANCE_RECORDERS = ["district", "administrator"];
 const SUBMITTERS = ["village", "town", "district", "administrator"];
 
 const label = (map, v) => (v && map[v] ? t(map[v]) : v || "—");
@@ -94,6 +98,7 @@ function drawNav() {
     item("persons", K("nav.persons")),
     item("providers", K("nav.providers")),
     item("catalogue", K("nav.catalogue")),
+    item("training", K("nav.training")),
     h("span", { class: "who" }, t("nav.who", { id: me.id, role: label(ROLES, me.role), area: me.area })),
     h("button", { type: "button", id: "signout", onclick: signOut }, t("nav.signout"))
   );
@@ -550,7 +555,7 @@ async function catalogue() {
     ], names),
     h("h2", {}, t("catalogue.items")),
     table(t("catalogue.items"), [
-      { label: t("catalogue.code"), value: (i) => i.code },
+      { label: t("catalogue.code"), value: (i) => (i.application ? link("#/eligible/" + i.code, i.code) : i.code) },
       { label: t("catalogue.name"), value: (i) => (currentLang() === "en" ? i.name_en : i.name_zh) },
       { label: t("catalogue.category"), value: (i) => i.category },
       { label: t("catalogue.standard"), num: true, value: (i) => yuan(i.standard_fen) },
@@ -588,6 +593,100 @@ async function catalogue() {
     new ResizeObserver(() => chart.resize()).observe(chartBox);
   } else {
     chartBox.replaceChildren(h("p", {}, t("catalogue.no_chart")));
+  }
+  ready();
+}
+
+// ------------------------------------------------------------- eligible
+
+async function eligible(code, params) {
+  const err = errorBox("eligible-error");
+  const m = page("eligible", t("eligible.title", { code }), err);
+  const after = params.get("after");
+  const path =
+    "/v1/items/" + encodeURIComponent(code) + "/eligible?limit=100" + (after ? "&after=" + encodeURIComponent(after) : "");
+  try {
+    const r = await call("GET", path);
+    const cols = [
+      { label: t("eligible.person"), value: (p) => link("#/person/" + p.person_id, p.person_id.slice(0, 12) + "…") },
+      { label: t("eligible.village"), value: (p) => p.village },
+      { label: t("eligible.town"), value: (p) => p.town },
+      { label: t("eligible.district"), value: (p) => p.district },
+      { label: t("eligible.birth"), value: (p) => p.birth_date },
+    ];
+    if (NAMES_SEEN_BY.includes(me.role)) cols.push({ label: t("eligible.name"), value: (p) => p.name || "—" });
+    m.append(
+      h("p", {}, t("eligible.summary", { area: r.area === "*" ? t("common.all_areas") : r.area })),
+      table(t("eligible.caption", { n: r.persons.length }), cols, r.persons),
+      r.next_after
+        ? h("p", {}, link("#/eligible/" + code + "?after=" + encodeURIComponent(r.next_after), t("eligible.next")))
+        : null
+    );
+  } catch (e) {
+    showError(err, e);
+  }
+  ready();
+}
+
+// ------------------------------------------------------------- 在训
+
+async function training() {
+  const err = errorBox("training-error");
+  const m = page("training", t("training.title"), err);
+  if (ATTENDANCE_RECORDERS.includes(me.role)) {
+    const result = h("p", { id: "training-result", role: "status" });
+    const file = h("input", { type: "file", name: "report", accept: ".csv,text/csv", required: true });
+    const form = h(
+      "form",
+      {
+        id: "training-report",
+        onsubmit: async (ev) => {
+          ev.preventDefault();
+          err.textContent = "";
+          result.textContent = "";
+          const f = file.files && file.files[0];
+          if (!f) {
+            err.textContent = t("training.no_file");
+            return;
+          }
+          try {
+            const r = await call("POST", "/v1/attendance/reports", await f.text(), "text/csv");
+            result.textContent = t("training.result", { rows: r.rows, fresh: r.new, resumed: r.resumed });
+            await drawPauses();
+          } catch (e) {
+            showError(err, e);
+          }
+        },
+      },
+      h("h2", {}, t("training.upload_title")),
+      h("p", { class: "muted" }, t("training.upload_help")),
+      field("training-file", t("training.file"), file),
+      h("button", { type: "submit", id: "training-upload" }, t("training.upload")),
+      result
+    );
+    m.append(form);
+  }
+  const list = h("div", { id: "training-pauses" });
+  m.append(h("h2", {}, t("training.pauses")), list);
+  async function drawPauses() {
+    const r = await call("GET", "/v1/attendance/pauses");
+    list.replaceChildren(
+      r.total === 0
+        ? h("p", {}, t("training.none"))
+        : table(t("training.caption", { n: r.total }), [
+            { label: t("training.person"), value: (p) => link("#/person/" + p.person_id, p.person_id.slice(0, 12) + "…") },
+            { label: t("training.card"), value: (p) => p.card || "—" },
+            { label: t("training.item"), value: (p) => p.item },
+            { label: t("training.paused_on"), value: (p) => p.paused_on },
+            { label: t("training.since"), value: (p) => p.no_attendance_since },
+            { label: t("training.village"), value: (p) => p.village },
+          ], r.pauses)
+    );
+  }
+  try {
+    await drawPauses();
+  } catch (e) {
+    showError(err, e);
   }
   ready();
 }
@@ -642,6 +741,12 @@ async function route() {
         break;
       case "catalogue":
         await catalogue();
+        break;
+      case "eligible":
+        await eligible(parts[1] || "", params);
+        break;
+      case "training":
+        await training();
         break;
       default:
         page("notfound", t("notfound.title"), h("p", {}, t("notfound.text")), link("#/queue", t("nav.queue")));

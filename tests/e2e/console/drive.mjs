@@ -183,6 +183,14 @@ try {
     out.chart = true;
     if (plan.shots) await page.screenshot({ path: path.join(plan.shots, "catalogue.png"), fullPage: true });
     await checkPage(page, "catalogue");
+    // who may apply for an item, from the catalogue's link; the 在训 pauses
+    await page.click('main a[href="#/eligible/R02-AUTISM"]');
+    await at(page, "eligible");
+    out.eligible_rows = await page.$$eval("main tbody tr", (rs) => rs.length);
+    await checkPage(page, "eligible");
+    await go(page, "#/training", "training");
+    out.training_upload = (await page.$("#training-report")) !== null;
+    await checkPage(page, "training");
     await go(page, "#/submit", "submit");
     await checkPage(page, "submit");
     await page.click("#signout");
