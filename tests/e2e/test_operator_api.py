@@ -20,6 +20,7 @@ import time
 
 import pytest
 
+from conftest import kcat
 from test_applications import child, operator as operator_cmd
 from test_eligibility import el  # noqa: F401 (the fixture)
 from test_eligibility import card_key, elig, national_id, redis, wait_for
@@ -392,7 +393,7 @@ def test_an_approval_made_while_redis_is_down_reaches_the_card_and_the_topic_lat
     wait_for(lambda: stack.psql("SELECT count(*) FROM elig_application_history WHERE "
                                 "application_id = '%s' AND NOT published" % app) == "0", 30,
              "the outbox to send the approval")
-    out = subprocess.run(["kcat", "-b", stack.brokers, "-C", "-t", "onecard.applications.v1",
+    out = subprocess.run([*kcat(), "-b", stack.brokers, "-C", "-t", "onecard.applications.v1",
                           "-e", "-q", "-f", "%k %h\n"], capture_output=True, text=True,
                          timeout=60).stdout
     mine = [line for line in out.splitlines() if line.startswith(app + " ")]
