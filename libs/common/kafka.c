@@ -241,7 +241,7 @@ kafka_producer *kafka_producer_new(const char *brokers, const char *source, stru
                                      "acks",
                                      "all",
                                      "linger.ms",
-                                     "1",
+                                     "5",
                                      "delivery.timeout.ms",
                                      timeout,
                                      "socket.connection.setup.timeout.ms",

@@ -392,10 +392,9 @@ static int store_split_load(store *s, store_item *items, int n, char *err, size_
         return -1;
     PQclear(r);
     r = pg_query_arrays(s->pg,
-                        "SELECT a.name, coalesce(l.fund, ''), -sum(l.amount_fen) FROM "
-                        "ledger_accounts a JOIN ledger_lines l ON l.account_id = a.account_id "
-                        "WHERE a.name = ANY($1::text[]) GROUP BY 1, 2 HAVING sum(l.amount_fen) "
-                        "<> 0",
+                        "SELECT a.name, f.fund, -f.balance_fen FROM ledger_accounts a JOIN "
+                        "ledger_account_funds f ON f.account_id = a.account_id WHERE a.name = "
+                        "ANY($1::text[]) AND f.balance_fen <> 0",
                         s->arr, NULL, 1, err, errlen);
     if (r == NULL)
         return -1;

@@ -61,9 +61,10 @@ static int funds_providers(PGconn *pg, const char *period, const char *grain, co
         "USING (statement_id) WHERE s.period = $1 GROUP BY 1, 2), "
         "co AS (SELECT DISTINCT provider_id FROM settlement_carried WHERE grain = $2 AND "
         "from_period = $1), "
-        "sp AS (SELECT p.provider_id, f.fund, sum(CASE p.kind WHEN 'swipe' THEN f.amount_fen "
-        "ELSE -f.amount_fen END) AS fen FROM settlement_postings p JOIN settlement_posting_funds "
-        "f USING (event_id) WHERE p.kind IN ('swipe', 'reversal') AND p.occurred_at_ms >= "
+        "sp AS (SELECT p.provider_id, coalesce(f.fund, p.fund_source) AS fund, sum(CASE p.kind "
+        "WHEN 'swipe' THEN 1 ELSE -1 END * coalesce(f.amount_fen, p.amount_fen)) AS fen FROM "
+        "settlement_postings p LEFT JOIN settlement_posting_funds f USING (event_id) WHERE "
+        "p.kind IN ('swipe', 'reversal') AND p.occurred_at_ms >= "
         "$3::bigint AND p.occurred_at_ms < $4::bigint GROUP BY 1, 2), "
         "lg AS (SELECT * FROM ledger_v1_provider_fund_totals($3::bigint, $4::bigint)), "
         "k AS (SELECT provider_id, fund FROM st UNION SELECT provider_id, fund FROM sp UNION "
@@ -97,8 +98,9 @@ static int funds_in(PGconn *pg, const char *s, const char *e, char *err, size_t 
     const char *p[] = {s, e};
     PGresult *r = pg_query(
         pg,
-        "WITH sp AS (SELECT f.fund, sum(f.amount_fen) AS fen FROM settlement_postings p JOIN "
-        "settlement_posting_funds f USING (event_id) WHERE p.kind = 'topup' AND "
+        "WITH sp AS (SELECT coalesce(f.fund, p.fund_source) AS fund, sum(coalesce(f.amount_fen, "
+        "p.amount_fen)) AS fen FROM settlement_postings p LEFT JOIN settlement_posting_funds f "
+        "USING (event_id) WHERE p.kind = 'topup' AND "
         "p.occurred_at_ms >= $1::bigint AND p.occurred_at_ms < $2::bigint GROUP BY 1), "
         "lg AS (SELECT * FROM ledger_v1_topup_fund_totals($1::bigint, $2::bigint)) "
         "SELECT fund, coalesce(sp.fen, 0), coalesce(lg.fen, 0) FROM sp FULL JOIN lg USING (fund) "

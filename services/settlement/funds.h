@@ -9,7 +9,9 @@
  *      and fund): amounts, reversals and adjustments;
  *   2. per provider and fund: the statement's own postings (its lines,
  *      amounts less reversals) = the shares of the period's swipes and
- *      reversals settlement recorded (settlement_posting_funds) = the
+ *      reversals settlement recorded (settlement_posting_funds; a
+ *      posting of one share of its own fund_source has no row there and
+ *      counts as its amount in that fund) = the
  *      ledger's payable lines of that fund (ledger_v1_provider_fund_totals).
  *      A provider with postings carried out of the period (they arrived
  *      after the close's cut-off) is compared with the ledger by its

@@ -10,7 +10,10 @@
  * rejections; then the offsets. A posting of several fund shares adds a
  * line per share (its fund as the fund_source) to the accumulators and the
  * utilisation, and is counted once, on its first share's line; its amount
- * per fund is kept in settlement_posting_funds for the close's check.
+ * per fund is kept in settlement_posting_funds for the close's check,
+ * only when it says more than the posting's row: a posting of one share of
+ * its own fund_source (nearly every swipe) writes none, and the close reads
+ * it as its amount in that fund.
  */
 #include "store.h"
 
@@ -214,10 +217,15 @@ static int store_postings(store *s, store_item *items, int n, char *err, size_t 
     }
     free(fresh);
     PQclear(r);
-    /* each new posting's amount per fund (0021_fund_shares.sql) */
+    /* each new posting's amount per fund (0021_fund_shares.sql), unless it
+     * is one share of its own fund_source: the posting's row says that */
     store_reset(s, 3);
     for (int i = 0; i < n; i++) {
         if (!items[i].ok)
+            continue;
+        const posting *p = &items[i].p;
+        if (p->nshares == 1 && strcmp(p->shares[0].fund, p->fund_source) == 0 &&
+            p->shares[0].fen == p->amount_fen)
             continue;
         for (int f = 0; f < items[i].p.nshares; f++) {
             pg_array_add(&s->arr[0], items[i].p.event_id);

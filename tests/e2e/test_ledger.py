@@ -133,6 +133,12 @@ def reconcile(led):
     r = ledger(led["stack"], "reconcile", "--card-prefix", led["prefix"], check=False)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "reconcile: OK" in r.stdout
+    # the balances per fund the journal's trigger keeps (0031) are the sums
+    # of the lines, for every account and fund
+    assert led["stack"].psql(
+        "SELECT count(*) FROM (SELECT account_id, coalesce(fund, '') AS fund, sum(amount_fen) "
+        "AS s FROM ledger_lines GROUP BY 1, 2) l FULL JOIN ledger_account_funds k USING "
+        "(account_id, fund) WHERE l.s IS DISTINCT FROM k.balance_fen") == "0"
     return r.stdout
 
 
