@@ -7,6 +7,7 @@
  *   onecard-ledger reconcile         check the conservation invariants
  *   onecard-ledger rebuild-cache     rebuild Redis balances from the ledger
  *   onecard-ledger allocate ...      put money into a fund or a budget
+ *   onecard-ledger report --year Y   the year-end report to the levels above
  *
  * Start-up: configuration from the environment (dies naming a bad variable),
  * logging, signals and the admin port, then PostgreSQL, Redis and Kafka,
