@@ -130,11 +130,15 @@ static int rp_level_rank(const char *f)
     return 4;
 }
 
-static int rp_fund_cmp(const void *a, const void *b)
+static int rp_level_cmp(const char *x, const char *y)
 {
-    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
     int d = rp_level_rank(x) - rp_level_rank(y);
     return d ? d : strcmp(x, y);
+}
+
+static int rp_fund_cmp(const void *a, const void *b)
+{
+    return rp_level_cmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /* --------------------------------------------------------------- the lag */
@@ -226,6 +230,14 @@ typedef struct flow {
     int64_t v[6]; /* allocated granted spent lapsed returned recovered */
 } flow;
 
+/* by programme, then fund level in the order of government */
+static int flow_cmp(const void *a, const void *b)
+{
+    const flow *x = a, *y = b;
+    int d = strcmp(x->prog, y->prog);
+    return d ? d : rp_level_cmp(x->fund, y->fund);
+}
+
 static const char *const flow_cols[6] = {"allocated", "granted",  "spent",
                                          "lapsed",    "returned", "recovered"};
 
@@ -296,6 +308,7 @@ static int rp_flows(rp *x, int64_t fund_total[6])
         }
         fl[nfl - 1].v[c] += rp_int(r, i, 3);
     }
+    qsort(fl, (size_t)nfl, sizeof(fl[0]), flow_cmp); /* before pointing into it */
     /* the funds: every fund named by a flow or an account of the year */
     for (int i = 0; i < nfl; i++) {
         bool seen = false;
