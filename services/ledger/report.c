@@ -3,10 +3,9 @@
  *
  * One REPEATABLE READ, READ ONLY transaction holds every figure, the
  * consumer's stored offsets and the outbox, so the tables and the checks
- * see the same journal. The high watermarks of the ledger's topics are
- * read after the snapshot is taken: an event produced before it and not
- * journaled in it counts as unjournaled (conservative: it may belong to
- * another period; the report cannot know without reading it).
+ * see the same journal. The events beyond the stored offsets are read
+ * after the snapshot is taken, up to the high watermarks: one of the
+ * period not journaled in the snapshot makes the report incomplete.
  */
 #include "report.h"
 
@@ -15,6 +14,7 @@
 #include "common/calendar.h"
 #include "common/event.h"
 #include "common/pg.h"
+#include "topup.pb-c.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -99,6 +99,7 @@ typedef struct rp {
     PGconn *pg;
     ledger_config *cfg;
     int year, quarter;
+    int64_t from_ms, to_ms;
     char p_year[16], p_from[24], p_to[24], p_first[32], p_last[32], p_tz[16];
     const char *whole; /* "true" for the whole year */
     char class_expr[256];
@@ -143,17 +144,123 @@ static int rp_fund_cmp(const void *a, const void *b)
 
 /* --------------------------------------------------------------- the lag */
 
-/* Events on the ledger's topics its consumer has not passed, and entries
- * whose posting is not relayed yet. Called inside the snapshot. */
+/* Whether an unread event belongs to the period: a top-up by the month it
+ * is for, anything else by when it occurred; an event that does not
+ * decode counts (the report cannot tell). */
+static bool rp_in_period(rp *x, const rd_kafka_message_t *m)
+{
+    rd_kafka_headers_t *h = NULL;
+    const void *val = NULL;
+    size_t vlen = 0;
+    if (rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        rd_kafka_header_get_last(h, "ce_type", &val, &vlen) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return true;
+    const event_type *t = event_type_by_ce(val, vlen);
+    char why[256];
+    ProtobufCMessage *msg = t ? event_decode(t, m->payload, m->len, why, sizeof(why)) : NULL;
+    if (msg == NULL)
+        return true;
+    bool in;
+    if (t->desc == &onecard__v1__topup_issued__descriptor) {
+        const char *period = ((const Onecard__V1__TopupIssued *)(const void *)msg)->period;
+        in = period == NULL || strlen(period) != 7 ||
+             (strcmp(period, x->p_first) >= 0 && strcmp(period, x->p_last) <= 0);
+    } else {
+        int64_t at = event_time_of(msg);
+        in = at <= 0 || (at >= x->from_ms && at < x->to_ms);
+    }
+    protobuf_c_message_free_unpacked(msg, NULL);
+    return in;
+}
+
+/* Reads one topic's partitions from the stored offsets to the high
+ * watermarks: how many events wait (*lag) and how many of them belong to
+ * the period (*in). */
+static int rp_topic_pending(rp *x, rd_kafka_t *rk, const char *topic, int64_t *lag, int64_t *in)
+{
+    char err[512];
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    int rc = -1;
+    if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        md->topic_cnt != 1 || md->topics[0].err) {
+        fprintf(stderr, "ledger report: kafka: no metadata for %s\n", topic);
+        goto out;
+    }
+    rd_kafka_topic_partition_list_t *parts =
+        rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
+    for (int i = 0; i < md->topics[0].partition_cnt; i++)
+        rd_kafka_topic_partition_list_add(parts, topic, md->topics[0].partitions[i].id);
+    if (pg_offsets_load(x->pg, x->cfg->group, parts, err, sizeof(err)) < 0) {
+        fprintf(stderr, "ledger report: %s\n", err);
+        rd_kafka_topic_partition_list_destroy(parts);
+        goto out;
+    }
+    int64_t *hw = calloc((size_t)parts->cnt, sizeof(*hw));
+    int open = 0;
+    rc = hw ? 0 : -1;
+    for (int i = 0; rc == 0 && i < parts->cnt; i++) {
+        int64_t lo = 0;
+        if (rd_kafka_query_watermark_offsets(rk, topic, parts->elems[i].partition, &lo, &hw[i],
+                                             10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            fprintf(stderr, "ledger report: kafka: no watermarks for %s[%d]\n", topic,
+                    (int)parts->elems[i].partition);
+            rc = -1;
+            break;
+        }
+        if (parts->elems[i].offset < lo)
+            parts->elems[i].offset = lo;
+        if (parts->elems[i].offset < hw[i]) {
+            *lag += hw[i] - parts->elems[i].offset;
+            open++;
+        }
+    }
+    if (rc == 0 && open > 0 && rd_kafka_assign(rk, parts) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        rc = -1;
+    while (rc == 0 && open > 0) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 10000);
+        if (m == NULL) {
+            fprintf(stderr, "ledger report: kafka: timed out reading the unjournaled events\n");
+            rc = -1;
+            break;
+        }
+        for (int i = 0; i < parts->cnt; i++) {
+            if (parts->elems[i].partition != m->partition || parts->elems[i].offset >= hw[i])
+                continue;
+            if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR && m->offset < hw[i] && rp_in_period(x, m))
+                (*in)++;
+            int64_t next = m->err ? m->offset : m->offset + 1;
+            if (next > parts->elems[i].offset)
+                parts->elems[i].offset = next;
+            if (parts->elems[i].offset >= hw[i])
+                open--;
+        }
+        rd_kafka_message_destroy(m);
+    }
+    if (open >= 0)
+        rd_kafka_assign(rk, NULL);
+    free(hw);
+    rd_kafka_topic_partition_list_destroy(parts);
+out:
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+    return rc;
+}
+
+/* Events of the period on the ledger's topics its consumer has not
+ * passed, and the period's entries whose posting is not relayed yet.
+ * Called inside the snapshot, so an event journaled after it counts as
+ * unjournaled too. */
 static int rp_unjournaled(rp *x)
 {
-    char errstr[512], err[512];
-    int64_t lag = 0;
-    char detail[256] = "";
-    size_t at = 0;
+    char errstr[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (rd_kafka_conf_set(conf, "bootstrap.servers", x->cfg->d.kafka_brokers, errstr,
-                          sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+                          sizeof(errstr)) != RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(conf, "group.id", "onecard-ledger-tools", errstr, sizeof(errstr)) ||
+        rd_kafka_conf_set(conf, "enable.auto.commit", "false", errstr, sizeof(errstr)) ||
+        rd_kafka_conf_set(conf, "enable.partition.eof", "true", errstr, sizeof(errstr))) {
         fprintf(stderr, "ledger report: kafka: %s\n", errstr);
         rd_kafka_conf_destroy(conf);
         return -1;
@@ -164,62 +271,32 @@ static int rp_unjournaled(rp *x)
         rd_kafka_conf_destroy(conf);
         return -1;
     }
-    int rc = 0;
-    const char *const topics[] = {TOPIC_SWIPES, TOPIC_TOPUPS};
-    for (int t = 0; t < 2 && rc == 0; t++) {
-        const struct rd_kafka_metadata *md = NULL;
-        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topics[t], NULL);
-        if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-            md->topic_cnt != 1 || md->topics[0].err) {
-            fprintf(stderr, "ledger report: kafka: no metadata for %s\n", topics[t]);
-            rc = -1;
-        }
-        rd_kafka_topic_partition_list_t *parts =
-            rd_kafka_topic_partition_list_new(rc == 0 ? md->topics[0].partition_cnt : 1);
-        for (int i = 0; rc == 0 && i < md->topics[0].partition_cnt; i++)
-            rd_kafka_topic_partition_list_add(parts, topics[t], md->topics[0].partitions[i].id);
-        if (rc == 0 && pg_offsets_load(x->pg, x->cfg->group, parts, err, sizeof(err)) < 0) {
-            fprintf(stderr, "ledger report: %s\n", err);
-            rc = -1;
-        }
-        int64_t tlag = 0;
-        for (int i = 0; rc == 0 && i < parts->cnt; i++) {
-            int64_t lo = 0, hi = 0;
-            if (rd_kafka_query_watermark_offsets(rk, topics[t], parts->elems[i].partition, &lo, &hi,
-                                                 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-                fprintf(stderr, "ledger report: kafka: no watermarks for %s[%d]\n", topics[t],
-                        (int)parts->elems[i].partition);
-                rc = -1;
-                break;
-            }
-            int64_t from = parts->elems[i].offset < lo ? lo : parts->elems[i].offset;
-            if (hi > from)
-                tlag += hi - from;
-        }
-        if (rc == 0 && at < sizeof(detail)) {
-            int n = snprintf(detail + at, sizeof(detail) - at, "%s%s %lld", at ? ", " : "",
-                             topics[t], (long long)tlag);
-            at += n > 0 ? (size_t)n : 0;
-        }
-        lag += tlag;
-        rd_kafka_topic_partition_list_destroy(parts);
-        if (md)
-            rd_kafka_metadata_destroy(md);
-        rd_kafka_topic_destroy(rkt);
-    }
+    int64_t lag = 0, in = 0;
+    int rc = rp_topic_pending(x, rk, TOPIC_SWIPES, &lag, &in);
+    if (rc == 0)
+        rc = rp_topic_pending(x, rk, TOPIC_TOPUPS, &lag, &in);
+    rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
     if (rc < 0)
         return -1;
-    PGresult *r = rp_query(x, "SELECT count(*) FROM ledger_outbox", 0, NULL);
+    const char *p[] = {x->p_from, x->p_to, x->p_first, x->p_last};
+    PGresult *r = rp_query(x,
+                           "SELECT count(*), count(*) FILTER (WHERE CASE WHEN e.kind IN "
+                           "('topup', 'payment') THEN e.period BETWEEN $3 AND $4 ELSE "
+                           "e.occurred_at_ms >= $1::bigint AND e.occurred_at_ms < $2::bigint "
+                           "END) FROM ledger_outbox o JOIN ledger_entries e USING (entry_id)",
+                           4, p);
     if (r == NULL)
         return -1;
-    int64_t outbox = rp_int(r, 0, 0);
+    int64_t outbox = rp_int(r, 0, 0), outbox_in = rp_int(r, 0, 1);
     PQclear(r);
-    x->r.unjournaled = lag + outbox;
+    x->r.unjournaled = in + outbox_in;
     snprintf(x->r.unjournaled_detail, sizeof(x->r.unjournaled_detail),
-             "%lld 个事件尚未入账 events not yet journaled (%s), %lld 条分录待发布 entries in the "
-             "outbox",
-             (long long)lag, detail, (long long)outbox);
+             "%lld 个本期事件尚未入账 events of the period not yet journaled (%lld waiting on "
+             "%s and %s in all), %lld 条本期分录待发布 entries of the period in the outbox "
+             "(%lld in all)",
+             (long long)in, (long long)lag, TOPIC_SWIPES, TOPIC_TOPUPS, (long long)outbox_in,
+             (long long)outbox);
     return 0;
 }
 
@@ -735,6 +812,8 @@ int report_run(int argc, char **argv, ledger_config *cfg)
                            : calendar_days_from_civil(x.year, m2 + 1, 1)) *
                      86400000LL -
                  tz * 60000LL;
+    x.from_ms = from;
+    x.to_ms = to;
     snprintf(x.p_year, sizeof(x.p_year), "%d", x.year);
     snprintf(x.p_from, sizeof(x.p_from), "%lld", (long long)from);
     snprintf(x.p_to, sizeof(x.p_to), "%lld", (long long)to);

@@ -19,10 +19,10 @@
  * "recover" recovered, anything else returned. Until such entries exist
  * those columns read 0.
  *
- * Exit 0: every check agrees and every event is journaled; 1: a check
- * differs, or the ledger's consumer has not read every event on its
- * topics, or entries wait in the outbox ("says so"); 2: bad usage or a
- * dependency failed.
+ * Exit 0: every check agrees and every event of the period is journaled;
+ * 1: a check differs, or events of the period wait unread on the ledger's
+ * topics, or entries of the period wait in the outbox ("says so"); 2: bad
+ * usage or a dependency failed.
  */
 #ifndef ONECARD_LEDGER_REPORT_H
 #define ONECARD_LEDGER_REPORT_H

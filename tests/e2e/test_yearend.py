@@ -8,7 +8,8 @@ allocated, granted and spent equal the ledger's lines to the fen, the
 person-times equal the swipes approved minus reversed,
 the children of the R0x item are counted, JSON, CSV and HTML are written
 and the HTML has no script and no http(s) URL; with the ledger stopped and
-a swipe produced, the report says the period is incomplete and exits 1;
+a swipe of June produced, the year's and the second quarter's reports say
+they are incomplete and exit 1 while the first quarter's is OK;
 once the ledger has caught up it is OK again and `reconcile` is OK.
 """
 import csv
@@ -169,6 +170,11 @@ def test_report_with_an_unjournaled_event_says_so(ye):
         j = report(d, "--format", "json")
         assert j.returncode == 1
         assert json.loads(j.stdout)["status"] == "INCOMPLETE"
+        # the unread swipe is of June: the first quarter is complete
+        q1 = report(d, "--quarter", "1")
+        assert q1.returncode == 0 and "report: OK" in q1.stdout, q1.stdout + q1.stderr
+        q2 = report(d, "--quarter", "2")
+        assert q2.returncode == 1 and "INCOMPLETE" in q2.stdout, q2.stdout + q2.stderr
     finally:
         restart_ledger(stack)
     wait_for(lambda: ledger_caught_up(stack), 90, "the ledger to catch up")
