@@ -89,6 +89,7 @@ def test_year_end_report_equals_the_ledger(ye):
     r = report(d, "--format", "json,csv,html,text", "--out", d["out"])
     assert r.returncode == 0, r.stdout + r.stderr
     assert "report: OK" in r.stdout, r.stdout
+    print("\n" + r.stdout.splitlines()[-1])  # the time, for the figures
     stem = os.path.join(d["out"], "yearend-%d" % y)
     doc = json.load(open(stem + ".json"))
     assert doc["status"] == "OK" and doc["differences"] == 0 and doc["unjournaled"] == 0
