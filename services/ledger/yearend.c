@@ -408,7 +408,7 @@ static const char yr_css[] =
     "th{background:#eee;font-weight:bold;text-align:center}"
     "td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}"
     "tr.total td{font-weight:bold;border-top:2px solid #000}"
-    "td.ok{color:#060}td.diff{color:#b00;font-weight:bold}"
+    "td.ok{color:#060;white-space:nowrap}td.diff{color:#b00;font-weight:bold;white-space:nowrap}"
     "th span{display:block;font-weight:normal;font-size:8pt}"
     ".status{font-size:12pt;font-weight:bold;padding:.3em;border:2px solid #000;"
     "display:inline-block}"
