@@ -1,5 +1,6 @@
 /*
- * commands: reconcile, rebuild-cache and allocate. See commands.h.
+ * commands: reconcile, rebuild-cache and allocate (and report, report.h).
+ * See commands.h.
  *
  * They run in the foreground with the daemon's configuration (the same
  * environment variables), print a report on stdout and return an exit
@@ -9,6 +10,7 @@
 
 #include "projection.h"
 #include "relay.h"
+#include "report.h"
 #include "store.h"
 
 #include "common/cli.h"
@@ -908,8 +910,11 @@ int commands_run(int argc, char **argv, const config_var *table, ledger_config *
         rc = cmd_rebuild(argc, argv, &x);
     else if (strcmp(argv[0], "allocate") == 0)
         rc = cmd_allocate(argc, argv, &x);
+    else if (strcmp(argv[0], "report") == 0)
+        rc = report_run(argc, argv, cfg);
     else {
-        fprintf(stderr, "ledger: unknown command \"%s\" (reconcile, rebuild-cache, allocate)\n",
+        fprintf(stderr,
+                "ledger: unknown command \"%s\" (reconcile, rebuild-cache, allocate, report)\n",
                 argv[0]);
         rc = CLI_USAGE;
     }

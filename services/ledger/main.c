@@ -7,6 +7,7 @@
  *   onecard-ledger reconcile         check the conservation invariants
  *   onecard-ledger rebuild-cache     rebuild Redis balances from the ledger
  *   onecard-ledger allocate ...      put money into a fund or a budget
+ *   onecard-ledger report --year Y   the year-end report to the levels above
  *   onecard-ledger --help            (the command line: common/cli.h)
  *
  * Start-up: configuration from the environment (dies naming a bad variable),
@@ -71,6 +72,9 @@ static const cli_command ledger_commands[] = {
      "rebuild-cache [--card-prefix P]", ledger_command},
     {"allocate", "向资金或预算拨款 / put money into a fund or a programme budget",
      "allocate --fund SOURCE | --programme NAME --year YYYY --amount-fen N --ref ID",
+     ledger_command},
+    {"report", "年度资金报告 / the year-end fund report to the levels above",
+     "report --year YYYY [--quarter 1-4] [--format text|json|csv|html[,...]] [--out DIR]",
      ledger_command},
     {NULL, NULL, NULL, NULL},
 };
