@@ -27,7 +27,7 @@ BINARIES = ["onecard-gateway", "onecard-ledger", "onecard-settlement", "onecard-
 # every command each binary must list (the issue's and the task's)
 COMMANDS = {
     "onecard-gateway": [],
-    "onecard-ledger": ["reconcile", "rebuild-cache", "allocate"],
+    "onecard-ledger": ["reconcile", "rebuild-cache", "allocate", "report"],
     "onecard-settlement": ["close", "release", "bank-account", "person-account", "report"],
     "onecard-eligibility": ["catalogue", "person", "card", "provider", "terminal", "import",
                             "import-feed", "synth", "rebuild-directory", "issue", "ages",
