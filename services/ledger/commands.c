@@ -6,6 +6,7 @@
  * code, so operators, scripts and the fault tests can run them.
  */
 #include "commands.h"
+#include "lapse.h"
 
 #include "projection.h"
 #include "relay.h"
@@ -793,8 +794,14 @@ int commands_run(int argc, char **argv, const config_var *table, ledger_config *
         rc = cmd_rebuild(argc, argv, &x);
     else if (strcmp(argv[0], "allocate") == 0)
         rc = cmd_allocate(argc, argv, &x);
+    else if (strcmp(argv[0], "lapse") == 0)
+        rc = lapse_cmd(argc, argv, cfg);
+    else if (strcmp(argv[0], "return-credit") == 0)
+        rc = lapse_return_cmd(argc, argv, cfg);
     else {
-        fprintf(stderr, "ledger: unknown command \"%s\" (reconcile, rebuild-cache, allocate)\n",
+        fprintf(stderr,
+                "ledger: unknown command \"%s\" (reconcile, rebuild-cache, allocate, lapse, "
+                "return-credit)\n",
                 argv[0]);
         rc = 2;
     }

@@ -179,6 +179,10 @@ static bool relay_redis(relay *r, const journal_entry *e, relay_batch *b)
      * hot balance changes, only its posting (nor has an allocation any) */
     if (e->kind == JOURNAL_PAYMENT || e->kind == JOURNAL_ALLOCATION)
         return true;
+    /* a return was taken off the hot balance before its event was produced
+     * (lapse.c, return.lua): the journal catches up with Redis */
+    if (e->kind == JOURNAL_RETURN)
+        return true;
     if (e->kind == JOURNAL_TOPUP)
         return relay_credit(r, e->card_no, e->wallet, e->request_id ? e->request_id : e->event_id,
                             e->amount_fen, b);

@@ -1,0 +1,17 @@
+-- return.lua: take credit back off one wallet (a lapse, a death, a move, a
+-- recovery), never more than it holds, once per return id: the amount
+-- taken is remembered under the marker, so a re-run takes nothing more and
+-- answers the same amount (its event is then produced again).
+-- KEYS: 1 wallet, 2 return marker
+-- ARGV: 1 wallet name, 2 keep (fen that must stay: credit not ended),
+--       3 cap (fen at most, -1 none), 4 marker TTL (s)
+-- Returns {fresh (1 taken now, 0 remembered), fen taken}.
+local prev = redis.call('GET', KEYS[2])
+if prev then return {0, tonumber(prev)} end
+local take = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0') - tonumber(ARGV[2])
+local cap = tonumber(ARGV[3])
+if cap >= 0 and take > cap then take = cap end
+if take <= 0 then return {1, 0} end
+redis.call('HINCRBY', KEYS[1], ARGV[1], -take)
+redis.call('SET', KEYS[2], take, 'EX', ARGV[4])
+return {1, take}
