@@ -95,9 +95,10 @@ static void lapse_level_add(lapse_run *r, const char *fund, int64_t fen)
     }
 }
 
-/* Splits take over the wallet's funds (pro rata, to the fen, as a swipe's;
- * at most JOURNAL_SHARES_MAX, the largest); n = 0 when it holds none (the
- * ledger then splits it). */
+/* Splits take over the wallet's unspent per fund (pro rata, to the fen, by
+ * shares_split_weights: exact when take is all of it; at most
+ * JOURNAL_SHARES_MAX funds, the largest); 0 shares when it holds none (the
+ * ledger then splits it over the wallet's funds). */
 static int lapse_shares(const lapse_wallet *w, int64_t take, Onecard__V1__FundShare *sh,
                         char names[][JOURNAL_FUND_MAX], char *err, size_t errlen)
 {
@@ -212,42 +213,72 @@ static int lapse_one(lapse_run *r, const lapse_wallet *w)
     return 0;
 }
 
-/* Reads each page's wallets' money per fund from the journal. */
+/* The wallet of account id in ws (n, in account order), or NULL. */
+static lapse_wallet *lapse_find(lapse_wallet *ws, int n, int64_t id)
+{
+    int lo = 0, hi = n - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        if (ws[mid].account_id == id)
+            return &ws[mid];
+        if (ws[mid].account_id < id)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return NULL;
+}
+
+/* Reads the page's wallets' money per fund from the journal, less (a
+ * lapse) what the credit not ended brought of each fund: what is left per
+ * fund is the unspent of ended credit, the weights of the return's
+ * shares. */
 static int lapse_funds(lapse_run *r, lapse_wallet *ws, int n)
 {
-    pg_array a[1];
+    pg_array a[2];
     memset(a, 0, sizeof(a));
     for (int i = 0; i < n; i++)
         pg_array_add_int(&a[0], ws[i].account_id);
+    pg_array_add(&a[1], r->day);
     char err[512];
-    PGresult *res = pg_query_arrays(r->pg,
-                                    "SELECT account_id, coalesce(fund, ''), -sum(amount_fen) FROM "
-                                    "ledger_lines WHERE account_id = ANY($1::bigint[]) GROUP BY 1, "
-                                    "2 HAVING sum(amount_fen) <> 0",
-                                    a, NULL, 1, err, sizeof(err));
-    pg_array_free(&a[0]);
-    if (res == NULL) {
-        fprintf(stderr, "ledger lapse: %s\n", err);
-        return -1;
-    }
-    for (int row = 0, i = 0; row < PQntuples(res); row++) {
-        int64_t id = strtoll(PQgetvalue(res, row, 0), NULL, 10);
-        while (i < n && ws[i].account_id != id) /* both in account order */
-            i++;
-        if (i == n) {
-            for (i = 0; i < n && ws[i].account_id != id; i++)
-                ;
-            if (i == n) {
-                i = 0;
+    for (int q = 0; q < (strcmp(r->reason, "lapse") == 0 ? 2 : 1); q++) {
+        PGresult *res = pg_query_arrays(
+            r->pg,
+            q == 0 ? "SELECT account_id, coalesce(fund, ''), -sum(amount_fen) FROM ledger_lines "
+                     "WHERE account_id = ANY($1::bigint[]) GROUP BY 1, 2 HAVING sum(amount_fen) "
+                     "<> 0 ORDER BY 1, 2"
+                   : "SELECT l.account_id, coalesce(l.fund, ''), -sum(l.amount_fen) FROM "
+                     "ledger_lines l JOIN ledger_entries e ON e.entry_id = l.entry_id WHERE "
+                     "l.account_id = ANY($1::bigint[]) AND e.kind = 'topup' AND (e.credit_ends IS "
+                     "NULL OR e.credit_ends > ($2::text[])[1]::date) GROUP BY 1, 2 ORDER BY 1, 2",
+            a, NULL, q == 0 ? 1 : 2, err, sizeof(err));
+        if (res == NULL) {
+            pg_array_free(&a[0]);
+            pg_array_free(&a[1]);
+            fprintf(stderr, "ledger lapse: %s\n", err);
+            return -1;
+        }
+        for (int row = 0; row < PQntuples(res); row++) {
+            lapse_wallet *w = lapse_find(ws, n, strtoll(PQgetvalue(res, row, 0), NULL, 10));
+            if (w == NULL)
                 continue;
+            const char *fund = PQgetvalue(res, row, 1);
+            int64_t fen = strtoll(PQgetvalue(res, row, 2), NULL, 10);
+            int k = 0;
+            while (k < w->nf && strcmp(w->fund[k], fund) != 0)
+                k++;
+            if (k == w->nf) {
+                if (w->nf == LAPSE_FUNDS)
+                    continue;
+                snprintf(w->fund[w->nf], JOURNAL_FUND_MAX, "%s", fund);
+                w->fen[w->nf++] = 0;
             }
+            w->fen[k] += q == 0 ? fen : -fen;
         }
-        if (ws[i].nf < LAPSE_FUNDS) {
-            snprintf(ws[i].fund[ws[i].nf], JOURNAL_FUND_MAX, "%s", PQgetvalue(res, row, 1));
-            ws[i].fen[ws[i].nf++] = strtoll(PQgetvalue(res, row, 2), NULL, 10);
-        }
+        PQclear(res);
     }
-    PQclear(res);
+    pg_array_free(&a[0]);
+    pg_array_free(&a[1]);
     return 0;
 }
 
