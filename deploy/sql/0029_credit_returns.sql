@@ -27,3 +27,9 @@ CREATE INDEX ledger_entries_return ON ledger_entries (request_id) WHERE kind = '
 -- scanning every swipe.
 CREATE INDEX ledger_entries_credit_ends ON ledger_entries (credit_ends, card_no, wallet)
     WHERE kind = 'topup' AND credit_ends IS NOT NULL;
+
+-- The catalogue's credit_ends column (a rule: month, year, grace:N, never;
+-- libs/common/calendar.h), in the catalogue in force and in every version.
+-- Rows loaded before it: never (their credit never lapsed).
+ALTER TABLE elig_catalogue_items ADD COLUMN credit_ends text NOT NULL DEFAULT 'never';
+ALTER TABLE elig_catalogue_version_items ADD COLUMN credit_ends text NOT NULL DEFAULT 'never';
