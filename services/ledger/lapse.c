@@ -25,7 +25,6 @@
 
 #define LAPSE_MARKER_TTL_S "3456000" /* 40 days: far beyond any re-run */
 #define LAPSE_PAGE         5000
-#define LAPSE_FUNDS        8
 
 int64_t lapse_take(int64_t balance, int64_t keep, int64_t cap)
 {
@@ -95,41 +94,47 @@ static void lapse_level_add(lapse_run *r, const char *fund, int64_t fen)
     }
 }
 
-/* Splits take over the wallet's unspent per fund (pro rata, to the fen, by
- * shares_split_weights: exact when take is all of it; at most
- * JOURNAL_SHARES_MAX funds, the largest); 0 shares when it holds none (the
- * ledger then splits it over the wallet's funds). */
-static int lapse_shares(const lapse_wallet *w, int64_t take, Onecard__V1__FundShare *sh,
-                        char names[][JOURNAL_FUND_MAX], char *err, size_t errlen)
+int lapse_split(int nf, const char (*fund)[JOURNAL_FUND_MAX], const int64_t *weight, int64_t take,
+                journal_share *out, char *err, size_t errlen)
 {
     int idx[LAPSE_FUNDS], n = 0;
-    for (int i = 0; i < w->nf; i++)
-        if (w->fen[i] > 0 && w->fund[i][0])
+    for (int i = 0; i < nf && i < LAPSE_FUNDS; i++)
+        if (weight[i] > 0 && fund[i][0])
             idx[n++] = i;
-    while (n > JOURNAL_SHARES_MAX) {
+    while (n > JOURNAL_SHARES_MAX) { /* drop the smallest, the last listed on a tie */
         int low = n - 1;
         for (int k = n - 2; k >= 0; k--)
-            if (w->fen[idx[k]] < w->fen[idx[low]])
+            if (weight[idx[k]] < weight[idx[low]])
                 low = k;
         memmove(&idx[low], &idx[low + 1], (size_t)(n - low - 1) * sizeof(idx[0]));
         n--;
     }
-    if (n == 0)
+    if (n == 0 || take <= 0)
         return 0;
     int64_t wt[JOURNAL_SHARES_MAX], fen[JOURNAL_SHARES_MAX];
     for (int k = 0; k < n; k++)
-        wt[k] = w->fen[idx[k]];
+        wt[k] = weight[idx[k]];
     if (shares_split_weights(take, wt, n, fen, err, errlen) < 0)
         return -1;
     int ns = 0;
     for (int k = 0; k < n; k++)
         if (fen[k] > 0) {
-            snprintf(names[ns], JOURNAL_FUND_MAX, "%s", w->fund[idx[k]]);
-            onecard__v1__fund_share__init(&sh[ns]);
-            sh[ns].level = names[ns];
-            sh[ns].amount_fen = fen[k];
-            ns++;
+            snprintf(out[ns].fund, sizeof(out[ns].fund), "%s", fund[idx[k]]);
+            out[ns++].amount_fen = fen[k];
         }
+    return ns;
+}
+
+/* The event's shares of take from the wallet w. */
+static int lapse_shares(const lapse_wallet *w, int64_t take, Onecard__V1__FundShare *sh,
+                        journal_share *js, char *err, size_t errlen)
+{
+    int ns = lapse_split(w->nf, w->fund, w->fen, take, js, err, errlen);
+    for (int i = 0; i < ns; i++) {
+        onecard__v1__fund_share__init(&sh[i]);
+        sh[i].level = js[i].fund;
+        sh[i].amount_fen = js[i].amount_fen;
+    }
     return ns;
 }
 
@@ -167,15 +172,15 @@ static int lapse_one(lapse_run *r, const lapse_wallet *w)
     if (!fresh)
         r->remembered++;
     Onecard__V1__FundShare sh[JOURNAL_SHARES_MAX], *shp[JOURNAL_SHARES_MAX];
-    char names[JOURNAL_SHARES_MAX][JOURNAL_FUND_MAX];
-    int ns = lapse_shares(w, take, sh, names, err, sizeof(err));
+    journal_share js[JOURNAL_SHARES_MAX];
+    int ns = lapse_shares(w, take, sh, js, err, sizeof(err));
     if (ns < 0) {
         fprintf(stderr, "ledger lapse: %s\n", err);
         ns = 0;
     }
     for (int i = 0; i < ns; i++) {
         shp[i] = &sh[i];
-        lapse_level_add(r, names[i], sh[i].amount_fen);
+        lapse_level_add(r, js[i].fund, sh[i].amount_fen);
     }
     if (ns == 0)
         lapse_level_add(r, "unsplit", take);

@@ -39,12 +39,23 @@
 #define LEDGER_LAPSE_H
 
 #include "commands.h"
+#include "journal.h"
 
 #include <stdint.h>
 
 /* The fen a return takes: min(cap, balance - keep), at least 0; cap < 0 is
  * none. The rule return.lua applies, for the unit tests. */
 int64_t lapse_take(int64_t balance, int64_t keep, int64_t cap);
+
+/* The shares of take over a wallet's unspent per fund (nf funds, names
+ * and weights: the fen each holds unspent of ended credit): pro rata, to
+ * the fen (shares_split_weights: exact when take is their sum), funds of
+ * no weight left out, at most JOURNAL_SHARES_MAX (the largest). The number
+ * of shares written into out, 0 when no fund holds any (the ledger then
+ * splits it over the wallet's funds), -1 with err. */
+#define LAPSE_FUNDS 8
+int lapse_split(int nf, const char (*fund)[JOURNAL_FUND_MAX], const int64_t *weight, int64_t take,
+                journal_share *out, char *err, size_t errlen);
 
 /* The return id of (reason, card, wallet, day) into out (80 bytes). */
 void lapse_return_id(char *out, size_t len, const char *reason, const char *card_no,
