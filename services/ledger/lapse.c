@@ -140,23 +140,36 @@ static int lapse_shares(const lapse_wallet *w, int64_t take, Onecard__V1__FundSh
 
 /* One wallet: the Redis step, then the event. 0, or -1 when the run must
  * stop (the store is gone). */
-static int lapse_one(lapse_run *r, const lapse_wallet *w)
+/* Appends w's return.lua to the pipeline (EVALSHA: the script is loaded
+ * by lapse_setup). */
+static void lapse_append(lapse_run *r, const lapse_wallet *w)
 {
-    char rid[80], k1[KEYS_MAX], k2[KEYS_MAX], keep[24], cap[24], err[256];
+    char rid[80], k1[KEYS_MAX], k2[KEYS_MAX], keep[24], cap[24];
     lapse_return_id(rid, sizeof(rid), r->reason, w->card, w->wallet, r->day);
     keys_wallet(k1, sizeof(k1), w->card);
     keys_return(k2, sizeof(k2), w->card, rid);
     snprintf(keep, sizeof(keep), "%lld", (long long)w->keep);
     snprintf(cap, sizeof(cap), "%lld", (long long)w->cap);
-    const char *argv[] = {k1, k2, w->wallet, keep, cap, LAPSE_MARKER_TTL_S};
-    size_t argvlen[6];
-    for (int i = 0; i < 6; i++)
+    const char *argv[] = {"EVALSHA", lapse_s_return.sha1, "2", k1, k2, w->wallet, keep,
+                          cap,       LAPSE_MARKER_TTL_S};
+    size_t argvlen[9];
+    for (int i = 0; i < 9; i++)
         argvlen[i] = strlen(argv[i]);
-    redisReply *rep =
-        redis_sync_eval(r->rc, &lapse_s_return, 2, 6, argv, argvlen, err, sizeof(err));
+    redisAppendCommandArgv(r->rc, 9, argv, argvlen);
+}
+
+/* w's reply from the pipeline, then its event. 0, or -1 when the run must
+ * stop (Redis is gone or refused). */
+static int lapse_one(lapse_run *r, const lapse_wallet *w)
+{
+    char rid[80], err[256];
+    lapse_return_id(rid, sizeof(rid), r->reason, w->card, w->wallet, r->day);
+    void *v = NULL;
+    redisReply *rep = redisGetReply(r->rc, &v) == REDIS_OK ? v : NULL;
     if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
         fprintf(stderr, "ledger lapse: redis: %s\n",
-                rep && rep->type == REDIS_REPLY_ERROR ? rep->str : err);
+                rep && rep->type == REDIS_REPLY_ERROR ? rep->str
+                                                      : (r->rc->err ? r->rc->errstr : "no reply"));
         if (rep)
             freeReplyObject(rep);
         return -1;
@@ -341,6 +354,14 @@ static int lapse_setup(lapse_run *r, ledger_config *cfg)
         fprintf(stderr, "ledger lapse: %s\n", err);
         return -1;
     }
+    redisReply *ld = redisCommand(r->rc, "SCRIPT LOAD %s", lapse_s_return.source);
+    bool loaded = ld && ld->type == REDIS_REPLY_STRING && strcmp(ld->str, lapse_s_return.sha1) == 0;
+    if (ld)
+        freeReplyObject(ld);
+    if (!loaded) {
+        fprintf(stderr, "ledger lapse: redis: the return script could not be loaded\n");
+        return -1;
+    }
     r->kp = kafka_producer_new(cfg->d.kafka_brokers, "/onecard/ledger", NULL, 30000, NULL, err,
                                sizeof(err));
     if (r->kp == NULL) {
@@ -457,6 +478,8 @@ int lapse_cmd(int argc, char **argv, ledger_config *cfg)
             rc = 2;
             break;
         }
+        for (int i = 0; i < n; i++)
+            lapse_append(&r, &ws[i]);
         for (int i = 0; i < n && rc == 0; i++) {
             if (lapse_one(&r, &ws[i]) < 0)
                 rc = 2;
@@ -512,6 +535,8 @@ int lapse_return_cmd(int argc, char **argv, ledger_config *cfg)
     PQclear(res);
     if (rc == 0 && n > 0 && lapse_funds(&r, ws, n) < 0)
         rc = 2;
+    for (int i = 0; rc == 0 && i < n; i++)
+        lapse_append(&r, &ws[i]);
     for (int i = 0; rc == 0 && i < n; i++)
         if (lapse_one(&r, &ws[i]) < 0)
             rc = 2;
