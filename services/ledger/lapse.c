@@ -144,18 +144,21 @@ static int lapse_shares(const lapse_wallet *w, int64_t take, Onecard__V1__FundSh
  * by lapse_setup). */
 static void lapse_append(lapse_run *r, const lapse_wallet *w)
 {
-    char rid[80], k1[KEYS_MAX], k2[KEYS_MAX], keep[24], cap[24];
+    char rid[80], k1[KEYS_MAX], k2[KEYS_MAX], k3[KEYS_MAX], keep[24], cap[24];
     lapse_return_id(rid, sizeof(rid), r->reason, w->card, w->wallet, r->day);
     keys_wallet(k1, sizeof(k1), w->card);
     keys_return(k2, sizeof(k2), w->card, rid);
+    keys_ends(k3, sizeof(k3), w->card);
+    /* a lapse forgets the credit ended by the day; a death or a move all */
+    const char *upto = strcmp(r->reason, "lapse") == 0 ? r->day : "";
     snprintf(keep, sizeof(keep), "%lld", (long long)w->keep);
     snprintf(cap, sizeof(cap), "%lld", (long long)w->cap);
-    const char *argv[] = {"EVALSHA", lapse_s_return.sha1, "2", k1, k2, w->wallet, keep,
-                          cap,       LAPSE_MARKER_TTL_S};
-    size_t argvlen[9];
-    for (int i = 0; i < 9; i++)
+    const char *argv[] = {"EVALSHA", lapse_s_return.sha1, "3", k1, k2, k3, w->wallet, keep,
+                          cap,       LAPSE_MARKER_TTL_S,  upto};
+    size_t argvlen[11];
+    for (int i = 0; i < 11; i++)
         argvlen[i] = strlen(argv[i]);
-    redisAppendCommandArgv(r->rc, 9, argv, argvlen);
+    redisAppendCommandArgv(r->rc, 11, argv, argvlen);
 }
 
 /* w's reply from the pipeline, then its event. 0, or -1 when the run must

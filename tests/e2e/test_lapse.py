@@ -139,6 +139,15 @@ def swipe(lp, card, amount):
     return doc
 
 
+def lapses(lp, card):
+    """What the balance inquiry says lapses when (read from Redis only)."""
+    t = Terminal(lp["stack"].gateway_port, lp["terminal"], "secret-p")
+    st, doc = t.balance(card)
+    assert st == 200 and doc["decision"] == "approved", doc
+    [w] = doc["wallets"]
+    return w["balance_fen"], [(x["on"], x["amount_fen"]) for x in w["lapses"]]
+
+
 def wallet_funds(stack, card):
     """The journal's money per fund on the card's wallet."""
     out = stack.psql("SELECT coalesce(l.fund, ''), -sum(l.amount_fen) FROM ledger_lines l JOIN "
@@ -180,6 +189,9 @@ def test_month_end_lapse_returns_the_unspent_per_fund_and_keeps_next_month(lp):
     issue(lp, card, "2026-02", 10000, 6000, "2026-02-28")
     wait_for(lambda: wallet(stack, card) == 17499, what="February's credit")
     reconcile(lp)
+    # the balance inquiry: January's rest lapses after the 31st, February's
+    # credit after the 28th
+    assert lapses(lp, card) == (17499, [("2026-01-31", 7499), ("2026-02-28", 10000)])
     before = wallet_funds(stack, card)
     spent1 = 12000 - before[lp["f1"]]
     spent2 = 8000 - before[lp["f2"]]
@@ -196,6 +208,7 @@ def test_month_end_lapse_returns_the_unspent_per_fund_and_keeps_next_month(lp):
         ("lapse", 7499, {lp["f1"]: 6000 - spent1, lp["f2"]: 4000 - spent2})]
     assert wallet(stack, card) == 10000  # February's credit, untouched
     assert wallet_funds(stack, card) == {lp["f1"]: 6000, lp["f2"]: 4000}
+    assert lapses(lp, card) == (10000, [("2026-02-28", 10000)])
     reconcile(lp)
 
     # run twice: nothing more (the marker answers the same amount, the
@@ -211,6 +224,7 @@ def test_month_end_lapse_returns_the_unspent_per_fund_and_keeps_next_month(lp):
     wait_for(lambda: len(returned(stack, card)) == 2, what="February's lapse")
     assert returned(stack, card)[1] == ("lapse", 10000, {lp["f1"]: 6000, lp["f2"]: 4000})
     assert wallet(stack, card) == 0
+    assert lapses(lp, card) == (0, [])
     reconcile(lp)
 
 
