@@ -89,7 +89,7 @@ static void lapse_level_add(lapse_run *r, const char *fund, int64_t fen)
             return;
         }
     if (r->nlv < LAPSE_FUNDS * 2) {
-        snprintf(r->lv_name[r->nlv], sizeof(r->lv_name[0]), "%s", fund);
+        snprintf(r->lv_name[r->nlv], sizeof(r->lv_name[0]), "%.*s", JOURNAL_FUND_MAX - 1, fund);
         r->lv_fen[r->nlv++] = fen;
     }
 }
