@@ -434,6 +434,17 @@ int lapse_cmd(int argc, char **argv, ledger_config *cfg)
                         "ended on or before the day\n");
         return 2;
     }
+    /* a day not over yet: its credit may still be spent today */
+    calendar_date today = calendar_of_ms(event_now_ms(), (int)cfg->tz_offset_min);
+    char td[16];
+    snprintf(td, sizeof(td), "%04d-%02d-%02d", today.year, today.month, today.day);
+    if (strcmp(r.day, td) >= 0) {
+        fprintf(stderr,
+                "ledger lapse: --as-of %s 尚未结束 has not ended yet (today is %s): credit ending "
+                "that day may still be spent; run it on a later day\n",
+                r.day, td);
+        return 2;
+    }
     if (lapse_setup(&r, cfg) < 0)
         return 2;
     char err[512];

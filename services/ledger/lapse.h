@@ -4,7 +4,8 @@
  *
  *   lapse --as-of YYYY-MM-DD [--format text|json]
  *       every wallet's unspent credit whose benefit period ended on or
- *       before the day (a top-up's credit_ends) returns to its funds;
+ *       before the day (a top-up's credit_ends) returns to its funds; the
+ *       day must be over (before today, local calendar);
  *   return-credit --card N --reason death|moved --as-of YYYY-MM-DD
  *                 [--format text|json]
  *       everything the card's wallets hold returns (a death or a move out,

@@ -200,6 +200,10 @@ def test_month_end_lapse_returns_the_unspent_per_fund_and_keeps_next_month(lp):
     # before January ends, nothing lapses
     lapse(lp, "2026-01-30")
     assert returned(stack, card) == []
+    # a day not over yet is refused: its credit may still be spent
+    today = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 8 * 3600))
+    r = ledger(stack, "lapse", "--as-of", today, check=False)
+    assert r.returncode == 2 and "has not ended yet" in r.stderr, r.stdout + r.stderr
 
     out = lapse(lp, "2026-01-31")
     assert out["reason"] == "lapse" and out["fen"] >= 7499, out
