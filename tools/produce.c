@@ -3,10 +3,11 @@
  * through the shared producer, for tests, the ledger benchmark and the
  * demo. One record per line, fields separated by spaces:
  *
- *   topup  CARD WALLET ITEM FUND PROGRAMME|- PERIOD AMOUNT_FEN [TOPUP_ID]
+ *   topup  CARD WALLET ITEM FUND PROGRAMME|- PERIOD AMOUNT_FEN [TOPUP_ID [CREDIT_ENDS]]
  *          FUND a fund's name, or fund shares in basis points as the
  *          catalogue writes them (central:5420,provincial:2692,...): the
- *          amount is split by them as eligibility splits it (shares.h)
+ *          amount is split by them as eligibility splits it (shares.h);
+ *          CREDIT_ENDS the credit's last day (YYYY-MM-DD; lapse.h)
  *   swipe  CARD WALLET PROVIDER ITEM FUND AMOUNT_FEN [COUNT]
  *          synthetic SwipeAuthorized events (no gateway, no hold), COUNT
  *          of them with fresh ids: the ledger benchmark's prefill
@@ -57,7 +58,7 @@ static int produce_amount(const char *s, int64_t *out)
 static int produce_line(kafka_producer *p, char **f, int nf, char *id, char *err, size_t errlen)
 {
     event_new_id(id);
-    if (strcmp(f[0], "topup") == 0 && (nf == 8 || nf == 9)) {
+    if (strcmp(f[0], "topup") == 0 && (nf >= 8 && nf <= 10)) {
         Onecard__V1__TopupIssued t;
         onecard__v1__topup_issued__init(&t);
         t.event_id = id;
@@ -71,7 +72,9 @@ static int produce_line(kafka_producer *p, char **f, int nf, char *id, char *err
             snprintf(err, errlen, "AMOUNT_FEN \"%s\" is not a whole number", f[7]);
             return -1;
         }
-        t.topup_id = nf == 9 ? f[8] : id;
+        t.topup_id = nf >= 9 ? f[8] : id;
+        if (nf == 10)
+            t.credit_ends = f[9];
         t.occurred_at_ms = event_now_ms();
         shares bp, split;
         Onecard__V1__FundShare fs[SHARES_LEVELS], *fp[SHARES_LEVELS];

@@ -4,6 +4,8 @@
 #include "common/calendar.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static int64_t calendar_floor_div(int64_t a, int64_t b)
 {
@@ -74,4 +76,55 @@ void calendar_month(int64_t ms, int tz_offset_min, char *month8)
 {
     calendar_date c = calendar_of_ms(ms, tz_offset_min);
     snprintf(month8, 8, "%04u-%02u", (unsigned)c.year % 10000u, (unsigned)c.month % 100u);
+}
+
+/* grace:N's N, or -1 */
+static int calendar_grace_days(const char *rule)
+{
+    if (strncmp(rule, "grace:", 6) != 0)
+        return -1;
+    const char *d = rule + 6;
+    size_t n = strlen(d);
+    if (n == 0 || n > 3 || strspn(d, "0123456789") != n)
+        return -1;
+    int v = atoi(d);
+    return v >= 1 && v <= 366 ? v : -1;
+}
+
+int calendar_credit_rule_ok(const char *rule)
+{
+    return rule != NULL && (strcmp(rule, "month") == 0 || strcmp(rule, "year") == 0 ||
+                            strcmp(rule, "never") == 0 || calendar_grace_days(rule) > 0);
+}
+
+int calendar_credit_ends(const char *rule, const char *period, char *out11, char *err,
+                         size_t errlen)
+{
+    out11[0] = '\0';
+    if (!calendar_credit_rule_ok(rule)) {
+        snprintf(err, errlen, "credit_ends \"%.16s\" is not month, year, grace:N (1..366) or never",
+                 rule ? rule : "");
+        return -1;
+    }
+    if (period == NULL || strlen(period) != 7 || period[4] != '-' ||
+        strspn(period, "0123456789-") != 7) {
+        snprintf(err, errlen, "period \"%.16s\" is not YYYY-MM", period ? period : "");
+        return -1;
+    }
+    int y = atoi(period), m = atoi(period + 5);
+    if (y < 1970 || y > 9999 || m < 1 || m > 12) {
+        snprintf(err, errlen, "period \"%.16s\" is not YYYY-MM", period);
+        return -1;
+    }
+    if (strcmp(rule, "never") == 0)
+        return 0;
+    calendar_date d = {y, m, calendar_days_in_month(y, m)};
+    if (strcmp(rule, "year") == 0)
+        d = (calendar_date){y, 12, 31};
+    else if (strcmp(rule, "month") != 0)
+        d = calendar_civil_from_days(calendar_days_from_civil(y, m, d.day) +
+                                     calendar_grace_days(rule));
+    snprintf(out11, 11, "%04u-%02u-%02u", (unsigned)d.year % 10000u, (unsigned)d.month % 100u,
+             (unsigned)d.day % 100u);
+    return 0;
 }

@@ -49,4 +49,17 @@ void calendar_cap_keys(int64_t ms, int tz_offset_min, char *day9, char *year5);
 /* The local month "YYYY-MM" (8 bytes) of a time. */
 void calendar_month(int64_t ms, int tz_offset_min, char *month8);
 
+/* A benefit period's end (issue 15, item 3; the catalogue's credit_ends
+ * column): the last day the credit granted for period "YYYY-MM" may be
+ * spent, by the item's rule:
+ *   month    the period's last day;
+ *   year     the 31st of December of the period's year;
+ *   grace:N  N days (1..366) after the period's last day;
+ *   never    none: out is "" (the credit never lapses).
+ * out: "YYYY-MM-DD" (11 bytes). 0, or -1 with err (an unknown rule, a
+ * malformed period). calendar_credit_rule_ok checks a rule alone. */
+int calendar_credit_ends(const char *rule, const char *period, char *out11, char *err,
+                         size_t errlen);
+int calendar_credit_rule_ok(const char *rule);
+
 #endif

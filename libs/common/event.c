@@ -24,6 +24,7 @@ const event_type event_types[] = {
     {"onecard.v1.SwipeDeclined", TOPIC_DECLINES, &onecard__v1__swipe_declined__descriptor},
     {"onecard.v1.TopupIssued", TOPIC_TOPUPS, &onecard__v1__topup_issued__descriptor},
     {"onecard.v1.BalanceCarryOver", TOPIC_TOPUPS, &onecard__v1__balance_carry_over__descriptor},
+    {"onecard.v1.CreditReturned", TOPIC_TOPUPS, &onecard__v1__credit_returned__descriptor},
     {"onecard.v1.EligibilityChanged", TOPIC_ELIGIBILITY,
      &onecard__v1__eligibility_changed__descriptor},
     {"onecard.v1.CardStatusChanged", TOPIC_CARD_STATUS,

@@ -79,6 +79,20 @@ int keys_topup(char *buf, size_t len, const char *card_no, const char *topup_id)
     return keys_fmt(buf, len, "topup:{c:%s}:%s:%s", tag, card_no, topup_id);
 }
 
+int keys_ends(char *buf, size_t len, const char *card_no)
+{
+    char tag[KEYS_TAG_LEN + 1];
+    keys_card_tag(tag, card_no);
+    return keys_fmt(buf, len, "ends:{c:%s}:%s", tag, card_no);
+}
+
+int keys_return(char *buf, size_t len, const char *card_no, const char *return_id)
+{
+    char tag[KEYS_TAG_LEN + 1];
+    keys_card_tag(tag, card_no);
+    return keys_fmt(buf, len, "return:{c:%s}:%s:%s", tag, card_no, return_id);
+}
+
 int keys_swipe(char *buf, size_t len, const char *swipe_id)
 {
     for (int i = 0; i < KEYS_TAG_LEN; i++) {

@@ -21,6 +21,11 @@
  *   idem:{c:T}:N:<term>:<req>  string  a request's stored answer (24 h)
  *   swipe:{c:T}:<swipe_id>  hash    one approved swipe (8 days)
  *   topup:{c:T}:N:<id>      string  a top-up credited to the hot balance
+ *   return:{c:T}:N:<id>     string  fen a return (lapse, death, moved, recovery)
+ *                                   took off the hot balance (lapse.h)
+ *   ends:{c:T}:N            hash    "<wallet>|YYYY-MM-DD" (or "|never") -> fen of
+ *                                   credit ending that day (credit_ends), for the
+ *                                   balance inquiry's lapse dates
  *   nonce:{t:X}:<nonce>     string  a nonce seen from terminal X (10 min)
  *   term:{t:X}              hash    provider, secret, status
  *   prov:{p:P}              hash    status, category, items ("A,B,C")
@@ -54,6 +59,8 @@ int keys_caps(char *buf, size_t len, const char *card_no);
 int keys_idem(char *buf, size_t len, const char *card_no, const char *terminal_id,
               const char *request_id);
 int keys_topup(char *buf, size_t len, const char *card_no, const char *topup_id);
+int keys_return(char *buf, size_t len, const char *card_no, const char *return_id);
+int keys_ends(char *buf, size_t len, const char *card_no);
 /* swipe_id must start with a card tag and '-' (see keys_swipe_id); -1 if not. */
 int keys_swipe(char *buf, size_t len, const char *swipe_id);
 /* Makes a swipe id for card_no: "<tag>-<20 random hex>" (29 chars + NUL). */

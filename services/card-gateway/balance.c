@@ -42,24 +42,44 @@ static void balance_on_script(redisReply *reply, const char *errstr, void *arg)
                                 "{\"card_no\":\"%s\",\"decision\":\"approved\","
                                 "\"wallets\":[",
                                 r->card_no);
-    for (size_t i = 1; i + 1 < reply->elements && n < sizeof(body) - 128; i += 2) {
+    /* wallet, balance, lapses ("YYYY-MM-DD:fen,...") per wallet */
+    for (size_t i = 1; i + 2 < reply->elements && n < sizeof(body) - 256; i += 3) {
         char w[64];
         log_json_escape(w, sizeof(w), reply->element[i]->str);
-        n +=
-            (size_t)snprintf(body + n, sizeof(body) - n, "%s{\"wallet\":\"%s\",\"balance_fen\":%s}",
-                             i > 1 ? "," : "", w, reply->element[i + 1]->str);
+        n += (size_t)snprintf(body + n, sizeof(body) - n,
+                              "%s{\"wallet\":\"%s\",\"balance_fen\":%s,\"lapses\":[",
+                              i > 1 ? "," : "", w, reply->element[i + 1]->str);
+        const char *p = reply->element[i + 2]->str ? reply->element[i + 2]->str : "";
+        for (int k = 0; *p && n < sizeof(body) - 128; k++) {
+            const char *end = strchr(p, ',');
+            size_t len = end ? (size_t)(end - p) : strlen(p);
+            long long fen = 0;
+            char day[11];
+            if (len > 11 && len < 40 && p[10] == ':' && sscanf(p + 11, "%lld", &fen) == 1) {
+                memcpy(day, p, 10);
+                day[10] = '\0';
+                n += (size_t)snprintf(body + n, sizeof(body) - n,
+                                      "%s{\"on\":\"%s\",\"amount_fen\":%lld}", k ? "," : "", day,
+                                      fen);
+            }
+            p = end ? end + 1 : p + len;
+        }
+        n += (size_t)snprintf(body + n, sizeof(body) - n, "]}");
     }
-    snprintf(body + n, sizeof(body) - n, "]}");
+    if (n < sizeof(body))
+        snprintf(body + n, sizeof(body) - n, "]}");
     reply_finish(r, 200, NULL, body);
 }
 
 void balance_start(request *r)
 {
-    char ckey[KEYS_MAX], wkey[KEYS_MAX];
+    char ckey[KEYS_MAX], wkey[KEYS_MAX], ekey[KEYS_MAX];
     keys_card(ckey, sizeof(ckey), r->card_no);
     keys_wallet(wkey, sizeof(wkey), r->card_no);
+    keys_ends(ekey, sizeof(ekey), r->card_no);
     sign_pin_proof(r->proof, balance_pin_pepper, r->card_no, r->pin);
-    const char *keys[BALANCE_NKEYS] = {[BALANCE_K_CARD] = ckey, [BALANCE_K_WALLET] = wkey};
+    const char *keys[BALANCE_NKEYS] = {
+        [BALANCE_K_CARD] = ckey, [BALANCE_K_WALLET] = wkey, [BALANCE_K_ENDS] = ekey};
     const char *args[BALANCE_NARGS] = {[BALANCE_A_PIN_PROOF] = r->proof};
     if (scripts_call(balance_redis, &scripts_balance, keys, args, BALANCE_NARGS, balance_on_script,
                      r) < 0)

@@ -127,7 +127,8 @@ enum { FINALIZE_ARGS(SCRIPTS_ENUM, FINALIZE_A_) FINALIZE_NARGS };
 /* balance.lua: a balance inquiry */
 #define BALANCE_KEYS(X, P) \
     X(P, CARD, card) \
-    X(P, WALLET, wallet)
+    X(P, WALLET, wallet) \
+    X(P, ENDS, ends)
 #define BALANCE_ARGS(X, P) \
     X(P, PIN_PROOF, pin_proof)
 enum { BALANCE_KEYS(SCRIPTS_ENUM, BALANCE_K_) BALANCE_NKEYS };

@@ -3,6 +3,7 @@
  */
 #include "catalogue.h"
 
+#include "common/calendar.h"
 #include "common/directory.h"
 #include "common/money.h"
 
@@ -19,12 +20,14 @@ static const char *const catalogue_columns[] = {
     "unit",        "kind",           "application",      "standard_fen", "tier",
     "eligibility", "annual_cap_fen", "daily_cap_fen",    "exclusive",    "fund_source",
     "programme",   "issued",         "effective_from",   "effective_to", "default",
-    "procedure",   "legal_basis",    "attendance_weeks",
+    "procedure",   "legal_basis",    "attendance_weeks", "credit_ends",
 };
-/* attendance_weeks, the last column, is optional: a catalogue written
- * before the 在训 check (22 columns) still loads, every item unchecked */
+/* attendance_weeks and credit_ends, the last columns, are optional: a
+ * catalogue written before the 在训 check (22 columns) still loads, every
+ * item unchecked; one written before benefit periods (23), every item's
+ * credit never lapsing */
 #define CATALOGUE_NCOLS     ((int)(sizeof(catalogue_columns) / sizeof(catalogue_columns[0])))
-#define CATALOGUE_NCOLS_MIN (CATALOGUE_NCOLS - 1)
+#define CATALOGUE_NCOLS_MIN (CATALOGUE_NCOLS - 2)
 #define CATALOGUE_WEEKS_MAX 52
 
 static const char *const catalogue_categories[] = {"rehabilitation", "employment", "education",
@@ -231,6 +234,21 @@ static int catalogue_item(rules_item *it, char **f, int ncols, char *err, size_t
         snprintf(err, errlen, "%s: %s", code, why);
         return -1;
     }
+    snprintf(it->credit_ends, sizeof(it->credit_ends), "%s",
+             ncols > CATALOGUE_NCOLS_MIN + 1 ? f[23] : "never");
+    if (!calendar_credit_rule_ok(it->credit_ends)) {
+        snprintf(err, errlen,
+                 "%s: credit_ends \"%.16s\" is not month, year, grace:N (1..366) or never", code,
+                 f[23]);
+        return -1;
+    }
+    if (strcmp(it->credit_ends, "never") != 0 && directory_kind_pays_person(it->kind)) {
+        snprintf(err, errlen,
+                 "%s: credit_ends needs an item credited to the card (credit, priced or quote), "
+                 "not a %s item, paid into the person's own account: write never",
+                 code, directory_kind_name(it->kind));
+        return -1;
+    }
     if (it->attendance_weeks > 0 && directory_kind_pays_person(it->kind)) {
         snprintf(err, errlen,
                  "%s: attendance_weeks needs an item swiped at a provider (credit, priced or "
@@ -408,7 +426,7 @@ static int catalogue_parse_with(catalogue *c, const char *buf, size_t len, bool 
             }
             continue;
         }
-        if (n < 0 || (header ? n != ncols : n != CATALOGUE_NCOLS_MIN && n != CATALOGUE_NCOLS)) {
+        if (n < 0 || (header ? n != ncols : n < CATALOGUE_NCOLS_MIN || n > CATALOGUE_NCOLS)) {
             snprintf(err, errlen, "line %d: %s", lineno,
                      n < 0 ? why : "wrong number of columns (see the header)");
             goto fail;
@@ -529,7 +547,7 @@ static const char *const catalogue_diff_fields[] = {
     "kind",           "application",      "standard_fen", "tier",        "eligibility",
     "annual_cap_fen", "daily_cap_fen",    "exclusive",    "fund_source", "programme",
     "issued",         "effective_from",   "effective_to", "default",     "procedure",
-    "legal_basis",    "attendance_weeks",
+    "legal_basis",    "attendance_weeks", "credit_ends",
 };
 #define CATALOGUE_DIFF_NFIELDS                                                                     \
     ((int)(sizeof(catalogue_diff_fields) / sizeof(catalogue_diff_fields[0])))
@@ -602,8 +620,11 @@ static void catalogue_diff_value(const rules_item *it, int k, char *out, size_t 
     case 20:
         snprintf(out, len, "%s", it->legal_basis);
         break;
-    default:
+    case 21:
         snprintf(out, len, "%d", it->attendance_weeks);
+        break;
+    default:
+        snprintf(out, len, "%s", it->credit_ends);
         break;
     }
 }

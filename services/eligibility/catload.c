@@ -65,10 +65,10 @@ static int catload_tiers(registry *r, const catalogue *c)
     return n;
 }
 
-/* An item's columns as the store's queries take them ($1..$25). */
+/* An item's columns as the store's queries take them ($1..$26). */
 typedef struct catload_row {
     char std[24], ann[24], day[24], weeks[8], from[RULES_DATE_LEN], to[RULES_DATE_LEN];
-    const char *p[25];
+    const char *p[26];
 } catload_row;
 
 static void catload_row_make(catload_row *w, const catalogue *c, const rules_item *it)
@@ -104,7 +104,8 @@ static void catload_row_make(catload_row *w, const catalogue *c, const rules_ite
                        directory_kind_name(it->kind),
                        it->application ? "t" : "f",
                        it->fund_shares,
-                       w->weeks};
+                       w->weeks,
+                       it->credit_ends};
     memcpy(w->p, p, sizeof(p));
 }
 
@@ -112,10 +113,10 @@ static void catload_row_make(catload_row *w, const catalogue *c, const rules_ite
     "code, version, category, name_zh, name_en, item_group, unit, standard_fen, tier_rule, "       \
     "eligibility, annual_cap_fen, daily_cap_fen, exclusive_group, fund_source, programme, "        \
     "issued, effective_from, effective_to, is_default, procedure, legal_basis, kind, "             \
-    "application, fund_shares, attendance_weeks"
+    "application, fund_shares, attendance_weeks, credit_ends"
 #define CATLOAD_VALUES                                                                             \
     "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, "  \
-    "$21, $22, $23, $24, $25"
+    "$21, $22, $23, $24, $25, $26"
 
 /* The catalogue in force today, in the load's transaction: every item
  * upserted into elig_catalogue_items (an unchanged item is not written
@@ -143,9 +144,10 @@ static int catload_today(registry *r, const catalogue *c, int *tiers_changed)
             "EXCLUDED.effective_to, is_default = EXCLUDED.is_default, procedure = "
             "EXCLUDED.procedure, legal_basis = EXCLUDED.legal_basis, kind = EXCLUDED.kind, "
             "application = EXCLUDED.application, fund_shares = EXCLUDED.fund_shares, "
-            "attendance_weeks = EXCLUDED.attendance_weeks WHERE "
+            "attendance_weeks = EXCLUDED.attendance_weeks, credit_ends = EXCLUDED.credit_ends "
+            "WHERE "
             "(c.*) IS DISTINCT FROM (EXCLUDED.*) RETURNING code",
-            25, w.p, err, sizeof(err));
+            26, w.p, err, sizeof(err));
         if (res == NULL) {
             registry_fail("catalogue item %s: %s", c->items[i].code, err);
             return -1;
@@ -165,13 +167,13 @@ static int catload_version_rows(registry *r, const catalogue *c, const char *vid
     for (int i = 0; i < c->nitems; i++) {
         catload_row w;
         catload_row_make(&w, c, &c->items[i]);
-        const char *p[26];
+        const char *p[27];
         memcpy(p, w.p, sizeof(w.p));
-        p[25] = vid;
+        p[26] = vid;
         if (pg_exec(r->pg,
                     "INSERT INTO elig_catalogue_version_items (version_id, " CATLOAD_COLS
-                    ") VALUES ($26::int, " CATLOAD_VALUES ")",
-                    26, p, err, sizeof(err)) < 0) {
+                    ") VALUES ($27::int, " CATLOAD_VALUES ")",
+                    27, p, err, sizeof(err)) < 0) {
             registry_fail("catalogue item %s: %s", c->items[i].code, err);
             return -1;
         }

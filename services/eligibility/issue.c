@@ -33,6 +33,7 @@
 #include "args.h"
 #include "ident.h"
 
+#include "common/calendar.h"
 #include "common/cli.h"
 #include "common/progress.h"
 #include "common/event.h"
@@ -356,7 +357,7 @@ static int issue_publish_chunk(registry *r, const char *period, long *published,
         "SELECT u.topup_id, u.card_no, u.person_id, u.wallet, u.item_code, u.fund_source, "
         "u.programme, u.amount_fen, u.period, CASE WHEN coalesce(c.kind, t.kind) IN ('reimburse', "
         "'cash') THEN 'person' ELSE 'card' END, coalesce(c.fund_shares, t.fund_shares, "
-        "u.fund_source) FROM (SELECT topup_id, "
+        "u.fund_source), coalesce(c.credit_ends, t.credit_ends, 'never') FROM (SELECT topup_id, "
         "card_no, person_id, wallet, item_code, "
         "fund_source, programme, amount_fen, period FROM elig_issuances WHERE period = $1 AND NOT "
         "published UNION ALL SELECT topup_id, card_no, person_id, wallet, item_code, "
@@ -378,6 +379,8 @@ static int issue_publish_chunk(registry *r, const char *period, long *published,
     issue_ack ack = {calloc((size_t)n + 1, sizeof(char *)), 0, 0};
     issue_msg *ids = calloc((size_t)n + 1, sizeof(issue_msg));
     int64_t now = event_now_ms();
+    char this_month[8];
+    calendar_month(now, (int)r->cfg->tz_offset_min, this_month);
     for (int i = 0; i < n; i++) {
         const char *tid = PQgetvalue(res, i, 0);
         ids[i].ack = &ack;
@@ -407,6 +410,20 @@ static int issue_publish_chunk(registry *r, const char *period, long *published,
             continue;
         }
         t.fund_source = (char *)shares_level_name(sh.bp.level[0]);
+        /* the benefit period's end, by the rule of the same version: the
+         * ledger's lapse returns what is unspent after it. Credit published
+         * late (arrears, a re-run) gets the rule's end counted from this
+         * month if that is later: it is never born lapsed */
+        char ends[11] = "", late[11] = "";
+        if (strcmp(t.payee, "card") == 0 &&
+            (calendar_credit_ends(PQgetvalue(res, i, 11), t.period, ends, err, sizeof(err)) < 0 ||
+             calendar_credit_ends(PQgetvalue(res, i, 11), this_month, late, err, sizeof(err)) <
+                 0)) {
+            registry_fail("top-up %s: %s", tid, err);
+            ack.failed++;
+            continue;
+        }
+        t.credit_ends = strcmp(late, ends) > 0 ? late : ends;
         t.n_shares = (size_t)sh.split.n;
         t.shares = sh.ptr;
         if (kafka_produce(r->kp, &t.base, NULL, t.card_no, strlen(t.card_no), issue_delivered,

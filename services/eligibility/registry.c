@@ -431,7 +431,8 @@ int registry_catalogue_version(registry *r, int vid, catalogue *c)
         "coalesce(fund_shares, fund_source), "
         "programme, CASE WHEN issued THEN 'yes' ELSE 'no' END, effective_from, "
         "coalesce(effective_to::text, '-'), CASE WHEN is_default THEN 'yes' ELSE 'no' END, "
-        "procedure, legal_basis, attendance_weeks FROM elig_catalogue_version_items WHERE "
+        "procedure, legal_basis, attendance_weeks, credit_ends FROM elig_catalogue_version_items "
+        "WHERE "
         "version_id = $1::int ORDER BY code",
         1, vp, err, sizeof(err));
     PGresult *tiers = res ? pg_query(r->pg,
@@ -463,12 +464,12 @@ int registry_catalogue_version(registry *r, int vid, catalogue *c)
         "# version: %s\ncode\tcategory\tname_zh\tname_en\tgroup\tunit\t"
         "kind\tapplication\tstandard_fen\ttier\teligibility\tannual_cap_fen\tdaily_cap_fen\t"
         "exclusive\tfund_source\tprogramme\tissued\teffective_from\t"
-        "effective_to\tdefault\tprocedure\tlegal_basis\tattendance_weeks\n",
+        "effective_to\tdefault\tprocedure\tlegal_basis\tattendance_weeks\tcredit_ends\n",
         PQgetvalue(res, 0, 0));
     for (int i = 0; i < PQntuples(res); i++) {
-        for (int k = 1; k < 24 && len < cap; k++)
+        for (int k = 1; k < 25 && len < cap; k++)
             len += (size_t)snprintf(buf + len, cap - len, "%s%c", PQgetvalue(res, i, k),
-                                    k == 23 ? '\n' : '\t');
+                                    k == 24 ? '\n' : '\t');
     }
     PQclear(res);
     if (len < cap)

@@ -120,6 +120,9 @@ typedef struct rules_item {
     /* the 在训 check (attendance.h): weeks without attendance after which
      * the item is paused; 0, never checked */
     int attendance_weeks;
+    /* the benefit period's end (common/calendar.h, calendar_credit_ends):
+     * month, year, grace:N or never */
+    char credit_ends[16];
     int32_t from_day, to_day; /* effective [from, to); to_day 0: open */
     const rules_tiers *tiers; /* the catalogue's tier tables (flat: unused) */
     /* the fund_source column: the item's fund shares in basis points

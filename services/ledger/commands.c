@@ -7,6 +7,7 @@
  * code, so operators, scripts and the fault tests can run them.
  */
 #include "commands.h"
+#include "lapse.h"
 
 #include "projection.h"
 #include "relay.h"
@@ -912,9 +913,14 @@ int commands_run(int argc, char **argv, const config_var *table, ledger_config *
         rc = cmd_allocate(argc, argv, &x);
     else if (strcmp(argv[0], "report") == 0)
         rc = report_run(argc, argv, cfg);
+    else if (strcmp(argv[0], "lapse") == 0)
+        rc = lapse_cmd(argc, argv, cfg);
+    else if (strcmp(argv[0], "return-credit") == 0)
+        rc = lapse_return_cmd(argc, argv, cfg);
     else {
         fprintf(stderr,
-                "ledger: unknown command \"%s\" (reconcile, rebuild-cache, allocate, report)\n",
+                "ledger: unknown command \"%s\" (reconcile, rebuild-cache, allocate, report, "
+                "lapse, return-credit)\n",
                 argv[0]);
         rc = CLI_USAGE;
     }

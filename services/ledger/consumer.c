@@ -242,9 +242,9 @@ static void consumer_tick(void *arg, bool idle)
 
 static void consumer_metrics(void)
 {
-    static const char *const kinds[JOURNAL_KINDS] = {"kind=\"swipe\"",    "kind=\"reversal\"",
-                                                     "kind=\"topup\"",    "kind=\"allocation\"",
-                                                     "kind=\"transfer\"", "kind=\"payment\""};
+    static const char *const kinds[JOURNAL_KINDS] = {
+        "kind=\"swipe\"",    "kind=\"reversal\"", "kind=\"topup\"", "kind=\"allocation\"",
+        "kind=\"transfer\"", "kind=\"payment\"",  "kind=\"return\""};
     for (int k = 0; k < JOURNAL_KINDS; k++) {
         m_applied[k] = metrics_counter("onecard_ledger_entries_applied_total",
                                        "Journal entries committed, by kind.", kinds[k]);

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const journal_kinds[JOURNAL_KINDS] = {"swipe",      "reversal", "topup",
-                                                         "allocation", "transfer", "payment"};
+static const char *const journal_kinds[JOURNAL_KINDS] = {
+    "swipe", "reversal", "topup", "allocation", "transfer", "payment", "return"};
 
 const char *journal_kind_name(journal_kind k)
 {
@@ -27,6 +27,26 @@ int journal_kind_parse(const char *s)
         if (strcmp(s, journal_kinds[i]) == 0)
             return (int)i;
     return -1;
+}
+
+bool journal_reason_ok(const char *s)
+{
+    static const char *const reasons[] = {"lapse", "death", "moved", "recovery"};
+    for (size_t i = 0; s && i < sizeof(reasons) / sizeof(reasons[0]); i++)
+        if (strcmp(s, reasons[i]) == 0)
+            return true;
+    return false;
+}
+
+bool journal_date_ok(const char *s)
+{
+    if (s == NULL || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return false;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+            return false;
+    int month = (s[5] - '0') * 10 + (s[6] - '0'), day = (s[8] - '0') * 10 + (s[9] - '0');
+    return month >= 1 && month <= 12 && day >= 1 && day <= 31;
 }
 
 int journal_period_year(const char *period)
@@ -126,7 +146,8 @@ static int journal_effective(const journal_entry *e, const char *fund[JOURNAL_SH
 static int journal_shares_check(const journal_entry *e, const char *const *fund, const int64_t *fen,
                                 int n, char *err, size_t errlen)
 {
-    bool draws = e->kind == JOURNAL_TOPUP || e->kind == JOURNAL_PAYMENT;
+    bool draws =
+        e->kind == JOURNAL_TOPUP || e->kind == JOURNAL_PAYMENT || e->kind == JOURNAL_RETURN;
     int64_t sum = 0;
     if (n < 1 || n > JOURNAL_SHARES_MAX) {
         snprintf(err, errlen, "%d fund shares (1..%d)", n, JOURNAL_SHARES_MAX);
@@ -223,6 +244,19 @@ int journal_derive_lines(journal_entry *e, char *err, size_t errlen)
             journal_line_fund(&l[k + 1], NULL);
             e->nlines = k + 2;
         }
+        return 0;
+    case JOURNAL_RETURN: /* a top-up backwards, without the budget */
+        for (int i = 0; i < ns; i++, k += 2) {
+            if (journal_wallet_account(&l[k].account, e->card_no, e, err, errlen) < 0 ||
+                journal_pair("fund", fund[i], e->year, &l[k + 1].account, err, errlen) < 0)
+                return -1;
+            l[k + 1].account.fund_source = fund[i];
+            l[k].amount_fen = fen[i];
+            l[k + 1].amount_fen = -fen[i];
+            journal_line_fund(&l[k], fund[i]);
+            journal_line_fund(&l[k + 1], fund[i]);
+        }
+        e->nlines = k;
         return 0;
     case JOURNAL_TRANSFER:
         if (e->to_card_no == NULL || e->card_no == NULL || strcmp(e->card_no, e->to_card_no) == 0) {
@@ -432,6 +466,12 @@ int journal_from_event(const event_type *type, const ProtobufCMessage *msg, jour
         e->request_id = journal_opt(t->topup_id);
         e->amount_fen = t->amount_fen;
         e->occurred_at_ms = t->occurred_at_ms;
+        e->credit_ends = kind == JOURNAL_TOPUP ? journal_opt(t->credit_ends) : NULL;
+        if (e->credit_ends && !journal_date_ok(e->credit_ends)) {
+            snprintf(err, errlen, "credit_ends \"%s\" is not YYYY-MM-DD",
+                     journal_quote(q, t->credit_ends));
+            return -1;
+        }
         JOURNAL_REQUIRE(t->fund_source, "fund_source", 64);
         if (e->programme)
             JOURNAL_REQUIRE(e->programme, "programme", 64);
@@ -462,6 +502,50 @@ int journal_from_event(const event_type *type, const ProtobufCMessage *msg, jour
             e->shares[i].amount_fen = f->amount_fen;
         }
         e->nshares = (int)t->n_shares;
+    } else if (d == &onecard__v1__credit_returned__descriptor) {
+        const Onecard__V1__CreditReturned *t = (const void *)msg;
+        char q[17];
+        e->kind = JOURNAL_RETURN;
+        e->event_id = t->event_id;
+        e->card_no = t->card_no;
+        e->wallet = t->wallet;
+        e->item_code = journal_opt(t->item_code);
+        e->period = t->period;
+        e->person_id = journal_opt(t->person_id);
+        e->request_id = journal_opt(t->return_id);
+        e->reason = t->reason;
+        e->amount_fen = t->amount_fen;
+        e->occurred_at_ms = t->occurred_at_ms;
+        JOURNAL_REQUIRE(t->return_id, "return_id", 64);
+        if (!journal_reason_ok(t->reason)) {
+            snprintf(err, errlen, "reason \"%s\" is not lapse, death, moved or recovery",
+                     journal_quote(q, t->reason));
+            return -1;
+        }
+        e->year = journal_period_year(t->period);
+        if (e->year < 0) {
+            snprintf(err, errlen, "period \"%s\" is not YYYY-MM", journal_quote(q, t->period));
+            return -1;
+        }
+        if (t->n_shares > JOURNAL_SHARES_MAX) {
+            snprintf(err, errlen, "%zu fund shares (at most %d)", t->n_shares, JOURNAL_SHARES_MAX);
+            return -1;
+        }
+        for (size_t i = 0; i < t->n_shares; i++) {
+            const Onecard__V1__FundShare *f = t->shares[i];
+            if (f == NULL || !money_account_field_ok(f->level, 64) || strchr(f->level, ',')) {
+                snprintf(err, errlen, "shares[%zu].level is missing or malformed", i);
+                return -1;
+            }
+            snprintf(e->shares[i].fund, sizeof(e->shares[i].fund), "%s", f->level);
+            e->shares[i].amount_fen = f->amount_fen;
+        }
+        e->nshares = (int)t->n_shares;
+        /* none: the store splits it over the wallet's funds as a swipe's;
+         * a wallet the journal holds nothing of (Redis ahead of it by a
+         * reversal not yet journalled) returns it to the suspense fund
+         * "unsplit", for the finance office to assign */
+        e->fund_source = "unsplit";
     } else {
         snprintf(err, errlen, "the ledger does not apply %s events",
                  type ? type->ce_type : "unknown");
@@ -471,7 +555,7 @@ int journal_from_event(const event_type *type, const ProtobufCMessage *msg, jour
     JOURNAL_REQUIRE(e->card_no, "card_no", 32);
     if (e->kind != JOURNAL_PAYMENT || e->wallet) /* a payment credits no wallet */
         JOURNAL_REQUIRE(e->wallet, "wallet", 32);
-    if (e->kind != JOURNAL_TOPUP && e->kind != JOURNAL_PAYMENT)
+    if (e->kind != JOURNAL_TOPUP && e->kind != JOURNAL_PAYMENT && e->kind != JOURNAL_RETURN)
         JOURNAL_REQUIRE(e->provider_id, "provider_id", 64);
     if (e->occurred_at_ms <= 0) {
         snprintf(err, errlen, "occurred_at_ms is missing");

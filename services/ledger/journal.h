@@ -21,7 +21,12 @@
  * shares come with its event (none: one share of fund_source); a swipe's,
  * a reversal's and a transfer's are decided by the store from the wallet's
  * balances per fund (journal_set_shares) and kept on the entry's row, so
- * the lines can be derived again from it. The same code
+ * the lines can be derived again from it. A return (CreditReturned: credit
+ * that lapsed, or the rest of a wallet after a death, a move, an
+ * overpayment recovered) is a top-up backwards: per share it debits the
+ * wallet and credits fund:<level>:<year of its period>; its shares are
+ * the event's, or (none given) split over the wallet's balance per fund as
+ * a swipe's are. The same code
  * rebuilds the lines of an entry read back from PostgreSQL, so the relay
  * publishes the same posting whether it comes from memory or from the
  * outbox.
@@ -52,9 +57,10 @@ typedef enum journal_kind {
     JOURNAL_ALLOCATION,
     JOURNAL_TRANSFER,
     JOURNAL_PAYMENT, /* paid into a person's own bank account: no wallet */
+    JOURNAL_RETURN,  /* credit taken back off a wallet to its funds (CreditReturned) */
 } journal_kind;
 
-#define JOURNAL_KINDS 6
+#define JOURNAL_KINDS 7
 
 typedef struct journal_account {
     const char *kind; /* wallet, payable, fund, budget, obligated, appropriation, authority,
@@ -84,7 +90,9 @@ typedef struct journal_entry {
     journal_kind kind;
     const char *event_id, *card_no, *wallet, *provider_id, *terminal_id, *item_code;
     const char *fund_source, *programme, *period, *swipe_id, *request_id, *person_id;
-    const char *to_card_no; /* a transfer's destination; card_no is its source */
+    const char *to_card_no;  /* a transfer's destination; card_no is its source */
+    const char *credit_ends; /* a top-up's last day of spending (YYYY-MM-DD); NULL never */
+    const char *reason;      /* a return's: lapse, death, moved, recovery */
     int64_t amount_fen, occurred_at_ms;
     int year; /* of the top-up's period or the allocation */
     /* the entry's fund shares, summing to amount_fen; 0: one share of
@@ -102,7 +110,7 @@ typedef struct journal_move {
     int64_t occurred_at_ms;
 } journal_move;
 
-/* "swipe", "reversal", "topup", "allocation", "transfer", "payment"; and
+/* "swipe", "reversal", "topup", "allocation", "transfer", "payment", "return"; and
  * back (-1 when unknown). */
 const char *journal_kind_name(journal_kind k);
 int journal_kind_parse(const char *s);
@@ -149,6 +157,13 @@ int journal_shares_parse(journal_entry *e, const char *text, char *err, size_t e
 /* The posting event id of an entry: a UUID-shaped SHA-256 of the source
  * event id, so a re-published posting carries the same id. out: 37 bytes. */
 void journal_posting_id(char *out, const char *source_event_id);
+
+/* Whether s is a return's reason: lapse, death, moved, recovery. */
+bool journal_reason_ok(const char *s);
+
+/* Whether s is a date YYYY-MM-DD (digits in place, month 01..12, day
+ * 01..31). */
+bool journal_date_ok(const char *s);
 
 /* Parses "YYYY-MM" into the year; -1 when malformed. */
 int journal_period_year(const char *period);

@@ -76,6 +76,11 @@ static const cli_command ledger_commands[] = {
     {"report", "年度资金报告 / the year-end fund report to the levels above",
      "report --year YYYY [--quarter 1-4] [--format text|json|csv|html[,...]] [--out DIR]",
      ledger_command},
+    {"lapse", "退还到期未用额度 / return the unspent credit of ended benefit periods to its funds",
+     "lapse --as-of YYYY-MM-DD [--format text|json]", ledger_command},
+    {"return-credit", "退还卡内全部余额 / return all a card holds to its funds (death, moving out)",
+     "return-credit --card N --reason death|moved --as-of YYYY-MM-DD [--format text|json]",
+     ledger_command},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -185,17 +185,21 @@ static bool relay_agency(relay *r, const journal_entry *e, relay_batch *b)
 /* Queues one credit script (a signed amount on one wallet, once per
  * marker) under the batch. false when it could not be sent. */
 static bool relay_credit(relay *r, const char *card_no, const char *wallet, const char *marker_id,
-                         int64_t fen, relay_batch *b)
+                         int64_t fen, const char *credit_ends, relay_batch *b)
 {
-    char k1[KEYS_MAX], k2[KEYS_MAX], amount[24];
+    char k1[KEYS_MAX], k2[KEYS_MAX], k3[KEYS_MAX], amount[24], field[80] = "";
     keys_wallet(k1, sizeof(k1), card_no);
     keys_topup(k2, sizeof(k2), card_no, marker_id);
+    keys_ends(k3, sizeof(k3), card_no);
     snprintf(amount, sizeof(amount), "%lld", (long long)fen);
-    const char *argv[] = {k1, k2, wallet, amount, RELAY_TOPUP_MARKER_TTL_S};
-    size_t argvlen[] = {strlen(k1), strlen(k2), strlen(wallet), strlen(amount),
-                        strlen(RELAY_TOPUP_MARKER_TTL_S)};
+    if (credit_ends) /* a top-up: when its credit ends ("never": it does not) */
+        snprintf(field, sizeof(field), "%s|%s", wallet, *credit_ends ? credit_ends : "never");
+    const char *argv[] = {k1, k2, k3, wallet, amount, RELAY_TOPUP_MARKER_TTL_S, field};
+    size_t argvlen[7];
+    for (int i = 0; i < 7; i++)
+        argvlen[i] = strlen(argv[i]);
     b->outstanding++;
-    if (redis_evalsha(r->redis, &relay_s_credit, 2, 5, argv, argvlen, relay_on_redis, b) < 0) {
+    if (redis_evalsha(r->redis, &relay_s_credit, 3, 7, argv, argvlen, relay_on_redis, b) < 0) {
         relay_ack(b, false);
         return false;
     }
@@ -237,12 +241,16 @@ static bool relay_redis(relay *r, const journal_entry *e, relay_batch *b)
      * hot balance changes, only its posting (nor has an allocation any) */
     if (e->kind == JOURNAL_PAYMENT || e->kind == JOURNAL_ALLOCATION)
         return true;
+    /* a return was taken off the hot balance before its event was produced
+     * (lapse.c, return.lua): the journal catches up with Redis */
+    if (e->kind == JOURNAL_RETURN)
+        return true;
     if (e->kind == JOURNAL_TOPUP)
         return relay_credit(r, e->card_no, e->wallet, e->request_id ? e->request_id : e->event_id,
-                            e->amount_fen, b);
+                            e->amount_fen, e->credit_ends ? e->credit_ends : "", b);
     if (e->kind == JOURNAL_TRANSFER) {
-        bool from = relay_credit(r, e->card_no, e->wallet, e->event_id, -e->amount_fen, b);
-        bool to = relay_credit(r, e->to_card_no, e->wallet, e->event_id, e->amount_fen, b);
+        bool from = relay_credit(r, e->card_no, e->wallet, e->event_id, -e->amount_fen, NULL, b);
+        bool to = relay_credit(r, e->to_card_no, e->wallet, e->event_id, e->amount_fen, NULL, b);
         return from && to;
     }
     return true;
@@ -314,7 +322,7 @@ int relay_recover(relay *r, PGconn *pg, int limit, char *err, size_t errlen)
         "e.provider_id, e.terminal_id, e.item_code, e.fund_source, e.programme, e.period, "
         "e.swipe_id, e.request_id, e.person_id, e.occurred_at_ms, b.outbox_key, "
         "(SELECT count(*) FROM ledger_outbox) > (SELECT count(*) FROM b), e.to_card_no, "
-        "e.fund_shares FROM b "
+        "e.fund_shares, e.credit_ends::text, e.reason FROM b "
         "CROSS JOIN LATERAL unnest(b.entry_ids) AS x(id) JOIN ledger_entries e ON "
         "e.entry_id = x.id ORDER BY b.outbox_key, e.entry_id",
         1, p, err, errlen);
@@ -360,6 +368,8 @@ int relay_recover(relay *r, PGconn *pg, int limit, char *err, size_t errlen)
         e->person_id = relay_col(res, row, 14);
         e->occurred_at_ms = strtoll(PQgetvalue(res, row, 15), NULL, 10);
         e->to_card_no = relay_col(res, row, 18);
+        e->credit_ends = relay_col(res, row, 20);
+        e->reason = relay_col(res, row, 21);
         e->year = e->kind == JOURNAL_ALLOCATION && e->period ? (int)strtol(e->period, NULL, 10)
                                                              : journal_period_year(e->period);
         char why[256];

@@ -368,7 +368,8 @@ static int store_split_load(store *s, store_item *items, int n, char *err, size_
     store_arrays_reset(s, 2);
     for (int i = 0; i < n; i++) {
         const journal_entry *e = &items[i].e;
-        if (!items[i].ok || (e->kind != JOURNAL_SWIPE && e->kind != JOURNAL_REVERSAL))
+        if (!items[i].ok ||
+            (e->kind != JOURNAL_SWIPE && e->kind != JOURNAL_REVERSAL && e->kind != JOURNAL_RETURN))
             continue;
         /* a purse for each wallet, empty until its lines are read: a
          * top-up of the batch may fill it before the swipe */
@@ -454,8 +455,8 @@ static int store_split_batch(store *s, store_item *items, int n, char *err, size
     for (int i = 0; i < n; i++) {
         store_item *it = &items[i];
         journal_entry *e = &it->e;
-        if (!it->ok ||
-            (e->kind != JOURNAL_SWIPE && e->kind != JOURNAL_REVERSAL && e->kind != JOURNAL_TOPUP))
+        if (!it->ok || (e->kind != JOURNAL_SWIPE && e->kind != JOURNAL_REVERSAL &&
+                        e->kind != JOURNAL_TOPUP && e->kind != JOURNAL_RETURN))
             continue;
         const char *wallet = NULL;
         for (int l = 0; l < e->nlines && wallet == NULL; l++)
@@ -471,7 +472,7 @@ static int store_split_batch(store *s, store_item *items, int n, char *err, size
             continue;
         char why[240];
         int rc = 0;
-        if (e->kind == JOURNAL_SWIPE)
+        if (e->kind == JOURNAL_SWIPE || (e->kind == JOURNAL_RETURN && e->nshares == 0))
             rc = store_split_swipe(p, e, why, sizeof(why));
         else if (e->kind == JOURNAL_REVERSAL)
             rc = store_split_reversal(store_swipe_split(s, e->swipe_id), e, why, sizeof(why));
@@ -570,7 +571,7 @@ static int store_entry_ids(store *s, store_item *items, int n, int nok, char *er
 static int store_entries(store *s, store_item *items, int n, int64_t now_ms, char *err,
                          size_t errlen)
 {
-    store_arrays_reset(s, 22);
+    store_arrays_reset(s, 24);
     for (int i = 0; i < n; i++) {
         const store_item *it = &items[i];
         if (!it->ok)
@@ -604,18 +605,21 @@ static int store_entries(store *s, store_item *items, int n, int64_t now_ms, cha
         pg_array_add(&s->arr[20], e->to_card_no);
         char sh[JOURNAL_SHARES_TEXT_MAX];
         pg_array_add(&s->arr[21], e->nshares > 0 ? journal_shares_format(e, sh, sizeof(sh)) : NULL);
+        pg_array_add(&s->arr[22], e->credit_ends);
+        pg_array_add(&s->arr[23], e->reason);
     }
     if (pg_exec_arrays(
             s->pg,
             "INSERT INTO ledger_entries (entry_id, event_id, kind, amount_fen, card_no, wallet, "
             "provider_id, terminal_id, item_code, fund_source, programme, period, swipe_id, "
             "request_id, person_id, occurred_at_ms, posted_at_ms, src_topic, src_partition, "
-            "src_offset, to_card_no, fund_shares) SELECT * FROM unnest($1::bigint[], $2::text[], "
+            "src_offset, to_card_no, fund_shares, credit_ends, reason) SELECT * FROM "
+            "unnest($1::bigint[], $2::text[], "
             "$3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], "
             "$9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], "
             "$15::text[], $16::bigint[], $17::bigint[], $18::text[], $19::int[], $20::bigint[], "
-            "$21::text[], $22::text[])",
-            s->arr, NULL, 22, err, errlen) < 0)
+            "$21::text[], $22::text[], $23::date[], $24::text[])",
+            s->arr, NULL, 24, err, errlen) < 0)
         return -1;
 
     store_arrays_reset(s, 4);

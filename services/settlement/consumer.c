@@ -60,12 +60,16 @@ static void consumer_items(const kafka_record *recs, int n)
         }
         const Onecard__V1__LedgerPosting *m = (const void *)rec->msg;
         if (rec->type->desc == &onecard__v1__ledger_posting__descriptor && m->kind &&
-            (strcmp(m->kind, "allocation") == 0 || strcmp(m->kind, "transfer") == 0)) {
-            /* money into a fund or budget, or from a replaced card to its
-             * replacement: no provider, nothing to settle */
+            (strcmp(m->kind, "allocation") == 0 || strcmp(m->kind, "transfer") == 0 ||
+             strcmp(m->kind, "return") == 0)) {
+            /* money into a fund or budget, from a replaced card to its
+             * replacement, or credit returned from a card to its funds
+             * (lapse, death, recovery): no provider, nothing to settle */
             it->reject_event_id = m->event_id;
             snprintf(it->reason, sizeof(it->reason), "skipped: %s is not settled",
-                     m->kind[0] == 'a' ? "an allocation" : "a card's carry-over");
+                     m->kind[0] == 'a'   ? "an allocation"
+                     : m->kind[0] == 't' ? "a card's carry-over"
+                                         : "credit returned to its funds");
             continue;
         }
         if (rec->type->desc != &onecard__v1__ledger_posting__descriptor) {

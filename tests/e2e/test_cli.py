@@ -27,7 +27,8 @@ BINARIES = ["onecard-gateway", "onecard-ledger", "onecard-settlement", "onecard-
 # every command each binary must list (the issue's and the task's)
 COMMANDS = {
     "onecard-gateway": [],
-    "onecard-ledger": ["reconcile", "rebuild-cache", "allocate", "report"],
+    "onecard-ledger": ["reconcile", "rebuild-cache", "allocate", "report", "lapse",
+                       "return-credit"],
     "onecard-settlement": ["close", "release", "bank-account", "person-account", "report"],
     "onecard-eligibility": ["catalogue", "person", "card", "provider", "terminal", "import",
                             "import-feed", "synth", "rebuild-directory", "issue", "ages",

@@ -155,7 +155,7 @@ def test_real_answers_are_the_documents(ct):
     b = {"request_id": uuid.uuid4().hex, "card_no": c, "pin": "123456"}
     st, doc, r = post(t, "/v1/balance-inquiries", b)
     assert check("POST", "/v1/balance-inquiries", st, doc, r)["wallets"] == [
-        {"wallet": "rehab", "balance_fen": 20000}]
+        {"wallet": "rehab", "balance_fen": 20000, "lapses": []}]
     st, doc, r = post(t, "/v1/balance-inquiries", dict(b, card_no=new_card()))
     assert check("POST", "/v1/balance-inquiries", st, doc, r)["reason"] == "card_unknown"
 

@@ -67,7 +67,8 @@ def test_approved_swipe_and_balance(gw):
     assert doc["wallet"] == "rehab" and doc["balance_fen"] == 88000
     assert len(doc["approval_code"]) == 6 and doc["swipe_id"]
     st, doc = t.balance(card)
-    assert st == 200 and doc["wallets"] == [{"wallet": "rehab", "balance_fen": 88000}], doc
+    assert st == 200 and doc["wallets"] == [
+        {"wallet": "rehab", "balance_fen": 88000, "lapses": []}], doc
 
 
 DECLINES = [

@@ -31,8 +31,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     static const ProtobufCMessageDescriptor *const descs[] = {
         &onecard__v1__swipe_authorized__descriptor, &onecard__v1__swipe_reversed__descriptor,
-        &onecard__v1__topup_issued__descriptor, &onecard__v1__balance_carry_over__descriptor};
-    const ProtobufCMessageDescriptor *d = descs[data[0] % 4];
+        &onecard__v1__topup_issued__descriptor, &onecard__v1__balance_carry_over__descriptor,
+        &onecard__v1__credit_returned__descriptor};
+    const ProtobufCMessageDescriptor *d = descs[data[0] % 5];
     ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, size - 1, data + 1);
     if (m == NULL)
         return 0;

@@ -48,5 +48,40 @@ int main(void)
     calendar_date c = calendar_of_ms(1767198600000LL, 480);
     CHECK(c.year == 2026 && c.month == 1 && c.day == 1, "calendar_of_ms: %d-%d-%d", c.year, c.month,
           c.day);
+
+    /* benefit periods: the last day a period's credit may be spent */
+    static const struct {
+        const char *rule, *period, *ends; /* ends NULL: refused */
+    } ends[] = {
+        {"month", "2026-01", "2026-01-31"},
+        {"month", "2026-02", "2026-02-28"},
+        {"month", "2024-02", "2024-02-29"}, /* leap */
+        {"month", "2026-12", "2026-12-31"},
+        {"year", "2026-01", "2026-12-31"},
+        {"year", "2026-12", "2026-12-31"},
+        {"grace:15", "2026-01", "2026-02-15"},
+        {"grace:1", "2026-12", "2027-01-01"}, /* across the year */
+        {"grace:29", "2024-01", "2024-02-29"},
+        {"grace:366", "2026-01", "2027-02-01"},
+        {"never", "2026-05", ""},
+        {"grace:0", "2026-01", NULL},
+        {"grace:367", "2026-01", NULL},
+        {"grace:", "2026-01", NULL},
+        {"grace:1x", "2026-01", NULL},
+        {"weekly", "2026-01", NULL},
+        {"", "2026-01", NULL},
+        {"month", "2026-13", NULL},
+        {"month", "2026-1", NULL},
+        {"month", "26-01-01", NULL},
+    };
+    for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+        char out[11], err[128];
+        int rc = calendar_credit_ends(ends[i].rule, ends[i].period, out, err, sizeof(err));
+        if (ends[i].ends == NULL)
+            CHECK(rc < 0 && err[0], "credit_ends %s %s: refused", ends[i].rule, ends[i].period);
+        else
+            CHECK(rc == 0 && strcmp(out, ends[i].ends) == 0, "credit_ends %s %s: %s, not %s",
+                  ends[i].rule, ends[i].period, rc == 0 ? out : err, ends[i].ends);
+    }
     return CHECK_DONE();
 }

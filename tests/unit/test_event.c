@@ -15,7 +15,7 @@
 int main(void)
 {
     char err[256], id[EVENT_ID_LEN + 1];
-    CHECK(event_types_count == 18, "every event of the design: %zu", event_types_count);
+    CHECK(event_types_count == 19, "every event of the design: %zu", event_types_count);
     for (size_t i = 0; i < event_types_count; i++) {
         const event_type *t = &event_types[i];
         CHECK(event_type_by_ce(t->ce_type, strlen(t->ce_type)) == t, "lookup %s", t->ce_type);
