@@ -14,6 +14,7 @@
 #include "common/calendar.h"
 #include "common/cli.h"
 #include "common/event.h"
+#include "common/kafka.h"
 #include "common/pg.h"
 #include "topup.pb-c.h"
 
@@ -261,7 +262,8 @@ static int rp_unjournaled(rp *x)
                           sizeof(errstr)) != RD_KAFKA_CONF_OK ||
         rd_kafka_conf_set(conf, "group.id", "onecard-ledger-tools", errstr, sizeof(errstr)) ||
         rd_kafka_conf_set(conf, "enable.auto.commit", "false", errstr, sizeof(errstr)) ||
-        rd_kafka_conf_set(conf, "enable.partition.eof", "true", errstr, sizeof(errstr))) {
+        rd_kafka_conf_set(conf, "enable.partition.eof", "true", errstr, sizeof(errstr)) ||
+        kafka_security_apply(conf, errstr, sizeof(errstr)) < 0) { /* SASL/TLS as every client */
         fprintf(stderr, "ledger report: kafka: %s\n", errstr);
         rd_kafka_conf_destroy(conf);
         return -1;
