@@ -160,11 +160,7 @@ static bool relay_agency(relay *r, const journal_entry *e, relay_batch *b)
     a.kind = e->kind == JOURNAL_SWIPE ? "swipe" : "reversal";
     a.source_event_id = (char *)e->event_id;
     a.swipe_id = (char *)(e->swipe_id ? e->swipe_id : "");
-    /* the pseudonymous id only: a value that is not one (a test card's
-     * placeholder, a malformed directory record) is never passed on */
-    a.person_id =
-        (char *)(e->kind == JOURNAL_SWIPE && card_person_id_valid(e->person_id) ? e->person_id
-                                                                                : "");
+    a.person_id = (char *)(e->kind == JOURNAL_SWIPE && e->person_id ? e->person_id : "");
     a.provider_id = (char *)(e->provider_id ? e->provider_id : "");
     a.item_code = (char *)(e->item_code ? e->item_code : "");
     a.fund_source = (char *)(e->fund_source ? e->fund_source : "");

@@ -813,6 +813,10 @@ def test_top_ups_refused_as_over_budget_are_published_again_once_there_is_budget
                                 % (topup, prog)) == "1", 60, "the ledger to refuse it")
     r = elig(stack, "issue", "--period", PERIOD, "--actor", "test")
     assert "1 top-up(s) the ledger refused as over budget published again" in r.stdout, r.stdout
+    # the ledger reads in batches (up to 100 ms waiting for more): let it
+    # refuse the re-published top-up before the budget comes
+    from test_ledger import ledger_caught_up
+    wait_for(lambda: ledger_caught_up(stack), 60, "the ledger to refuse it again")
     ledger(stack, "allocate", "--programme", prog, "--year", "2026", "--amount-fen", "10000000",
            "--ref", "e2e-" + prog)
     r = elig(stack, "issue", "--period", PERIOD, "--actor", "test")

@@ -442,7 +442,9 @@ def test_payment_to_a_person_is_journalled_and_posted_never_credited(led):
     def reason(ev):
         return stack.psql("SELECT reason FROM ledger_rejections WHERE event_id = '%s'" % ev)
     assert reason(again) == "duplicate: topup %s was applied already" % tid
-    assert reason(as_topup) == "duplicate: topup %s was applied already" % tid
+    # in the batch of the first (the ledger reads batches) or after it
+    assert reason(as_topup) in ("duplicate: topup %s was applied already" % tid,
+                                "duplicate: topup %s appears twice in the stream" % tid)
     assert reason(bank).startswith('invalid: payee "bank" is not'), reason(bank)
     assert reason(nobody).startswith("invalid: person_id is missing"), reason(nobody)
     assert stack.psql("SELECT count(*) FROM ledger_entries WHERE request_id = '%s'" % tid) == "1"
