@@ -17,6 +17,7 @@ import uuid
 import pytest
 
 from conftest import BUILD, REPO, kcat
+from test_ledger import ledger_caught_up
 from gateway_client import Terminal, dirload, luhn_complete
 
 os.environ.setdefault("ONECARD_BUILD", BUILD)
@@ -82,20 +83,8 @@ def wait_for(pred, timeout=60, what="condition"):
     pytest.fail("timed out waiting for " + what)
 
 
-def caught_up(stack):
-    hw = 0
-    for topic in ("onecard.swipes.v1", "onecard.topups.v1"):
-        for p in range(6):
-            out = subprocess.run([*kcat(), "-b", stack.brokers, "-Q", "-t",
-                                  "%s:%d:-1" % (topic, p)], capture_output=True, text=True)
-            hw += int(out.stdout.split()[-1]) if out.returncode == 0 and out.stdout else 0
-    stored = int(stack.psql("SELECT coalesce(sum(next_offset), 0) FROM consumer_offsets WHERE "
-                            "consumer_group = 'onecard-ledger'"))
-    return stored == hw and int(stack.psql("SELECT count(*) FROM ledger_outbox")) == 0
-
-
 def reconcile(lp):
-    wait_for(lambda: caught_up(lp["stack"]), 90, "the ledger to catch up")
+    wait_for(lambda: ledger_caught_up(lp["stack"]), 90, "the ledger to catch up")
     r = ledger(lp["stack"], "reconcile", "--card-prefix", lp["prefix"], check=False)
     assert r.returncode == 0 and "reconcile: OK" in r.stdout, r.stdout + r.stderr
 
